@@ -1,0 +1,83 @@
+"""Languages, and dates and numbers the way Vietnamese readers expect them.
+
+Source strings are Vietnamese (the platform's first language); catalogs under
+contest/locale/<lang>/LC_MESSAGES/messages.po translate them. Catalogs are read with
+Babel at start-up, so no compiled .mo files are needed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _babel_date
+from babel.dates import format_datetime as _babel_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+LOCALES = ("vi", "en")
+LOCALE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction into the catalogs; it is translated where it is shown."""
+    return message
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+@lru_cache(maxsize=None)
+def _catalog(locale: str) -> dict[str, str]:
+    path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    return {
+        nfc(message.id): nfc(message.string)
+        for message in catalog
+        if message.id and message.string and not message.fuzzy and isinstance(message.id, str)
+    }
+
+
+def gettext(locale: str, message: str, **params) -> str:
+    """Translate `message` (Vietnamese source) into `locale`, then fill `{name}` params."""
+    text = _catalog(locale).get(message, message) if locale != "vi" else message
+    return text.format(**params) if params else text
+
+
+def pick_locale(requested: str | None, default: str) -> str:
+    return requested if requested in LOCALES else default
+
+
+def to_local(value: datetime, tz: str) -> datetime:
+    return value.astimezone(ZoneInfo(tz))
+
+
+def format_datetime(value: datetime | None, *, tz: str, locale: str = "vi") -> str:
+    """dd/mm/yyyy HH:MM in the contest's time zone, whatever the locale."""
+    if value is None:
+        return ""
+    return _babel_datetime(to_local(value, tz), "dd/MM/yyyy HH:mm", tzinfo=ZoneInfo(tz), locale=locale)
+
+
+def format_date(value: date | datetime | None, *, tz: str, locale: str = "vi") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value, tz).date()
+    return _babel_date(value, "dd/MM/yyyy", locale=locale)
+
+
+def format_number(value: float | int, *, locale: str = "vi") -> str:
+    return format_decimal(value, locale=locale)
+
+
+def format_percentage(value: float, *, locale: str = "vi") -> str:
+    return format_percent(value, format="#,##0.0%", locale=locale)

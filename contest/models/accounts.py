@@ -1,0 +1,55 @@
+"""Staff accounts and the record of login attempts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from contest.models.base import UTCDateTime
+
+
+class Role(str, enum.Enum):
+    """Staff roles, each including the powers of the ones below it."""
+
+    viewer = "viewer"
+    organiser = "organiser"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        return {"viewer": 1, "organiser": 2, "admin": 3}[self.value]
+
+    def includes(self, other: "Role") -> bool:
+        return self.rank >= other.rank
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    full_name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_login_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One staff login try; failures within a window are counted to throttle guessing.
+
+    Kept in the database (not process memory) so that every app process sees the same count.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_email_at", "email", "attempted_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    ip: str = Field(default="", max_length=64)
+    succeeded: bool = Field(default=False)
+    attempted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

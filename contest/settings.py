@@ -1,0 +1,144 @@
+"""Every setting of the platform, read from the environment in one place.
+
+Each field's docstring is its documentation; `contest settings` prints them all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """The environment describes a configuration the platform refuses to run with."""
+
+
+def _setting(env: str, default, help: str):
+    return field(default=default, metadata={"env": env, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = _setting(
+        "CONTEST_ENV",
+        "development",
+        "development or production. Production requires SECRET_KEY and sets secure cookies.",
+    )
+    debug: bool = _setting(
+        "CONTEST_DEBUG", False, "Show stack traces on error pages (never in production)."
+    )
+    var_dir: Path = _setting(
+        "CONTEST_VAR_DIR",
+        PROJECT_ROOT / "var",
+        "Folder for the SQLite database, the generated secret key and exports.",
+    )
+    database_url: str = _setting(
+        "DATABASE_URL",
+        "",
+        "SQLAlchemy URL. Default: sqlite:///<var_dir>/contest.sqlite3. "
+        "PostgreSQL: postgresql+psycopg://user:password@host/dbname.",
+    )
+    secret_key: str = _setting(
+        "SECRET_KEY",
+        "",
+        "Signs sessions and CSRF tokens. If unset outside production, one is generated "
+        "and kept in <var_dir>/secret_key.",
+    )
+    timezone: str = _setting(
+        "CONTEST_TIMEZONE", "Asia/Ho_Chi_Minh", "Time zone for every date shown or entered."
+    )
+    default_locale: str = _setting(
+        "CONTEST_LOCALE", "vi", "Language of the pages unless the visitor picks another (vi, en)."
+    )
+    host: str = _setting("CONTEST_HOST", "127.0.0.1", "Address `contest serve` listens on.")
+    port: int = _setting("CONTEST_PORT", 8000, "Port `contest serve` listens on.")
+    workers: int = _setting(
+        "CONTEST_WORKERS", 1, "Server worker processes for `contest serve` (stateless; share the database)."
+    )
+    login_max_failures: int = _setting(
+        "CONTEST_LOGIN_MAX_FAILURES",
+        5,
+        "Failed staff logins allowed per e-mail address within the login window before refusing.",
+    )
+    login_window_seconds: int = _setting(
+        "CONTEST_LOGIN_WINDOW_SECONDS", 900, "Length of the window for counting failed logins."
+    )
+    session_max_age: int = _setting(
+        "CONTEST_SESSION_MAX_AGE", 8 * 3600, "Seconds a staff login stays valid."
+    )
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.production
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Build settings from environment variables; keyword overrides win (used by tests)."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.type, raw, f.metadata["env"])
+        values.update(overrides)
+        settings = cls(**values)
+        return settings.resolved()
+
+    def resolved(self) -> "Settings":
+        """Fill in derived defaults (database file, secret key) and check production rules."""
+        var_dir = Path(self.var_dir)
+        database_url = self.database_url or f"sqlite:///{var_dir / 'contest.sqlite3'}"
+        secret_key = self.secret_key
+        if self.production and not secret_key:
+            raise SettingsError("SECRET_KEY must be set when CONTEST_ENV=production.")
+        if self.production and self.debug:
+            raise SettingsError("CONTEST_DEBUG cannot be on when CONTEST_ENV=production.")
+        if not secret_key:
+            secret_key = _stored_secret(var_dir)
+        if len(secret_key) < 32:
+            raise SettingsError("SECRET_KEY must be at least 32 characters long.")
+        return replace(self, var_dir=var_dir, database_url=database_url, secret_key=secret_key)
+
+    @staticmethod
+    def documentation() -> list[tuple[str, str, str]]:
+        """(variable, default, help) for every setting."""
+        return [(f.metadata["env"], str(f.default), f.metadata["help"]) for f in fields(Settings)]
+
+
+def _coerce(type_name, raw: str, env: str):
+    kind = type_name if isinstance(type_name, str) else getattr(type_name, "__name__", "str")
+    try:
+        if kind == "bool":
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if kind == "int":
+            return int(raw)
+        if kind == "Path":
+            return Path(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{env}: '{raw}' is not a valid {kind}.") from exc
+    return raw
+
+
+def _stored_secret(var_dir: Path) -> str:
+    """Read the generated secret key, creating it (mode 0600) on first run."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,103 @@
+"""Public pages, the staff dashboard, account management, language switch, health check."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Response, Template
+from litestar.datastructures import Cookie
+from sqlalchemy import select, text
+
+from contest import accounts
+from contest.db import Database
+from contest.web import DB
+from contest.i18n import LOCALES
+from contest.models import Role, User
+from contest.web.auth import requires, safe_next
+from contest.web.context import LANG_COOKIE, translate
+
+
+@get("/", name="home", sync_to_thread=False)
+def home() -> Template:
+    return Template("home.html")
+
+
+@get("/lang/{code:str}", name="set_language", sync_to_thread=False)
+def set_language(request: Request, code: FromPath[str], next: FromQuery[str | None] = None) -> Redirect:
+    target = safe_next(next, default="/")
+    if code not in LOCALES:
+        code = request.app.state.settings.default_locale
+    return Redirect(
+        target,
+        status_code=303,
+        cookies=[Cookie(key=LANG_COOKIE, value=code, max_age=365 * 86400, samesite="lax", httponly=True,
+                        secure=request.app.state.settings.secure_cookies)],
+    )
+
+
+@get("/healthz", name="health", sync_to_thread=True)
+def health(db: DB) -> Response:
+    with db.session() as session:
+        session.execute(text("SELECT 1"))
+    return Response({"status": "ok", "database": db.engine.dialect.name})
+
+
+class StaffController(Controller):
+    path = "/staff"
+    guards = [requires(Role.viewer)]
+
+    @get("/", name="staff_home", sync_to_thread=False)
+    def dashboard(self) -> Template:
+        return Template("staff/dashboard.html")
+
+
+class UsersController(Controller):
+    """Admins manage staff accounts."""
+
+    path = "/staff/users"
+    guards = [requires(Role.admin)]
+
+    def _page(self, db: Database, *, error: str | None = None, created: str | None = None,
+              form: dict | None = None, status_code: int = 200) -> Template:
+        with db.session() as session:
+            users = session.scalars(select(User).order_by(User.email)).all()
+        return Template(
+            "staff/users.html",
+            context={"users": users, "roles": [r.value for r in Role], "error": error,
+                     "created": created, "form": form or {}},
+            status_code=status_code,
+        )
+
+    @get("/", name="staff_users", sync_to_thread=True)
+    def list_users(self, db: DB) -> Template:
+        return self._page(db)
+
+    @post("/", sync_to_thread=True, status_code=200)
+    def create(
+        self,
+        request: Request,
+        db: DB,
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template:
+        form = {k: str(v) for k, v in data.items() if k in {"email", "full_name", "role"}}
+        role = form.get("role", "")
+        if role not in {r.value for r in Role}:
+            return self._page(db, error=translate(request, "Vai trò không hợp lệ."), form=form, status_code=400)
+        try:
+            with db.write() as session:
+                user = accounts.create_user(
+                    session,
+                    email=form.get("email", ""),
+                    full_name=form.get("full_name", ""),
+                    password=str(data.get("password", "")),
+                    role=Role(role),
+                    now=datetime.now(timezone.utc),
+                )
+                created = user.email
+        except accounts.AccountError as exc:
+            return self._page(db, error=str(exc), form=form, status_code=400)
+        return self._page(db, created=created)
