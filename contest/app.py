@@ -20,6 +20,7 @@ from contest.db import Database
 from contest.settings import PROJECT_ROOT, Settings
 from contest.web import context as template_context
 from contest.web.auth import AuthController, current_user
+from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.pages import StaffController, UsersController, health, home, set_language
 
@@ -93,6 +94,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             AuthController,
             StaffController,
             UsersController,
+            BanksController,
+            QuestionsController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],

@@ -100,6 +100,59 @@ def demo() -> None:
         click.echo(line)
 
 
+@main.command("import-bank", help="Import questions from .xlsx, .csv, Aiken or GIFT into a bank.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--bank", "bank_name", default="", help="Bank name (default: the file name). Created if missing.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "aiken", "gift"]), default=None,
+              help="Format (default: from the file name and content).")
+@click.option("--dry-run", is_flag=True, help="Check and report only; save nothing.")
+@click.option("--accept-skips", is_flag=True, help="Import the valid questions, skipping rows with errors.")
+def import_bank(file: str, bank_name: str, fmt: str | None, dry_run: bool, accept_skips: bool) -> None:
+    from pathlib import Path
+
+    from contest.banks.importer import check_and_import
+    from contest.banks.xlsx import MAX_FILE_BYTES
+    from contest.db import Database
+
+    path = Path(file)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise click.ClickException(f"{path.name}: tệp quá lớn; giới hạn là {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    db = Database(_settings().database_url)
+    try:
+        with db.write() as session:
+            report = check_and_import(session, data=path.read_bytes(), filename=path.name, bank_name=bank_name,
+                                      fmt=fmt, dry_run=dry_run, accept_skips=accept_skips,
+                                      now=datetime.now(timezone.utc))
+    finally:
+        db.dispose()
+    for line in report.lines():
+        click.echo(line)
+    if report.errors and not report.saved:
+        sys.exit(1)
+
+
+@main.command("export-bank", help="Export a bank (by id or name) to the Excel template.")
+@click.argument("bank")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx file.")
+@click.option("--include-retired", is_flag=True, help="Also export retired questions.")
+def export_bank(bank: str, output: str, include_retired: bool) -> None:
+    from contest.banks import store
+    from contest.db import Database
+    from contest.exports.bank_workbook import write_bank
+
+    db = Database(_settings().database_url)
+    try:
+        with db.session() as session:
+            found = store.find_bank(session, bank)
+            if found is None:
+                raise click.ClickException(f"Không có ngân hàng câu hỏi '{bank}'.")
+            questions = store.bank_questions(session, found.id, include_retired=include_retired)
+    finally:
+        db.dispose()
+    count = write_bank(questions, output)
+    click.echo(f"Đã xuất {count} câu hỏi của '{found.name}' ra {output}.")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

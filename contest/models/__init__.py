@@ -3,7 +3,11 @@
 from sqlmodel import SQLModel
 
 from contest.models.accounts import LoginAttempt, Role, User
+from contest.models.banks import BankUpload, Question, QuestionBank, QuestionOption, QuestionRevision, Topic
 
 metadata = SQLModel.metadata
 
-__all__ = ["LoginAttempt", "Role", "User", "metadata"]
+__all__ = [
+    "BankUpload", "LoginAttempt", "Question", "QuestionBank", "QuestionOption", "QuestionRevision",
+    "Role", "Topic", "User", "metadata",
+]

@@ -1,0 +1,1 @@
+"""Question banks: one module per file format, shared validation, storage and import."""

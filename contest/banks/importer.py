@@ -1,0 +1,107 @@
+"""One entry point for importing a question file, whatever its format.
+
+The file is checked in full first; nothing is written unless it is clean or the organiser
+accepted skipping the bad rows, and the write is one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import PurePath
+
+from sqlalchemy.orm import Session
+
+from contest.banks import aiken, csv_format, gift, store, xlsx
+from contest.banks.common import BankFileError, Problem, ParseResult, clean_text
+from contest.banks.validate import validate
+
+FORMATS = {"xlsx": xlsx.parse, "csv": csv_format.parse, "aiken": aiken.parse, "gift": gift.parse}
+FORMAT_LABELS = {"xlsx": "Excel (mẫu của nền tảng)", "csv": "CSV (UTF-8)", "aiken": "Aiken (Moodle)",
+                 "gift": "GIFT (Moodle)"}
+EXTENSIONS = {".xlsx": "xlsx", ".csv": "csv", ".gift": "gift", ".aiken": "aiken"}
+
+
+def detect_format(filename: str, data: bytes) -> str:
+    """By extension; a .txt file is GIFT when it has answer braces, Aiken otherwise."""
+    suffix = PurePath(filename).suffix.lower()
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    if data[:2] == b"PK":
+        return "xlsx"
+    head = data[:200_000].decode("utf-8", errors="ignore")
+    if "{" in head and "}" in head:
+        return "gift"
+    if "ANSWER:" in head.upper():
+        return "aiken"
+    raise BankFileError(f"Không nhận ra định dạng của tệp '{filename}'. Hỗ trợ: .xlsx, .csv, Aiken, GIFT.")
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    bank_name: str
+    format: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    ready: int = 0  # questions that pass every check
+    imported: int = 0
+    saved: bool = False
+    dry_run: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def rows_with_errors(self) -> int:
+        return len({p.row for p in self.errors if p.row is not None})
+
+    @property
+    def file_error(self) -> bool:
+        """The file could not be read at all: skipping rows cannot help."""
+        return any(p.row is None for p in self.errors) and self.ready == 0
+
+    def lines(self) -> list[str]:
+        """The report as text, the same for the CLI and the web page."""
+        head = f"Tệp {self.filename} ({FORMAT_LABELS.get(self.format, self.format or '?')}) → ngân hàng '{self.bank_name}'"
+        out = [head]
+        out += [f"LỖI  {p}" for p in self.errors] + [f"CHÚ Ý {p}" for p in self.warnings]
+        out.append(f"{self.ready} câu hợp lệ, {len(self.errors)} lỗi, {len(self.warnings)} chú ý.")
+        if self.saved:
+            out.append(f"Đã nhập {self.imported} câu hỏi.")
+        elif self.dry_run:
+            out.append("Chạy thử: chưa lưu gì.")
+        elif self.errors:
+            out.append("Chưa lưu gì. Sửa các lỗi trên, hoặc đồng ý bỏ qua các dòng lỗi.")
+        return out
+
+
+def check_and_import(
+    session: Session, *, data: bytes, filename: str, bank_name: str, now: datetime,
+    user_id: int | None = None, fmt: str | None = None, accept_skips: bool = False, dry_run: bool = False,
+) -> ImportReport:
+    """Check the whole file, then import it in the caller's transaction if allowed."""
+    bank_name = clean_text(bank_name) or clean_text(PurePath(filename).stem)
+    report = ImportReport(filename=filename, bank_name=bank_name, dry_run=dry_run)
+    try:
+        report.format = fmt or detect_format(filename, data)
+        if report.format not in FORMATS:
+            raise BankFileError(f"Định dạng '{report.format}' không được hỗ trợ.")
+        result: ParseResult = FORMATS[report.format](data)
+    except BankFileError as exc:
+        report.problems.append(Problem(None, str(exc)))
+        return report
+    bank = store.find_bank(session, bank_name) if bank_name else None
+    accepted = validate(result, store.existing_hashes(session, bank.id if bank else None))
+    report.problems = sorted(result.problems, key=lambda p: (p.row or 0, p.severity != "error"))
+    report.ready = len(accepted)
+    if dry_run or (report.errors and not accept_skips) or report.file_error or not accepted:
+        return report
+    bank = bank or store.get_or_create_bank(session, name=bank_name, now=now)
+    report.imported = store.add_questions(session, bank=bank, questions=accepted, user_id=user_id, now=now)
+    report.saved = True
+    return report

@@ -1,0 +1,278 @@
+"""Banks in the database: adding parsed questions, editing with history, search, read-back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import case, func, insert, select
+from sqlalchemy.orm import Session
+
+from contest.banks.common import LETTERS, ParsedQuestion, clean_text, fold
+from contest.banks.validate import dedupe_hash, structural_problems
+from contest.models import Question, QuestionBank, QuestionOption, QuestionRevision, Topic
+
+ACTIVE, RETIRED = "active", "retired"
+
+# Called as handler(session, question_id=..., user_id=..., now=...) after a question's answer
+# key changes; the contests package registers the re-grading of attempts here, so that this
+# package does not depend on it.
+KEY_CHANGE_HANDLERS: list[Callable[..., object]] = []
+
+
+class QuestionEditError(ValueError):
+    """An edit that would leave the question invalid; the message says why, in Vietnamese."""
+
+
+def get_or_create_bank(session: Session, *, name: str, now: datetime) -> QuestionBank:
+    name = clean_text(name)
+    bank = session.scalar(select(QuestionBank).where(QuestionBank.name == name))
+    if bank is None:
+        bank = QuestionBank(name=name, created_at=now, updated_at=now)
+        session.add(bank)
+        session.flush()
+    return bank
+
+
+def find_bank(session: Session, ref: str | int) -> QuestionBank | None:
+    """A bank by id or by exact name."""
+    if isinstance(ref, int) or str(ref).isdigit():
+        bank = session.get(QuestionBank, int(ref))
+        if bank is not None:
+            return bank
+    return session.scalar(select(QuestionBank).where(QuestionBank.name == clean_text(str(ref))))
+
+
+def existing_hashes(session: Session, bank_id: int | None) -> set[str]:
+    if bank_id is None:
+        return set()
+    return set(session.scalars(select(Question.dedupe_hash).where(Question.bank_id == bank_id)))
+
+
+def _search_text(question: ParsedQuestion) -> str:
+    return fold(" ".join([question.text, *question.options, question.source, question.number]))
+
+
+def snapshot(question: ParsedQuestion, status: str = ACTIVE) -> str:
+    return json.dumps({
+        "number": question.number, "topic": question.topic, "difficulty": question.difficulty,
+        "kind": question.kind, "text": question.text, "options": question.options,
+        "correct": [LETTERS[i] for i in question.correct], "explanation": question.explanation,
+        "source": question.source, "status": status,
+    }, ensure_ascii=False)
+
+
+def add_questions(
+    session: Session, *, bank: QuestionBank, questions: list[ParsedQuestion], user_id: int | None, now: datetime
+) -> int:
+    """Insert validated questions with their options and a 'created' revision; returns the count.
+
+    Uses multi-row Core inserts: a 10,000-question bank goes in a handful of statements.
+    """
+    if not questions:
+        return 0
+    topic_ids = _topic_ids(session, bank.id, {q.topic for q in questions if q.topic})
+    rows = [{
+        "bank_id": bank.id, "topic_id": topic_ids.get(q.topic), "number": q.number[:40], "kind": q.kind,
+        "difficulty": q.difficulty, "text": q.text, "explanation": q.explanation, "source": q.source,
+        "status": ACTIVE, "dedupe_hash": dedupe_hash(q), "search_text": _search_text(q), "version": 1,
+        "created_at": now, "updated_at": now,
+    } for q in questions]
+    ids = session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows).all()
+    session.execute(insert(QuestionOption), [
+        {"question_id": qid, "position": i, "text": text, "is_correct": i in q.correct}
+        for qid, q in zip(ids, questions) for i, text in enumerate(q.options)
+    ])
+    session.execute(insert(QuestionRevision), [
+        {"question_id": qid, "version": 1, "action": "created", "summary": "Nhập từ tệp",
+         "snapshot": snapshot(q), "changed_by": user_id, "changed_at": now}
+        for qid, q in zip(ids, questions)
+    ])
+    bank.updated_at = now
+    session.add(bank)
+    return len(ids)
+
+
+def _topic_ids(session: Session, bank_id: int, names: set[str]) -> dict[str, int]:
+    found = dict(session.execute(select(Topic.name, Topic.id).where(Topic.bank_id == bank_id)).all())
+    missing = sorted(names - found.keys())
+    if missing:
+        new_ids = session.scalars(insert(Topic).returning(Topic.id, sort_by_parameter_order=True),
+                                  [{"bank_id": bank_id, "name": name[:300]} for name in missing]).all()
+        found.update(zip(missing, new_ids))
+    return found
+
+
+def load_question(session: Session, question_id: int) -> tuple[Question, ParsedQuestion] | None:
+    """A stored question and its parsed form (options in their stored order)."""
+    question = session.get(Question, question_id)
+    if question is None:
+        return None
+    return question, parsed_questions(session, [question])[question.id]
+
+
+def parsed_questions(session: Session, questions: list[Question]) -> dict[int, ParsedQuestion]:
+    """Stored questions as parsed questions, keyed by id, in a few queries."""
+    ids = [q.id for q in questions]
+    options: dict[int, list[QuestionOption]] = {i: [] for i in ids}
+    for chunk in (ids[i:i + 5000] for i in range(0, len(ids), 5000)):
+        for option in session.scalars(select(QuestionOption).where(QuestionOption.question_id.in_(chunk))
+                                      .order_by(QuestionOption.question_id, QuestionOption.position)):
+            options[option.question_id].append(option)
+    topics = dict(session.execute(select(Topic.id, Topic.name).where(
+        Topic.id.in_({q.topic_id for q in questions if q.topic_id}))).all())
+    return {q.id: ParsedQuestion(
+        row=0, text=q.text, options=[o.text for o in options[q.id]],
+        correct=[o.position for o in options[q.id] if o.is_correct], kind=q.kind,
+        topic=topics.get(q.topic_id, ""), difficulty=q.difficulty, explanation=q.explanation,
+        source=q.source, number=q.number,
+    ) for q in questions}
+
+
+def bank_questions(session: Session, bank_id: int, *, include_retired: bool = False) -> list[ParsedQuestion]:
+    """Every question of a bank in import order, as parsed questions (for export)."""
+    query = select(Question).where(Question.bank_id == bank_id).order_by(Question.id)
+    if not include_retired:
+        query = query.where(Question.status == ACTIVE)
+    questions = list(session.scalars(query))
+    parsed = parsed_questions(session, questions)
+    return [parsed[q.id] for q in questions]
+
+
+@dataclass
+class SearchPage:
+    questions: list[Question]
+    total: int
+
+
+def search_questions(
+    session: Session, *, bank_id: int, query: str = "", topic_id: int | None = None,
+    status: str | None = None, offset: int = 0, limit: int = 50,
+) -> SearchPage:
+    """Questions of a bank matching every word of `query`, accents and case ignored."""
+    conditions = [Question.bank_id == bank_id]
+    for word in fold(query).split():
+        conditions.append(Question.search_text.contains(word, autoescape=True))
+    if topic_id:
+        conditions.append(Question.topic_id == topic_id)
+    if status in (ACTIVE, RETIRED):
+        conditions.append(Question.status == status)
+    total = session.scalar(select(func.count()).select_from(Question).where(*conditions))
+    questions = list(session.scalars(select(Question).where(*conditions).order_by(Question.id)
+                                     .offset(offset).limit(limit)))
+    return SearchPage(questions, total)
+
+
+def update_question(
+    session: Session, *, question_id: int, edited: ParsedQuestion, user_id: int | None, now: datetime,
+    reason: str = "",
+) -> QuestionRevision:
+    """Replace a question's content; a changed key is recorded as such and triggers re-grading."""
+    loaded = load_question(session, question_id)
+    if loaded is None:
+        raise QuestionEditError("Không tìm thấy câu hỏi.")
+    question, before = loaded
+    problems = structural_problems(edited)
+    if problems:
+        raise QuestionEditError(" ".join(message for message, _ in problems))
+    duplicate = session.scalar(select(Question.id).where(
+        Question.bank_id == question.bank_id, Question.dedupe_hash == dedupe_hash(edited),
+        Question.id != question.id))
+    if duplicate is not None:
+        raise QuestionEditError(f"Nội dung này trùng với câu hỏi #{duplicate} trong ngân hàng.")
+    key_changed = before.correct != edited.correct or before.options != edited.options
+    changes = _describe_changes(before, edited)
+    if not changes:
+        raise QuestionEditError("Không có thay đổi nào để lưu.")
+
+    question.text, question.kind, question.difficulty = edited.text, edited.kind, edited.difficulty
+    question.explanation, question.source, question.number = edited.explanation, edited.source, edited.number[:40]
+    question.topic_id = _topic_ids(session, question.bank_id, {edited.topic}).get(edited.topic) if edited.topic else None
+    question.dedupe_hash, question.search_text = dedupe_hash(edited), _search_text(edited)
+    question.version += 1
+    question.updated_at = now
+    session.add(question)
+    if before.options != edited.options or before.correct != edited.correct:
+        _replace_options(session, question.id, edited)
+    summary = "; ".join(changes) + (f" — Lý do: {reason}" if reason else "")
+    revision = _record(session, question, edited, "key_changed" if key_changed else "edited", summary, user_id, now)
+    if key_changed:
+        for handler in KEY_CHANGE_HANDLERS:
+            handler(session, question_id=question.id, user_id=user_id, now=now)
+    return revision
+
+
+def _replace_options(session: Session, question_id: int, edited: ParsedQuestion) -> None:
+    existing = {o.position: o for o in session.scalars(
+        select(QuestionOption).where(QuestionOption.question_id == question_id))}
+    # Options keep their ids where their position survives, so saved answers stay attached.
+    for position, text in enumerate(edited.options):
+        option = existing.pop(position, None) or QuestionOption(question_id=question_id, position=position, text="")
+        option.text, option.is_correct = text, position in edited.correct
+        session.add(option)
+    for option in existing.values():
+        session.delete(option)
+    session.flush()
+
+
+def _describe_changes(before: ParsedQuestion, after: ParsedQuestion) -> list[str]:
+    changes = []
+    labels = {"text": "nội dung", "topic": "chủ đề", "difficulty": "mức độ", "kind": "loại",
+              "explanation": "giải thích", "source": "nguồn", "number": "STT", "options": "phương án"}
+    for field, label in labels.items():
+        if getattr(before, field) != getattr(after, field):
+            changes.append(f"Sửa {label}")
+    if before.correct != after.correct:
+        old = ", ".join(LETTERS[i] for i in before.correct)
+        new = ", ".join(LETTERS[i] for i in after.correct)
+        changes.append(f"Đổi đáp án {old} → {new}")
+    return changes
+
+
+def _record(session, question: Question, parsed: ParsedQuestion, action: str, summary: str,
+            user_id: int | None, now: datetime) -> QuestionRevision:
+    revision = QuestionRevision(question_id=question.id, version=question.version, action=action,
+                                summary=summary, snapshot=snapshot(parsed, question.status),
+                                changed_by=user_id, changed_at=now)
+    session.add(revision)
+    session.flush()
+    return revision
+
+
+def set_status(session: Session, *, question_id: int, status: str, user_id: int | None, now: datetime) -> None:
+    """Retire a question (no longer drawn) or restore it; both are kept in its history."""
+    loaded = load_question(session, question_id)
+    if loaded is None:
+        raise QuestionEditError("Không tìm thấy câu hỏi.")
+    question, parsed = loaded
+    if status not in (ACTIVE, RETIRED) or question.status == status:
+        return
+    question.status = status
+    question.version += 1
+    question.updated_at = now
+    session.add(question)
+    action, summary = ("retired", "Ngừng sử dụng") if status == RETIRED else ("restored", "Khôi phục")
+    _record(session, question, parsed, action, summary, user_id, now)
+
+
+def history(session: Session, question_id: int) -> list[QuestionRevision]:
+    return list(session.scalars(select(QuestionRevision).where(QuestionRevision.question_id == question_id)
+                                .order_by(QuestionRevision.version.desc(), QuestionRevision.id.desc())))
+
+
+def topics(session: Session, bank_id: int) -> list[Topic]:
+    return list(session.scalars(select(Topic).where(Topic.bank_id == bank_id).order_by(Topic.name)))
+
+
+def bank_counts(session: Session) -> list[tuple[QuestionBank, int, int]]:
+    """Every bank with its active and retired question counts."""
+    counts = {bank_id: (active or 0, retired or 0) for bank_id, active, retired in session.execute(
+        select(Question.bank_id,
+               func.sum(case((Question.status == ACTIVE, 1), else_=0)),
+               func.sum(case((Question.status == RETIRED, 1), else_=0)))
+        .group_by(Question.bank_id))}
+    banks = session.scalars(select(QuestionBank).order_by(QuestionBank.name)).all()
+    return [(b, *counts.get(b.id, (0, 0))) for b in banks]
+

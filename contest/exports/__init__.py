@@ -1,0 +1,1 @@
+"""Workbook and CSV builders: data in, .xlsx/.csv out. No web, no database sessions."""

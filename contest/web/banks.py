@@ -1,0 +1,203 @@
+"""Organisers' pages for question banks: import with a full report, browse, search, edit, export."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Response, Template
+from sqlalchemy import delete, select
+
+from contest.banks import store
+from contest.banks.common import LETTERS, SINGLE, TRUEFALSE, ParsedQuestion, clean_text
+from contest.banks.importer import FORMAT_LABELS, check_and_import
+from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
+from contest.banks.xlsx import MAX_FILE_BYTES
+from contest.exports.bank_workbook import write_bank, write_template
+from contest.models import BankUpload, QuestionBank, Role, User
+from contest.web import DB
+from contest.web.auth import requires
+
+PAGE_SIZE = 50
+UPLOAD_TTL = timedelta(hours=6)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _user(request: Request) -> User:
+    return request.scope["state"]["user"]
+
+
+def _xlsx_response(writer, filename: str) -> Response:
+    buffer = io.BytesIO()
+    writer(buffer)
+    return Response(buffer.getvalue(), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+class BanksController(Controller):
+    path = "/staff/banks"
+    guards = [requires(Role.organiser)]
+
+    def _index(self, db, *, report=None, token: str | None = None, status_code: int = 200) -> Template:
+        with db.session() as session:
+            banks = store.bank_counts(session)
+        return Template("staff/banks.html", status_code=status_code, context={
+            "banks": banks, "report": report, "token": token, "formats": FORMAT_LABELS,
+            "max_mb": MAX_FILE_BYTES // (1024 * 1024)})
+
+    @get("/", name="banks", sync_to_thread=True)
+    def index(self, db: DB) -> Template:
+        return self._index(db)
+
+    @get("/template.xlsx", name="bank_template", sync_to_thread=True)
+    def template(self) -> Response:
+        return _xlsx_response(write_template, "mau-ngan-hang-cau-hoi.xlsx")
+
+    @post("/import", sync_to_thread=True, status_code=200)
+    def upload(self, request: Request, db: DB, data: Multipart) -> Template:
+        upload = data.get("file")
+        bank_name = clean_text(data.get("bank_name"))
+        fmt = data.get("format") or None
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return self._index(db, report=_message_report("Chưa chọn tệp để nhập."), status_code=400)
+        content = upload.file.read(MAX_FILE_BYTES + 1)
+        filename = upload.filename
+        now = _now()
+        with db.write() as session:
+            session.execute(delete(BankUpload).where(BankUpload.created_at < now - UPLOAD_TTL))
+            report = check_and_import(session, data=content, filename=filename, bank_name=bank_name,
+                                      fmt=fmt if fmt in FORMAT_LABELS else None, user_id=_user(request).id, now=now)
+            token = None
+            if report.errors and not report.file_error and report.ready:
+                token = secrets.token_urlsafe(24)
+                session.add(BankUpload(token=token, filename=filename, bank_name=report.bank_name, content=content,
+                                       created_by=_user(request).id, created_at=now))
+        return self._index(db, report=report, token=token, status_code=200 if report.saved else 400)
+
+    @post("/import/{token:str}", sync_to_thread=True, status_code=200)
+    def confirm(self, request: Request, db: DB, token: FromPath[str], data: Form) -> Template:
+        """The organiser accepted skipping the rows with errors: import the rest."""
+        with db.write() as session:
+            pending = session.scalar(select(BankUpload).where(BankUpload.token == token))
+            if pending is None:
+                return self._index(db, report=_message_report(
+                    "Phiên nhập tệp đã hết hạn hoặc đã được thực hiện. Vui lòng tải tệp lên lại."), status_code=400)
+            report = check_and_import(session, data=pending.content, filename=pending.filename,
+                                      bank_name=pending.bank_name, accept_skips=True,
+                                      user_id=_user(request).id, now=_now())
+            session.delete(pending)
+        return self._index(db, report=report)
+
+    @get("/{bank_id:int}", name="bank", sync_to_thread=True)
+    def bank(self, request: Request, db: DB, bank_id: FromPath[int], q: FromQuery[str] = "",
+             topic: FromQuery[int | None] = None, status: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
+        page = max(page, 1)
+        with db.session() as session:
+            bank = session.get(QuestionBank, bank_id)
+            if bank is None:
+                raise NotFoundException()
+            found = store.search_questions(session, bank_id=bank_id, query=q[:200], topic_id=topic, status=status,
+                                           offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+            parsed = store.parsed_questions(session, found.questions)
+            topics = store.topics(session, bank_id)
+        context = {"bank": bank, "found": found, "parsed": parsed, "topics": topics, "q": q, "topic": topic,
+                   "status": status, "page": page, "pages": max(1, -(-found.total // PAGE_SIZE)),
+                   "letters": LETTERS, "kinds": KIND_LABELS, "difficulties": DIFFICULTY_LABELS}
+        if request.headers.get("hx-request"):
+            return Template("partials/_questions.html", context=context)
+        return Template("staff/bank.html", context=context)
+
+    @get("/{bank_id:int}/export.xlsx", name="bank_export", sync_to_thread=True)
+    def export(self, db: DB, bank_id: FromPath[int]) -> Response:
+        with db.session() as session:
+            bank = session.get(QuestionBank, bank_id)
+            if bank is None:
+                raise NotFoundException()
+            questions = store.bank_questions(session, bank_id)
+        return _xlsx_response(lambda out: write_bank(questions, out), f"ngan-hang-{bank_id}.xlsx")
+
+
+class QuestionsController(Controller):
+    path = "/staff/questions"
+    guards = [requires(Role.organiser)]
+
+    def _page(self, db, question_id: int, *, error: str | None = None, saved: str | None = None,
+              form: ParsedQuestion | None = None, status_code: int = 200) -> Template:
+        with db.session() as session:
+            loaded = store.load_question(session, question_id)
+            if loaded is None:
+                raise NotFoundException()
+            question, parsed = loaded
+            bank = session.get(QuestionBank, question.bank_id)
+            revisions = store.history(session, question_id)
+            editors = dict(session.execute(select(User.id, User.email).where(
+                User.id.in_({r.changed_by for r in revisions if r.changed_by}))).all())
+        return Template("staff/question.html", status_code=status_code, context={
+            "question": question, "parsed": form or parsed, "bank": bank, "revisions": revisions,
+            "editors": editors, "error": error, "saved": saved, "letters": LETTERS, "kinds": KIND_LABELS,
+            "difficulties": DIFFICULTY_LABELS})
+
+    @get("/{question_id:int}", name="question", sync_to_thread=True)
+    def show(self, db: DB, question_id: FromPath[int]) -> Template:
+        return self._page(db, question_id)
+
+    @post("/{question_id:int}", sync_to_thread=True, status_code=200)
+    def edit(self, request: Request, db: DB, question_id: FromPath[int], data: Form) -> Template:
+        edited = _question_from_form(data)
+        try:
+            with db.write() as session:
+                revision = store.update_question(session, question_id=question_id, edited=edited,
+                                                 user_id=_user(request).id, now=_now(),
+                                                 reason=clean_text(data.get("reason"))[:500])
+                summary = revision.summary
+        except store.QuestionEditError as exc:
+            return self._page(db, question_id, error=str(exc), form=edited, status_code=400)
+        return self._page(db, question_id, saved=summary)
+
+    @post("/{question_id:int}/status", sync_to_thread=True, status_code=303)
+    def status(self, request: Request, db: DB, question_id: FromPath[int], data: Form) -> Redirect:
+        with db.write() as session:
+            store.set_status(session, question_id=question_id, status=str(data.get("status")),
+                             user_id=_user(request).id, now=_now())
+        return Redirect(f"/staff/questions/{question_id}", status_code=303)
+
+
+def _question_from_form(data: dict[str, Any]) -> ParsedQuestion:
+    kind = data.get("kind") if data.get("kind") in KIND_LABELS else SINGLE
+    options = [clean_text(data.get(f"option_{letter}")) for letter in LETTERS]
+    while options and not options[-1]:
+        options.pop()
+    raw_correct = data.get("correct", [])
+    raw_correct = raw_correct if isinstance(raw_correct, list) else [raw_correct]
+    correct = sorted({LETTERS.index(c) for c in raw_correct if c in LETTERS})
+    if kind == TRUEFALSE:
+        options = ["Đúng", "Sai"]
+        correct = [i for i in correct if i < 2]
+    try:
+        difficulty = int(data.get("difficulty", 2))
+    except ValueError:
+        difficulty = 2
+    return ParsedQuestion(row=0, text=clean_text(data.get("text")), options=options, correct=correct, kind=kind,
+                          topic=clean_text(data.get("topic")), difficulty=difficulty if difficulty in (1, 2, 3) else 2,
+                          explanation=clean_text(data.get("explanation")), source=clean_text(data.get("source")),
+                          number=clean_text(data.get("number")))
+
+
+def _message_report(message: str):
+    from contest.banks.common import Problem
+    from contest.banks.importer import ImportReport
+
+    return ImportReport(filename="", bank_name="", problems=[Problem(None, message)])
