@@ -111,7 +111,7 @@ def import_bank(file: str, bank_name: str, fmt: str | None, dry_run: bool, accep
     from pathlib import Path
 
     from contest.banks.importer import check_and_import
-    from contest.banks.xlsx import MAX_FILE_BYTES
+    from contest.banks.common import MAX_FILE_BYTES
     from contest.db import Database
 
     path = Path(file)

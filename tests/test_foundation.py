@@ -230,3 +230,15 @@ def test_migrations_from_empty_postgresql():
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("DROP DATABASE IF EXISTS contest_fresh_migration"))
         admin.dispose()
+
+
+def test_english_catalog_translates_every_extracted_message():
+    from babel.messages.pofile import read_po
+
+    from contest.i18n import LOCALE_DIR
+
+    with open(LOCALE_DIR / "messages.pot", "rb") as fh:
+        template = {m.id for m in read_po(fh) if m.id}
+    with open(LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        translated = {m.id for m in read_po(fh, locale="en") if m.id and m.string}
+    assert sorted(template - translated) == []

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from contest.banks.common import LETTERS, MAX_OPTIONS, SINGLE, ParsedQuestion, ParseResult, clean_text
-from contest.banks.csv_format import decode_utf8
+from contest.banks.common import decode_utf8
 
 # Any letter, so that a seventh option "G." is reported rather than read as question text.
 _OPTION = re.compile(r"([A-Za-z])[.)](?:\s+(.*))?")

@@ -69,6 +69,19 @@ class BankFileError(ValueError):
     """The file as a whole cannot be read (wrong type, too large, corrupt); nothing is imported."""
 
 
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+def decode_utf8(data: bytes) -> str:
+    """UTF-8 text without its BOM; anything else is refused with a clear message."""
+    if len(data) > MAX_FILE_BYTES:
+        raise BankFileError(f"Tệp quá lớn; giới hạn là {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BankFileError("Tệp không phải văn bản UTF-8. Hãy lưu lại với mã hoá UTF-8.") from exc
+
+
 def clean_text(value) -> str:
     """Cell or line content as NFC text with surrounding and repeated inner spaces removed."""
     if value is None:
@@ -79,11 +92,24 @@ def clean_text(value) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
+def _accent_table() -> dict[int, str]:
+    table = {ord("đ"): "d", ord("Đ"): "d"}
+    for code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        base = "".join(ch for ch in unicodedata.normalize("NFD", chr(code)) if unicodedata.category(ch) != "Mn")
+        if base and base != chr(code):
+            table[code] = base.lower()
+    return table
+
+
+_ACCENTS = _accent_table()
+_SPACES = re.compile(r"\s+")
+_MARKS = re.compile("[\u0300-\u036f]")  # combining marks with no precomposed form
+
+
 def fold(text: str) -> str:
-    """Lower-case, accent-free form used for header matching, search and duplicate checks."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    return re.sub(r"\s+", " ", text).strip().lower()
+    """Lower-case, accent-free form used for header matching and search ("Thủ tục" -> "thu tuc")."""
+    text = _MARKS.sub("", unicodedata.normalize("NFC", text).translate(_ACCENTS))
+    return _SPACES.sub(" ", text).strip().lower()
 
 
 def _canonical(text: str) -> str:

@@ -27,7 +27,7 @@ from typing import Iterator
 from contest.banks.common import (
     MULTIPLE, TRUE_FALSE_OPTIONS, TRUEFALSE, ParsedQuestion, ParseResult, clean_text,
 )
-from contest.banks.csv_format import decode_utf8
+from contest.banks.common import decode_utf8
 
 BLANK = "___"
 TRUE_WORDS, FALSE_WORDS = ("T", "TRUE"), ("F", "FALSE")

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from contest.banks import aiken, csv_format, gift, store, xlsx
 from contest.banks.common import BankFileError, Problem, ParseResult, clean_text
 from contest.banks.validate import validate
+from contest.i18n import N_
 
 FORMATS = {"xlsx": xlsx.parse, "csv": csv_format.parse, "aiken": aiken.parse, "gift": gift.parse}
-FORMAT_LABELS = {"xlsx": "Excel (mẫu của nền tảng)", "csv": "CSV (UTF-8)", "aiken": "Aiken (Moodle)",
+FORMAT_LABELS = {"xlsx": N_("Excel (mẫu của nền tảng)"), "csv": "CSV (UTF-8)", "aiken": "Aiken (Moodle)",
                  "gift": "GIFT (Moodle)"}
 EXTENSIONS = {".xlsx": "xlsx", ".csv": "csv", ".gift": "gift", ".aiken": "aiken"}
 

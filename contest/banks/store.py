@@ -80,12 +80,15 @@ def add_questions(
         "status": ACTIVE, "dedupe_hash": dedupe_hash(q), "search_text": _search_text(q), "version": 1,
         "created_at": now, "updated_at": now,
     } for q in questions]
-    ids = session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows).all()
-    session.execute(insert(QuestionOption), [
+    # Core statements on the tables (not ORM bulk persistence): several times faster.
+    questions_table, options_table = Question.__table__, QuestionOption.__table__
+    ids = session.scalars(insert(questions_table).returning(questions_table.c.id, sort_by_parameter_order=True),
+                          rows).all()
+    session.execute(insert(options_table), [
         {"question_id": qid, "position": i, "text": text, "is_correct": i in q.correct}
         for qid, q in zip(ids, questions) for i, text in enumerate(q.options)
     ])
-    session.execute(insert(QuestionRevision), [
+    session.execute(insert(QuestionRevision.__table__), [
         {"question_id": qid, "version": 1, "action": "created", "summary": "Nhập từ tệp",
          "snapshot": snapshot(q), "changed_by": user_id, "changed_at": now}
         for qid, q in zip(ids, questions)

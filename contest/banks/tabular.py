@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
+from contest.i18n import N_
 from contest.banks.common import (
     EASY, HARD, LETTERS, MEDIUM, MULTIPLE, SINGLE, TRUE_FALSE_OPTIONS, TRUEFALSE,
     ParsedQuestion, ParseResult, clean_text, fold,
@@ -43,12 +44,12 @@ REQUIRED = ("text", "option_A", "option_B", "answer")
 DIFFICULTIES = {"de": EASY, "1": EASY, "easy": EASY,
                 "trung binh": MEDIUM, "2": MEDIUM, "medium": MEDIUM, "tb": MEDIUM,
                 "kho": HARD, "3": HARD, "hard": HARD}
-DIFFICULTY_LABELS = {EASY: "Dễ", MEDIUM: "Trung bình", HARD: "Khó"}
+DIFFICULTY_LABELS = {EASY: N_("Dễ"), MEDIUM: N_("Trung bình"), HARD: N_("Khó")}
 KIND_NAMES = {"mot dap an": SINGLE, "single": SINGLE, "1 dap an": SINGLE,
               "nhieu dap an": MULTIPLE, "multiple": MULTIPLE,
               "dung/sai": TRUEFALSE, "dung sai": TRUEFALSE, "dung - sai": TRUEFALSE,
               "truefalse": TRUEFALSE, "true/false": TRUEFALSE}
-KIND_LABELS = {SINGLE: "Một đáp án", MULTIPLE: "Nhiều đáp án", TRUEFALSE: "Đúng/Sai"}
+KIND_LABELS = {SINGLE: N_("Một đáp án"), MULTIPLE: N_("Nhiều đáp án"), TRUEFALSE: N_("Đúng/Sai")}
 TRUE_WORDS = {"dung", "d", "true", "t", "a"}
 FALSE_WORDS = {"sai", "s", "false", "f", "b"}
 MAX_ROWS = 50_000

@@ -9,10 +9,9 @@ from __future__ import annotations
 import io
 import zipfile
 
-from contest.banks.common import BankFileError, ParseResult, fold
+from contest.banks.common import MAX_FILE_BYTES, BankFileError, ParseResult, fold
 from contest.banks.tabular import parse_rows
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200  # real workbooks compress 5-20x; bombs compress 1000x and more
 SHEET_NAMES = ("cau hoi", "questions")

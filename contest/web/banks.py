@@ -19,7 +19,7 @@ from contest.banks import store
 from contest.banks.common import LETTERS, SINGLE, TRUEFALSE, ParsedQuestion, clean_text
 from contest.banks.importer import FORMAT_LABELS, check_and_import
 from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
-from contest.banks.xlsx import MAX_FILE_BYTES
+from contest.banks.common import MAX_FILE_BYTES
 from contest.exports.bank_workbook import write_bank, write_template
 from contest.models import BankUpload, QuestionBank, Role, User
 from contest.web import DB
