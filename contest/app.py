@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime, timezone
+from typing import Callable
 from pathlib import Path
 
 from litestar import Litestar, Request, Response
@@ -20,6 +22,8 @@ from contest.db import Database
 from contest.settings import PROJECT_ROOT, Settings
 from contest.web import context as template_context
 from contest.web.auth import AuthController, current_user
+from contest.contests.draw import PoolCache
+from contest.web import contestant
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.pages import StaffController, UsersController, health, home, set_language
@@ -52,8 +56,12 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
-    """Build the web application for `settings` (default: from the environment)."""
+def create_app(settings: Settings | None = None, database: Database | None = None,
+               clock: Callable[[], datetime] | None = None) -> Litestar:
+    """Build the web application for `settings` (default: from the environment).
+
+    `clock` returns the current time (aware); tests pass their own to move time without sleeping.
+    """
     settings = settings or Settings.from_env()
     db = database or Database(settings.database_url)
     logging.basicConfig(level=logging.INFO if settings.debug else logging.WARNING)
@@ -96,6 +104,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             UsersController,
             BanksController,
             QuestionsController,
+            contestant.ContestantController,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
@@ -103,12 +112,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             ),
         ],
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
-        state=State({"settings": settings, "db": db}),
+        state=State({"settings": settings, "db": db, "pools": PoolCache(),
+                     "clock": clock or (lambda: datetime.now(timezone.utc))}),
         middleware=[session_config.middleware],
         csrf_config=csrf_config,
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         template_config=templates,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **contestant.EXCEPTION_HANDLERS},
         before_request=_load_user,
         after_request=_security_headers,
         request_max_body_size=MAX_REQUEST_BYTES,

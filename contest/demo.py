@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -10,7 +11,9 @@ from contest import accounts
 from contest.banks import store
 from contest.banks.importer import check_and_import
 from contest.db import Database
-from contest.models import Role, User
+from contest.contests import setup
+from contest.contests.units import LOCALITY, UNIT, import_units
+from contest.models import Contest, Role, User
 from contest.settings import PROJECT_ROOT
 
 DEMO_ORGANISER = ("bantochuc@example.org", "demo-cchc-2026")
@@ -46,12 +49,86 @@ def load_shipped_banks(db: Database, *, now: datetime) -> list[str]:
     return lines
 
 
+DEMO_SLUG = "cchc-2026"
+DEMO_TITLE = "Hội thi trực tuyến tìm hiểu về cải cách hành chính năm 2026 (dữ liệu mẫu)"
+# Demo units: code, name, parent code, headcount (the same columns an organiser's sheet has).
+DEMO_UNITS = [
+    ("UBND", "Ủy ban nhân dân tỉnh (mẫu)", "", 60),
+    ("SNV", "Sở Nội vụ", "UBND", 85), ("SNV-CCHC", "Phòng Cải cách hành chính – Sở Nội vụ", "SNV", 12),
+    ("STP", "Sở Tư pháp", "UBND", 64), ("STC", "Sở Tài chính", "UBND", 120),
+    ("SKHCN", "Sở Khoa học và Công nghệ", "UBND", 70), ("SYT", "Sở Y tế", "UBND", 95),
+    ("SGDDT", "Sở Giáo dục và Đào tạo", "UBND", 110), ("TTHCC", "Trung tâm Phục vụ hành chính công tỉnh", "UBND", 48),
+    ("UBX-TL", "UBND xã Tân Lập", "", 32), ("UBP-DH", "UBND phường Đông Hòa", "", 41),
+    ("UBX-PL", "UBND xã Phú Lộc", "", 28),
+]
+# Since 1 July 2025 local government has two tiers: the province directly above its communes and wards.
+DEMO_LOCALITIES = [
+    ("TINH", "Tỉnh (mẫu)", ""), ("X-TL", "Xã Tân Lập", "TINH"), ("P-DH", "Phường Đông Hòa", "TINH"),
+    ("X-PL", "Xã Phú Lộc", "TINH"), ("P-BT", "Phường Bình Thạnh", "TINH"), ("X-AN", "Xã An Nhơn", "TINH"),
+]
+DEMO_RULES = """Hội thi gồm 4 đợt, mỗi đợt một tuần. Mỗi lượt thi có 20 câu hỏi trắc nghiệm được chọn ngẫu nhiên \
+từ ngân hàng câu hỏi và một câu hỏi dự đoán số người trả lời đúng tất cả các câu hỏi.
+
+Cán bộ, công chức, viên chức làm bài trong 20 phút; người dân làm bài trong 30 phút. Mỗi người được thi \
+tối đa 3 lượt trong một đợt; lượt có kết quả cao nhất được tính.
+
+Xếp hạng theo số câu trả lời đúng; nếu bằng nhau, người có số dự đoán gần đúng hơn xếp trên; nếu vẫn \
+bằng nhau, người làm bài trong thời gian ngắn hơn xếp trên, rồi đến người nộp bài sớm hơn.
+
+Thành viên Ban tổ chức, Tổ thư ký, Tổ giúp việc không được xét giải. Khai sai thông tin cá nhân \
+thì kết quả không được công nhận.
+
+Đây là hội thi mẫu để giới thiệu nền tảng; dữ liệu không có giá trị thật."""
+OFFICIAL_STRATA = [  # 20 questions across the topics of the officials' bank
+    ("Chương trình tổng thể CCHC 2021–2030", 3), ("Cải cách thể chế và thủ tục hành chính", 3),
+    ("Cơ chế một cửa, một cửa liên thông", 3), ("Chính phủ điện tử, chính phủ số và dịch vụ công trực tuyến", 3),
+    ("Các chỉ số PAR INDEX, SIPAS, PAPI, PCI, ICT INDEX", 2), ("Bưu chính công ích", 2), ("Văn hóa công vụ", 2),
+    ("Tuyên truyền CCHC ở địa phương", 2),
+]
+
+
+def _csv(rows) -> bytes:
+    lines = ["Mã,Tên,Mã cấp trên,Số CBCCVC"] + [",".join(str(c) for c in row) for row in rows]
+    return "\n".join(lines).encode("utf-8")
+
+
+def load_demo_contest(db: Database, *, now: datetime, tz: str = "Asia/Ho_Chi_Minh") -> str | None:
+    """The live demo contest: units, localities and a first round open from today for four weeks.
+    Returns its slug, or None when it already exists (then it is left as the organiser made it)."""
+    with db.write() as session:
+        if session.scalar(select(Contest.id).where(Contest.slug == DEMO_SLUG)) is not None:
+            return None
+        banks = [store.find_bank(session, name) for name in SHIPPED_BANKS.values()]
+        contest = setup.create_contest(
+            session, title=DEMO_TITLE, slug=DEMO_SLUG, now=now, rules=DEMO_RULES,
+            organiser_body="Ban Tổ chức Hội thi (mẫu)", plan_reference="Kế hoạch tổ chức hội thi (mẫu)")
+        for kind, rows in ((UNIT, DEMO_UNITS), (LOCALITY, [(*row, "") for row in DEMO_LOCALITIES])):
+            report = import_units(session, contest_id=contest.id, kind=kind, data=_csv(rows), filename="demo.csv")
+            if not report.saved:
+                raise RuntimeError("\n".join(report.lines()))
+        local_midnight = now.astimezone(ZoneInfo(tz)).replace(hour=0, minute=0, second=0, microsecond=0)
+        setup.save_round(
+            session, contest=contest, now=now, round_=None, number=1, title="Tuần thứ nhất",
+            opens_at=local_midnight, closes_at=local_midnight + timedelta(days=28, hours=9, minutes=30),
+            grace_seconds=30, prediction_kind="perfect_scores", tracks=[
+                setup.TrackConfig(track="officials", bank_ids=[banks[0].id], time_limit_seconds=20 * 60,
+                                  max_attempts=3, draw={"strata": [{"topic": topic, "count": count}
+                                                                   for topic, count in OFFICIAL_STRATA]}),
+                setup.TrackConfig(track="citizens", bank_ids=[banks[1].id], time_limit_seconds=30 * 60,
+                                  max_attempts=3, draw={"total": 20}),
+            ])
+        return contest.slug
+
+
 def load_demo(db: Database, *, now: datetime) -> list[str]:
     """Load (idempotently) the demo data; return lines telling what is there and how to log in."""
     with db.write() as session:
         _ensure_user(session, *DEMO_ORGANISER, Role.organiser, "Ban tổ chức (demo)", now)
         _ensure_user(session, *DEMO_VIEWER, Role.viewer, "Lãnh đạo xem kết quả (demo)", now)
     lines = load_shipped_banks(db, now=now)
+    slug = load_demo_contest(db, now=now)
+    if slug:
+        lines.append(f"Demo contest: /c/{slug}")
     return lines + [
         f"Demo organiser: {DEMO_ORGANISER[0]} / {DEMO_ORGANISER[1]}",
         f"Demo viewer:    {DEMO_VIEWER[0]} / {DEMO_VIEWER[1]}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jinja2 import pass_context
@@ -60,6 +61,22 @@ def _user(ctx):
     return _request(ctx).scope.get("state", {}).get("user")
 
 
+@pass_context
+def _duration(ctx, milliseconds) -> str:
+    """A time taken, e.g. "12 phút 05,3 giây" (tenths shown: ties are often broken by them)."""
+    if milliseconds is None:
+        return ""
+    minutes, rest = divmod(int(milliseconds), 60_000)
+    seconds = i18n.format_decimal(rest // 100 / 10, "00.0", locale=request_locale(_request(ctx)))
+    return translate(_request(ctx), "{m} phút {s} giây", m=minutes, s=seconds)
+
+
+def _question_total(draw) -> int:
+    from contest.contests.setup import question_total
+
+    return question_total(json.loads(draw) if isinstance(draw, str) else draw)
+
+
 def register(environment) -> None:
     """Install the helpers into the Jinja environment (called once at start-up)."""
     environment.globals.update(
@@ -69,4 +86,5 @@ def register(environment) -> None:
         locales=i18n.LOCALE_NAMES,
         role_labels=ROLE_LABELS,
     )
-    environment.filters.update(datetime=_datetime, date=_date, number=_number)
+    environment.filters.update(datetime=_datetime, date=_date, number=_number, question_total=_question_total,
+                               duration=_duration)

@@ -1,0 +1,1 @@
+"""Contests, rounds, registration, the draw, attempts and the clock."""

@@ -1,0 +1,165 @@
+"""Contestants register once per contest (with consent) and log in again with phone + password."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from contest.accounts import hash_password, verify_password
+from contest.banks.common import clean_text
+from contest.contests.setup import FIELDS, field_rules, tracks_of
+from contest.models import Contest, Contestant, Unit
+
+_DUMMY_HASH = hash_password("not-a-real-password")
+GENDERS = {"nam": "Nam", "nu": "Nữ", "khac": "Khác"}
+
+
+class RegistrationError(ValueError):
+    """Registration refused; `errors` maps each field to a Vietnamese message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def normalise_phone(raw: str) -> str | None:
+    """A Vietnamese mobile number as 10 digits starting with 0 (from +84…, spaces, dots)."""
+    digits = re.sub(r"[\s.\-()]", "", raw or "")
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits if re.fullmatch(r"0\d{9}", digits) else None
+
+
+def mask_phone(phone: str) -> str:
+    """0912345678 -> 09xx xxx 678 (Nghị định 13/2023/NĐ-CP: no full number in public)."""
+    return f"{phone[:2]}xx xxx {phone[-3:]}" if len(phone) >= 6 else "xxx"
+
+
+def mask_cccd(cccd: str | None) -> str:
+    return f"{cccd[:3]}xxxxxx{cccd[-3:]}" if cccd and len(cccd) >= 9 else ""
+
+
+@dataclass
+class RegistrationForm:
+    track: str = ""
+    full_name: str = ""
+    birth_date: str = ""  # dd/mm/yyyy as typed
+    gender: str = ""
+    phone: str = ""
+    cccd: str = ""
+    email: str = ""
+    unit_id: str = ""
+    locality_id: str = ""
+    occupation: str = ""
+    password: str = ""
+    access_code: str = ""
+    consent: bool = False
+
+
+def _parse_date(text: str) -> date | None:
+    match = re.fullmatch(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*", text or "")
+    if not match:
+        return None
+    day, month, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def register(session: Session, *, contest: Contest, form: RegistrationForm, now: datetime) -> Contestant:
+    """Create the contestant, or raise RegistrationError listing every problem.
+
+    A phone or CCCD already registered in this contest is refused without saying by whom;
+    the database's unique constraints make this hold even for two registrations at once.
+    """
+    rules = field_rules(contest)
+    errors: dict[str, str] = {}
+    tracks = tracks_of(contest)
+    track = form.track if form.track in tracks else (tracks[0] if len(tracks) == 1 else "")
+    if not track:
+        errors["track"] = "Chọn đối tượng dự thi."
+    if contest.access_code and not hmac.compare_digest(clean_text(form.access_code), contest.access_code):
+        errors["access_code"] = "Mã truy cập không đúng."
+    full_name = clean_text(form.full_name)
+    if len(full_name) < 2:
+        errors["full_name"] = "Nhập họ và tên."
+    phone = normalise_phone(form.phone)
+    if phone is None:
+        errors["phone"] = "Số điện thoại phải có 10 chữ số, bắt đầu bằng 0."
+    cccd = re.sub(r"\s", "", form.cccd or "") or None
+    if cccd and not re.fullmatch(r"\d{12}", cccd):
+        errors["cccd"] = "Số CCCD phải có đúng 12 chữ số."
+    birth = _parse_date(form.birth_date) if form.birth_date else None
+    if form.birth_date and (birth is None or not date(1900, 1, 1) <= birth <= now.date()):
+        errors["birth_date"] = "Ngày sinh không hợp lệ (dd/mm/yyyy)."
+    email = clean_text(form.email).lower()
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        errors["email"] = "E-mail không hợp lệ."
+    unit_id = _unit(session, contest.id, "unit", form.unit_id, errors, "unit")
+    locality_id = _unit(session, contest.id, "locality", form.locality_id, errors, "locality")
+    values = {"birth_date": birth, "gender": GENDERS.get(form.gender, ""), "cccd": cccd, "email": email,
+              "unit": unit_id, "locality": locality_id, "occupation": clean_text(form.occupation)}
+    for name, rule in rules.items():
+        if rule == "required" and name in values and not values[name] and name not in errors:
+            if name == "unit" and track != "officials":
+                continue  # citizens give their locality, officials their unit
+            if name == "locality" and track == "officials" and rules.get("unit") == "required":
+                continue
+            errors[name] = f"Cần nhập {FIELDS[name].lower()}."
+    if len(form.password) < 8:
+        errors["password"] = "Mật khẩu phải có ít nhất 8 ký tự."
+    if not form.consent:
+        errors["consent"] = "Cần đồng ý cho phép xử lý dữ liệu cá nhân để dự thi."
+    if not errors and _taken(session, contest.id, phone, cccd):
+        errors["phone"] = "Số điện thoại hoặc số CCCD này đã được đăng ký trong hội thi."
+    if errors:
+        raise RegistrationError(errors)
+    contestant = Contestant(
+        contest_id=contest.id, track=track, full_name=full_name, phone=phone, cccd=cccd, birth_date=birth,
+        gender=values["gender"], email=email, occupation=values["occupation"], unit_id=unit_id,
+        locality_id=locality_id, password_hash=hash_password(form.password), consent_at=now, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(contestant)
+            session.flush()
+    except IntegrityError:
+        raise RegistrationError({"phone": "Số điện thoại hoặc số CCCD này đã được đăng ký trong hội thi."}) from None
+    return contestant
+
+
+def _taken(session: Session, contest_id: int, phone: str, cccd: str | None) -> bool:
+    query = select(Contestant.id).where(Contestant.contest_id == contest_id, Contestant.phone == phone)
+    if cccd:
+        query = query.union(select(Contestant.id).where(Contestant.contest_id == contest_id, Contestant.cccd == cccd))
+    return session.execute(query).first() is not None
+
+
+def _unit(session: Session, contest_id: int, kind: str, raw: str, errors: dict, field: str) -> int | None:
+    if not raw:
+        return None
+    unit_id = session.scalar(select(Unit.id).where(Unit.contest_id == contest_id, Unit.kind == kind,
+                                                   Unit.id == int(raw) if str(raw).isdigit() else False))
+    if unit_id is None:
+        errors[field] = "Chọn một mục trong danh sách."
+    return unit_id
+
+
+def authenticate(session: Session, *, contest_id: int, phone: str, password: str) -> Contestant | None:
+    """The contestant with this phone and password in this contest, or None (same cost either way)."""
+    normalised = normalise_phone(phone)
+    contestant = session.scalar(select(Contestant).where(Contestant.contest_id == contest_id,
+                                                         Contestant.phone == normalised)) if normalised else None
+    if contestant is None:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    return contestant if verify_password(contestant.password_hash, password) else None
+

@@ -1,0 +1,202 @@
+"""Organisers set up contests, rounds and tracks; changes that could alter a result are refused."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from contest.banks.common import clean_text, fold
+from contest.i18n import N_
+from contest.models import Attempt, Contest, Round, RoundTrack
+
+TRACKS = {"officials": N_("Cán bộ, công chức, viên chức"), "citizens": N_("Người dân")}
+FIELDS = {
+    "full_name": N_("Họ và tên"), "birth_date": N_("Ngày sinh"), "gender": N_("Giới tính"),
+    "phone": N_("Số điện thoại"), "cccd": N_("Số CCCD"), "email": N_("E-mail"),
+    "unit": N_("Đơn vị công tác"), "locality": N_("Địa bàn (xã, phường)"), "occupation": N_("Nghề nghiệp"),
+}
+ALWAYS_REQUIRED = ("full_name", "phone")  # the phone is the login
+DEFAULT_FIELDS = {"full_name": "required", "birth_date": "required", "gender": "optional", "phone": "required",
+                  "cccd": "optional", "email": "optional", "unit": "required", "locality": "required",
+                  "occupation": "optional"}
+PREDICTIONS = {
+    "perfect_scores": N_("Có bao nhiêu người trả lời đúng tất cả các câu hỏi trong đợt thi này?"),
+    "participants": N_("Có bao nhiêu người tham gia đợt thi này?"),
+    "attempts": N_("Có bao nhiêu lượt thi trong đợt thi này?"),
+}
+
+
+class SetupError(ValueError):
+    """A contest or round setting that cannot be accepted; the message says why."""
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:80] or "hoi-thi"
+
+
+def field_rules(contest: Contest) -> dict[str, str]:
+    rules = json.loads(contest.fields or "{}")
+    return {name: rules.get(name, "off") for name in FIELDS} | {name: "required" for name in ALWAYS_REQUIRED}
+
+
+def tracks_of(contest: Contest) -> list[str]:
+    return [t for t in contest.tracks.split(",") if t in TRACKS]
+
+
+def create_contest(session: Session, *, title: str, now: datetime, slug: str = "", organiser_body: str = "",
+                   tracks: list[str] = ("officials", "citizens"), fields: dict[str, str] | None = None,
+                   rules: str = "", access_code: str = "", plan_reference: str = "") -> Contest:
+    """A new contest; the slug (its public address) must be unique."""
+    title = clean_text(title)
+    if not title:
+        raise SetupError("Cần nhập tên hội thi.")
+    slug = slugify(slug or title)
+    if session.scalar(select(Contest.id).where(Contest.slug == slug)) is not None:
+        raise SetupError(f"Địa chỉ '{slug}' đã được dùng cho hội thi khác.")
+    contest = Contest(slug=slug, title=title, created_at=now, fields="{}")
+    apply_settings(contest, organiser_body=organiser_body, tracks=tracks, fields=fields or DEFAULT_FIELDS,
+                   rules=rules, access_code=access_code, plan_reference=plan_reference)
+    session.add(contest)
+    session.flush()
+    return contest
+
+
+def apply_settings(contest: Contest, *, organiser_body: str, tracks, fields: dict[str, str], rules: str,
+                   access_code: str, plan_reference: str, excluded: str = "") -> None:
+    tracks = [t for t in tracks if t in TRACKS]
+    if not tracks:
+        raise SetupError("Chọn ít nhất một đối tượng dự thi.")
+    contest.tracks = ",".join(tracks)
+    contest.fields = json.dumps({n: fields.get(n, "off") if fields.get(n) in ("required", "optional") else "off"
+                                 for n in FIELDS} | {n: "required" for n in ALWAYS_REQUIRED})
+    contest.organiser_body = clean_text(organiser_body)[:300]
+    contest.plan_reference = clean_text(plan_reference)[:300]
+    contest.rules = rules.replace("\r\n", "\n").strip()
+    contest.access_code = clean_text(access_code)[:64]
+    contest.excluded = "\n".join(clean_text(line) for line in excluded.splitlines() if clean_text(line))
+
+
+@dataclass
+class TrackConfig:
+    track: str
+    bank_ids: list[int]
+    draw: dict
+    time_limit_seconds: int = 900
+    max_attempts: int = 1
+    shuffle_questions: bool = True
+    shuffle_options: bool = True
+
+    def check(self) -> None:
+        if self.track not in TRACKS:
+            raise SetupError("Đối tượng dự thi không hợp lệ.")
+        if not self.bank_ids:
+            raise SetupError("Chọn ít nhất một ngân hàng câu hỏi.")
+        if not 60 <= self.time_limit_seconds <= 4 * 3600:
+            raise SetupError("Thời gian làm bài phải từ 1 phút đến 4 giờ.")
+        if not 1 <= self.max_attempts <= 20:
+            raise SetupError("Số lượt thi cho phép phải từ 1 đến 20.")
+        if question_total(self.draw) < 1 or question_total(self.draw) > 200:
+            raise SetupError("Số câu hỏi mỗi lượt phải từ 1 đến 200.")
+
+
+def question_total(draw: dict) -> int:
+    if "strata" in draw:
+        return sum(int(s.get("count", 0)) for s in draw["strata"])
+    return int(draw.get("total", 0))
+
+
+def round_started(session: Session, round_: Round, now: datetime) -> bool:
+    """A round has started once it opened or anyone began an attempt in it."""
+    if round_.id is None:
+        return False
+    return now >= round_.opens_at or bool(session.scalar(
+        select(func.count()).select_from(Attempt).where(Attempt.round_id == round_.id)))
+
+
+def save_round(session: Session, *, contest: Contest, now: datetime, round_: Round | None, number: int,
+               title: str, opens_at: datetime, closes_at: datetime, grace_seconds: int, prediction_kind: str,
+               tracks: list[TrackConfig]) -> Round:
+    """Create or change a round. Once it has started, only what cannot change a result may change:
+    the title, and a later closing time."""
+    if closes_at <= opens_at:
+        raise SetupError("Thời điểm kết thúc phải sau thời điểm bắt đầu.")
+    if prediction_kind not in PREDICTIONS:
+        raise SetupError("Loại câu hỏi dự đoán không hợp lệ.")
+    if not 0 <= grace_seconds <= 600:
+        raise SetupError("Thời gian bù trễ mạng phải từ 0 đến 600 giây.")
+    for config in tracks:
+        config.check()
+        if config.track not in tracks_of(contest):
+            raise SetupError("Đối tượng dự thi không thuộc hội thi này.")
+    if round_ is not None and round_started(session, round_, now):
+        _refuse_result_changes(session, round_, number, opens_at, closes_at, grace_seconds, prediction_kind,
+                               tracks, now)
+        round_.title, round_.closes_at = clean_text(title)[:200], closes_at
+        session.add(round_)
+        return round_
+    clash = session.scalar(select(Round.id).where(Round.contest_id == contest.id, Round.number == number))
+    if clash is not None and (round_ is None or clash != round_.id):
+        raise SetupError(f"Đã có đợt thi số {number}.")
+    round_ = round_ or Round(contest_id=contest.id, number=number, opens_at=opens_at, closes_at=closes_at)
+    round_.number, round_.title, round_.opens_at, round_.closes_at = number, clean_text(title)[:200], opens_at, closes_at
+    round_.grace_seconds, round_.prediction_kind = grace_seconds, prediction_kind
+    round_.prediction_question = PREDICTIONS[prediction_kind]
+    session.add(round_)
+    session.flush()
+    existing = {t.track: t for t in session.scalars(select(RoundTrack).where(RoundTrack.round_id == round_.id))}
+    for config in tracks:
+        row = existing.pop(config.track, None) or RoundTrack(round_id=round_.id, track=config.track,
+                                                             bank_ids="[]", draw="{}")
+        row.bank_ids, row.draw = json.dumps(config.bank_ids), json.dumps(config.draw, ensure_ascii=False)
+        row.time_limit_seconds, row.max_attempts = config.time_limit_seconds, config.max_attempts
+        row.shuffle_questions, row.shuffle_options = config.shuffle_questions, config.shuffle_options
+        session.add(row)
+    for row in existing.values():
+        session.delete(row)
+    session.flush()
+    return round_
+
+
+def _refuse_result_changes(session, round_: Round, number, opens_at, closes_at, grace_seconds, prediction_kind,
+                           tracks: list[TrackConfig], now: datetime) -> None:
+    reasons = []
+    if number != round_.number:
+        reasons.append("số thứ tự đợt")
+    if opens_at != round_.opens_at:
+        reasons.append("thời điểm bắt đầu")
+    if closes_at < round_.closes_at:
+        reasons.append("thời điểm kết thúc sớm hơn (chỉ được gia hạn)")
+    if closes_at < now:
+        reasons.append("thời điểm kết thúc đã qua")
+    if grace_seconds != round_.grace_seconds:
+        reasons.append("thời gian bù trễ mạng")
+    if prediction_kind != round_.prediction_kind:
+        reasons.append("câu hỏi dự đoán")
+    current = {t.track: t for t in session.scalars(select(RoundTrack).where(RoundTrack.round_id == round_.id))}
+    for config in tracks:
+        row = current.get(config.track)
+        if row is None or (json.loads(row.bank_ids), json.loads(row.draw), row.time_limit_seconds, row.max_attempts,
+                           row.shuffle_questions, row.shuffle_options) != (
+                config.bank_ids, config.draw, config.time_limit_seconds, config.max_attempts,
+                config.shuffle_questions, config.shuffle_options):
+            reasons.append(f"cách ra đề, thời gian hoặc số lượt của đối tượng '{TRACKS[config.track]}'")
+    if len(tracks) != len(current):
+        reasons.append("danh sách đối tượng dự thi")
+    if reasons:
+        raise SetupError("Đợt thi đã bắt đầu nên không thể đổi " + "; ".join(reasons)
+                         + ", vì điều đó có thể làm thay đổi kết quả của người đã thi.")
+
+
+def round_tracks(session: Session, round_id: int) -> dict[str, RoundTrack]:
+    return {t.track: t for t in session.scalars(select(RoundTrack).where(RoundTrack.round_id == round_id))}
+
+
+def track_config(row: RoundTrack) -> TrackConfig:
+    return TrackConfig(track=row.track, bank_ids=json.loads(row.bank_ids), draw=json.loads(row.draw),
+                       time_limit_seconds=row.time_limit_seconds, max_attempts=row.max_attempts,
+                       shuffle_questions=row.shuffle_questions, shuffle_options=row.shuffle_options)

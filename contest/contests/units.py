@@ -1,0 +1,306 @@
+"""Work units and localities of a contest: the organiser's spreadsheet in, a hierarchy of any depth out.
+
+Localities are data, not code: since 1 July 2025 a province sits directly above its communes, wards
+and special zones, but the file decides the depth. An import is all-or-nothing, like a bank import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import PurePath
+from typing import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contest.banks.common import BankFileError, Problem, clean_text, decode_utf8, fold
+from contest.banks.tabular import MAX_ROWS
+from contest.banks.xlsx import check_archive
+from contest.models import Unit
+
+UNIT, LOCALITY = "unit", "locality"
+NOUNS = {UNIT: "đơn vị", LOCALITY: "địa bàn"}
+SHEET_NAMES = ("don vi", "dia ban", "units", "localities")
+_FIELD_NAMES = {
+    "code": ("ma", "ma don vi", "ma dia ban", "code"),
+    "name": ("ten", "ten don vi", "ten dia ban", "name"),
+    "parent": ("ma cap tren", "don vi cap tren", "dia ban cap tren", "parent"),
+    "headcount": ("so cbccvc", "bien che", "so nguoi", "headcount"),
+}
+_HEADER_TO_FIELD = {alias: name for name, aliases in _FIELD_NAMES.items() for alias in aliases}
+_IGNORED = {"stt", "no", "ghi chu", "note"}  # columns organisers add that mean nothing here
+COLUMN_LABELS = {"code": "Mã", "name": "Tên", "parent": "Mã cấp trên", "headcount": "Số CBCCVC"}
+MAX_CODE, MAX_NAME, MAX_HEADCOUNT = 60, 300, 10_000_000
+HEADER_SEARCH_ROWS = 10  # real sheets often start with a title ("UBND TỈNH ...") above the header
+_THOUSANDS = re.compile(r"\d{1,3}(?:[., ]\d{3})+")  # "1.200" is one thousand two hundred in Vietnamese
+
+
+@dataclass
+class UnitRow:
+    """One row of the file: a unit (or locality) and the code of its parent, "" for a top-level one."""
+
+    row: int
+    code: str
+    name: str
+    parent_code: str
+    headcount: int | None
+
+
+@dataclass
+class UnitImportReport:
+    filename: str
+    kind: str
+    problems: list[Problem] = field(default_factory=list)
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged_existing: int = 0  # already in the database, absent from the file: left alone
+    saved: bool = False
+    dry_run: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def lines(self) -> list[str]:
+        """The report as text, the same for the CLI and the web page."""
+        noun = NOUNS.get(self.kind, self.kind)
+        out = [f"Tệp {self.filename} → danh sách {noun}"]
+        out += [f"LỖI  {p}" for p in self.errors] + [f"CHÚ Ý {p}" for p in self.warnings]
+        out.append(f"{self.rows} dòng {noun}, {len(self.errors)} lỗi, {len(self.warnings)} chú ý.")
+        counts = (f"{self.created} {noun} mới, {self.updated} cập nhật, "
+                  f"{self.unchanged_existing} đã có nhưng không nằm trong tệp (giữ nguyên)")
+        if self.errors:
+            out.append("Chưa lưu gì. Sửa các lỗi trên rồi nhập lại cả tệp.")
+        elif self.saved:
+            out.append(f"Đã lưu: {counts}.")
+        elif self.dry_run:
+            out.append(f"Chạy thử, chưa lưu gì: {counts}.")
+        return out
+
+
+def parse_units(data: bytes, *, filename: str) -> tuple[list[UnitRow], list[Problem]]:
+    """Read a .xlsx or .csv list; every row with a code comes back, so cross-row checks see all codes."""
+    problems: list[Problem] = []
+    suffix = PurePath(filename).suffix.lower()
+    if suffix == ".xlsx":
+        rows = _xlsx_rows(data, problems)
+    elif suffix == ".csv":
+        rows = _csv_rows(data)
+    else:
+        raise BankFileError(f"Tệp '{filename}' không phải .xlsx hay .csv; hãy dùng một trong hai định dạng này.")
+    return _read_rows(rows, problems), problems
+
+
+def _xlsx_rows(data: bytes, problems: list[Problem]) -> list[tuple[int, Sequence]]:
+    from openpyxl import load_workbook
+
+    check_archive(data)
+    try:
+        # data_only: a headcount is often a formula (=SUM(...)); Excel stores its computed value.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on corrupt parts
+        raise BankFileError(f"Không đọc được tệp Excel: {type(exc).__name__}.") from exc
+    try:
+        sheets = workbook.worksheets
+        if not sheets:
+            raise BankFileError("Tệp Excel không có trang tính nào.")
+        sheet = next((ws for ws in sheets if fold(ws.title) in SHEET_NAMES), sheets[0])
+        if len(sheets) > 1 and fold(sheet.title) not in SHEET_NAMES:
+            problems.append(Problem(None, f"Không có trang tính 'Đơn vị' hay 'Địa bàn'; đã đọc trang tính "
+                                          f"đầu tiên '{sheet.title}'.", severity="warning"))
+        numbered = enumerate(sheet.iter_rows(values_only=True), start=1)
+        return list(islice(numbered, MAX_ROWS + HEADER_SEARCH_ROWS + 1))
+    finally:
+        workbook.close()
+
+
+def _csv_rows(data: bytes) -> list[tuple[int, Sequence]]:
+    try:
+        text = decode_utf8(data)
+    except BankFileError as exc:
+        raise BankFileError(f"{str(exc).rstrip('.')} (Excel: Lưu dưới dạng → CSV UTF-8).") from exc
+    delimiter = max(",;\t", key=text.split("\n", 1)[0].count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [(reader.line_num, row) for row in islice(reader, MAX_ROWS + HEADER_SEARCH_ROWS + 1)]
+    except csv.Error as exc:
+        raise BankFileError(f"Tệp CSV không đúng định dạng ở dòng {reader.line_num}: {exc}.") from exc
+
+
+def _field(cell) -> str | None:
+    return _HEADER_TO_FIELD.get(fold(clean_text(cell)).strip(" :*."))
+
+
+def _read_rows(rows: list[tuple[int, Sequence]], problems: list[Problem]) -> list[UnitRow]:
+    header = _header(rows, problems)
+    if header is None:
+        return []
+    start, columns = header
+    units: list[UnitRow] = []
+    for number, cells in rows[start + 1:]:
+        values = {f: clean_text(cells[i]) if i < len(cells) else "" for f, i in columns.items()}
+        if not any(values.values()):
+            continue
+        if len(units) >= MAX_ROWS:
+            problems.append(Problem(number, f"Tệp có quá {MAX_ROWS:,} dòng; hãy chia thành nhiều tệp.".replace(",", ".")))
+            break
+        unit = _parse_row(number, values, problems)
+        if unit is not None:
+            units.append(unit)
+    return units
+
+
+def _header(rows: list[tuple[int, Sequence]], problems: list[Problem]) -> tuple[int, dict[str, int]] | None:
+    """Where the header row is and which column holds each field; None (with an error) if unusable."""
+    filled = [i for i, (_, cells) in enumerate(rows) if any(clean_text(c) for c in cells)]
+    found = (i for i in filled[:HEADER_SEARCH_ROWS] if {"code", "name"} <= {_field(c) for c in rows[i][1]})
+    start = next(found, filled[0] if filled else None)
+    if start is None:
+        problems.append(Problem(None, "Tệp không có dòng tiêu đề nào."))
+        return None
+    line, cells = rows[start]
+    columns: dict[str, int] = {}
+    for index, raw in enumerate(cells):
+        label, name = clean_text(raw), _field(raw)
+        if not label or fold(label).strip(" :*.") in _IGNORED:
+            continue
+        if name is None:
+            problems.append(Problem(line, f"Cột '{label}' không thuộc mẫu, đã bỏ qua.", severity="warning"))
+        elif name in columns:
+            problems.append(Problem(line, f"Cột '{label}' xuất hiện hai lần."))
+        else:
+            columns[name] = index
+    missing = [COLUMN_LABELS[f] for f in ("code", "name") if f not in columns]
+    if missing:
+        problems.append(Problem(line, "Thiếu cột bắt buộc: " + ", ".join(missing) + "."))
+    return None if missing or any(p.severity == "error" for p in problems) else (start, columns)
+
+
+def _parse_row(number: int, values: dict[str, str], problems: list[Problem]) -> UnitRow | None:
+    """One row's own checks; the row comes back whenever it has a code, even with other errors."""
+    def error(column: str, message: str) -> None:
+        problems.append(Problem(number, message, COLUMN_LABELS[column]))
+
+    code, name, parent, count = (values.get(f, "") for f in ("code", "name", "parent", "headcount"))
+    if not code:
+        error("code", "thiếu mã")
+    elif len(code) > MAX_CODE:
+        error("code", f"mã dài quá {MAX_CODE} ký tự")
+    if not name:
+        error("name", "thiếu tên")
+    elif len(name) > MAX_NAME:
+        error("name", f"tên dài quá {MAX_NAME} ký tự")
+    if code and parent == code:
+        error("parent", f"'{code}' không thể là cấp trên của chính nó")
+    headcount = None
+    if count:
+        digits = re.sub(r"[., ]", "", count) if _THOUSANDS.fullmatch(count) else count
+        if not re.fullmatch(r"-?\d+", digits):
+            error("headcount", f"'{count}' không phải số nguyên")
+        elif int(digits) < 0:
+            error("headcount", f"số CBCCVC không được âm ({count})")
+        elif int(digits) > MAX_HEADCOUNT:
+            error("headcount", f"số CBCCVC quá lớn ({count})")
+        else:
+            headcount = int(digits)
+    return UnitRow(row=number, code=code, name=name, parent_code=parent, headcount=headcount) if code else None
+
+
+def _check(rows: list[UnitRow], existing: dict[str, Unit], kind: str) -> list[Problem]:
+    """Checks across rows and against the database: duplicates, unknown parents, cycles."""
+    problems: list[Problem] = []
+    first: dict[str, UnitRow] = {}
+    for r in rows:
+        if r.code in first:
+            problems.append(Problem(r.row, f"mã '{r.code}' trùng với dòng {first[r.code].row}", "Mã"))
+        else:
+            first[r.code] = r
+    code_of = {unit.id: code for code, unit in existing.items()}
+    parents = {code: code_of.get(unit.parent_id, "") for code, unit in existing.items()}
+    parents.update({code: r.parent_code for code, r in first.items()})  # the file wins over the database
+    for r in rows:
+        if r.parent_code and r.parent_code != r.code and r.parent_code not in parents:
+            problems.append(Problem(r.row, f"không có {NOUNS[kind]} mã '{r.parent_code}'", "Mã cấp trên"))
+    for code, r in first.items():  # in file order, so each cycle is reported once, at its first row
+        chain = [code]
+        while (parent := parents.get(chain[-1], "")) and parent not in chain:
+            chain.append(parent)
+        if parent == code and len(chain) > 1 and not any(first[c].row < r.row for c in chain if c in first):
+            problems.append(Problem(r.row, "vòng lặp cấp trên: " + " → ".join([*chain, code])))
+    if kind == UNIT:
+        if rows and all(r.headcount is None for r in rows):
+            problems.append(Problem(None, "Tệp không có số CBCCVC; không tính được tỉ lệ tham gia.",
+                                    severity="warning"))
+        else:
+            problems += [Problem(r.row, "chưa có số CBCCVC; không tính được tỉ lệ tham gia", "Số CBCCVC", "warning")
+                         for r in rows if r.headcount is None]
+    return problems
+
+
+def import_units(session: Session, *, contest_id: int, kind: str, data: bytes, filename: str,
+                 dry_run: bool = False) -> UnitImportReport:
+    """Check the whole file, then upsert it by code in the caller's transaction if it has no error."""
+    if kind not in NOUNS:
+        raise ValueError(f"unknown unit kind {kind!r}")
+    report = UnitImportReport(filename=filename, kind=kind, dry_run=dry_run)
+    try:
+        rows, problems = parse_units(data, filename=filename)
+    except BankFileError as exc:
+        report.problems.append(Problem(None, str(exc)))
+        return report
+    existing = {u.code: u for u in session.scalars(
+        select(Unit).where(Unit.contest_id == contest_id, Unit.kind == kind))}
+    problems += _check(rows, existing, kind)
+    report.problems = sorted(problems, key=lambda p: (p.row or 0, p.severity != "error"))
+    codes = {r.code for r in rows}
+    report.rows = len(rows)
+    report.updated = len(codes & existing.keys())
+    report.created = len(codes) - report.updated
+    report.unchanged_existing = len(existing) - report.updated
+    if report.errors or dry_run:
+        return report
+    by_code = dict(existing)
+    for r in rows:  # first every row exists, then parents point at ids, so foreign keys always hold
+        unit = by_code.setdefault(r.code, Unit(contest_id=contest_id, kind=kind, code=r.code))
+        unit.name, unit.headcount, unit.search_text = r.name, r.headcount, fold(f"{r.name} {r.code}")
+        session.add(unit)
+    session.flush()
+    for r in rows:
+        by_code[r.code].parent_id = by_code[r.parent_code].id if r.parent_code else None
+    session.flush()
+    report.saved = True
+    return report
+
+
+def search_units(session: Session, *, contest_id: int, kind: str, query: str, limit: int = 20) -> list[Unit]:
+    """Units whose name or code contains every word of `query`, ignoring case and accents; by name."""
+    statement = select(Unit).where(Unit.contest_id == contest_id, Unit.kind == kind)
+    for word in fold(query).split():
+        statement = statement.where(Unit.search_text.contains(word, autoescape=True))
+    return list(session.scalars(statement.order_by(Unit.name, Unit.code).limit(limit)))
+
+
+def unit_paths(session: Session, *, contest_id: int, kind: str) -> dict[int, str]:
+    """Each unit's id -> its path from the top, for display: "Tỉnh A › Phường B › Tổ 1"."""
+    rows = session.execute(select(Unit.id, Unit.parent_id, Unit.name).where(
+        Unit.contest_id == contest_id, Unit.kind == kind)).all()
+    parent_of = {uid: parent for uid, parent, _ in rows}
+    name_of = {uid: name for uid, _, name in rows}
+    paths: dict[int, str] = {}
+    for uid in parent_of:
+        chain: list[int] = []
+        current = uid
+        while current in name_of and current not in chain:  # guards against a hand-edited cycle
+            chain.append(current)
+            current = parent_of[current]
+        paths[uid] = " › ".join(name_of[c] for c in reversed(chain))
+    return paths

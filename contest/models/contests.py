@@ -1,0 +1,144 @@
+"""Contests, their units and localities, rounds, contestants, attempts and answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from contest.models.base import UTCDateTime
+
+
+def _fk(target: str, *, nullable: bool = False, ondelete: str | None = "CASCADE", index: bool = True):
+    return Field(default=None if nullable else ..., sa_column=Column(
+        Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index))
+
+
+class Contest(SQLModel, table=True):
+    __tablename__ = "contests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True)
+    title: str = Field(max_length=300)
+    organiser_body: str = Field(default="", max_length=300)
+    plan_reference: str = Field(default="", max_length=300)  # e.g. "Kế hoạch 1183/KH-UBND ngày 08/4/2022"
+    rules: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    tracks: str = Field(default="officials,citizens", max_length=40)
+    fields: str = Field(sa_column=Column(Text, nullable=False))  # JSON {field: "required" | "optional"}
+    access_code: str = Field(default="", max_length=64)
+    excluded: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # phones/CCCD, one a line
+    is_published: bool = Field(default=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Unit(SQLModel, table=True):
+    """A work unit (kind 'unit', with headcount) or a locality (kind 'locality'), in a hierarchy."""
+
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("contest_id", "kind", "code", name="uq_units_contest_kind_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int = _fk("contests.id")
+    parent_id: int | None = _fk("units.id", nullable=True, ondelete="SET NULL")
+    kind: str = Field(default="unit", max_length=20)
+    code: str = Field(max_length=60)
+    name: str = Field(max_length=300)
+    headcount: int | None = Field(default=None)
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Round(SQLModel, table=True):
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("contest_id", "number", name="uq_rounds_contest_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int = _fk("contests.id")
+    number: int
+    title: str = Field(default="", max_length=200)
+    opens_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    closes_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    grace_seconds: int = Field(default=30)
+    prediction_kind: str = Field(default="perfect_scores", max_length=30)  # | participants | attempts
+    prediction_question: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class RoundTrack(SQLModel, table=True):
+    """How one track (officials or citizens) sits a round: banks, draw, time, attempts."""
+
+    __tablename__ = "round_tracks"
+    __table_args__ = (UniqueConstraint("round_id", "track", name="uq_round_tracks_round_track"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = _fk("rounds.id")
+    track: str = Field(max_length=20)
+    bank_ids: str = Field(max_length=200)  # JSON list
+    draw: str = Field(sa_column=Column(Text, nullable=False))  # JSON {"total": n} or {"strata": [...]}
+    time_limit_seconds: int = Field(default=900)
+    max_attempts: int = Field(default=1)
+    shuffle_questions: bool = Field(default=True)
+    shuffle_options: bool = Field(default=True)
+
+
+class Contestant(SQLModel, table=True):
+    __tablename__ = "contestants"
+    __table_args__ = (
+        UniqueConstraint("contest_id", "phone", name="uq_contestants_contest_phone"),
+        UniqueConstraint("contest_id", "cccd", name="uq_contestants_contest_cccd"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int = _fk("contests.id")
+    track: str = Field(max_length=20)
+    full_name: str = Field(max_length=200)
+    phone: str = Field(max_length=20)
+    cccd: str | None = Field(default=None, max_length=20)
+    birth_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    gender: str = Field(default="", max_length=10)
+    email: str = Field(default="", max_length=254)
+    occupation: str = Field(default="", max_length=200)
+    unit_id: int | None = _fk("units.id", nullable=True, ondelete="SET NULL")
+    locality_id: int | None = _fk("units.id", nullable=True, ondelete="SET NULL")
+    password_hash: str = Field(max_length=255)
+    consent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Attempt(SQLModel, table=True):
+    """One sitting. (contestant, round, seq) is unique, so the database itself refuses an attempt
+    beyond the allowed number even when two starts race."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        UniqueConstraint("contestant_id", "round_id", "seq", name="uq_attempts_contestant_round_seq"),
+        Index("ix_attempts_round_track", "round_id", "track"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contestant_id: int = _fk("contestants.id")
+    round_id: int = _fk("rounds.id", index=False)
+    track: str = Field(max_length=20)
+    seq: int
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    deadline: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    status: str = Field(default="open", max_length=20)  # open | submitted | expired
+    question_count: int = Field(default=0)
+    correct_count: int | None = Field(default=None)
+    duration_ms: int | None = Field(default=None)
+    prediction: int | None = Field(default=None)
+
+
+class AttemptQuestion(SQLModel, table=True):
+    """A drawn question in its place, with its option order and the contestant's saved choice."""
+
+    __tablename__ = "attempt_questions"
+
+    attempt_id: int = Field(sa_column=Column(Integer, ForeignKey("attempts.id", ondelete="CASCADE"),
+                                             primary_key=True))
+    position: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    question_id: int = _fk("questions.id", ondelete=None)
+    option_order: str = Field(max_length=40)  # stored option positions in display order, e.g. "2,0,3,1"
+    chosen: str = Field(default="", max_length=40)  # stored option positions chosen, e.g. "0" or "0,2"
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    is_correct: bool | None = Field(default=None)

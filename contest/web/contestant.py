@@ -1,0 +1,297 @@
+"""The contestant's pages: contest home, rules, registration, login, the timed attempt, results.
+
+Everything works as plain forms; a small script adds saving on each click with retries and
+the countdown. The answer key is never in any response before the round closes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Response, Template
+from sqlalchemy import select
+
+from contest.contests import attempts as attempt_domain
+from contest.contests import registration
+from contest.contests.draw import DrawError
+from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, round_tracks, track_config, tracks_of
+from contest.contests.units import search_units
+from contest.models import Contest, Round, Unit
+from contest.web import DB
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def session_key(contest_id: int) -> str:
+    return f"contestant:{contest_id}"
+
+
+def signed_in(request: Request, contest: Contest) -> int | None:
+    value = request.session.get(session_key(contest.id)) if "session" in request.scope else None
+    return value if isinstance(value, int) else None
+
+
+def load_contest(db, slug: str) -> Contest:
+    with db.session() as session:
+        contest = session.scalar(select(Contest).where(Contest.slug == slug, Contest.is_published.is_(True)))
+    if contest is None:
+        raise NotFoundException()
+    return contest
+
+
+def _ints(values) -> list[int]:
+    values = values if isinstance(values, list) else [values]
+    return [int(v) for v in values if str(v).strip().isdigit()]
+
+
+def _error_json(exc: attempt_domain.AttemptError) -> Response:
+    return Response({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+
+
+class ContestantController(Controller):
+    path = "/c/{slug:str}"
+
+    def _require(self, request: Request, contest: Contest) -> int:
+        contestant_id = signed_in(request, contest)
+        if contestant_id is None:
+            raise _LoginRequired(contest.slug)
+        return contestant_id
+
+    @get("/", name="contest_home", sync_to_thread=True)
+    def home(self, request: Request, db: DB, slug: FromPath[str]) -> Template:
+        contest = load_contest(db, slug)
+        now = request.app.state.clock()
+        contestant_id = signed_in(request, contest)
+        with db.session() as session:
+            rounds = session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)).all()
+            contestant = session.get(registration.Contestant, contestant_id) if contestant_id else None
+            rows = []
+            for round_ in rounds:
+                config = round_tracks(session, round_.id).get(contestant.track) if contestant else None
+                used = attempt_domain.attempts_used(session, contestant_id=contestant.id,
+                                                    round_id=round_.id) if contestant else 0
+                rows.append({"round": round_, "open": attempt_domain.round_is_open(round_, now),
+                             "upcoming": now < round_.opens_at, "config": config, "used": used,
+                             "left": max(0, config.max_attempts - used) if config else 0})
+            mine = (session.execute(select(attempt_domain.A).where(attempt_domain.A.c.contestant_id == contestant.id)
+                                    .order_by(attempt_domain.A.c.id.desc())).all() if contestant else [])
+        return Template("contest/home.html", context={"contest": contest, "rows": rows, "contestant": contestant,
+                                                      "attempts": mine, "tracks": TRACKS})
+
+    @get("/the-le", name="contest_rules", sync_to_thread=True)
+    def rules(self, db: DB, slug: FromPath[str]) -> Template:
+        return Template("contest/rules.html", context={"contest": load_contest(db, slug)})
+
+    def _register_page(self, db, contest: Contest, form=None, errors=None, status_code=200) -> Template:
+        with db.session() as session:
+            units = session.scalars(select(Unit).where(Unit.contest_id == contest.id).order_by(Unit.name)).all()
+        return Template("contest/register.html", status_code=status_code, context={
+            "contest": contest, "rules": field_rules(contest), "fields": FIELDS, "tracks": tracks_of(contest),
+            "track_names": TRACKS, "units": [u for u in units if u.kind == "unit"],
+            "localities": [u for u in units if u.kind == "locality"], "form": form or {}, "errors": errors or {}})
+
+    @get("/dang-ky", name="contest_register", sync_to_thread=True)
+    def register_form(self, db: DB, slug: FromPath[str]) -> Template:
+        return self._register_page(db, load_contest(db, slug))
+
+    @post("/dang-ky", sync_to_thread=True, status_code=303)
+    def register(self, request: Request, db: DB, slug: FromPath[str], data: Form) -> Template | Redirect:
+        contest = load_contest(db, slug)
+        form = registration.RegistrationForm(
+            **{k: str(data.get(k, "")) for k in registration.RegistrationForm.__dataclass_fields__
+               if k != "consent"}, consent=bool(data.get("consent")))
+        try:
+            with db.write() as session:
+                contestant_id = registration.register(session, contest=contest, form=form,
+                                                      now=request.app.state.clock()).id
+        except registration.RegistrationError as exc:
+            shown = {k: v for k, v in data.items() if k not in ("password", "_csrf_token")}
+            return self._register_page(db, contest, shown, exc.errors, status_code=400)
+        request.set_session({**request.session, session_key(contest.id): contestant_id})
+        return Redirect(f"/c/{contest.slug}", status_code=303)
+
+    @get("/don-vi", name="contest_units", sync_to_thread=True)
+    def units(self, db: DB, slug: FromPath[str], q: FromQuery[str] = "", kind: FromQuery[str] = "unit") -> Template:
+        contest = load_contest(db, slug)
+        with db.session() as session:
+            found = search_units(session, contest_id=contest.id, kind="locality" if kind == "locality" else "unit",
+                                 query=q[:100], limit=50)
+        return Template("partials/_unit_options.html", context={"units": found})
+
+    @get("/dang-nhap", name="contest_login", sync_to_thread=True)
+    def login_form(self, db: DB, slug: FromPath[str]) -> Template:
+        return Template("contest/login.html", context={"contest": load_contest(db, slug), "error": None, "phone": ""})
+
+    @post("/dang-nhap", sync_to_thread=True, status_code=303)
+    def login(self, request: Request, db: DB, slug: FromPath[str], data: Form) -> Template | Redirect:
+        contest = load_contest(db, slug)
+        with db.session() as session:
+            contestant = registration.authenticate(session, contest_id=contest.id, phone=str(data.get("phone", "")),
+                                                   password=str(data.get("password", "")))
+        if contestant is None:
+            return Template("contest/login.html", status_code=400, context={
+                "contest": contest, "error": "Số điện thoại hoặc mật khẩu không đúng.",
+                "phone": str(data.get("phone", ""))[:20]})
+        request.set_session({**request.session, session_key(contest.id): contestant.id})
+        return Redirect(f"/c/{contest.slug}", status_code=303)
+
+    @post("/dang-xuat", sync_to_thread=True, status_code=303)
+    def logout(self, request: Request, db: DB, slug: FromPath[str]) -> Redirect:
+        contest = load_contest(db, slug)
+        request.set_session({k: v for k, v in request.session.items() if k != session_key(contest.id)})
+        return Redirect(f"/c/{contest.slug}", status_code=303)
+
+    @post("/dot/{number:int}/bat-dau", sync_to_thread=True, status_code=303)
+    def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[int]) -> Redirect | Template:
+        contest = load_contest(db, slug)
+        contestant_id = self._require(request, contest)
+        now = request.app.state.clock()
+        with db.session() as session:
+            round_ = session.scalar(select(Round).where(Round.contest_id == contest.id, Round.number == number))
+            contestant = session.get(registration.Contestant, contestant_id)
+            config = round_tracks(session, round_.id).get(contestant.track) if round_ else None
+        if round_ is None or config is None:
+            raise NotFoundException()
+        settings = track_config(config)
+        try:
+            attempt_id = attempt_domain.start_attempt(
+                db, request.app.state.pools, contestant_id=contestant_id, track=contestant.track, round_=round_,
+                config=config, bank_ids=settings.bank_ids, draw=settings.draw, now=now)
+        except (attempt_domain.AttemptError, DrawError) as exc:
+            message = exc.message if isinstance(exc, attempt_domain.AttemptError) else str(exc)
+            return Template("contest/message.html", status_code=409, context={"contest": contest, "message": message})
+        return Redirect(f"/c/{contest.slug}/bai-thi/{attempt_id}", status_code=303)
+
+    def _state(self, db, request: Request, contest: Contest, attempt_id: int):
+        contestant_id = self._require(request, contest)
+        with db.write() as session:
+            state = attempt_domain.load_attempt(session, attempt_id=attempt_id, contestant_id=contestant_id,
+                                                now=request.app.state.clock())
+        return state
+
+    @get("/bai-thi/{attempt_id:int}", name="attempt", sync_to_thread=True)
+    def attempt(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int]) -> Template | Redirect:
+        contest = load_contest(db, slug)
+        try:
+            state = self._state(db, request, contest, attempt_id)
+        except attempt_domain.AttemptNotFound:
+            raise NotFoundException() from None
+        if state.status != attempt_domain.OPEN:
+            return Redirect(f"/c/{contest.slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
+        now = request.app.state.clock()
+        with db.session() as session:
+            questions = attempt_domain.attempt_view(session, state, with_key=False)
+            round_ = session.get(Round, state.round_id)
+        return Template("contest/attempt.html", context={
+            "contest": contest, "state": state, "questions": questions, "round": round_,
+            "remaining": state.remaining_seconds(now), "saved_notice": "da-luu" in request.query_params,
+            "prediction_question": round_.prediction_question
+            or PREDICTIONS[round_.prediction_kind]})
+
+    @post("/bai-thi/{attempt_id:int}/cau/{position:int}", sync_to_thread=True, status_code=200)
+    def save_one(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
+                 position: FromPath[int], data: Form) -> Response:
+        """The script's save of one click; answers JSON."""
+        contest = load_contest(db, slug)
+        contestant_id = signed_in(request, contest)
+        if contestant_id is None:
+            return Response({"error": {"code": "not_authenticated", "message": "Phiên đăng nhập đã hết; hãy đăng nhập lại."}},
+                            status_code=401)
+        try:
+            attempt_domain.save_answer(db, attempt_id=attempt_id, contestant_id=contestant_id, position=position,
+                                       choice=_ints(data.get("choice", [])), now=request.app.state.clock())
+        except attempt_domain.AttemptError as exc:
+            return _error_json(exc)
+        return Response({"saved": True, "position": position})
+
+    @post("/bai-thi/{attempt_id:int}/du-doan", sync_to_thread=True, status_code=200)
+    def save_prediction(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
+                        data: Form) -> Response:
+        contest = load_contest(db, slug)
+        contestant_id = signed_in(request, contest)
+        value = _ints(data.get("prediction", ""))
+        if contestant_id is None or not value:
+            return Response({"error": {"code": "bad_request", "message": "Nhập một số nguyên."}}, status_code=400)
+        try:
+            attempt_domain.save_prediction(db, attempt_id=attempt_id, contestant_id=contestant_id, value=value[0],
+                                           now=request.app.state.clock())
+        except attempt_domain.AttemptError as exc:
+            return _error_json(exc)
+        return Response({"saved": True})
+
+    @post("/bai-thi/{attempt_id:int}/nop", sync_to_thread=True, status_code=303)
+    def submit(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
+               data: Form) -> Template | Redirect:
+        """The plain form: saves every answer on the page, then asks to confirm, then submits."""
+        contest = load_contest(db, slug)
+        contestant_id = self._require(request, contest)
+        now = request.app.state.clock()
+        try:
+            state = self._state(db, request, contest, attempt_id)
+        except attempt_domain.AttemptNotFound:
+            raise NotFoundException() from None
+        target = Redirect(f"/c/{contest.slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
+        if state.status != attempt_domain.OPEN:
+            return target
+        try:
+            for item in state.items:
+                field = f"q{item['position']}"
+                if field in data and _ints(data[field]) != item["chosen"]:
+                    attempt_domain.save_answer(db, attempt_id=attempt_id, contestant_id=contestant_id,
+                                               position=item["position"], choice=_ints(data[field]), now=now)
+            prediction = _ints(data.get("prediction", ""))
+            if prediction:
+                attempt_domain.save_prediction(db, attempt_id=attempt_id, contestant_id=contestant_id,
+                                               value=prediction[0], now=now)
+            if data.get("action") == "save":
+                return Redirect(f"/c/{contest.slug}/bai-thi/{attempt_id}?da-luu=1", status_code=303)
+            state = self._state(db, request, contest, attempt_id)
+            unanswered = [item["position"] + 1 for item in state.items if not item["chosen"]]
+            if data.get("confirm") != "1":
+                return Template("contest/confirm.html", status_code=200, context={
+                    "contest": contest, "state": state, "unanswered": unanswered,
+                    "prediction": state.prediction})
+            attempt_domain.submit_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id, now=now,
+                                          prediction=prediction[0] if prediction else None)
+        except attempt_domain.AttemptError as exc:
+            if isinstance(exc, attempt_domain.AttemptClosed):
+                return target
+            return Template("contest/message.html", status_code=exc.status,
+                            context={"contest": contest, "message": exc.message})
+        return target
+
+    @get("/bai-thi/{attempt_id:int}/ket-qua", name="attempt_result", sync_to_thread=True)
+    def result(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int]) -> Template | Redirect:
+        contest = load_contest(db, slug)
+        try:
+            state = self._state(db, request, contest, attempt_id)
+        except attempt_domain.AttemptNotFound:
+            raise NotFoundException() from None
+        if state.status == attempt_domain.OPEN:
+            return Redirect(f"/c/{contest.slug}/bai-thi/{attempt_id}", status_code=303)
+        now = request.app.state.clock()
+        with db.session() as session:
+            round_ = session.get(Round, state.round_id)
+            config = round_tracks(session, round_.id).get(state.track)
+            used = attempt_domain.attempts_used(session, contestant_id=state.contestant_id, round_id=round_.id)
+            closed = now >= round_.closes_at
+            review = attempt_domain.attempt_view(session, state, with_key=True) if closed else None
+        return Template("contest/result.html", context={
+            "contest": contest, "state": state, "round": round_, "left": max(0, config.max_attempts - used),
+            "review": review, "closed": closed})
+
+
+class _LoginRequired(Exception):
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
+
+
+def login_required_handler(request: Request, exc: _LoginRequired) -> Redirect:
+    return Redirect(f"/c/{exc.slug}/dang-nhap", status_code=303)
+
+
+EXCEPTION_HANDLERS = {_LoginRequired: login_required_handler}
