@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from datetime import datetime, timezone
-from typing import Callable
 from pathlib import Path
+from typing import Callable
+
+import anyio
 
 from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
@@ -22,6 +25,7 @@ from contest.db import Database
 from contest.settings import PROJECT_ROOT, Settings
 from contest.web import context as template_context
 from contest.web.auth import AuthController, current_user
+from contest.contests.attempts import close_all_expired
 from contest.contests.draw import PoolCache
 from contest.web import contestant
 from contest.web.banks import BanksController, QuestionsController
@@ -31,6 +35,7 @@ from contest.web.pages import StaffController, UsersController, health, home, se
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 MAX_REQUEST_BYTES = 25 * 1024 * 1024
+SWEEP_SECONDS = 60  # how often each app process closes attempts left open past their deadline
 
 # Only our own files: no CDN, no inline script. htmx's own indicator style is switched off
 # (see base.html) so that no inline style is needed either.
@@ -64,6 +69,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     """
     settings = settings or Settings.from_env()
     db = database or Database(settings.database_url)
+    app_clock = clock or (lambda: datetime.now(timezone.utc))
     logging.basicConfig(level=logging.INFO if settings.debug else logging.WARNING)
 
     session_config = CookieBackendConfig(
@@ -91,7 +97,23 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     def provide_db() -> Database:
         return db
 
+    sweeper: list[asyncio.Task] = []
+
+    async def sweep_expired() -> None:
+        """Close attempts whose deadline passed while nobody looked (closed phones, lost connections)."""
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                await anyio.to_thread.run_sync(lambda: close_all_expired(db, now=app_clock()))
+            except Exception:  # noqa: BLE001 - a failed sweep is retried next minute; never kill the app
+                logging.getLogger(__name__).exception("closing expired attempts failed")
+
+    async def start_sweeper(app: Litestar) -> None:
+        sweeper.append(asyncio.create_task(sweep_expired()))
+
     async def dispose(app: Litestar) -> None:
+        for task in sweeper:
+            task.cancel()
         db.dispose()
 
     return Litestar(
@@ -112,8 +134,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             ),
         ],
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
-        state=State({"settings": settings, "db": db, "pools": PoolCache(),
-                     "clock": clock or (lambda: datetime.now(timezone.utc))}),
+        state=State({"settings": settings, "db": db, "pools": PoolCache(), "clock": app_clock}),
         middleware=[session_config.middleware],
         csrf_config=csrf_config,
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
@@ -122,6 +143,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         before_request=_load_user,
         after_request=_security_headers,
         request_max_body_size=MAX_REQUEST_BYTES,
+        on_startup=[start_sweeper],
         on_shutdown=[dispose],
         debug=settings.debug,
     )

@@ -100,6 +100,20 @@ def demo() -> None:
         click.echo(line)
 
 
+@main.command("close-expired", help="Close attempts left open past their deadline (the server also does this "
+                                    "every minute and whenever an attempt is opened).")
+def close_expired() -> None:
+    from contest.contests.attempts import close_all_expired
+    from contest.db import Database
+
+    db = Database(_settings().database_url)
+    try:
+        closed = close_all_expired(db, now=datetime.now(timezone.utc))
+    finally:
+        db.dispose()
+    click.echo(f"Closed {closed} expired attempt(s).")
+
+
 @main.command("import-bank", help="Import questions from .xlsx, .csv, Aiken or GIFT into a bank.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--bank", "bank_name", default="", help="Bank name (default: the file name). Created if missing.")

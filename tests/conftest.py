@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from bs4 import BeautifulSoup
@@ -85,15 +85,34 @@ def db(settings):
     database.dispose()
 
 
+class Clock:
+    """The app's clock in tests: time is set and moved by the test, never slept."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
 @pytest.fixture
-def make_client(settings, db):
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def make_client(settings, db, clock):
     """Build a client for the app with optional settings overrides (datasette's make_app_client)."""
     clients = []
 
     def factory(**overrides) -> TestClient:
         app_settings = settings if not overrides else Settings.from_env(
             environ={}, **{**_settings_dict(settings), **overrides})
-        client = TestClient(create_app(app_settings, database=db), raise_server_exceptions=False)
+        client = TestClient(create_app(app_settings, database=db, clock=clock), raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
         return client

@@ -46,7 +46,7 @@ def test_import_template_is_the_blank_template_with_one_example():
 def test_demo_is_idempotent_and_logs_in(db, client):
     first = load_demo(db, now=NOW)
     second = load_demo(db, now=NOW)
-    assert second == first[-2:]  # the banks are not imported twice
+    assert second == first[-2:]  # neither the banks nor the contest are loaded twice
     with db.session() as session:
         for name in SHIPPED_BANKS.values():
             assert store.find_bank(session, name) is not None
@@ -55,3 +55,36 @@ def test_demo_is_idempotent_and_logs_in(db, client):
     names = [a.get_text() for a in html(client.get("/staff/banks")).select("table.grid tbody a[href^='/staff/banks/']")
              if not a["href"].endswith(".xlsx")]
     assert names == sorted(SHIPPED_BANKS.values())
+
+
+def test_demo_contest_is_open_and_both_tracks_can_start(db, client):
+    from datetime import timedelta
+
+    from contest.contests.attempts import start_attempt
+    from contest.contests.draw import PoolCache
+    from contest.contests.setup import round_tracks, track_config
+    from contest.demo import DEMO_SLUG
+    from contest.models import Contest, Contestant, Round
+
+    load_demo(db, now=NOW)
+    page = html(client.get(f"/c/{DEMO_SLUG}"))
+    assert "(dữ liệu mẫu)" in page.h1.get_text()
+    later = NOW + timedelta(days=3)
+    with db.write() as session:
+        contest = session.scalar(select(Contest).where(Contest.slug == DEMO_SLUG))
+        round_ = session.scalar(select(Round).where(Round.contest_id == contest.id))
+        configs = round_tracks(session, round_.id)
+        for n, track in enumerate(configs):
+            session.add(Contestant(contest_id=contest.id, track=track, full_name="Thử", phone=f"090000000{n}",
+                                   password_hash="x", consent_at=NOW, created_at=NOW))
+    with db.session() as session:
+        people = session.execute(select(Contestant.id, Contestant.track)).all()
+    pools = PoolCache()
+    for contestant_id, track in people:
+        config = track_config(configs[track])
+        start_attempt(db, pools, contestant_id=contestant_id, track=track, round_=round_, config=configs[track],
+                      bank_ids=config.bank_ids, draw=config.draw, now=later)
+    with db.session() as session:
+        from contest.models import AttemptQuestion
+
+        assert session.scalar(select(func.count()).select_from(AttemptQuestion)) == 40

@@ -302,6 +302,17 @@ def close_expired(session: Session, *, now: datetime, attempt_id: int | None = N
     return closed
 
 
+def close_all_expired(db: Database, *, now: datetime, batch: int = 500) -> int:
+    """Close every attempt left open past its deadline plus grace, in short transactions."""
+    total = 0
+    while True:
+        with db.write() as session:
+            closed = close_expired(session, now=now, limit=batch)
+        total += closed
+        if closed < batch:
+            return total
+
+
 def regrade_question(session: Session, *, question_id: int, user_id: int | None, now: datetime) -> int:
     """After a key correction: re-grade every finished attempt that drew the question."""
     attempt_ids = session.scalars(select(AQ.c.attempt_id).join(A, A.c.id == AQ.c.attempt_id).where(

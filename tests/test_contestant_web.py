@@ -1,0 +1,482 @@
+"""The contestant's flow through HTTP: register, log in, start, save each click, resume, submit,
+the server's clock, the deadline, every refusal, and no answer key before the round closes."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from contest.contests import attempts as domain
+from contest.contests.draw import PoolCache
+from contest.contests.setup import round_tracks, track_config
+from contest.models import Attempt, AttemptQuestion, Contestant, Question, Round, Topic
+from tests.conftest import NOW, csrf_token, html, post_form
+from tests.contest_helpers import PASSWORD, PHONE, SLUG, make_contest, unit_id
+
+HOME = f"/c/{SLUG}"
+
+
+def register(client, db, *, phone=PHONE, cccd="001090012345", track="officials", **extra):
+    data = {"track": track, "full_name": "Nguyễn Thị Hoà", "birth_date": "15/08/1990", "gender": "nu",
+            "phone": phone, "cccd": cccd, "unit_id": str(unit_id(db, "SNV")), "locality_id": "",
+            "password": PASSWORD, "consent": "1", **extra}
+    return post_form(client, f"{HOME}/dang-ky", data, follow_redirects=False)
+
+
+def start(client, number=1):
+    token = csrf_token(client, HOME)
+    return client.post(f"{HOME}/dot/{number}/bat-dau", data={"_csrf_token": token}, follow_redirects=False)
+
+
+def started(client, db) -> int:
+    response = start(client)
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+def save(client, attempt_id, position, *choices, token=None):
+    token = token or csrf_token(client, HOME)
+    return client.post(f"{HOME}/bai-thi/{attempt_id}/cau/{position}", data={"choice": [str(c) for c in choices]},
+                       headers={"X-CSRFToken": token})
+
+
+def stored(db, attempt_id) -> dict[int, str]:
+    with db.session() as session:
+        return dict(session.execute(select(AttemptQuestion.position, AttemptQuestion.chosen)
+                                    .where(AttemptQuestion.attempt_id == attempt_id)).all())
+
+
+def attempt_row(db, attempt_id) -> Attempt:
+    with db.session() as session:
+        return session.get(Attempt, attempt_id)
+
+
+@pytest.fixture
+def contest(db):
+    return make_contest(db)
+
+
+@pytest.fixture
+def player(client, db, contest):
+    assert register(client, db).status_code == 303
+    return client
+
+
+# Registration and login
+
+
+def test_register_then_home_greets_and_offers_the_open_round(player):
+    page = html(player.get(HOME))
+    assert "Nguyễn Thị Hoà" in page.get_text()
+    assert page.find("form", action=f"{HOME}/dot/1/bat-dau") is not None
+
+
+def test_registration_lists_every_problem_in_vietnamese_and_keeps_input(client, db, contest):
+    response = register(client, db, phone="12345", cccd="12", password="short", consent="", birth_date="31/02/1990")
+    assert response.status_code == 400
+    errors = {e["id"].removesuffix("-error"): e.get_text() for e in html(response).select(".field-error")}
+    assert errors["phone"] == "Số điện thoại phải có 10 chữ số, bắt đầu bằng 0."
+    assert errors["cccd"] == "Số CCCD phải có đúng 12 chữ số."
+    assert errors["password"] == "Mật khẩu phải có ít nhất 8 ký tự."
+    assert errors["birth_date"] == "Ngày sinh không hợp lệ (dd/mm/yyyy)."
+    assert "consent" in errors
+    assert html(response).find("input", attrs={"name": "full_name"})["value"] == "Nguyễn Thị Hoà"
+    assert html(response).find("input", attrs={"name": "password"}).get("value") is None
+
+
+def test_one_registration_per_phone_and_per_cccd_without_saying_whose(make_client, db, contest):
+    assert register(make_client(), db).status_code == 303
+    for kwargs in ({"phone": "+84 912 345 678", "cccd": ""}, {"phone": "0987654321", "cccd": "001090012345"}):
+        response = register(make_client(), db, full_name="Người khác", **kwargs)
+        assert response.status_code == 400
+        text = html(response).get_text()
+        assert "Số điện thoại hoặc số CCCD này đã được đăng ký trong hội thi." in text
+        assert "Nguyễn Thị Hoà" not in text
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Contestant)) == 1
+
+
+def test_access_code_is_checked(client, db):
+    make_contest(db, access_code="CCHC2026")
+    assert register(client, db, access_code="sai").status_code == 400
+    assert register(client, db, access_code="CCHC2026").status_code == 303
+
+
+def test_unit_search_ignores_accents(client, db, contest):
+    options = html(client.get(f"{HOME}/don-vi", params={"q": "cai cach"})).find_all("option")
+    assert [o.get_text() for o in options if o.get("value")] == ["Phòng Cải cách hành chính"]
+
+
+def test_login_with_phone_and_password(make_client, db, contest):
+    register(make_client(), db)
+    client = make_client()
+    wrong = post_form(client, f"{HOME}/dang-nhap", {"phone": PHONE, "password": "sai-mat-khau"})
+    assert wrong.status_code == 400
+    assert "Số điện thoại hoặc mật khẩu không đúng." in wrong.text
+    unknown = post_form(client, f"{HOME}/dang-nhap", {"phone": "0999999999", "password": PASSWORD})
+    assert html(unknown).select_one(".error").get_text() == html(wrong).select_one(".error").get_text()
+    ok = post_form(client, f"{HOME}/dang-nhap", {"phone": "091 234 5678", "password": PASSWORD},
+                   follow_redirects=False)
+    assert ok.status_code == 303
+    assert "Nguyễn Thị Hoà" in client.get(HOME).text
+
+
+def test_attempt_pages_need_a_login(client, db, contest):
+    response = client.get(f"{HOME}/bai-thi/1", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == f"{HOME}/dang-nhap"
+
+
+# The draw
+
+
+def test_start_draws_on_the_server_and_the_draw_never_changes(player, db):
+    attempt_id = started(player, db)
+    first = html(player.get(f"{HOME}/bai-thi/{attempt_id}"))
+    questions = first.select("ol.attempt-q > li")
+    assert len(questions) == 10
+    again = html(player.get(f"{HOME}/bai-thi/{attempt_id}"))
+    assert [q.legend.get_text() for q in questions] == [q.legend.get_text() for q in again.select("ol.attempt-q > li")]
+    assert [lbl.get_text() for lbl in first.select(".choice")] == [lbl.get_text() for lbl in again.select(".choice")]
+    # Starting again resumes the open attempt rather than drawing a new one.
+    assert started(player, db) == attempt_id
+
+
+def test_stratified_draw_takes_exactly_the_counts_asked(db):
+    strata = [{"topic": "Thể chế", "difficulty": 1, "count": 3}, {"topic": "Một cửa", "count": 5},
+              {"topic": "Chỉ số", "difficulty": 3, "count": 2}]
+    fixture = make_contest(db, draw={"strata": strata})
+    with db.write() as session:
+        session.add(Contestant(contest_id=fixture.contest_id, track="officials", full_name="A", phone="0900000001",
+                               password_hash="x", consent_at=NOW, created_at=NOW))
+    with db.session() as session:
+        round_ = session.get(Round, fixture.round_id)
+        config = round_tracks(session, round_.id)["officials"]
+        contestant_id = session.scalar(select(Contestant.id))
+    pools = PoolCache()
+    for seq in range(5):  # several draws, each must respect the strata
+        with db.write() as session:
+            session.execute(Attempt.__table__.update().values(status="submitted"))
+        config.max_attempts = 10
+        attempt_id = domain.start_attempt(db, pools, contestant_id=contestant_id, track="officials", round_=round_,
+                                          config=config, bank_ids=track_config(config).bank_ids,
+                                          draw={"strata": strata}, now=NOW)
+        with db.session() as session:
+            drawn = session.execute(
+                select(Topic.name, Question.difficulty).join(Question, Question.topic_id == Topic.id)
+                .join(AttemptQuestion, AttemptQuestion.question_id == Question.id)
+                .where(AttemptQuestion.attempt_id == attempt_id)).all()
+        by_topic = Counter(topic for topic, _ in drawn)
+        assert by_topic == {"Thể chế": 3, "Một cửa": 5, "Chỉ số": 2}
+        assert all(level == 1 for topic, level in drawn if topic == "Thể chế")
+        assert all(level == 3 for topic, level in drawn if topic == "Chỉ số")
+        assert len({(t, lvl) for t, lvl in drawn}) >= 3
+
+
+def test_attempt_page_is_light_and_fits_a_phone(make_client, db):
+    make_contest(db, draw={"total": 20})
+    client = make_client()
+    register(client, db)
+    attempt_id = started(client, db)
+    page = client.get(f"{HOME}/bai-thi/{attempt_id}")
+    assert len(html(page).select("ol.attempt-q > li")) == 20
+    assert len(gzip.compress(page.content)) < 40_000
+    assert 'name="viewport"' in page.text and "width=device-width" in page.text
+    assert "http://" not in page.text.replace("http://testserver", "") and "https://" not in page.text
+
+
+# Saving every click
+
+
+def test_each_click_is_saved_and_shown_after_reload(player, db):
+    attempt_id = started(player, db)
+    response = save(player, attempt_id, 0, 2)
+    assert response.status_code == 200 and response.json() == {"saved": True, "position": 0}
+    assert save(player, attempt_id, 0, 1).status_code == 200  # a change of mind replaces the first choice
+    page = html(player.get(f"{HOME}/bai-thi/{attempt_id}"))
+    first = page.select_one("#q0")
+    assert [i["value"] for i in first.select("input[checked]")] == ["1"]
+    assert first.select_one(".status").get_text() == "Đã lưu"
+    assert page.select_one("#q1 .status").get_text() == ""
+    with db.session() as session:
+        order = session.scalar(select(AttemptQuestion.option_order).where(
+            AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == 0))
+    assert stored(db, attempt_id)[0] == order.split(",")[1]
+
+
+def test_save_without_csrf_token_is_refused(player, db):
+    attempt_id = started(player, db)
+    response = player.post(f"{HOME}/bai-thi/{attempt_id}/cau/0", data={"choice": "1"})
+    assert response.status_code == 403
+    assert stored(db, attempt_id)[0] == ""
+
+
+def test_refusals_change_nothing(make_client, db, contest):
+    owner, other = make_client(), make_client()
+    register(owner, db)
+    register(other, db, phone="0987654321", cccd="")
+    attempt_id = started(owner, db)
+    save(owner, attempt_id, 0, 0)
+    before = stored(db, attempt_id)
+    with db.session() as session:
+        kinds = dict(session.execute(select(AttemptQuestion.position, Question.kind).join(
+            Question, Question.id == AttemptQuestion.question_id).where(AttemptQuestion.attempt_id == attempt_id)).all())
+    single = next(p for p, kind in kinds.items() if kind == "single")
+    cases = [
+        (other, attempt_id, 1, [0], 404, "not_found"),          # another person's attempt
+        (owner, attempt_id, 99, [0], 404, "not_found"),         # a question not in the attempt
+        (owner, attempt_id, 1, [7], 400, "bad_answer"),         # an option that does not exist
+        (owner, attempt_id, single, [0, 1], 400, "bad_answer"),  # two answers to a single-choice question
+    ]
+    for client, target, position, choice, status, code in cases:
+        response = save(client, target, position, *choice)
+        assert response.status_code == status, (position, response.text)
+        assert response.json()["error"]["code"] == code
+        assert response.json()["error"]["message"]
+    assert stored(db, attempt_id) == before
+
+
+def test_prediction_is_saved_and_checked(player, db):
+    attempt_id = started(player, db)
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    ok = player.post(f"{HOME}/bai-thi/{attempt_id}/du-doan", data={"prediction": "125"}, headers={"X-CSRFToken": token})
+    assert ok.status_code == 200
+    bad = player.post(f"{HOME}/bai-thi/{attempt_id}/du-doan", data={"prediction": "nhiều"},
+                      headers={"X-CSRFToken": token})
+    assert bad.status_code == 400 and bad.json()["error"]["message"]
+    assert attempt_row(db, attempt_id).prediction == 125
+    assert html(player.get(f"{HOME}/bai-thi/{attempt_id}")).find("input", attrs={"name": "prediction"})["value"] == "125"
+
+
+# The clock
+
+
+def test_countdown_comes_from_the_server_and_survives_reloads(player, db, clock):
+    attempt_id = started(player, db)
+    remaining = lambda: int(html(player.get(f"{HOME}/bai-thi/{attempt_id}")).select_one("#clock")["data-remaining"])  # noqa: E731
+    assert remaining() == 600
+    clock.advance(minutes=4, seconds=20)
+    assert remaining() == 340
+
+
+def test_deadline_never_passes_the_round_close(client, db):
+    make_contest(db, time_limit=1800, closes=timedelta(minutes=10))
+    register(client, db)
+    attempt_id = started(client, db)
+    row = attempt_row(db, attempt_id)
+    with db.session() as session:
+        assert row.deadline == session.scalar(select(Round.closes_at))
+
+
+def test_after_the_deadline_saves_are_refused_and_the_attempt_closes_at_the_deadline(player, db, clock):
+    attempt_id = started(player, db)
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    assert save(player, attempt_id, 0, 0, token=token).status_code == 200
+    clock.advance(minutes=10, seconds=20)  # past the deadline, within the 30 s grace: still accepted
+    assert save(player, attempt_id, 1, 0, token=token).status_code == 200
+    clock.advance(seconds=11)
+    late = save(player, attempt_id, 2, 0, token=token)
+    assert late.status_code == 409 and late.json()["error"]["code"] == "attempt_closed"
+    assert late.json()["error"]["message"] == "Đã hết giờ làm bài; câu trả lời này không được lưu."
+    assert stored(db, attempt_id)[2] == ""
+    # Opening the page now closes it with what was saved, finished at the deadline.
+    response = player.get(f"{HOME}/bai-thi/{attempt_id}", follow_redirects=False)
+    assert response.headers["location"].endswith("/ket-qua")
+    row = attempt_row(db, attempt_id)
+    assert row.status == "expired"
+    assert row.finished_at == row.deadline == NOW + timedelta(minutes=10)
+    assert row.duration_ms == 600_000
+    assert "Bài thi đã được hệ thống nộp khi hết giờ" in player.get(f"{HOME}/bai-thi/{attempt_id}/ket-qua").text
+
+
+def test_forgotten_attempts_are_closed_by_the_sweep(player, db, clock):
+    attempt_id = started(player, db)
+    save(player, attempt_id, 0, 0)
+    with db.write() as session:
+        assert domain.close_expired(session, now=NOW + timedelta(minutes=10)) == 0  # within grace
+    with db.write() as session:
+        assert domain.close_expired(session, now=NOW + timedelta(minutes=11)) == 1
+    row = attempt_row(db, attempt_id)
+    assert (row.status, row.finished_at) == ("expired", NOW + timedelta(minutes=10))
+
+
+# Submitting
+
+
+def test_plain_form_saves_confirms_lists_unanswered_then_submits(player, db, clock):
+    attempt_id = started(player, db)
+    url = f"{HOME}/bai-thi/{attempt_id}/nop"
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    form = {"_csrf_token": token, "q0": ["", "1"], "q2": ["", "0"], "q3": "", "prediction": "40"}
+    saved = player.post(url, data={**form, "action": "save"}, follow_redirects=False)
+    assert saved.status_code == 303 and "da-luu=1" in saved.headers["location"]
+    assert stored(db, attempt_id)[0] != "" and stored(db, attempt_id)[2] != ""
+    confirm = player.post(url, data={**form, "action": "submit"})
+    page = html(confirm)
+    assert "Chưa trả lời các câu:" in page.get_text()
+    assert "2, 4, 5, 6, 7, 8, 9, 10" in page.get_text()
+    assert page.find("input", attrs={"name": "confirm", "value": "1"}) is not None
+    assert attempt_row(db, attempt_id).status == "open"
+    clock.advance(minutes=3, seconds=7)
+    done = player.post(url, data={"_csrf_token": token, "action": "submit", "confirm": "1"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith("/ket-qua")
+    row = attempt_row(db, attempt_id)
+    assert (row.status, row.duration_ms, row.prediction) == ("submitted", 187_000, 40)
+    result = html(player.get(done.headers["location"]))
+    assert result.select_one("#correct").get_text() == f"{row.correct_count}/10"
+    assert result.select_one("#left").get_text() == "1"
+    assert result.select_one("#duration").get_text() == "3 phút 07,0 giây"
+
+
+def test_double_submit_is_idempotent(player, db, clock):
+    attempt_id = started(player, db)
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    submit = {"_csrf_token": token, "action": "submit", "confirm": "1"}
+    player.post(f"{HOME}/bai-thi/{attempt_id}/nop", data=submit)
+    first = attempt_row(db, attempt_id)
+    clock.advance(minutes=1)
+    again = player.post(f"{HOME}/bai-thi/{attempt_id}/nop", data=submit, follow_redirects=False)
+    assert again.status_code == 303
+    second = attempt_row(db, attempt_id)
+    assert (first.finished_at, first.correct_count, first.duration_ms) == (
+        second.finished_at, second.correct_count, second.duration_ms)
+    refused = save(player, attempt_id, 0, 0, token=token)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "attempt_closed"
+
+
+def test_attempts_allowed_are_enforced(player, db):
+    for _ in range(2):
+        attempt_id = started(player, db)
+        token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+        player.post(f"{HOME}/bai-thi/{attempt_id}/nop", data={"_csrf_token": token, "action": "submit", "confirm": "1"})
+    third = start(player)
+    assert third.status_code == 409
+    assert "Bạn đã dùng hết 2 lượt thi của đợt này." in third.text
+    assert "Bạn đã dùng hết lượt thi của đợt này." in player.get(HOME).text
+
+
+def test_a_closed_or_unopened_round_cannot_be_started(client, db, clock):
+    make_contest(db, opens=timedelta(hours=1))
+    register(client, db)
+    assert start(client).status_code == 409
+    clock.advance(days=8)
+    assert start(client).status_code == 409
+
+
+def test_racing_starts_make_one_attempt(db, contest):
+    """Two phones pressing start at the same instant: the database allows one attempt, both resume it."""
+    with db.write() as session:
+        session.add(Contestant(contest_id=contest.contest_id, track="officials", full_name="A", phone="0900000001",
+                               password_hash="x", consent_at=NOW, created_at=NOW))
+    with db.session() as session:
+        contestant_id = session.scalar(select(Contestant.id))
+        round_ = session.get(Round, contest.round_id)
+        config = round_tracks(session, round_.id)["officials"]
+    pools, barrier, results = PoolCache(), threading.Barrier(6), []
+
+    def go():
+        barrier.wait()
+        try:
+            results.append(domain.start_attempt(db, pools, contestant_id=contestant_id, track="officials",
+                                                round_=round_, config=config, bank_ids=[contest.bank_id],
+                                                draw={"total": 10}, now=NOW))
+        except domain.AttemptError as exc:
+            results.append(exc.code)
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Attempt)) == 1
+        only = session.scalar(select(Attempt.id))
+    assert set(results) <= {only, "no_attempts_left"} and only in results
+
+
+def test_the_database_itself_refuses_a_second_attempt_with_the_same_number(db, contest):
+    with db.write() as session:
+        session.add(Contestant(contest_id=contest.contest_id, track="officials", full_name="A", phone="0900000001",
+                               password_hash="x", consent_at=NOW, created_at=NOW))
+    row = {"round_id": contest.round_id, "track": "officials", "seq": 1, "started_at": NOW, "deadline": NOW,
+           "status": "open", "question_count": 0}
+    with db.write() as session:
+        row["contestant_id"] = session.scalar(select(Contestant.id))
+        session.execute(insert(Attempt.__table__), row)
+    with pytest.raises(IntegrityError), db.write() as session:
+        session.execute(insert(Attempt.__table__), row)
+
+
+# The key stays secret until the round closes
+
+
+def test_no_response_before_the_close_contains_the_key(player, db, clock):
+    bodies = []
+    attempt_id = started(player, db)
+    bodies.append(player.get(f"{HOME}/bai-thi/{attempt_id}").text)
+    bodies.append(save(player, attempt_id, 0, 0).text)
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    bodies.append(player.post(f"{HOME}/bai-thi/{attempt_id}/nop", data={"_csrf_token": token, "action": "submit"}).text)
+    bodies.append(player.post(f"{HOME}/bai-thi/{attempt_id}/nop",
+                              data={"_csrf_token": token, "action": "submit", "confirm": "1"}).text)
+    bodies.append(player.get(HOME).text)
+    for body in bodies:
+        assert "GIAITHICH-" not in body
+        assert 'class="key"' not in body
+    result = html(player.get(f"{HOME}/bai-thi/{attempt_id}/ket-qua"))
+    assert result.select(".review") == []
+    assert "Đáp án và giải thích được công bố khi đợt thi kết thúc" in result.get_text()
+    # After the close: the review with the key and the explanations.
+    clock.advance(days=8)
+    review = html(player.get(f"{HOME}/bai-thi/{attempt_id}/ket-qua"))
+    items = review.select(".review > li")
+    assert len(items) == 10
+    assert all(item.select(".key") for item in items)
+    assert "GIAITHICH-" in review.get_text()
+
+
+def test_correcting_a_key_regrades_finished_attempts(player, db):
+    from dataclasses import replace
+
+    from contest.banks import store
+
+    attempt_id = started(player, db)
+    with db.session() as session:
+        position, question_id, order = session.execute(
+            select(AttemptQuestion.position, AttemptQuestion.question_id, AttemptQuestion.option_order)
+            .join(Question, Question.id == AttemptQuestion.question_id)
+            .where(AttemptQuestion.attempt_id == attempt_id, Question.kind == "single")).first()
+    save(player, attempt_id, position, 1)  # display index 1
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    player.post(f"{HOME}/bai-thi/{attempt_id}/nop", data={"_csrf_token": token, "action": "submit", "confirm": "1"})
+    before = attempt_row(db, attempt_id).correct_count
+    chosen = int(order.split(",")[1])
+    with db.write() as session:
+        was_right = session.scalar(select(AttemptQuestion.is_correct).where(
+            AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position))
+        _, parsed = store.load_question(session, question_id)
+        new_key = [(chosen + 1) % 4] if was_right else [chosen]
+        store.update_question(session, question_id=question_id, edited=replace(parsed, correct=new_key),
+                              user_id=None, now=NOW, reason="Sửa đáp án")
+    assert attempt_row(db, attempt_id).correct_count == before + (-1 if was_right else 1)
+
+
+def test_close_expired_command(player, db, settings):
+    from click.testing import CliRunner
+
+    from contest.cli import main
+
+    attempt_id = started(player, db)
+    with db.write() as session:  # the command uses the wall clock: make this attempt long overdue
+        session.execute(Attempt.__table__.update().values(deadline=NOW - timedelta(days=400)))
+    env = {"DATABASE_URL": settings.database_url, "CONTEST_VAR_DIR": str(settings.var_dir),
+           "SECRET_KEY": settings.secret_key}
+    result = CliRunner().invoke(main, ["close-expired"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Closed 1 expired attempt(s)." in result.output
+    assert attempt_row(db, attempt_id).status == "expired"
