@@ -80,6 +80,25 @@ def set_password(session: Session, *, user: User, password: str) -> None:
     session.add(user)
 
 
+def check_throttle(session: Session, key: str, *, now: datetime, policy: LoginPolicy) -> None:
+    """Raise LoginThrottled when `key` (a staff e-mail, or a contest and phone) failed too often lately."""
+    recent_failures = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.email == key,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.attempted_at > now - policy.window,
+        )
+    )
+    if recent_failures >= policy.max_failures:
+        raise LoginThrottled()
+
+
+def record_login(session: Session, key: str, *, ip: str, succeeded: bool, now: datetime) -> None:
+    session.add(LoginAttempt(email=key[:254], ip=ip[:64], succeeded=succeeded, attempted_at=now))
+
+
 def authenticate(
     session: Session,
     *,
@@ -95,24 +114,14 @@ def authenticate(
     `policy.max_failures` times within `policy.window`.
     """
     email = normalise_email(email)
-    recent_failures = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.email == email,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.attempted_at > now - policy.window,
-        )
-    )
-    if recent_failures >= policy.max_failures:
-        raise LoginThrottled()
+    check_throttle(session, email, now=now, policy=policy)
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
         verify_password(_DUMMY_HASH, password)
         ok = False
     else:
         ok = verify_password(user.password_hash, password) and user.is_active
-    session.add(LoginAttempt(email=email, ip=ip[:64], succeeded=ok, attempted_at=now))
+    record_login(session, email, ip=ip, succeeded=ok, now=now)
     if not ok:
         return None
     user.last_login_at = now

@@ -27,10 +27,11 @@ from contest.web import context as template_context
 from contest.web.auth import AuthController, current_user
 from contest.contests.attempts import close_all_expired
 from contest.contests.draw import PoolCache
-from contest.web import contestant
+from contest.web import api, contestant
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.pages import StaffController, UsersController, health, home, set_language
+from contest.web.staff_contests import ContestsController, RoundsController, UnitsController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -126,7 +127,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             UsersController,
             BanksController,
             QuestionsController,
+            ContestsController,
+            UnitsController,
+            RoundsController,
             contestant.ContestantController,
+            api.create_router(token_max_age=settings.api_token_max_age),
             create_static_files_router(
                 path="/static",
                 directories=[STATIC_DIR],
@@ -146,4 +151,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         on_startup=[start_sweeper],
         on_shutdown=[dispose],
         debug=settings.debug,
+        # The published schema documents the JSON API (/api/v1) only; its router opts back in.
+        openapi_config=api.openapi_config(),
+        include_in_schema=False,
     )

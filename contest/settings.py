@@ -70,6 +70,9 @@ class Settings:
     session_max_age: int = _setting(
         "CONTEST_SESSION_MAX_AGE", 8 * 3600, "Seconds a staff login stays valid."
     )
+    api_token_max_age: int = _setting(
+        "CONTEST_API_TOKEN_MAX_AGE", 24 * 3600, "Seconds a contestant's JSON API token (/api/v1) stays valid."
+    )
 
     @property
     def production(self) -> bool:

@@ -127,6 +127,19 @@ def test_login_with_phone_and_password(make_client, db, contest):
     assert "Nguyễn Thị Hoà" in client.get(HOME).text
 
 
+def test_guessing_a_contestants_password_is_throttled(make_client, db, contest, clock):
+    register(make_client(), db)
+    client = make_client()
+    for _ in range(5):
+        assert post_form(client, f"{HOME}/dang-nhap", {"phone": PHONE, "password": "doan-bua"}).status_code == 400
+    blocked = post_form(client, f"{HOME}/dang-nhap", {"phone": PHONE, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Bạn đã đăng nhập sai quá nhiều lần." in html(blocked).select_one(".error").get_text()
+    clock.advance(minutes=16)
+    assert post_form(client, f"{HOME}/dang-nhap", {"phone": PHONE, "password": PASSWORD},
+                     follow_redirects=False).status_code == 303
+
+
 def test_attempt_pages_need_a_login(client, db, contest):
     response = client.get(f"{HOME}/bai-thi/1", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == f"{HOME}/dang-nhap"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contest.accounts import hash_password, verify_password
+from contest.accounts import LoginPolicy, check_throttle, hash_password, record_login, verify_password
 from contest.banks.common import clean_text
 from contest.contests.setup import FIELDS, field_rules, tracks_of
 from contest.models import Contest, Contestant, Unit
@@ -153,13 +153,19 @@ def _unit(session: Session, contest_id: int, kind: str, raw: str, errors: dict, 
     return unit_id
 
 
-def authenticate(session: Session, *, contest_id: int, phone: str, password: str) -> Contestant | None:
-    """The contestant with this phone and password in this contest, or None (same cost either way)."""
+def authenticate(session: Session, *, contest_id: int, phone: str, password: str, now: datetime, ip: str = "",
+                 policy: LoginPolicy = LoginPolicy()) -> Contestant | None:
+    """The contestant with this phone and password in this contest, or None (same cost either way).
+
+    Guessing is throttled per contest and phone, in the database so every app process counts
+    the same failures: LoginThrottled is raised before the password is checked."""
     normalised = normalise_phone(phone)
+    key = f"contest:{contest_id}:{normalised or clean_text(phone)[:20]}"
+    check_throttle(session, key, now=now, policy=policy)
     contestant = session.scalar(select(Contestant).where(Contestant.contest_id == contest_id,
                                                          Contestant.phone == normalised)) if normalised else None
     if contestant is None:
         verify_password(_DUMMY_HASH, password)
-        return None
-    return contestant if verify_password(contestant.password_hash, password) else None
-
+    ok = contestant is not None and verify_password(contestant.password_hash, password)
+    record_login(session, key, ip=ip, succeeded=ok, now=now)
+    return contestant if ok else None

@@ -43,8 +43,12 @@
       })
       .then(function (res) {
         busy[pos] = false;
-        if (res.status >= 500 || res.status === 408 || res.status === 429 || res.status === 0) throw new Error("retry");
         offline(false);
+        if (res.status >= 500 || res.status === 408 || res.status === 429) return failed(pos, false);
+        if (res.status === 401 || res.status === 403) {  // signed out: keep the click queued for after login
+          say(pos, t.tLogin, "err-text");
+          return;
+        }
         delay = 1000;
         var same = JSON.stringify(pending[pos]) === JSON.stringify(value);
         if (same) { delete pending[pos]; keep(); }
@@ -55,13 +59,15 @@
           if (err.code === "attempt_closed") { closed = true; location.reload(); return; }
         }
         if (!same) send(pos);
-      })
-      .catch(function () {
+      }, function () {
         busy[pos] = false;
-        offline(true);
-        say(pos, t.tRetry, "err-text");
-        retryLater();
+        failed(pos, true);
       });
+  }
+  function failed(pos, network) {
+    if (network) offline(true);
+    say(pos, t.tRetry, "err-text");
+    retryLater();
   }
   function flush() { Object.keys(pending).forEach(send); }
   function retryLater() {
@@ -101,7 +107,8 @@
     var a = document.createElement("input");
     a.type = "hidden"; a.name = "action"; a.value = "submit";
     form.appendChild(c); form.appendChild(a);
-    form.submit();
+    // The prototype's submit: a control named "submit" would shadow form.submit.
+    HTMLFormElement.prototype.submit.call(form);
   }
   form.addEventListener("submit", function (e) {
     if (submitting || !e.submitter || e.submitter.value !== "submit") return;

@@ -57,6 +57,12 @@ def requires(role: Role):
     return guard
 
 
+def login_policy(settings) -> accounts.LoginPolicy:
+    """How many failed logins (staff or contestant) are allowed per account within the window."""
+    return accounts.LoginPolicy(max_failures=settings.login_max_failures,
+                                window=timedelta(seconds=settings.login_window_seconds))
+
+
 def safe_next(target: str | None, default: str = "/staff") -> str:
     """Only local paths are followed after a redirect, never another site."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -86,10 +92,7 @@ class AuthController(Controller):
         email = str(data.get("email", ""))[:254]
         password = str(data.get("password", ""))[:1024]
         target = safe_next(str(data.get("next", "")))
-        policy = accounts.LoginPolicy(
-            max_failures=settings.login_max_failures,
-            window=timedelta(seconds=settings.login_window_seconds),
-        )
+        policy = login_policy(settings)
         now = datetime.now(timezone.utc)
         ip = request.client.host if request.client else ""
         try:

@@ -15,6 +15,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 from sqlalchemy import select
 
+from contest.accounts import LoginThrottled
 from contest.contests import attempts as attempt_domain
 from contest.contests import registration
 from contest.contests.draw import DrawError
@@ -22,6 +23,7 @@ from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, rou
 from contest.contests.units import search_units
 from contest.models import Contest, Round, Unit
 from contest.web import DB
+from contest.web.auth import login_policy
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -129,13 +131,20 @@ class ContestantController(Controller):
     @post("/dang-nhap", sync_to_thread=True, status_code=303)
     def login(self, request: Request, db: DB, slug: FromPath[str], data: Form) -> Template | Redirect:
         contest = load_contest(db, slug)
-        with db.session() as session:
-            contestant = registration.authenticate(session, contest_id=contest.id, phone=str(data.get("phone", "")),
-                                                   password=str(data.get("password", "")))
+        phone = str(data.get("phone", ""))[:20]
+        try:
+            with db.write() as session:
+                contestant = registration.authenticate(
+                    session, contest_id=contest.id, phone=phone, password=str(data.get("password", ""))[:1024],
+                    now=request.app.state.clock(), ip=request.client.host if request.client else "",
+                    policy=login_policy(request.app.state.settings))
+        except LoginThrottled:
+            return Template("contest/login.html", status_code=429, context={
+                "contest": contest, "phone": phone,
+                "error": "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút."})
         if contestant is None:
             return Template("contest/login.html", status_code=400, context={
-                "contest": contest, "error": "Số điện thoại hoặc mật khẩu không đúng.",
-                "phone": str(data.get("phone", ""))[:20]})
+                "contest": contest, "error": "Số điện thoại hoặc mật khẩu không đúng.", "phone": phone})
         request.set_session({**request.session, session_key(contest.id): contestant.id})
         return Redirect(f"/c/{contest.slug}", status_code=303)
 

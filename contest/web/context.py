@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import pass_context
@@ -11,6 +14,7 @@ from litestar.connection import ASGIConnection
 from contest import i18n
 
 LANG_COOKIE = "lang"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ROLE_LABELS = {"admin": i18n.N_("Quản trị hệ thống"), "organiser": i18n.N_("Ban tổ chức"), "viewer": i18n.N_("Xem kết quả")}
 
 
@@ -71,6 +75,14 @@ def _duration(ctx, milliseconds) -> str:
     return translate(_request(ctx), "{m} phút {s} giây", m=minutes, s=seconds)
 
 
+@lru_cache(maxsize=None)
+def static_url(name: str) -> str:
+    """The address of a static file with its content hash, so phones that cached an old
+    script for a day pick up a new one at once."""
+    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+    return f"/static/{name}?v={digest}"
+
+
 def _question_total(draw) -> int:
     from contest.contests.setup import question_total
 
@@ -85,6 +97,7 @@ def register(environment) -> None:
         current_user=_user,
         locales=i18n.LOCALE_NAMES,
         role_labels=ROLE_LABELS,
+        static_url=static_url,
     )
     environment.filters.update(datetime=_datetime, date=_date, number=_number, question_total=_question_total,
                                duration=_duration)

@@ -36,7 +36,7 @@ MESSAGES = {
     500: N_("Đã có lỗi xảy ra phía máy chủ. Dữ liệu của bạn không bị mất; vui lòng thử lại sau ít phút."),
 }
 CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 413: "too_large", 429: "too_many_requests", 500: "server_error"}
+         405: "method_not_allowed", 413: "too_large", 429: "too_many_requests", 500: "internal_error"}
 
 
 def wants_json(request: Request) -> bool:

@@ -1,0 +1,428 @@
+"""The contestant flow as a versioned JSON API under /api/v1, for a province's portal or a Zalo mini-app.
+
+The same domain calls as the HTML pages (contest/web/contestant.py); only the transport differs.
+
+Schema: OpenAPI 3.1 JSON at GET /api/v1/schema (also /api/v1/schema/openapi.json). It documents the
+/api/v1 paths only; the HTML pages are left out of it.
+
+Authentication: `Authorization: Bearer <token>`, the token from registering or logging in. It is
+stateless (app processes share only the database): base64url("contestant_id.contest_id.issued_unix")
+"." base64url(HMAC-SHA256 of that text, with a key derived from SECRET_KEY). It is valid for one
+contest and for `token_max_age` seconds (24 h by default) by the application's clock. It cannot
+be revoked before then: changing SECRET_KEY invalidates every token at once.
+
+Errors: one shape for every status, including validation, unknown paths and unexpected failures:
+    {"error": {"code": "machine_code", "message": "Vietnamese sentence", "fields": {...}}}
+`fields` (per-field messages) appears only when relevant. Codes: see api_schemas.ERROR_CODES.
+
+Positions (questions) and option indexes count from 0 in display order; times are ISO 8601 with
+the contest's offset. The answer key, correctness and explanations never leave the server before
+the round closes; after that, GET /attempts/{id}/result carries them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, Response, Router, get, post, put
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy import select
+
+from contest.contests import attempts as attempt_domain
+from contest.accounts import LoginThrottled
+from contest.contests import registration
+from contest.contests.setup import (FIELDS, PREDICTIONS, TRACKS, field_rules, question_total, round_tracks,
+                                    track_config, tracks_of)
+from contest.contests.units import search_units
+from contest.models import Contest, Contestant, Round
+from contest.web import DB
+from contest.web.auth import login_policy
+from contest.web.api_schemas import (EXCEPTION_HANDLERS, AnswerBody, AnswerSaved, ApiError, AttemptOut, AttemptSummary,
+                                     ContestantInfo, ContestInfo, FieldInfo, LoginBody, PredictionBody,
+                                     PredictionSaved, QuestionOut, RegistrationBody, ResultOut, ReviewItem, RoundInfo,
+                                     RoundStatus, RoundTrackInfo, SubmitBody, TokenOut, TrackInfo, UnitInfo,
+                                     error_responses)
+from contest.web.contestant import load_contest
+
+API_PATH = "/api/v1"
+SCHEMA_PATH = "/api/v1/schema"
+TOKEN_MAX_AGE_SECONDS = 24 * 3600
+AUTH = [{"bearerToken": []}]
+A = attempt_domain.A
+# Registration errors from the domain name the form's fields; the API body names ids.
+BODY_FIELD = {"unit": "unit_id", "locality": "locality_id"}
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Claims:
+    contestant_id: int
+    contest_id: int
+    issued_at: datetime
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _signature(secret: str, payload: str) -> str:
+    key = hashlib.sha256(f"api-token:{secret}".encode()).digest()
+    return _b64(hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest())
+
+
+def issue_token(secret: str, *, contestant_id: int, contest_id: int, now: datetime) -> str:
+    """A bearer token for this contestant in this contest, issued at `now`."""
+    payload = _b64(f"{contestant_id}.{contest_id}.{int(now.timestamp())}".encode("ascii"))
+    return f"{payload}.{_signature(secret, payload)}"
+
+
+def read_token(secret: str, token: str, *, now: datetime, max_age: int) -> Claims | None:
+    """The token's claims if its signature holds and it has not expired at `now`; otherwise None."""
+    payload, _, signature = token.partition(".")
+    if not payload or not signature.isascii() or not payload.isascii():
+        return None
+    if not hmac.compare_digest(_signature(secret, payload), signature):
+        return None
+    try:
+        text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("ascii")
+        contestant_id, contest_id, issued = (int(part) for part in text.split("."))
+    except ValueError:
+        return None
+    issued_at = datetime.fromtimestamp(issued, timezone.utc)
+    if now >= issued_at + timedelta(seconds=max_age):
+        return None
+    return Claims(contestant_id=contestant_id, contest_id=contest_id, issued_at=issued_at)
+
+
+TokenMaxAge = NamedDependency[int]
+"""Seconds a token stays valid; set by create_router."""
+SignedIn = NamedDependency[Claims]
+"""The verified token of the request (401 not_authenticated without one)."""
+
+
+def provide_claims(request: Request, token_max_age: TokenMaxAge) -> Claims:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "not_authenticated", "Cần đăng nhập để tiếp tục.")
+    claims = read_token(request.app.state.settings.secret_key, token.strip(), now=request.app.state.clock(),
+                        max_age=token_max_age)
+    if claims is None:
+        raise ApiError(401, "not_authenticated", "Phiên đăng nhập không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại.")
+    return claims
+
+
+def _token_out(request: Request, contestant: Contestant, max_age: int) -> TokenOut:
+    now = request.app.state.clock()
+    token = issue_token(request.app.state.settings.secret_key, contestant_id=contestant.id,
+                        contest_id=contestant.contest_id, now=now)
+    expires = datetime.fromtimestamp(int(now.timestamp()), timezone.utc) + timedelta(seconds=max_age)
+    return TokenOut(token=token, token_type="bearer", expires_at=_local(request, expires),
+                    contestant=_contestant_info(contestant))
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _local(request: Request, moment: datetime) -> datetime:
+    return moment.astimezone(ZoneInfo(request.app.state.settings.timezone))
+
+
+def _contest(db, slug: FromPath[str]) -> Contest:
+    try:
+        return load_contest(db, slug)
+    except NotFoundException:
+        raise ApiError(404, "not_found", "Không tìm thấy hội thi.") from None
+
+
+def _signed_in(session, claims: Claims, contest: Contest) -> Contestant:
+    contestant = session.get(Contestant, claims.contestant_id) if claims.contest_id == contest.id else None
+    if contestant is None or contestant.contest_id != contest.id:
+        raise ApiError(401, "not_authenticated", "Mã đăng nhập không dùng được cho hội thi này; hãy đăng nhập lại.")
+    return contestant
+
+
+def _contestant_info(contestant: Contestant) -> ContestantInfo:
+    return ContestantInfo(id=contestant.id, full_name=contestant.full_name, track=contestant.track,
+                          phone_masked=registration.mask_phone(contestant.phone), unit_id=contestant.unit_id,
+                          locality_id=contestant.locality_id)
+
+
+def _attempt_summary(request: Request, row) -> AttemptSummary:
+    return AttemptSummary(id=row.id, seq=row.seq, status=row.status, started_at=_local(request, row.started_at),
+                          finished_at=_local(request, row.finished_at) if row.finished_at else None,
+                          correct_count=row.correct_count, question_count=row.question_count,
+                          duration_ms=row.duration_ms)
+
+
+def _load(db, request: Request, attempt_id: int, claims: Claims) -> attempt_domain.AttemptState:
+    """The contestant's own attempt (closed first if its time is up); anyone else's is not found."""
+    with db.write() as session:
+        return attempt_domain.load_attempt(session, attempt_id=attempt_id, contestant_id=claims.contestant_id,
+                                           now=request.app.state.clock())
+
+
+def _attempt_out(db, request: Request, state: attempt_domain.AttemptState) -> AttemptOut:
+    with db.session() as session:
+        questions = attempt_domain.attempt_view(session, state, with_key=False)
+        round_ = session.get(Round, state.round_id)
+        slug = session.scalar(select(Contest.slug).where(Contest.id == round_.contest_id))
+    return AttemptOut(
+        id=state.id, contest_slug=slug, round_number=round_.number, track=state.track, seq=state.seq,
+        status=state.status, started_at=_local(request, state.started_at), deadline=_local(request, state.deadline),
+        remaining_seconds=state.remaining_seconds(request.app.state.clock()), grace_seconds=state.grace_seconds,
+        question_count=state.question_count, answered=state.answered,
+        prediction_question=round_.prediction_question or PREDICTIONS[round_.prediction_kind],
+        prediction=state.prediction,
+        questions=[QuestionOut(position=q["position"], number=q["number"], text=q["text"], kind=q["kind"],
+                               options=q["options"], chosen=q["chosen"]) for q in questions])
+
+
+def _result_out(db, request: Request, state: attempt_domain.AttemptState) -> ResultOut:
+    if state.status == attempt_domain.OPEN:
+        raise ApiError(409, "attempt_open", "Bài thi chưa nộp nên chưa có kết quả.")
+    now = request.app.state.clock()
+    with db.session() as session:
+        round_ = session.get(Round, state.round_id)
+        config = round_tracks(session, round_.id).get(state.track)
+        used = attempt_domain.attempts_used(session, contestant_id=state.contestant_id, round_id=round_.id)
+        closed = now >= round_.closes_at
+        review = attempt_domain.attempt_view(session, state, with_key=True) if closed else None
+    return ResultOut(
+        attempt_id=state.id, round_number=round_.number, status=state.status, correct_count=state.correct_count or 0,
+        question_count=state.question_count, duration_ms=state.duration_ms or 0,
+        started_at=_local(request, state.started_at), finished_at=_local(request, state.finished_at),
+        prediction=state.prediction, attempts_used=used,
+        attempts_left=max(0, config.max_attempts - used) if config else 0, round_closed=closed,
+        review_available_at=_local(request, round_.closes_at),
+        review=None if review is None else [
+            ReviewItem(position=q["position"], number=q["number"], text=q["text"], kind=q["kind"],
+                       options=q["options"], chosen=q["chosen"], key=sorted(q["key"]), is_correct=q["is_correct"],
+                       explanation=q["explanation"] or "", source=q["source"] or "") for q in review])
+
+
+# --- handlers ---------------------------------------------------------------------------------
+
+class ContestsApi(Controller):
+    """A contest's public description, registration and login, and the contestant's rounds."""
+
+    path = "/contests/{slug:str}"
+    tags = ["contests"]
+
+    @get("/", sync_to_thread=True, responses=error_responses(404))
+    def contest(self, request: Request, db: DB, slug: FromPath[str]) -> ContestInfo:
+        """The contest: rules, tracks, what registration asks for, and its rounds."""
+        contest = _contest(db, slug)
+        now = request.app.state.clock()
+        rules = field_rules(contest)
+        with db.session() as session:
+            rounds = session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)).all()
+            configs = {round_.id: round_tracks(session, round_.id) for round_ in rounds}
+        return ContestInfo(
+            slug=contest.slug, title=contest.title, organiser_body=contest.organiser_body,
+            plan_reference=contest.plan_reference, rules=contest.rules,
+            tracks=[TrackInfo(code=t, name=TRACKS[t]) for t in tracks_of(contest)],
+            registration_fields=[FieldInfo(name=BODY_FIELD.get(name, name), label=FIELDS[name],
+                                           required=rule == "required")
+                                 for name, rule in rules.items() if rule != "off"],
+            access_code_required=bool(contest.access_code),
+            rounds=[RoundInfo(
+                number=round_.number, title=round_.title, opens_at=_local(request, round_.opens_at),
+                closes_at=_local(request, round_.closes_at), is_open=attempt_domain.round_is_open(round_, now),
+                prediction_question=round_.prediction_question or PREDICTIONS[round_.prediction_kind],
+                tracks=[RoundTrackInfo(track=row.track, question_count=question_total(track_config(row).draw),
+                                       time_limit_seconds=row.time_limit_seconds, max_attempts=row.max_attempts)
+                        for row in configs[round_.id].values()]) for round_ in rounds])
+
+    @get("/units", sync_to_thread=True, responses=error_responses(404))
+    def units(self, db: DB, slug: FromPath[str], kind: FromQuery[Literal["unit", "locality"]] = "unit",
+              q: FromQuery[str] = "") -> list[UnitInfo]:
+        """Work units (officials) or localities (citizens) matching `q`, for the registration's ids."""
+        contest = _contest(db, slug)
+        with db.session() as session:
+            found = search_units(session, contest_id=contest.id, kind=kind, query=q[:100], limit=50)
+        return [UnitInfo(id=u.id, code=u.code, name=u.name, parent_id=u.parent_id) for u in found]
+
+    @post("/registrations", sync_to_thread=True, status_code=201, responses=error_responses(404))
+    def register(self, request: Request, db: DB, slug: FromPath[str], data: JSONBody[RegistrationBody],
+                 token_max_age: TokenMaxAge) -> TokenOut:
+        """Register once in this contest; answers a bearer token. Refusals list each field's problem."""
+        contest = _contest(db, slug)
+        form = registration.RegistrationForm(
+            track=data.track, full_name=data.full_name, gender=data.gender, phone=data.phone, cccd=data.cccd,
+            birth_date=data.birth_date.strftime("%d/%m/%Y") if data.birth_date else "", email=data.email,
+            unit_id="" if data.unit_id is None else str(data.unit_id), occupation=data.occupation,
+            locality_id="" if data.locality_id is None else str(data.locality_id), password=data.password,
+            access_code=data.access_code, consent=data.consent)
+        try:
+            with db.write() as session:
+                contestant = registration.register(session, contest=contest, form=form,
+                                                   now=request.app.state.clock())
+        except registration.RegistrationError as exc:
+            raise ApiError(400, "registration_refused", "Chưa đăng ký được; hãy xem lại các mục được nêu.",
+                           {BODY_FIELD.get(k, k): v for k, v in exc.errors.items()}) from None
+        return _token_out(request, contestant, token_max_age)
+
+    @post("/sessions", sync_to_thread=True, status_code=201, responses=error_responses(401, 404, 429))
+    def login(self, request: Request, db: DB, slug: FromPath[str], data: JSONBody[LoginBody],
+              token_max_age: TokenMaxAge) -> TokenOut:
+        """Log in again with phone and password; answers a new bearer token."""
+        contest = _contest(db, slug)
+        try:
+            with db.write() as session:
+                contestant = registration.authenticate(
+                    session, contest_id=contest.id, phone=data.phone, password=data.password,
+                    now=request.app.state.clock(), ip=request.client.host if request.client else "",
+                    policy=login_policy(request.app.state.settings))
+        except LoginThrottled:
+            raise ApiError(429, "too_many_attempts",
+                           "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.") from None
+        if contestant is None:
+            raise ApiError(401, "invalid_credentials", "Số điện thoại hoặc mật khẩu không đúng.")
+        return _token_out(request, contestant, token_max_age)
+
+    @get("/me", sync_to_thread=True, security=AUTH, responses=error_responses(401, 404))
+    def me(self, db: DB, slug: FromPath[str], claims: SignedIn) -> ContestantInfo:
+        """The signed-in contestant (a cheap way to check that a stored token still works)."""
+        contest = _contest(db, slug)
+        with db.session() as session:
+            return _contestant_info(_signed_in(session, claims, contest))
+
+    @get("/rounds", sync_to_thread=True, security=AUTH, responses=error_responses(401, 404))
+    def rounds(self, request: Request, db: DB, slug: FromPath[str], claims: SignedIn) -> list[RoundStatus]:
+        """Every round with the contestant's attempts used and left, and the open attempt to resume."""
+        contest = _contest(db, slug)
+        now = request.app.state.clock()
+        result = []
+        with db.write() as session:
+            contestant = _signed_in(session, claims, contest)
+            attempt_domain.close_expired(session, now=now, contestant_id=contestant.id)
+            rounds = session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)).all()
+            for round_ in rounds:
+                config = round_tracks(session, round_.id).get(contestant.track)
+                mine = session.execute(select(A).where(A.c.contestant_id == contestant.id,
+                                                       A.c.round_id == round_.id).order_by(A.c.seq)).all()
+                settings = track_config(config) if config else None
+                result.append(RoundStatus(
+                    number=round_.number, title=round_.title, opens_at=_local(request, round_.opens_at),
+                    closes_at=_local(request, round_.closes_at), is_open=attempt_domain.round_is_open(round_, now),
+                    for_my_track=config is not None,
+                    question_count=question_total(settings.draw) if settings else 0,
+                    time_limit_seconds=settings.time_limit_seconds if settings else 0,
+                    max_attempts=settings.max_attempts if settings else 0, attempts_used=len(mine),
+                    attempts_left=max(0, settings.max_attempts - len(mine)) if settings else 0,
+                    open_attempt_id=next((a.id for a in mine if a.status == attempt_domain.OPEN), None),
+                    attempts=[_attempt_summary(request, a) for a in mine]))
+        return result
+
+    @post("/rounds/{number:int}/attempts", sync_to_thread=True, status_code=201, security=AUTH,
+          responses={200: ResponseSpec(AttemptOut, description="The open attempt, resumed.", generate_examples=False),
+                     **error_responses(401, 404, 409)})
+    def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[int],
+              claims: SignedIn) -> Response[AttemptOut]:
+        """Start an attempt in the round (201), or resume the one still open (200)."""
+        contest = _contest(db, slug)
+        with db.session() as session:
+            contestant = _signed_in(session, claims, contest)
+            round_ = session.scalar(select(Round).where(Round.contest_id == contest.id, Round.number == number))
+            config = round_tracks(session, round_.id).get(contestant.track) if round_ else None
+            if config is None:
+                raise ApiError(404, "not_found", "Không tìm thấy đợt thi này.")
+            open_before = session.scalar(select(A.c.id).where(
+                A.c.contestant_id == contestant.id, A.c.round_id == round_.id, A.c.status == attempt_domain.OPEN))
+        settings = track_config(config)
+        attempt_id = attempt_domain.start_attempt(
+            db, request.app.state.pools, contestant_id=contestant.id, track=contestant.track, round_=round_,
+            config=config, bank_ids=settings.bank_ids, draw=settings.draw, now=request.app.state.clock())
+        body = _attempt_out(db, request, _load(db, request, attempt_id, claims))
+        return Response(body, status_code=200 if attempt_id == open_before else 201,
+                        headers={"Location": f"{API_PATH}/attempts/{attempt_id}"})
+
+
+class AttemptsApi(Controller):
+    """One attempt of the signed-in contestant: resume, save each answer, submit, result."""
+
+    path = "/attempts/{attempt_id:int}"
+    tags = ["attempts"]
+    security = AUTH
+
+    @get("/", sync_to_thread=True, responses=error_responses(401, 404))
+    def attempt(self, request: Request, db: DB, attempt_id: FromPath[int], claims: SignedIn) -> AttemptOut:
+        """The attempt's questions in display order with saved choices and the true time left."""
+        return _attempt_out(db, request, _load(db, request, attempt_id, claims))
+
+    @put("/answers/{position:int}", sync_to_thread=True, responses=error_responses(401, 404, 409))
+    def answer(self, request: Request, db: DB, attempt_id: FromPath[int], position: FromPath[int],
+               data: JSONBody[AnswerBody], claims: SignedIn) -> AnswerSaved:
+        """Save the choice for the question at `position`; [] clears it."""
+        saved_at = attempt_domain.save_answer(db, attempt_id=attempt_id, contestant_id=claims.contestant_id,
+                                              position=position, choice=data.choice, now=request.app.state.clock())
+        return AnswerSaved(saved=True, position=position, saved_at=_local(request, saved_at))
+
+    @put("/prediction", sync_to_thread=True, responses=error_responses(401, 404, 409))
+    def prediction(self, request: Request, db: DB, attempt_id: FromPath[int], data: JSONBody[PredictionBody],
+                   claims: SignedIn) -> PredictionSaved:
+        """Save the answer to the prediction (tie-break) question."""
+        attempt_domain.save_prediction(db, attempt_id=attempt_id, contestant_id=claims.contestant_id,
+                                       value=data.value, now=request.app.state.clock())
+        return PredictionSaved(saved=True, value=data.value)
+
+    @post("/submit", sync_to_thread=True, status_code=200, responses=error_responses(401, 404))
+    def submit(self, request: Request, db: DB, attempt_id: FromPath[int], claims: SignedIn,
+               data: JSONBody[SubmitBody | None] = None) -> ResultOut:
+        """Submit (with the prediction, if given) and answer the result. Submitting again changes nothing."""
+        attempt_domain.submit_attempt(db, attempt_id=attempt_id, contestant_id=claims.contestant_id,
+                                      now=request.app.state.clock(), prediction=data.prediction if data else None)
+        return _result_out(db, request, _load(db, request, attempt_id, claims))
+
+    @get("/result", sync_to_thread=True, responses=error_responses(401, 404, 409))
+    def result(self, request: Request, db: DB, attempt_id: FromPath[int], claims: SignedIn) -> ResultOut:
+        """Score and time; after the round closes, also the key and explanations of each question."""
+        return _result_out(db, request, _load(db, request, attempt_id, claims))
+
+
+def create_router(*, token_max_age: int = TOKEN_MAX_AGE_SECONDS) -> Router:
+    """The /api/v1 router, with its own error handlers so the HTML pages keep their error pages."""
+    def provide_token_max_age() -> int:
+        return token_max_age
+
+    return Router(
+        path=API_PATH,
+        route_handlers=[ContestsApi, AttemptsApi],
+        dependencies={"token_max_age": Provide(provide_token_max_age, sync_to_thread=False),
+                      "claims": Provide(provide_claims, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        cache_control=CacheControlHeader(no_store=True),
+        include_in_schema=True,
+    )
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The published schema: JSON at SCHEMA_PATH (and SCHEMA_PATH/openapi.json)."""
+    return OpenAPIConfig(
+        title="Contest platform API",
+        version="1",
+        path=SCHEMA_PATH,
+        description=(
+            "The contestant flow of the administrative-reform contest platform, for embedding a contest "
+            "in a province's portal or a mini-app. Every error has the body "
+            '{"error": {"code": "...", "message": "...", "fields": {...}}}; the message is Vietnamese '
+            "and can be shown as it is. Question positions and option indexes count from 0."),
+        render_plugins=[JsonRenderPlugin(path=["/openapi.json", "/"])],
+        components=Components(security_schemes={"bearerToken": SecurityScheme(
+            type="http", scheme="bearer",
+            description="The token from POST .../registrations or .../sessions; one contest, 24 hours.")}),
+        use_handler_docstrings=True,
+    )
