@@ -1,5 +1,6 @@
 """The organiser's contest pages over HTTP: contest settings, public link and QR, units, rounds."""
 
+import base64
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -269,8 +270,8 @@ def test_clean_unit_file_is_checked_first_then_saved_on_confirm(organiser, db, c
     assert html(saved).find(attrs={"role": "status"}).get_text() == \
         "Đã lưu 3 dòng: 3 mục mới, 0 mục cập nhật."
     assert unit_count(db, contest.contest_id) == 5
-    listed = {tr.find_all("td")[0].get_text(): [td.get_text() for td in tr.find_all("td")[1:4]]
-              for tr in html(organiser.get(f"/staff/contests/{contest.contest_id}/units")).select("table.units tbody tr")}
+    rows = html(organiser.get(f"/staff/contests/{contest.contest_id}/units")).select("table.units tbody tr")
+    listed = {tr.find_all("td")[0].get_text(): [td.get_text() for td in tr.find_all("td")[1:4]] for tr in rows}
     assert listed["BV"] == ["Sở Y tế › Bệnh viện tỉnh", "SYT", "640"]
     assert listed["PCCHC"] == ["Sở Nội vụ › Phòng Cải cách hành chính", "SNV", "12"]
     assert listed["SYT"] == ["Sở Y tế", "", "1.200"]
@@ -294,7 +295,6 @@ def test_bad_unit_file_reports_row_and_column_and_saves_nothing(organiser, db, c
 
 def test_confirm_checks_the_file_again(organiser, db, contest):
     action = f"/staff/contests/{contest.contest_id}/units/import/confirm"
-    import base64
     bad = base64.b64encode(csv_bytes([["X", "Phòng X", "KHONGCO", 1]])).decode()
     response = post_form(organiser, action, {"kind": "unit", "filename": "x.csv", "content": bad},
                          form_page=f"/staff/contests/{contest.contest_id}/units")
