@@ -493,3 +493,37 @@ def test_close_expired_command(player, db, settings):
     assert result.exit_code == 0, result.output
     assert "Closed 1 expired attempt(s)." in result.output
     assert attempt_row(db, attempt_id).status == "expired"
+
+
+def test_key_correction_after_the_close_reranks_and_leaves_a_record(player, db, clock):
+    from dataclasses import replace
+
+    from contest.banks import store
+    from contest.models import AuditEvent, RankingEntry
+    from contest.results import ranking
+
+    attempt_id = started(player, db)
+    with db.session() as session:
+        position, question_id, order = session.execute(
+            select(AttemptQuestion.position, AttemptQuestion.question_id, AttemptQuestion.option_order)
+            .join(Question, Question.id == AttemptQuestion.question_id)
+            .where(AttemptQuestion.attempt_id == attempt_id, Question.kind == "single")).first()
+    save(player, attempt_id, position, 0)
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    player.post(f"{HOME}/bai-thi/{attempt_id}/nop", data={"_csrf_token": token, "action": "submit", "confirm": "1"})
+    closed_at = clock.advance(days=8)
+    with db.session() as session:
+        round_ = session.scalar(select(Round))
+    ranking.ensure_ranked(db, round_, now=closed_at)
+    with db.session() as session:
+        before = session.scalar(select(RankingEntry.correct_count))
+    with db.write() as session:
+        _, parsed = store.load_question(session, question_id)
+        chosen = int(order.split(",")[0])
+        was_right = chosen in parsed.correct
+        new_key = [(chosen + 1) % len(parsed.options)] if was_right else [chosen]
+        store.update_question(session, question_id=question_id, edited=replace(parsed, correct=new_key),
+                              user_id=None, now=closed_at, reason="Sửa đáp án")
+    with db.session() as session:
+        assert session.scalar(select(RankingEntry.correct_count)) == before + (-1 if was_right else 1)
+        assert session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc())) == "regraded"

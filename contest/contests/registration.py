@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contest.accounts import LoginPolicy, check_throttle, hash_password, record_login, verify_password
-from contest.banks.common import clean_text
+from contest.banks.common import clean_text, fold
 from contest.contests.setup import FIELDS, field_rules, tracks_of
 from contest.models import Contest, Contestant, Unit
 
@@ -124,7 +124,8 @@ def register(session: Session, *, contest: Contest, form: RegistrationForm, now:
     if errors:
         raise RegistrationError(errors)
     contestant = Contestant(
-        contest_id=contest.id, track=track, full_name=full_name, phone=phone, cccd=cccd, birth_date=birth,
+        contest_id=contest.id, track=track, full_name=full_name, search_name=fold(full_name)[:200], phone=phone,
+        cccd=cccd, birth_date=birth,
         gender=values["gender"], email=email, occupation=values["occupation"], unit_id=unit_id,
         locality_id=locality_id, password_hash=hash_password(form.password), consent_at=now, created_at=now)
     try:

@@ -29,6 +29,11 @@ class Contest(SQLModel, table=True):
     access_code: str = Field(default="", max_length=64)
     excluded: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # phones/CCCD, one a line
     is_published: bool = Field(default=True)
+    # Results: prizes per round and track, team prizes, what the public may see.
+    prize_counts: str = Field(default='{"first": 1, "second": 2, "third": 3, "consolation": 4}', max_length=200)
+    one_prize_per_person: bool = Field(default=False)
+    team_min_rate: int = Field(default=50)  # percent of headcount below which a unit is not ranked
+    public_results: bool = Field(default=False)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -91,6 +96,7 @@ class Contestant(SQLModel, table=True):
     contest_id: int = _fk("contests.id")
     track: str = Field(max_length=20)
     full_name: str = Field(max_length=200)
+    search_name: str = Field(default="", max_length=200)  # the name without accents, for "find me"
     phone: str = Field(max_length=20)
     cccd: str | None = Field(default=None, max_length=20)
     birth_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))

@@ -1,0 +1,125 @@
+"""Rankings, prize lists, export jobs and the audit trail of result-changing events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlmodel import Field, SQLModel
+
+from contest.models.base import UTCDateTime
+
+
+def _fk(target: str, *, primary_key: bool = False, nullable: bool = False, index: bool = False):
+    return Field(default=None if nullable else ..., sa_column=Column(
+        Integer, ForeignKey(target, ondelete="CASCADE"), primary_key=primary_key, nullable=nullable, index=index,
+        autoincrement=False))
+
+
+class RoundResult(SQLModel, table=True):
+    """A round's computed outcome per track: the prediction's true value and when it was ranked.
+    `stale` is set when a re-grade or a late close means the ranking must be computed again."""
+
+    __tablename__ = "round_results"
+
+    round_id: int = _fk("rounds.id", primary_key=True)
+    track: str = Field(sa_column=Column(Text, primary_key=True))
+    true_value: int = 0
+    entries: int = 0
+    computed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    stale: bool = Field(default=False)
+
+
+class RankingEntry(SQLModel, table=True):
+    """One contestant's counted attempt in a round and track, with its rank (ties share a rank)."""
+
+    __tablename__ = "ranking_entries"
+    __table_args__ = (Index("ix_ranking_entries_round_track_rank", "round_id", "track", "rank"),)
+
+    round_id: int = _fk("rounds.id", primary_key=True)
+    track: str = Field(sa_column=Column(Text, primary_key=True))
+    contestant_id: int = _fk("contestants.id", primary_key=True)
+    attempt_id: int = _fk("attempts.id")
+    rank: int
+    correct_count: int
+    question_count: int
+    gap: int | None = None  # |prediction - true value|; None when no prediction was given
+    duration_ms: int
+    finished_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class OverallEntry(SQLModel, table=True):
+    """One contestant's place in the whole contest: counted scores summed over the rounds."""
+
+    __tablename__ = "overall_entries"
+    __table_args__ = (Index("ix_overall_entries_contest_track_rank", "contest_id", "track", "rank"),)
+
+    contest_id: int = _fk("contests.id", primary_key=True)
+    track: str = Field(sa_column=Column(Text, primary_key=True))
+    contestant_id: int = _fk("contestants.id", primary_key=True)
+    rank: int
+    rounds: int
+    correct_count: int
+    question_count: int
+    gap: int | None = None
+    duration_ms: int
+    finished_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PrizeList(SQLModel, table=True):
+    """The proposed (draft) or locked prize list of a round and track."""
+
+    __tablename__ = "prize_lists"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = _fk("rounds.id", index=True)
+    track: str = Field(max_length=20)
+    status: str = Field(default="draft", max_length=10)  # draft | locked
+    counts: str = Field(default="{}", max_length=200)  # JSON {"first": 1, ...} used for this list
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    locked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    locked_by: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"),
+                                                                 nullable=True))
+
+
+class PrizeAward(SQLModel, table=True):
+    __tablename__ = "prize_awards"
+
+    list_id: int = _fk("prize_lists.id", primary_key=True)
+    contestant_id: int = _fk("contestants.id", primary_key=True)
+    prize: str = Field(max_length=20)  # first | second | third | consolation
+    rank: int
+    position: int  # order in the list
+
+
+class ExportJob(SQLModel, table=True):
+    """A large export written in the background; the page polls its progress."""
+
+    __tablename__ = "export_jobs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30)
+    params: str = Field(default="{}", max_length=500)
+    status: str = Field(default="queued", max_length=10)  # queued | running | done | failed
+    progress: int = 0  # percent
+    filename: str = Field(default="", max_length=200)
+    error: str = Field(default="", max_length=500)
+    created_by: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"),
+                                                                  nullable=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class AuditEvent(SQLModel, table=True):
+    """A record of something that changed results: a re-grade, a ranking, a locked prize list."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    user_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"),
+                                                               nullable=True))
+    contest_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("contests.id", ondelete="CASCADE"),
+                                                                  nullable=True, index=True))
+    action: str = Field(max_length=40)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

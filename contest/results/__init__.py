@@ -1,0 +1,1 @@
+"""Results: the ranking rule, prizes, statistics."""

@@ -1,0 +1,201 @@
+"""The one ranking rule of the platform, and the leaderboards it produces.
+
+The rule (also shown on every contest's rules page, from RULE_TEXT):
+
+1. more correct answers first;
+2. then the prediction closer to the true value (|prediction - true value|, smaller first;
+   no prediction counts as farthest);
+3. then the shorter time taken;
+4. then the earlier submission.
+
+Contestants equal on all four share a rank (1, 2, 2, 4). Each contestant is ranked once per
+round and track, by their counted attempt: the best of their attempts by this same rule.
+The prediction's true value is counted over the whole round (all tracks) when it is ranked:
+contestants with every answer right in at least one attempt (the default), or participants,
+or finished attempts. Scoring is in contest.contests.attempts._grade: a multiple-choice
+question is right only when the chosen set equals the key.
+
+Ranking is a single INSERT ... SELECT with window functions, so a round of a million attempts
+is ranked inside the database in seconds; pages read the stored ranks by index.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from contest.banks import store as bank_store
+from contest.banks.common import fold
+from contest.contests.attempts import A, AQ, OPEN, close_expired
+from contest.contests.registration import normalise_phone
+from contest.i18n import N_
+from contest.models import AuditEvent, Contestant, OverallEntry, RankingEntry, Round, RoundResult, RoundTrack
+
+RULE_TEXT = N_("Xếp hạng theo số câu trả lời đúng (nhiều hơn xếp trên); nếu bằng nhau, người có số dự đoán gần "
+               "với kết quả thực tế hơn xếp trên (không trả lời câu dự đoán coi như xa nhất); nếu vẫn bằng nhau, "
+               "người làm bài trong thời gian ngắn hơn xếp trên; cuối cùng, người nộp bài sớm hơn xếp trên. Người "
+               "bằng nhau ở cả bốn tiêu chí cùng thứ hạng. Mỗi người chỉ có một kết quả trong mỗi đợt: lượt thi "
+               "tốt nhất theo chính quy tắc này.")
+NO_PREDICTION = 2_000_000_000  # the gap of an attempt without a prediction: farther than any real one
+R, RR, OE = RankingEntry.__table__, RoundResult.__table__, OverallEntry.__table__
+
+
+def _finished(round_id: int):
+    return and_(A.c.round_id == round_id, A.c.status != OPEN, A.c.correct_count.is_not(None))
+
+
+def true_value(session: Session, round_: Round) -> int:
+    """The number the round's prediction question asks for, counted now."""
+    finished = _finished(round_.id)
+    if round_.prediction_kind == "attempts":
+        return session.scalar(select(func.count()).select_from(A).where(finished))
+    query = select(func.count(func.distinct(A.c.contestant_id))).where(finished)
+    if round_.prediction_kind == "perfect_scores":
+        query = query.where(A.c.correct_count == A.c.question_count, A.c.question_count > 0)
+    return session.scalar(query)
+
+
+def _order(table, gap):
+    return [table.c.correct_count.desc(), gap.asc(), table.c.duration_ms.asc(), table.c.finished_at.asc()]
+
+
+def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int | None = None,
+               reason: str = "ranked") -> dict[str, int]:
+    """Close overdue attempts, compute the true value and rank every track of the round.
+    Returns {track: entries}."""
+    while close_expired(session, now=now, limit=5000) == 5000:
+        pass
+    truth = true_value(session, round_)
+    tracks = list(session.scalars(select(RoundTrack.track).where(RoundTrack.round_id == round_.id)))
+    session.execute(delete(R).where(R.c.round_id == round_.id))
+    gap = func.coalesce(func.abs(A.c.prediction - truth), NO_PREDICTION)
+    counts = {}
+    for track in tracks:
+        best = (select(A.c.id, A.c.contestant_id, A.c.correct_count, A.c.question_count, A.c.duration_ms,
+                       A.c.finished_at, A.c.prediction, gap.label("gap"),
+                       func.row_number().over(partition_by=A.c.contestant_id,
+                                              order_by=[*_order(A, gap), A.c.id]).label("pick"))
+                .where(_finished(round_.id), A.c.track == track)).subquery()
+        rank = func.rank().over(order_by=_order(best, best.c.gap))
+        chosen = select(literal(round_.id), literal(track), best.c.contestant_id, best.c.id, rank,
+                        best.c.correct_count, best.c.question_count,
+                        func.nullif(best.c.gap, NO_PREDICTION), best.c.duration_ms,
+                        best.c.finished_at).where(best.c.pick == 1)
+        session.execute(insert(R).from_select(
+            ["round_id", "track", "contestant_id", "attempt_id", "rank", "correct_count", "question_count", "gap",
+             "duration_ms", "finished_at"], chosen))
+        counts[track] = session.scalar(select(func.count()).select_from(R).where(
+            R.c.round_id == round_.id, R.c.track == track))
+        session.execute(delete(RR).where(RR.c.round_id == round_.id, RR.c.track == track))
+        session.execute(insert(RR).values(round_id=round_.id, track=track, true_value=truth, entries=counts[track],
+                                          computed_at=now, stale=False))
+    session.add(AuditEvent(at=now, user_id=user_id, contest_id=round_.contest_id, action=reason,
+                           detail=json.dumps({"round": round_.number, "true_value": truth, "entries": counts},
+                                             ensure_ascii=False)))
+    rank_contest(session, round_.contest_id)
+    return counts
+
+
+def rank_contest(session: Session, contest_id: int) -> None:
+    """The overall ranking: counted results summed over every ranked round, then the same tie-breaks
+    on the totals (the latest of the counted submissions stands for 'submission time')."""
+    session.execute(delete(OE).where(OE.c.contest_id == contest_id))
+    rounds = select(Round.id).where(Round.contest_id == contest_id).scalar_subquery()
+    gap_total = func.sum(func.coalesce(R.c.gap, NO_PREDICTION))
+    correct, duration, last = func.sum(R.c.correct_count), func.sum(R.c.duration_ms), func.max(R.c.finished_at)
+    rank = func.rank().over(partition_by=R.c.track, order_by=[correct.desc(), gap_total.asc(), duration.asc(),
+                                                               last.asc()])
+    totals = (select(literal(contest_id), R.c.track, R.c.contestant_id, rank, func.count(), correct,
+                     func.sum(R.c.question_count), func.sum(R.c.gap), duration, last)
+              .where(R.c.round_id.in_(rounds)).group_by(R.c.track, R.c.contestant_id))
+    session.execute(insert(OE).from_select(
+        ["contest_id", "track", "contestant_id", "rank", "rounds", "correct_count", "question_count", "gap",
+         "duration_ms", "finished_at"], totals))
+
+
+def round_result(session: Session, round_id: int, track: str) -> RoundResult | None:
+    return session.get(RoundResult, (round_id, track))
+
+
+def needs_ranking(session: Session, round_: Round, now: datetime) -> bool:
+    """A closed round is ranked once, and again whenever a re-grade made its ranking stale."""
+    if now < round_.closes_at:
+        return False
+    results = session.scalars(select(RoundResult).where(RoundResult.round_id == round_.id)).all()
+    return not results or any(r.stale or r.computed_at < round_.closes_at for r in results)
+
+
+def ensure_ranked(db, round_: Round, *, now: datetime) -> None:
+    with db.write() as session:
+        if needs_ranking(session, round_, now):
+            rank_round(session, round_, now=now)
+
+
+@dataclass
+class Entry:
+    rank: int
+    contestant_id: int
+    full_name: str
+    phone: str
+    unit_id: int | None
+    locality_id: int | None
+    correct_count: int
+    question_count: int
+    gap: int | None
+    duration_ms: int
+    finished_at: datetime
+    attempt_id: int | None = None
+
+
+def _entries(session: Session, table, where, *, limit: int | None, offset: int = 0) -> list[Entry]:
+    query = (select(table.c.rank, table.c.contestant_id, Contestant.full_name, Contestant.phone, Contestant.unit_id,
+                    Contestant.locality_id, table.c.correct_count, table.c.question_count, table.c.gap,
+                    table.c.duration_ms, table.c.finished_at,
+                    table.c.attempt_id if "attempt_id" in table.c else literal(None))
+             .join(Contestant, Contestant.id == table.c.contestant_id).where(*where)
+             .order_by(table.c.rank, table.c.finished_at, table.c.contestant_id).offset(offset))
+    if limit is not None:
+        query = query.limit(limit)
+    return [Entry(*row) for row in session.execute(query)]
+
+
+def leaderboard(session: Session, round_id: int, track: str, *, limit: int | None = 50, offset: int = 0):
+    return _entries(session, R, [R.c.round_id == round_id, R.c.track == track], limit=limit, offset=offset)
+
+
+def overall(session: Session, contest_id: int, track: str, *, limit: int | None = 50, offset: int = 0):
+    return _entries(session, OE, [OE.c.contest_id == contest_id, OE.c.track == track], limit=limit, offset=offset)
+
+
+def find(session: Session, round_id: int, track: str, query: str, *, limit: int = 20) -> list[Entry]:
+    """'Find me': entries whose phone matches exactly, or whose name contains every word (no accents needed)."""
+    phone = normalise_phone(query)
+    where = [R.c.round_id == round_id, R.c.track == track]
+    if phone:
+        where.append(Contestant.phone == phone)
+    else:
+        words = fold(query).split()
+        if not words:
+            return []
+        where += [Contestant.search_name.contains(word, autoescape=True) for word in words]
+    return _entries(session, R, where, limit=limit)
+
+
+def mark_stale(session: Session, *, question_id: int, user_id: int | None, now: datetime) -> int:
+    """After a key correction: every round that drew the question is ranked again (closed rounds at once)."""
+    round_ids = set(session.scalars(select(A.c.round_id).join(AQ, AQ.c.attempt_id == A.c.id)
+                                    .where(AQ.c.question_id == question_id).distinct()))
+    if not round_ids:
+        return 0
+    session.execute(update(RR).where(RR.c.round_id.in_(round_ids)).values(stale=True))
+    for round_ in session.scalars(select(Round).where(Round.id.in_(round_ids))):
+        if now >= round_.closes_at:
+            rank_round(session, round_, now=now, user_id=user_id, reason="regraded")
+    return len(round_ids)
+
+
+bank_store.KEY_CHANGE_HANDLERS.append(mark_stale)

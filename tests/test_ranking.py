@@ -1,0 +1,182 @@
+"""The ranking rule, one tie-break at a time, the counted attempt, the prediction's true value,
+the overall ranking and re-ranking after a key correction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from contest.models import Attempt, Contestant, Round, RoundResult
+from contest.results import ranking
+from tests.conftest import NOW
+from tests.contest_helpers import make_contest
+
+CLOSED = NOW + timedelta(days=8)
+
+
+@pytest.fixture
+def contest(db):
+    return make_contest(db)
+
+
+def person(db, contest, name: str, *, track="officials") -> int:
+    with db.write() as session:
+        phone = "09" + str(abs(hash(name)) % 10**8).zfill(8)
+        row = Contestant(contest_id=contest.contest_id, track=track, full_name=name, search_name=name.lower(),
+                         phone=phone, password_hash="x", consent_at=NOW, created_at=NOW)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def attempt(db, contest, contestant_id, *, correct, prediction=None, seconds=300, finished=0, total=10,
+            track="officials", status="submitted", round_id=None):
+    """A finished attempt; `finished` is minutes after NOW."""
+    with db.write() as session:
+        seq = session.scalar(select(Attempt.seq).where(Attempt.contestant_id == contestant_id)
+                             .order_by(Attempt.seq.desc()).limit(1)) or 0
+        return session.scalar(insert(Attempt).returning(Attempt.id), {
+            "contestant_id": contestant_id, "round_id": round_id or contest.round_id, "track": track,
+            "seq": seq + 1, "started_at": NOW, "deadline": NOW + timedelta(hours=1), "status": status,
+            "finished_at": NOW + timedelta(minutes=finished), "question_count": total, "correct_count": correct,
+            "duration_ms": seconds * 1000, "prediction": prediction})
+
+
+def rank(db, contest, track="officials"):
+    with db.write() as session:
+        ranking.rank_round(session, session.get(Round, contest.round_id), now=CLOSED)
+    with db.session() as session:
+        return [(e.full_name, e.rank) for e in ranking.leaderboard(session, contest.round_id, track, limit=None)]
+
+
+def test_more_correct_answers_rank_first(db, contest):
+    attempt(db, contest, person(db, contest, "An"), correct=7)
+    attempt(db, contest, person(db, contest, "Bình"), correct=9)
+    assert rank(db, contest) == [("Bình", 1), ("An", 2)]
+
+
+def test_equal_scores_closer_prediction_first_and_no_prediction_last(db, contest):
+    # True value (perfect scores) is 1: only Chi has 10/10.
+    attempt(db, contest, person(db, contest, "Chi"), correct=10, prediction=500)
+    attempt(db, contest, person(db, contest, "An"), correct=8, prediction=4)       # gap 3
+    attempt(db, contest, person(db, contest, "Bình"), correct=8, prediction=0)     # gap 1
+    attempt(db, contest, person(db, contest, "Dũng"), correct=8, prediction=None)  # farthest
+    assert rank(db, contest) == [("Chi", 1), ("Bình", 2), ("An", 3), ("Dũng", 4)]
+    with db.session() as session:
+        assert session.get(RoundResult, (contest.round_id, "officials")).true_value == 1
+
+
+def test_then_shorter_time_then_earlier_submission(db, contest):
+    attempt(db, contest, person(db, contest, "Chậm"), correct=8, prediction=0, seconds=400, finished=1)
+    attempt(db, contest, person(db, contest, "Nhanh"), correct=8, prediction=0, seconds=200, finished=9)
+    attempt(db, contest, person(db, contest, "Nộp muộn"), correct=8, prediction=0, seconds=200, finished=10)
+    assert rank(db, contest) == [("Nhanh", 1), ("Nộp muộn", 2), ("Chậm", 3)]
+
+
+def test_full_ties_share_a_rank_and_the_next_rank_skips(db, contest):
+    for name in ("An", "Bình"):
+        attempt(db, contest, person(db, contest, name), correct=8, prediction=0, seconds=200, finished=5)
+    attempt(db, contest, person(db, contest, "Chi"), correct=5)
+    ranks = rank(db, contest)
+    assert sorted(ranks[:2]) == [("An", 1), ("Bình", 1)]
+    assert ranks[2] == ("Chi", 3)
+
+
+def test_one_row_per_contestant_from_their_best_attempt(db, contest):
+    an = person(db, contest, "An")
+    attempt(db, contest, an, correct=6, seconds=100, finished=1)
+    best = attempt(db, contest, an, correct=9, seconds=500, finished=2)
+    attempt(db, contest, an, correct=9, seconds=600, finished=3)
+    attempt(db, contest, person(db, contest, "Bình"), correct=8)
+    assert rank(db, contest) == [("An", 1), ("Bình", 2)]
+    with db.session() as session:
+        entry = ranking.leaderboard(session, contest.round_id, "officials")[0]
+    assert (entry.attempt_id, entry.correct_count, entry.duration_ms) == (best, 9, 500_000)
+
+
+def test_tracks_are_ranked_apart_and_overdue_attempts_are_closed_first(db, contest):
+    attempt(db, contest, person(db, contest, "Cán bộ"), correct=5)
+    attempt(db, contest, person(db, contest, "Người dân", track="citizens"), correct=3, track="citizens")
+    left_open = attempt(db, contest, person(db, contest, "Bỏ dở"), correct=None, status="open")
+    assert rank(db, contest) == [("Cán bộ", 1), ("Bỏ dở", 2)]
+    assert rank(db, contest, "citizens") == [("Người dân", 1)]
+    with db.session() as session:
+        closed = session.get(Attempt, left_open)
+        assert (closed.status, closed.correct_count, closed.finished_at) == ("expired", 0, closed.deadline)
+
+
+def test_attempts_still_running_are_left_out_of_a_provisional_ranking(db, contest):
+    attempt(db, contest, person(db, contest, "Xong"), correct=5)
+    attempt(db, contest, person(db, contest, "Đang thi"), correct=None, status="open")
+    with db.write() as session:
+        ranking.rank_round(session, session.get(Round, contest.round_id), now=NOW + timedelta(minutes=5))
+        assert [e.full_name for e in ranking.leaderboard(session, contest.round_id, "officials")] == ["Xong"]
+
+
+@pytest.mark.parametrize("kind, expected", [("perfect_scores", 2), ("participants", 3), ("attempts", 4)])
+def test_true_value_of_each_prediction_kind(db, contest, kind, expected):
+    with db.write() as session:
+        session.execute(update(Round).values(prediction_kind=kind))
+    a, b, c = (person(db, contest, n) for n in ("A", "B", "C"))
+    attempt(db, contest, a, correct=10)
+    attempt(db, contest, a, correct=10)
+    attempt(db, contest, b, correct=10, track="citizens")
+    attempt(db, contest, c, correct=4)
+    with db.session() as session:
+        assert ranking.true_value(session, session.get(Round, contest.round_id)) == expected
+
+
+def test_overall_ranking_sums_rounds(db, contest):
+    from contest.contests import setup
+
+    with db.write() as session:
+        from contest.models import Contest
+
+        second = setup.save_round(
+            session, contest=session.get(Contest, contest.contest_id), now=NOW - timedelta(days=30), round_=None,
+            number=2, title="Tuần 2", opens_at=NOW + timedelta(days=7), closes_at=NOW + timedelta(days=14),
+            grace_seconds=30, prediction_kind="perfect_scores",
+            tracks=[setup.TrackConfig(track="officials", bank_ids=[contest.bank_id], draw={"total": 10})])
+        second_id = second.id
+    an, binh = person(db, contest, "An"), person(db, contest, "Bình")
+    attempt(db, contest, an, correct=9)
+    attempt(db, contest, binh, correct=7)
+    attempt(db, contest, an, correct=4, round_id=second_id)
+    attempt(db, contest, binh, correct=8, round_id=second_id)
+    with db.write() as session:
+        for round_ in session.scalars(select(Round)):
+            ranking.rank_round(session, round_, now=NOW + timedelta(days=20))
+    with db.session() as session:
+        rows = ranking.overall(session, contest.contest_id, "officials")
+    assert [(r.full_name, r.rank, r.correct_count) for r in rows] == [("Bình", 1, 15), ("An", 2, 13)]
+
+
+def test_find_me_by_phone_or_name_without_accents(db, contest):
+    hoa = person(db, contest, "Nguyễn Thị Hoà")
+    with db.write() as session:
+        session.execute(update(Contestant).where(Contestant.id == hoa).values(search_name="nguyen thi hoa",
+                                                                               phone="0912345678"))
+    attempt(db, contest, hoa, correct=5)
+    attempt(db, contest, person(db, contest, "Trần Văn Bình"), correct=6)
+    rank(db, contest)
+    with db.session() as session:
+        assert [e.full_name for e in ranking.find(session, contest.round_id, "officials", "thi hoa")] == [
+            "Nguyễn Thị Hoà"]
+        assert [e.rank for e in ranking.find(session, contest.round_id, "officials", "091 234 5678")] == [2]
+        assert ranking.find(session, contest.round_id, "officials", "  ") == []
+
+
+def test_closed_round_is_ranked_once_and_again_when_stale(db, contest):
+    attempt(db, contest, person(db, contest, "An"), correct=5)
+    with db.session() as session:
+        round_ = session.get(Round, contest.round_id)
+        assert not ranking.needs_ranking(session, round_, NOW)  # still open
+        assert ranking.needs_ranking(session, round_, CLOSED)
+    ranking.ensure_ranked(db, round_, now=CLOSED)
+    with db.write() as session:
+        assert not ranking.needs_ranking(session, round_, CLOSED)
+        session.execute(update(RoundResult).values(stale=True))
+    with db.session() as session:
+        assert ranking.needs_ranking(session, round_, CLOSED)
