@@ -31,7 +31,9 @@ from contest.web import api, contestant
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.pages import StaffController, UsersController, health, home, set_language
-from contest.web.staff_contests import ContestsController, RoundsController, UnitsController
+from contest.web.staff_contests import ContestsController
+from contest.web.staff_rounds import RoundsController
+from contest.web.staff_units import UnitsController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"

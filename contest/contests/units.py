@@ -281,6 +281,58 @@ def import_units(session: Session, *, contest_id: int, kind: str, data: bytes, f
     return report
 
 
+class UnitError(ValueError):
+    """A unit entered by hand that cannot be saved: `field` (code, name, parent, headcount) and the reason."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def save_unit(session: Session, *, contest_id: int, kind: str, unit: Unit | None, code: str, name: str,
+              parent_code: str, headcount: str) -> Unit:
+    """Add one unit (unit None, `code` required and unique) or change one (its code stays): a known parent,
+    no cycle, a sound headcount. Raises UnitError at the first problem."""
+    noun = NOUNS[kind]
+    code, name, parent_code = clean_text(code), clean_text(name), clean_text(parent_code)
+    if unit is None:
+        if not code or len(code) > MAX_CODE:
+            raise UnitError("code", f"Cần nhập mã (tối đa {MAX_CODE} ký tự).")
+        if session.scalar(select(Unit.id).where(Unit.contest_id == contest_id, Unit.kind == kind,
+                                                Unit.code == code)) is not None:
+            raise UnitError("code", f"Mã '{code}' đã có trong danh sách {noun}.")
+        unit = Unit(contest_id=contest_id, kind=kind, code=code, name="")
+    if not name or len(name) > MAX_NAME:
+        raise UnitError("name", f"Cần nhập tên (tối đa {MAX_NAME} ký tự).")
+    count = None
+    if headcount:
+        digits = re.sub(r"[.\s]", "", headcount)
+        if not digits.isdigit() or int(digits) > MAX_HEADCOUNT:
+            raise UnitError("headcount", f"Số CBCCVC '{headcount}' phải là số nguyên không âm.")
+        count = int(digits)
+    parent_id = None
+    if parent_code:
+        if parent_code == unit.code:
+            raise UnitError("parent", f"'{unit.code}' không thể là cấp trên của chính nó.")
+        parent = session.scalar(select(Unit).where(Unit.contest_id == contest_id, Unit.kind == kind,
+                                                   Unit.code == parent_code))
+        if parent is None:
+            raise UnitError("parent", f"Không có {noun} mã '{parent_code}'.")
+        ancestor, seen = parent, set()
+        while ancestor is not None and ancestor.id not in seen:
+            if unit.id is not None and ancestor.id == unit.id:
+                raise UnitError("parent", f"Không thể đặt '{parent_code}' làm cấp trên: '{parent_code}' đang là "
+                                          f"cấp dưới của '{unit.code}' (vòng lặp cấp trên).")
+            seen.add(ancestor.id)
+            ancestor = session.get(Unit, ancestor.parent_id) if ancestor.parent_id else None
+        parent_id = parent.id
+    unit.name, unit.headcount, unit.parent_id = name, count, parent_id
+    unit.search_text = fold(f"{name} {unit.code}")
+    session.add(unit)
+    session.flush()
+    return unit
+
+
 def search_units(session: Session, *, contest_id: int, kind: str, query: str, limit: int = 20) -> list[Unit]:
     """Units whose name or code contains every word of `query`, ignoring case and accents; by name."""
     statement = select(Unit).where(Unit.contest_id == contest_id, Unit.kind == kind)

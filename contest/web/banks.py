@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import secrets
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 from sqlalchemy import delete, select
 
@@ -22,14 +20,11 @@ from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
 from contest.banks.common import MAX_FILE_BYTES
 from contest.exports.bank_workbook import write_bank, write_template
 from contest.models import BankUpload, QuestionBank, Role, User
-from contest.web import DB
+from contest.web import DB, Form, Multipart, xlsx_response
 from contest.web.auth import requires
 
 PAGE_SIZE = 50
 UPLOAD_TTL = timedelta(hours=6)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
 def _now() -> datetime:
@@ -38,13 +33,6 @@ def _now() -> datetime:
 
 def _user(request: Request) -> User:
     return request.scope["state"]["user"]
-
-
-def _xlsx_response(writer, filename: str) -> Response:
-    buffer = io.BytesIO()
-    writer(buffer)
-    return Response(buffer.getvalue(), media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 class BanksController(Controller):
@@ -64,7 +52,7 @@ class BanksController(Controller):
 
     @get("/template.xlsx", name="bank_template", sync_to_thread=True)
     def template(self) -> Response:
-        return _xlsx_response(write_template, "mau-ngan-hang-cau-hoi.xlsx")
+        return xlsx_response(write_template, "mau-ngan-hang-cau-hoi.xlsx")
 
     @post("/import", sync_to_thread=True, status_code=200)
     def upload(self, request: Request, db: DB, data: Multipart) -> Template:
@@ -127,7 +115,7 @@ class BanksController(Controller):
             if bank is None:
                 raise NotFoundException()
             questions = store.bank_questions(session, bank_id)
-        return _xlsx_response(lambda out: write_bank(questions, out), f"ngan-hang-{bank_id}.xlsx")
+        return xlsx_response(lambda out: write_bank(questions, out), f"ngan-hang-{bank_id}.xlsx")
 
 
 class QuestionsController(Controller):

@@ -6,12 +6,10 @@ the countdown. The answer key is never in any response before the round closes.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 from sqlalchemy import select
 
@@ -22,10 +20,9 @@ from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, round_tracks, track_config, tracks_of
 from contest.contests.units import search_units
 from contest.models import Contest, Round, Unit
-from contest.web import DB
+from contest.web import DB, Form
 from contest.web.auth import login_policy
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def session_key(contest_id: int) -> str:
