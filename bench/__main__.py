@@ -1,22 +1,26 @@
-"""`python -m bench [NAME ...]` runs the named benchmarks (default: all) and prints their figures."""
+"""`python -m bench [NAME ...] [--option ...]` runs the named benchmarks (default: all) and prints
+their figures. Options (e.g. `attempts --contestants 100`) go to the benchmarks that take them."""
 
 import sys
 
-from bench import import_bank
+from bench import attempts, import_bank, results
 
-BENCHES = {"import": import_bank.main}
+BENCHES = {"import": lambda options: import_bank.main(), "attempts": attempts.main, "results": results.main}
 
 
 def main(argv: list[str]) -> int:
-    names = argv or list(BENCHES)
+    split = next((i for i, arg in enumerate(argv) if arg.startswith("-")), len(argv))
+    names, options = argv[:split] or list(BENCHES), argv[split:]
     unknown = [n for n in names if n not in BENCHES]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
         return 2
+    failed = []
     for name in names:
         print(f"== {name}")
-        BENCHES[name]()
-    return 0
+        if BENCHES[name](options) is False:
+            failed.append(name)
+    return 1 if failed else 0
 
 
 sys.exit(main(sys.argv[1:]))

@@ -30,10 +30,13 @@ from contest.contests.draw import PoolCache
 from contest.web import api, contestant
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
+from contest.web.exports import ExportJobsController, ExportsController
 from contest.web.pages import StaffController, UsersController, health, home, set_language
+from contest.web.results import PublicResultsController, ResultsController, results_contests
 from contest.web.staff_contests import ContestsController
 from contest.web.staff_rounds import RoundsController
 from contest.web.staff_units import UnitsController
+from contest.web.stats import PublicStatsController, StaffStatsController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -133,6 +136,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             UnitsController,
             RoundsController,
             contestant.ContestantController,
+            ResultsController,
+            PublicResultsController,
+            results_contests,
+            StaffStatsController,
+            PublicStatsController,
+            ExportsController,
+            ExportJobsController,
             api.create_router(token_max_age=settings.api_token_max_age),
             create_static_files_router(
                 path="/static",
@@ -141,7 +151,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             ),
         ],
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
-        state=State({"settings": settings, "db": db, "pools": PoolCache(), "clock": app_clock}),
+        state=State({"settings": settings, "db": db, "pools": PoolCache(), "clock": app_clock,
+                     "contest_ids": {}}),
         middleware=[session_config.middleware],
         csrf_config=csrf_config,
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),

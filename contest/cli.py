@@ -167,6 +167,97 @@ def export_bank(bank: str, output: str, include_retired: bool) -> None:
     click.echo(f"Đã xuất {count} câu hỏi của '{found.name}' ra {output}.")
 
 
+@main.group(help="Export results to Excel (.xlsx) or CSV (.csv; .zip for several tables). The format "
+                  "follows the output file's extension.")
+def export() -> None:
+    pass
+
+
+def _run_export(output: str, **spec_values) -> None:
+    """Check the spec, rank what needs it, write the file; print the path and the rows of each table."""
+    from pathlib import Path
+
+    from contest.db import Database
+    from contest.exports import jobs
+    from contest.models import Round
+
+    fmt = Path(output).suffix.lower().lstrip(".")
+    if fmt not in jobs.FORMATS:
+        raise click.ClickException("Tên tệp phải kết thúc bằng .xlsx, .csv hoặc .zip.")
+    settings = _settings()
+    db = Database(settings.database_url)
+    try:
+        if spec_values.get("contest_id") is None:
+            with db.session() as session:
+                round_ = session.get(Round, spec_values["round_id"])
+                if round_ is None:
+                    raise click.ClickException(f"Không có đợt thi {spec_values['round_id']}.")
+                spec_values["contest_id"] = round_.contest_id
+        spec = jobs.ExportSpec(fmt=fmt, **spec_values)
+        with db.session() as session:
+            jobs.check_spec(session, spec)
+        _, counts = jobs.export(db, spec, output, tz=settings.timezone, now=datetime.now(timezone.utc))
+    except jobs.SpecError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.dispose()
+    click.echo(output)
+    for title, rows in counts.items():
+        click.echo(f"  {title}: {rows} dòng")
+
+
+_TRACK = click.Choice(["officials", "citizens"])
+
+
+@export.command("leaderboard", help="A round's leaderboard (one sheet per track unless --track).")
+@click.option("--round", "round_id", type=int, required=True, help="Round id.")
+@click.option("--track", type=_TRACK, default=None, help="One track only (needed for .csv when the round has two).")
+@click.option("--public", is_flag=True, help="Public variant: masked phones, no CCCD.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx, .csv or .zip.")
+def export_leaderboard(round_id: int, track: str | None, public: bool, output: str) -> None:
+    _run_export(output, kind="leaderboard", contest_id=None, round_id=round_id, track=track, public=public)
+
+
+@export.command("winners", help="Prize lists of a round (locked lists only unless --drafts), or of a contest.")
+@click.option("--round", "round_id", type=int, default=None, help="Round id.")
+@click.option("--contest", "contest_id", type=int, default=None, help="Contest id (every round).")
+@click.option("--track", type=_TRACK, default=None)
+@click.option("--drafts", is_flag=True, help="Include draft (unlocked) lists, marked as such on every row.")
+@click.option("--public", is_flag=True, help="Public variant: masked phones and CCCD.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx or .csv.")
+def export_winners(round_id: int | None, contest_id: int | None, track: str | None, drafts: bool, public: bool,
+                   output: str) -> None:
+    if round_id is None and contest_id is None:
+        raise click.ClickException("Cần --round hoặc --contest.")
+    _run_export(output, kind="winners", contest_id=contest_id, round_id=round_id, track=track, public=public,
+                drafts=drafts)
+
+
+@export.command("overall", help="The whole contest's ranking (results summed over ranked rounds).")
+@click.option("--contest", "contest_id", type=int, required=True, help="Contest id.")
+@click.option("--track", type=_TRACK, default=None)
+@click.option("--public", is_flag=True, help="Public variant: masked phones, no CCCD.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx, .csv or .zip.")
+def export_overall(contest_id: int, track: str | None, public: bool, output: str) -> None:
+    _run_export(output, kind="overall", contest_id=contest_id, track=track, public=public)
+
+
+@export.command("stats", help="Participation and score statistics, with charts.")
+@click.option("--contest", "contest_id", type=int, required=True, help="Contest id.")
+@click.option("--round", "round_id", type=int, default=None, help="One round only (default: the whole contest).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx or .zip.")
+def export_stats(contest_id: int, round_id: int | None, output: str) -> None:
+    _run_export(output, kind="stats", contest_id=contest_id, round_id=round_id)
+
+
+@export.command("evidence", help="The evidence pack for the annual reform report: one workbook.")
+@click.option("--contest", "contest_id", type=int, required=True, help="Contest id.")
+@click.option("--public", is_flag=True, help="Public variant: masked phones and CCCD.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx or .zip.")
+def export_evidence(contest_id: int, public: bool, output: str) -> None:
+    _run_export(output, kind="evidence", contest_id=contest_id, public=public)
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,8 +14,10 @@ from contest.banks.importer import check_and_import
 from contest.db import Database
 from contest.contests import setup
 from contest.contests.units import LOCALITY, UNIT, import_units
-from contest.models import Contest, Role, User
+from contest.models import Contest, Role, Unit, User
+from contest.results import ranking
 from contest.settings import PROJECT_ROOT
+from contest.simulate import simulate_round
 
 DEMO_ORGANISER = ("bantochuc@example.org", "demo-cchc-2026")
 DEMO_VIEWER = ("xemketqua@example.org", "demo-cchc-2026")
@@ -92,36 +95,84 @@ def _csv(rows) -> bytes:
     return "\n".join(lines).encode("utf-8")
 
 
+def _import_demo_units(session, contest_id: int) -> None:
+    for kind, rows in ((UNIT, DEMO_UNITS), (LOCALITY, [(*row, "") for row in DEMO_LOCALITIES])):
+        report = import_units(session, contest_id=contest_id, kind=kind, data=_csv(rows), filename="demo.csv")
+        if not report.saved:
+            raise RuntimeError("\n".join(report.lines()))
+
+
+def _demo_tracks(session) -> list[setup.TrackConfig]:
+    banks = [store.find_bank(session, name) for name in SHIPPED_BANKS.values()]
+    return [
+        setup.TrackConfig(track="officials", bank_ids=[banks[0].id], time_limit_seconds=20 * 60, max_attempts=3,
+                          draw={"strata": [{"topic": topic, "count": count} for topic, count in OFFICIAL_STRATA]}),
+        setup.TrackConfig(track="citizens", bank_ids=[banks[1].id], time_limit_seconds=30 * 60, max_attempts=3,
+                          draw={"total": 20}),
+    ]
+
+
+def _local_midnight(now: datetime, tz: str) -> datetime:
+    return now.astimezone(ZoneInfo(tz)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def load_demo_contest(db: Database, *, now: datetime, tz: str = "Asia/Ho_Chi_Minh") -> str | None:
     """The live demo contest: units, localities and a first round open from today for four weeks.
     Returns its slug, or None when it already exists (then it is left as the organiser made it)."""
     with db.write() as session:
         if session.scalar(select(Contest.id).where(Contest.slug == DEMO_SLUG)) is not None:
             return None
-        banks = [store.find_bank(session, name) for name in SHIPPED_BANKS.values()]
         contest = setup.create_contest(
             session, title=DEMO_TITLE, slug=DEMO_SLUG, now=now, rules=DEMO_RULES,
             organiser_body="Ban Tổ chức Hội thi (mẫu)", plan_reference="Kế hoạch tổ chức hội thi (mẫu)")
-        for kind, rows in ((UNIT, DEMO_UNITS), (LOCALITY, [(*row, "") for row in DEMO_LOCALITIES])):
-            report = import_units(session, contest_id=contest.id, kind=kind, data=_csv(rows), filename="demo.csv")
-            if not report.saved:
-                raise RuntimeError("\n".join(report.lines()))
-        local_midnight = now.astimezone(ZoneInfo(tz)).replace(hour=0, minute=0, second=0, microsecond=0)
+        _import_demo_units(session, contest.id)
+        local_midnight = _local_midnight(now, tz)
         setup.save_round(
             session, contest=contest, now=now, round_=None, number=1, title="Tuần thứ nhất",
             opens_at=local_midnight, closes_at=local_midnight + timedelta(days=28, hours=9, minutes=30),
-            grace_seconds=30, prediction_kind="perfect_scores", tracks=[
-                setup.TrackConfig(track="officials", bank_ids=[banks[0].id], time_limit_seconds=20 * 60,
-                                  max_attempts=3, draw={"strata": [{"topic": topic, "count": count}
-                                                                   for topic, count in OFFICIAL_STRATA]}),
-                setup.TrackConfig(track="citizens", bank_ids=[banks[1].id], time_limit_seconds=30 * 60,
-                                  max_attempts=3, draw={"total": 20}),
-            ])
+            grace_seconds=30, prediction_kind="perfect_scores", tracks=_demo_tracks(session))
         return contest.slug
 
 
-def load_demo(db: Database, *, now: datetime) -> list[str]:
-    """Load (idempotently) the demo data; return lines telling what is there and how to log in."""
+RESULTS_SLUG = "cchc-2026-ket-qua"
+RESULTS_TITLE = "Hội thi mẫu đã kết thúc (dữ liệu mô phỏng)"
+RESULTS_RULES = DEMO_RULES.replace("Hội thi gồm 4 đợt, mỗi đợt một tuần.", "Hội thi gồm 1 đợt, kéo dài một tuần.") + """
+
+Người dự thi, đơn vị và bài thi của hội thi này do máy tạo ngẫu nhiên (họ tên, số điện thoại 0399xxxxxx \
+đều không có thật) để giới thiệu bảng xếp hạng, giải thưởng và thống kê."""
+DEMO_SIMULATED = 3000  # simulated contestants of the finished demo contest (about 4,500 attempts)
+
+
+def load_demo_results(db: Database, *, now: datetime, contestants: int = DEMO_SIMULATED,
+                      tz: str = "Asia/Ho_Chi_Minh") -> str | None:
+    """The finished demo contest: one week-long round that closed yesterday morning, `contestants` simulated
+    people across the demo units and localities, ranked, results public. Returns its slug, or None when it
+    already exists."""
+    with db.write() as session:
+        if session.scalar(select(Contest.id).where(Contest.slug == RESULTS_SLUG)) is not None:
+            return None
+        closes_at = _local_midnight(now, tz) - timedelta(days=1) + timedelta(hours=9, minutes=30)
+        opens_at = closes_at - timedelta(days=7) + timedelta(minutes=30)
+        contest = setup.create_contest(
+            session, title=RESULTS_TITLE, slug=RESULTS_SLUG, now=opens_at - timedelta(days=3), rules=RESULTS_RULES,
+            organiser_body="Ban Tổ chức Hội thi (mẫu)", plan_reference="Kế hoạch tổ chức hội thi (mẫu)")
+        contest.public_results = True
+        _import_demo_units(session, contest.id)
+        round_ = setup.save_round(
+            session, contest=contest, now=opens_at - timedelta(days=3), round_=None, number=1, title="Đợt 1",
+            opens_at=opens_at, closes_at=closes_at, grace_seconds=30, prediction_kind="perfect_scores",
+            tracks=_demo_tracks(session))
+        units = session.scalars(select(Unit).where(Unit.contest_id == contest.id)).all()
+        # A fixed seed: the demo tells the same story each time it is loaded.
+        simulate_round(session, round_=round_, contestants=contestants, units=units, rng=random.Random(2026),
+                       now=now, tz=tz)
+        ranking.rank_round(session, round_, now=now)
+        return contest.slug
+
+
+def load_demo(db: Database, *, now: datetime, simulated: int = DEMO_SIMULATED) -> list[str]:
+    """Load (idempotently) the demo data; return lines telling what is there and how to log in.
+    `simulated` is the number of simulated contestants in the finished demo contest (tests use fewer)."""
     with db.write() as session:
         _ensure_user(session, *DEMO_ORGANISER, Role.organiser, "Ban tổ chức (demo)", now)
         _ensure_user(session, *DEMO_VIEWER, Role.viewer, "Lãnh đạo xem kết quả (demo)", now)
@@ -129,6 +180,9 @@ def load_demo(db: Database, *, now: datetime) -> list[str]:
     slug = load_demo_contest(db, now=now)
     if slug:
         lines.append(f"Demo contest: /c/{slug}")
+    finished = load_demo_results(db, now=now, contestants=simulated)
+    if finished:
+        lines.append(f"Finished demo contest ({simulated:,} simulated contestants, ranked): /c/{finished}")
     return lines + [
         f"Demo organiser: {DEMO_ORGANISER[0]} / {DEMO_ORGANISER[1]}",
         f"Demo viewer:    {DEMO_VIEWER[0]} / {DEMO_VIEWER[1]}",

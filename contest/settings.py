@@ -57,7 +57,9 @@ class Settings:
     host: str = _setting("CONTEST_HOST", "127.0.0.1", "Address `contest serve` listens on.")
     port: int = _setting("CONTEST_PORT", 8000, "Port `contest serve` listens on.")
     workers: int = _setting(
-        "CONTEST_WORKERS", 1, "Server worker processes for `contest serve` (stateless; share the database)."
+        "CONTEST_WORKERS", min(4, os.cpu_count() or 1),
+        "Server worker processes for `contest serve` (stateless; share the database). Default: one per CPU core, "
+        "at most 4.",
     )
     login_max_failures: int = _setting(
         "CONTEST_LOGIN_MAX_FAILURES",

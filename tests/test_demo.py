@@ -1,6 +1,7 @@
 """The demo data and the shipped question banks."""
 
 from collections import Counter
+from datetime import timedelta
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -9,7 +10,10 @@ from contest.banks import store, xlsx
 from contest.banks.validate import validate
 from contest.demo import BANKS_DIR, DEMO_ORGANISER, SHIPPED_BANKS, load_demo
 from contest.models import Question
+from contest.results import ranking
 from tests.conftest import NOW, html, login
+
+SIMULATED = 200  # a small finished demo contest keeps these tests quick
 
 
 def test_shipped_banks_are_clean_sourced_and_large_enough():
@@ -44,8 +48,8 @@ def test_import_template_is_the_blank_template_with_one_example():
 
 
 def test_demo_is_idempotent_and_logs_in(db, client):
-    first = load_demo(db, now=NOW)
-    second = load_demo(db, now=NOW)
+    first = load_demo(db, now=NOW, simulated=SIMULATED)
+    second = load_demo(db, now=NOW, simulated=SIMULATED)
     assert second == first[-2:]  # neither the banks nor the contest are loaded twice
     with db.session() as session:
         for name in SHIPPED_BANKS.values():
@@ -66,7 +70,7 @@ def test_demo_contest_is_open_and_both_tracks_can_start(db, client):
     from contest.demo import DEMO_SLUG
     from contest.models import Contest, Contestant, Round
 
-    load_demo(db, now=NOW)
+    load_demo(db, now=NOW, simulated=SIMULATED)
     page = html(client.get(f"/c/{DEMO_SLUG}"))
     assert "(dữ liệu mẫu)" in page.h1.get_text()
     later = NOW + timedelta(days=3)
@@ -78,13 +82,47 @@ def test_demo_contest_is_open_and_both_tracks_can_start(db, client):
             session.add(Contestant(contest_id=contest.id, track=track, full_name="Thử", phone=f"090000000{n}",
                                    password_hash="x", consent_at=NOW, created_at=NOW))
     with db.session() as session:
-        people = session.execute(select(Contestant.id, Contestant.track)).all()
+        # The finished demo contest has contestants of its own: take this contest's only.
+        people = session.execute(select(Contestant.id, Contestant.track)
+                                 .where(Contestant.contest_id == contest.id)).all()
     pools = PoolCache()
     for contestant_id, track in people:
         config = track_config(configs[track])
         start_attempt(db, pools, contestant_id=contestant_id, track=track, round_=round_, config=configs[track],
                       bank_ids=config.bank_ids, draw=config.draw, now=later)
     with db.session() as session:
-        from contest.models import AttemptQuestion
+        from contest.models import Attempt, AttemptQuestion
 
-        assert session.scalar(select(func.count()).select_from(AttemptQuestion)) == 40
+        assert session.scalar(select(func.count()).select_from(AttemptQuestion).join(Attempt).where(
+            Attempt.round_id == round_.id)) == 40
+
+
+def test_finished_demo_contest_is_ranked_public_and_loaded_once(db):
+    from contest.demo import DEMO_SIMULATED, DEMO_UNITS, RESULTS_SLUG
+    from contest.models import Attempt, Contest, Contestant, RankingEntry, Round, RoundResult, Unit
+
+    load_demo(db, now=NOW)  # the size `make run` loads
+    with db.session() as session:
+        contest = session.scalar(select(Contest).where(Contest.slug == RESULTS_SLUG))
+        assert contest.public_results
+        assert "(dữ liệu mô phỏng)" in contest.title
+        round_ = session.scalar(select(Round).where(Round.contest_id == contest.id))
+        assert round_.closes_at < NOW
+        people = session.scalars(select(Contestant).where(Contestant.contest_id == contest.id)).all()
+        assert len(people) == DEMO_SIMULATED
+        results = session.scalars(select(RoundResult).where(RoundResult.round_id == round_.id)).all()
+        assert sorted(r.track for r in results) == ["citizens", "officials"]
+        assert not any(r.stale for r in results)
+        assert {r.track: r.entries for r in results} == dict(Counter(p.track for p in people))
+        assert session.scalar(select(func.count()).select_from(RankingEntry)
+                              .where(RankingEntry.round_id == round_.id)) == DEMO_SIMULATED
+        assert session.scalar(select(func.count()).select_from(Attempt)
+                              .where(Attempt.round_id == round_.id, Attempt.status == "open")) == 0
+        units = {u.id: u.code for u in session.scalars(select(Unit).where(Unit.contest_id == contest.id))}
+        assert {units[p.unit_id] for p in people if p.track == "officials"} == {code for code, *_ in DEMO_UNITS}
+        winners = ranking.leaderboard(session, round_.id, "citizens", limit=3)
+        assert winners[0].rank == 1
+    assert len(load_demo(db, now=NOW + timedelta(hours=1), simulated=SIMULATED)) == 2  # only the log-in lines
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Contestant)
+                              .where(Contestant.contest_id == contest.id)) == DEMO_SIMULATED

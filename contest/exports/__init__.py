@@ -1,1 +1,2 @@
-"""Workbook and CSV builders: data in, .xlsx/.csv out. No web, no database sessions."""
+"""Workbooks and CSV files: banks, leaderboards, winners, statistics and the evidence pack. No web code here;
+result exports read the database in chunks and stream rows out (memory does not grow with the row count)."""

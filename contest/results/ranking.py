@@ -175,8 +175,9 @@ def find(session: Session, round_id: int, track: str, query: str, *, limit: int 
     """'Find me': entries whose phone matches exactly, or whose name contains every word (no accents needed)."""
     phone = normalise_phone(query)
     where = [R.c.round_id == round_id, R.c.track == track]
-    if phone:
-        where.append(Contestant.phone == phone)
+    if phone:  # the contest narrows the lookup to the unique (contest_id, phone) index
+        contest_id = select(Round.contest_id).where(Round.id == round_id).scalar_subquery()
+        where += [Contestant.contest_id == contest_id, Contestant.phone == phone]
     else:
         words = fold(query).split()
         if not words:

@@ -6,6 +6,7 @@ the countdown. The answer key is never in any response before the round closes.
 
 from __future__ import annotations
 
+import time
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
@@ -29,9 +30,13 @@ def session_key(contest_id: int) -> str:
     return f"contestant:{contest_id}"
 
 
-def signed_in(request: Request, contest: Contest) -> int | None:
-    value = request.session.get(session_key(contest.id)) if "session" in request.scope else None
+def signed_in_to(request: Request, contest_id: int) -> int | None:
+    value = request.session.get(session_key(contest_id)) if "session" in request.scope else None
     return value if isinstance(value, int) else None
+
+
+def signed_in(request: Request, contest: Contest) -> int | None:
+    return signed_in_to(request, contest.id)
 
 
 def load_contest(db, slug: str) -> Contest:
@@ -40,6 +45,22 @@ def load_contest(db, slug: str) -> Contest:
     if contest is None:
         raise NotFoundException()
     return contest
+
+
+CONTEST_ID_TTL = 10.0  # seconds a slug -> contest id lookup is reused by the answer-saving hot path
+
+
+def cached_contest_id(request: Request, db, slug: str) -> int:
+    """The published contest's id for `slug`, remembered briefly per process: saving a click then
+    costs one database transaction, not two."""
+    cache = request.app.state.contest_ids
+    hit = cache.get(slug)
+    now = time.monotonic()
+    if hit is not None and now - hit[1] < CONTEST_ID_TTL:
+        return hit[0]
+    contest_id = load_contest(db, slug).id
+    cache[slug] = (contest_id, now)
+    return contest_id
 
 
 def _ints(values) -> list[int]:
@@ -202,8 +223,7 @@ class ContestantController(Controller):
     def save_one(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
                  position: FromPath[int], data: Form) -> Response:
         """The script's save of one click; answers JSON."""
-        contest = load_contest(db, slug)
-        contestant_id = signed_in(request, contest)
+        contestant_id = signed_in_to(request, cached_contest_id(request, db, slug))
         if contestant_id is None:
             return Response({"error": {"code": "not_authenticated", "message": "Phiên đăng nhập đã hết; hãy đăng nhập lại."}},
                             status_code=401)
@@ -217,8 +237,7 @@ class ContestantController(Controller):
     @post("/bai-thi/{attempt_id:int}/du-doan", sync_to_thread=True, status_code=200)
     def save_prediction(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
                         data: Form) -> Response:
-        contest = load_contest(db, slug)
-        contestant_id = signed_in(request, contest)
+        contestant_id = signed_in_to(request, cached_contest_id(request, db, slug))
         value = _ints(data.get("prediction", ""))
         if contestant_id is None or not value:
             return Response({"error": {"code": "bad_request", "message": "Nhập một số nguyên."}}, status_code=400)

@@ -1,0 +1,354 @@
+"""A round's opening minute: N contestants start an attempt, save 20 answers each and submit.
+
+Set-up (not measured): a fresh var dir, `contest migrate` and `contest demo`, N contestants
+inserted straight into the database (half officials, half citizens, one shared password hash),
+the real server started with `contest serve`, then every contestant logged in over HTTP (argon2
+makes this slow, so its time is reported apart).
+
+Measured, per contestant, what the phone's browser and attempt.js send: arrivals spread
+uniformly over `--arrival` seconds; POST bat-dau (start) -> GET the attempt page (page) ->
+20 clicks, each one POST cau/{pos} after a random think time (save) -> POST nop (submit) ->
+GET the result page (result). Latency runs from the moment the contestant wants to send until
+the response, so it includes waiting for a pooled connection (which only happens when the
+server is backlogged). The think time follows the response (a closed loop): when the server is
+saturated, contestants click later, so compare the rates achieved with those offered. The
+submit carries no answers, so a lost save cannot be hidden by the submit saving it again.
+
+Afterwards the database is read: every acknowledged save must be stored (lost = 0), every
+attempt submitted. CPU seconds of the server (all its processes) and of this load generator
+(its own process) over the timed phase are reported, with the load average, since other work
+on the machine distorts every figure. Targets on a 2-core machine with SQLite: 0 errors,
+0 lost, p99 save < 100 ms, p99 start < 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import re
+import resource
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, insert, select
+
+from contest.accounts import hash_password
+from contest.models import Contest, Contestant, Unit
+from contest.settings import Settings
+
+SLUG = "cchc-2026"
+BASE = f"/c/{SLUG}"
+PASSWORD = "bench-password-2026"
+STEPS = {"start": 303, "page": 200, "save": 200, "submit": 303, "result": 200}  # step -> expected status
+TARGETS_P99_MS = {"save": 100, "start": 300}
+LANE_CONNECTIONS = 8  # connections per HTTP client (see Load)
+CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+QUESTION = re.compile(r'<li id="q(\d+)" data-pos="\d+">')
+OPTION = re.compile(r'<input type="(radio|checkbox)" name="q(\d+)" value="(\d+)"')
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench attempts", description=__doc__.splitlines()[0])
+    p.add_argument("--contestants", type=int, default=2000, help="contestants (default 2000)")
+    p.add_argument("--workers", type=int, default=None, help="server worker processes (default: the server's own)")
+    p.add_argument("--arrival", type=float, default=10.0, help="seconds over which starts are spread (default 10)")
+    p.add_argument("--think", type=float, default=5.0, help="mean seconds before each click, uniform 0..2x (default 5)")
+    p.add_argument("--connections", type=int, default=200, help="client connections in all (default 200)")
+    p.add_argument("--login-concurrency", type=int, default=8, help="logins in flight during set-up (default 8)")
+    p.add_argument("--login-timeout", type=float, default=1800.0, help="time limit of the logins, s (default 1800)")
+    p.add_argument("--timeout", type=float, default=600.0, help="time limit of the timed phase, s (default 600)")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--json", type=Path, default=None, help="also write the report as JSON to this file")
+    return p.parse_args(argv)
+
+
+def register(database: Path, n: int) -> list[str]:
+    """Insert n contestants in one transaction; returns their phone numbers."""
+    engine = create_engine(f"sqlite:///{database}")
+    now, password_hash = datetime.now(timezone.utc), hash_password(PASSWORD)
+    with engine.begin() as conn:
+        contest_id = conn.scalar(select(Contest.id).where(Contest.slug == SLUG))
+        units = conn.scalars(select(Unit.id).where(Unit.contest_id == contest_id, Unit.kind == "unit")).all()
+        rows = [{"contest_id": contest_id, "track": "citizens" if i % 2 else "officials", "full_name": f"Thí sinh {i}",
+                 "phone": f"09{i:08d}", "unit_id": None if i % 2 else units[i % len(units)],
+                 "password_hash": password_hash, "consent_at": now, "created_at": now} for i in range(n)]
+        conn.execute(insert(Contestant.__table__), rows)
+    engine.dispose()
+    return [row["phone"] for row in rows]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its descendants (Linux /proc), in seconds."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # ppid, utime + stime
+        except (ValueError, OSError, IndexError):
+            continue
+    tree = {pid}
+    for _ in range(3):  # uvicorn's supervisor -> workers -> helpers
+        tree |= {p for p, (ppid, _) in stats.items() if ppid in tree}
+    return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Load:
+    """The contestants' browsers: each keeps its own cookies and uses one of several small clients.
+
+    httpx's pool scans every connection it holds on each request, so one client with hundreds of
+    connections costs the load generator more CPU than the server; lanes of a few connections don't.
+    """
+
+    def __init__(self, base_url: str, connections: int) -> None:
+        # Idle connections are dropped before uvicorn's 5 s keep-alive timeout could close one under a request.
+        limits = httpx.Limits(max_connections=LANE_CONNECTIONS, max_keepalive_connections=LANE_CONNECTIONS,
+                              keepalive_expiry=3.0)
+        self.lanes = [(httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0),
+                       asyncio.Semaphore(LANE_CONNECTIONS)) for _ in range(max(1, connections // LANE_CONNECTIONS))]
+        self.latency: dict[str, list[float]] = {step: [] for step in STEPS}
+        self.window: dict[str, tuple[float, float]] = {}
+        self.errors: Counter[str] = Counter()
+        self.acknowledged: list[tuple[int, int, tuple[int, ...]]] = []  # attempt, position, display indexes
+        self.attempts: set[int] = set()
+
+    async def close(self) -> None:
+        for client, _ in self.lanes:
+            await client.aclose()
+
+    async def call(self, step: str | None, who: dict, method: str, url: str, **kwargs) -> httpx.Response | None:
+        """One request as `who`; the response if it has the step's expected status (any, for set-up)."""
+        jar, (client, slots) = who["jar"], self.lanes[who["lane"] % len(self.lanes)]
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()), **kwargs.pop("headers", {})}
+        began = time.perf_counter()
+        try:
+            async with slots:
+                response = await client.request(method, url, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            self.errors[f"{step or 'login'}: {type(exc).__name__}"] += 1
+            return None
+        for cookie in response.headers.get_list("set-cookie"):  # cheaper than response.cookies
+            name, _, rest = cookie.partition("=")
+            jar[name] = rest.split(";", 1)[0]
+        if step is None:
+            return response
+        ended = time.perf_counter()
+        self.latency[step].append(ended - began)
+        first, last = self.window.get(step, (began, ended))
+        self.window[step] = (min(first, began), max(last, ended))
+        if response.status_code != STEPS[step]:
+            self.errors[f"{step}: HTTP {response.status_code}"] += 1
+            return None
+        return response
+
+    async def login(self, lane: int, phone: str, gate: asyncio.Semaphore) -> dict | None:
+        who: dict = {"jar": {}, "lane": lane}
+        async with gate:
+            page = await self.call(None, who, "GET", f"{BASE}/dang-nhap")
+            token = page is not None and CSRF.search(page.text)
+            done = token and await self.call(None, who, "POST", f"{BASE}/dang-nhap", data={
+                "phone": phone, "password": PASSWORD, "_csrf_token": token.group(1)})
+        if not done or done.status_code != 303 or "contest_session" not in who["jar"]:
+            self.errors[f"login: HTTP {getattr(done or page, 'status_code', '-')}"] += 1
+            return None
+        return {**who, "token": token.group(1)}
+
+    async def sit(self, who: dict, delay: float, think: float, rng: random.Random) -> None:
+        await asyncio.sleep(delay)
+        started = await self.call("start", who, "POST", f"{BASE}/dot/1/bat-dau", data={"_csrf_token": who["token"]})
+        page = started and await self.call("page", who, "GET", started.headers["location"])
+        if not page:
+            return
+        attempt_id = int(started.headers["location"].rsplit("/", 1)[1])
+        self.attempts.add(attempt_id)
+        token = CSRF.search(page.text).group(1)  # what attempt.js sends as X-CSRFToken
+        options: dict[int, tuple[str, list[int]]] = {int(pos): ("radio", []) for pos in QUESTION.findall(page.text)}
+        for kind, pos, value in OPTION.findall(page.text):
+            options[int(pos)] = (kind, options[int(pos)][1] + [int(value)])
+        for pos, (kind, values) in options.items():
+            await asyncio.sleep(rng.uniform(0, 2 * think))
+            choice = sorted(rng.sample(values, rng.randint(1, len(values))) if kind == "checkbox" else [rng.choice(values)])
+            saved = await self.call("save", who, "POST", f"{BASE}/bai-thi/{attempt_id}/cau/{pos}",
+                                    data={"choice": [str(c) for c in choice]}, headers={"X-CSRFToken": token})
+            if saved and saved.json().get("saved") is True:
+                self.acknowledged.append((attempt_id, pos, tuple(choice)))
+        submitted = await self.call("submit", who, "POST", f"{BASE}/bai-thi/{attempt_id}/nop",
+                                    data={"_csrf_token": token, "action": "submit", "confirm": "1"})
+        if submitted:
+            await self.call("result", who, "GET", submitted.headers["location"])
+
+
+async def finish(coroutines: list, timeout: float, load: Load, what: str) -> list:
+    """Run the coroutines for at most `timeout` seconds; the results of those done, the rest counted as errors."""
+    tasks = [asyncio.create_task(c) for c in coroutines]
+    done, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        task.cancel()
+    if pending:
+        load.errors[f"{what} unfinished after {timeout:g} s"] = len(pending)
+        await asyncio.wait(pending)
+    return [task.result() for task in tasks if task in done]
+
+
+async def drive(args: argparse.Namespace, base_url: str, phones: list[str], server_pid: int) -> dict:
+    """Log everyone in (set-up), then run the timed phase; returns the raw figures."""
+    load, rng = Load(base_url, args.connections), random.Random(args.seed)
+    try:
+        began, gate = time.perf_counter(), asyncio.Semaphore(args.login_concurrency)
+        people = [who for who in await finish([load.login(lane, phone, gate) for lane, phone in enumerate(phones)],
+                                              args.login_timeout, load, "logins") if who]
+        login_s = time.perf_counter() - began
+        print(f"set-up: {len(people):,} logged in in {login_s:.0f} s; timed phase starts", flush=True)
+        load_average, cpu_server, cpu_client, began = os.getloadavg()[0], cpu_seconds(server_pid), own_cpu(), time.perf_counter()
+        arrivals = sorted(rng.uniform(0, args.arrival) for _ in people)
+        await finish([load.sit(who, delay, args.think, random.Random(rng.random())) for who, delay in zip(people, arrivals)],
+                     args.timeout, load, "contestants")
+        return {"load": load, "login_s": login_s, "logged_in": len(people), "wall": time.perf_counter() - began,
+                "load_average": load_average, "cpu_server": cpu_seconds(server_pid) - cpu_server,
+                "cpu_client": own_cpu() - cpu_client}
+    finally:
+        await load.close()
+
+
+def stored_saves(database: Path, load: Load) -> tuple[int, int]:
+    """(acknowledged saves found stored, the bench's attempts submitted), read straight from the database."""
+    with sqlite3.connect(database) as con:
+        rows = {(a, p): (order, chosen, answered) for a, p, order, chosen, answered in con.execute(
+            "SELECT attempt_id, position, option_order, chosen, answered_at FROM attempt_questions")}
+        submitted = sum(a in load.attempts for a, in con.execute("SELECT id FROM attempts WHERE status = 'submitted'"))
+    con.close()
+    found = 0
+    for attempt_id, pos, choice in load.acknowledged:
+        order, chosen, answered = rows.get((attempt_id, pos), ("", "", None))
+        stored = [int(v) for v in order.split(",") if v]  # display index i is stored option stored[i]
+        found += answered is not None and sorted(stored[i] for i in choice) == sorted(int(v) for v in chosen.split(",") if v)
+    return found, submitted
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)] if sorted_values else float("nan")
+
+
+def report(args, workers: int, raw: dict, found: int, submitted: int) -> dict:
+    load: Load = raw["load"]
+    steps = {}
+    for step in STEPS:
+        values, (first, last) = sorted(load.latency[step]), load.window.get(step, (0.0, 0.0))
+        steps[step] = {"requests": len(values), "per_s": round(len(values) / max(last - first, 1e-9), 1),
+                       **{f"{name}_ms": round(percentile(values, q) * 1000, 1)
+                          for name, q in (("p50", .5), ("p95", .95), ("p99", .99), ("max", 1))}}
+    requests, acknowledged = sum(s["requests"] for s in steps.values()), len(load.acknowledged)
+    result = {
+        "contestants": args.contestants, "server_workers": workers, "arrival_s": args.arrival,
+        "think_mean_s": args.think, "connections": args.connections, "login_concurrency": args.login_concurrency,
+        "logged_in": raw["logged_in"], "login_setup_s": round(raw["login_s"], 1), "wall_s": round(raw["wall"], 1),
+        "requests": requests, "per_s": round(requests / raw["wall"], 1), "steps": steps, "errors": dict(load.errors),
+        "saves": {"acknowledged": acknowledged, "found": found, "lost": acknowledged - found},
+        "attempts_submitted": submitted,
+        "cpu_s": {"server": round(raw["cpu_server"], 1), "load_generator": round(raw["cpu_client"], 1),
+                  "cores": os.cpu_count(), "load_average_before": round(raw["load_average"], 2)},
+        "targets": {"errors": 0, "lost": 0, **{f"p99_{s}_ms": f"< {ms}" for s, ms in TARGETS_P99_MS.items()}},
+    }
+    result["correct"] = not load.errors and acknowledged == found and submitted == args.contestants
+    result["targets_met"] = result["correct"] and all(steps[s]["p99_ms"] < ms for s, ms in TARGETS_P99_MS.items())
+    return result
+
+
+def print_report(r: dict) -> None:
+    cpu = r["cpu_s"]
+    print(f"{r['contestants']:,} contestants, server workers: {r['server_workers']}, starts over {r['arrival_s']:g} s, "
+          f"think time mean {r['think_mean_s']:g} s, {r['connections']} client connections")
+    print(f"set-up: {r['logged_in']:,} logins in {r['login_setup_s']} s "
+          f"({r['logged_in'] / max(r['login_setup_s'], 1e-9):.1f}/s, {r['login_concurrency']} at a time)")
+    print(f"timed phase: {r['wall_s']} s, {r['requests']:,} requests, {r['per_s']} req/s; CPU: server {cpu['server']} s, "
+          f"load generator {cpu['load_generator']} s ({cpu['cores']} cores, load average {cpu['load_average_before']})")
+    print(f"{'step':<8}{'requests':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    for step, s in r["steps"].items():
+        print(f"{step:<8}{s['requests']:>9,}{s['per_s']:>8}{s['p50_ms']:>9}{s['p95_ms']:>9}{s['p99_ms']:>9}{s['max_ms']:>9}")
+    saves = r["saves"]
+    print(f"errors: {r['errors'] or 0}")
+    print(f"saves acknowledged {saves['acknowledged']:,}, stored {saves['found']:,}, lost {saves['lost']}; "
+          f"attempts submitted {r['attempts_submitted']:,}")
+    print(f"targets (0 errors, 0 lost, p99 save < 100 ms, p99 start < 300 ms): {'met' if r['targets_met'] else 'MISSED'}")
+
+
+def wait_healthy(base_url: str, server: subprocess.Popen, seconds: float = 60) -> None:
+    limit = time.monotonic() + seconds
+    while time.monotonic() < limit and server.poll() is None:
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the server did not become healthy")
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Stop the server and its workers (its own process group), forcibly if it lingers."""
+    for sig, grace in ((signal.SIGTERM, 30), (signal.SIGKILL, None)):
+        try:
+            os.killpg(server.pid, sig)
+            server.wait(timeout=grace)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def main(argv: list[str] | None = None) -> bool:
+    args = parse_args(argv or [])
+    with tempfile.TemporaryDirectory(prefix="bench-attempts-") as tmp:
+        tmp = Path(tmp)
+        database, log = tmp / "contest.db", tmp / "server.log"
+        env = {**os.environ, "CONTEST_VAR_DIR": str(tmp), "DATABASE_URL": f"sqlite:///{database}",
+               "SECRET_KEY": "bench-" + "k" * 40, "CONTEST_HOST": "127.0.0.1"}
+        for command in (["migrate"], ["demo"]):
+            subprocess.run([sys.executable, "-m", "contest.cli", *command], env=env, check=True, capture_output=True)
+        phones = register(database, args.contestants)
+        workers = args.workers or Settings.from_env(env).workers  # what `contest serve` will use
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        print(f"set-up: {len(phones):,} contestants registered; logging them in over HTTP (argon2: slow)", flush=True)
+        with open(log, "wb") as out:
+            server = subprocess.Popen([sys.executable, "-m", "contest.cli", "serve", "--port", str(port),
+                                       "--workers", str(workers)], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}", server)
+            try:
+                import uvloop
+                runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+            except ImportError:
+                runner = asyncio.Runner()
+            with runner:
+                raw = runner.run(drive(args, f"http://127.0.0.1:{port}", phones, server.pid))
+        finally:
+            stop(server)
+        result = report(args, workers, raw, *stored_saves(database, raw["load"]))
+        lines = log.read_text(errors="replace").strip().splitlines()[1:]  # after "Serving on ..."
+        if lines:  # tracebacks appear only with CONTEST_DEBUG=1 (Litestar logs exceptions in debug mode)
+            print("server log (last lines):\n  " + "\n  ".join(lines[-15:]))
+    print_report(result)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    return result["correct"]

@@ -1,0 +1,232 @@
+"""Results exports by kind, run at once or in the background.
+
+An export is described by an ExportSpec (kind, contest, round, track, public, drafts, format).
+`export` ranks what needs ranking, builds the book and writes it: the CLI and small web downloads
+use it directly. An export estimated at more than BACKGROUND_ROWS rows runs as an ExportJob: the
+web process starts a daemon thread on `run_job`, which writes <var_dir>/exports/<job id>-<name>.<ext>
+and records its progress (percent) in the job row in short transactions, so the page can poll it.
+A job whose process stopped is not resumed: once ABANDONED_AFTER has passed without it finishing,
+the pages report it as interrupted, and the organiser starts a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from contest.contests.attempts import A
+from contest.contests.setup import TRACKS
+from contest.exports import results_workbook as books
+from contest.exports.csv_tables import Book
+from contest.models import Contest, ExportJob, OverallEntry, RankingEntry, Round
+from contest.results.ranking import ensure_ranked
+
+log = logging.getLogger(__name__)
+
+BACKGROUND_ROWS = 20_000  # more rows than this (estimated) and the export runs as a background job
+KINDS = ("leaderboard", "overall", "winners", "stats", "evidence")
+FORMATS = ("xlsx", "csv", "zip")
+MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "csv": "text/csv; charset=utf-8", "zip": "application/zip"}
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+SAFE_FILENAME = re.compile(r"\d+-[a-z0-9][a-z0-9-]{0,150}\.(xlsx|csv|zip)")
+ABANDONED_AFTER = timedelta(hours=2)  # a job without progress this long lost its process
+
+
+class SpecError(ValueError):
+    """The export asked for cannot be made; the message (Vietnamese) says why."""
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    kind: str
+    contest_id: int
+    round_id: int | None = None
+    track: str | None = None
+    public: bool = False
+    drafts: bool = False
+    fmt: str = "xlsx"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> "ExportSpec":
+        return cls(**json.loads(text))
+
+
+def check_spec(session: Session, spec: ExportSpec) -> ExportSpec:
+    """Refuse what cannot be exported: unknown kind or format, a foreign round, a missing track, or CSV
+    for an export of several tables (those come as a .zip of CSV files)."""
+    if spec.kind not in KINDS:
+        raise SpecError("Loại dữ liệu xuất không hợp lệ.")
+    if spec.fmt not in FORMATS:
+        raise SpecError("Định dạng tệp phải là xlsx, csv hoặc zip.")
+    if session.get(Contest, spec.contest_id) is None:
+        raise SpecError("Không tìm thấy hội thi.")
+    if spec.round_id is not None:
+        round_ = session.get(Round, spec.round_id)
+        if round_ is None or round_.contest_id != spec.contest_id:
+            raise SpecError("Không tìm thấy đợt thi trong hội thi này.")
+    if spec.kind == "leaderboard" and spec.round_id is None:
+        raise SpecError("Cần chọn đợt thi.")
+    if spec.track is not None and spec.track not in TRACKS:
+        raise SpecError("Đối tượng dự thi không hợp lệ.")
+    single = spec.kind == "winners" or (spec.kind in ("leaderboard", "overall") and spec.track is not None)
+    if spec.fmt == "csv" and not single:
+        raise SpecError("Tệp CSV chỉ chứa một bảng: chọn một đối tượng, hoặc tải tệp .zip gồm các bảng CSV.")
+    return spec
+
+
+def build(session: Session, spec: ExportSpec, *, tz: str, now: datetime) -> Book:
+    """The book the spec asks for; its rows are read while the session stays open."""
+    try:
+        if spec.kind == "leaderboard":
+            return books.leaderboard_book(session, spec.round_id, spec.track, public=spec.public)
+        if spec.kind == "overall":
+            return books.overall_book(session, spec.contest_id, spec.track, public=spec.public)
+        if spec.kind == "winners":
+            return books.winners_book(session, contest_id=spec.contest_id, round_id=spec.round_id,
+                                      track=spec.track, public=spec.public, drafts=spec.drafts)
+        if spec.kind == "stats":
+            return books.stats_book(session, spec.contest_id, spec.round_id, tz=tz, now=now, public=spec.public)
+        return books.evidence_book(session, spec.contest_id, tz=tz, now=now, public=spec.public)
+    except books.ExportError as exc:
+        raise SpecError(str(exc)) from exc
+
+
+def estimate_rows(session: Session, spec: ExportSpec) -> int:
+    """Roughly how much work the export is: ranking rows written, or attempts aggregated."""
+    R, OE = RankingEntry.__table__, OverallEntry.__table__
+    if spec.kind == "leaderboard":
+        query = select(func.count()).select_from(R).where(R.c.round_id == spec.round_id)
+        return session.scalar(query.where(R.c.track == spec.track) if spec.track else query)
+    overall = select(func.count()).select_from(OE).where(OE.c.contest_id == spec.contest_id)
+    if spec.kind == "overall":
+        return session.scalar(overall.where(OE.c.track == spec.track) if spec.track else overall)
+    if spec.kind == "winners":
+        return 0
+    rounds = select(Round.id).where(Round.contest_id == spec.contest_id)
+    if spec.round_id is not None:
+        rounds = rounds.where(Round.id == spec.round_id)
+    attempts = session.scalar(select(func.count()).select_from(A).where(A.c.round_id.in_(rounds.scalar_subquery())))
+    return attempts + (session.scalar(overall) if spec.kind == "evidence" else 0)
+
+
+def prepare(db, spec: ExportSpec, *, now: datetime) -> None:
+    """Rank the closed rounds in scope that need it, as the results pages do before showing them."""
+    with db.session() as session:
+        query = select(Round).where(Round.contest_id == spec.contest_id)
+        if spec.round_id is not None and spec.kind != "evidence":
+            query = query.where(Round.id == spec.round_id)
+        rounds = session.scalars(query).all()
+    for round_ in rounds:
+        ensure_ranked(db, round_, now=now)
+
+
+def export(db, spec: ExportSpec, out: BinaryIO | str | Path, *, tz: str, now: datetime,
+           progress: Callable[[int, int], None] | None = None) -> tuple[str, dict[str, int]]:
+    """Rank if needed, build and write the export; returns (download file name, {table: rows}).
+    `progress(done, expected)` is called every few thousand rows."""
+    prepare(db, spec, now=now)
+    with db.session() as session:
+        book = build(session, spec, tz=tz, now=now)
+        expected = book.expected_rows
+        report = (lambda done: progress(done, expected)) if progress else None
+        counts = books.write_book(book, str(out) if isinstance(out, Path) else out, spec.fmt, tz=tz,
+                                  progress=report)
+    return f"{book.name}.{spec.fmt}", counts
+
+
+# --- background jobs ----------------------------------------------------------------------------------------
+
+def create_job(session: Session, spec: ExportSpec, *, user_id: int | None, now: datetime) -> ExportJob:
+    job = ExportJob(kind=spec.kind, params=spec.to_json(), status=QUEUED, progress=0, created_by=user_id,
+                    created_at=now)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _set(db, job_id: int, **values) -> None:
+    with db.write() as session:
+        session.execute(update(ExportJob).where(ExportJob.id == job_id).values(**values))
+
+
+def run_job(db, job_id: int, *, directory: Path, tz: str, clock: Callable[[], datetime]) -> None:
+    """The worker: write the job's file, recording progress; never raises (a failure is recorded)."""
+    with db.session() as session:
+        job = session.get(ExportJob, job_id)
+        if job is None or job.status != QUEUED:
+            return
+        spec = ExportSpec.from_json(job.params)
+    _set(db, job_id, status=RUNNING, progress=1)
+    directory.mkdir(parents=True, exist_ok=True)
+    partial = directory / f".{job_id}.part"
+    shown = [1]
+
+    def progress(done: int, expected: int) -> None:
+        percent = min(99, 5 + int(94 * done / expected)) if expected else 50
+        if percent > shown[0]:
+            shown[0] = percent
+            _set(db, job_id, progress=percent)
+
+    try:
+        name, _ = export(db, spec, partial, tz=tz, now=clock(), progress=progress)
+        filename = f"{job_id}-{name}"
+        if not SAFE_FILENAME.fullmatch(filename):
+            filename = f"{job_id}-xuat-du-lieu.{spec.fmt}"
+        os.replace(partial, directory / filename)
+        _set(db, job_id, status=DONE, progress=100, filename=filename, finished_at=clock())
+    except Exception as exc:  # noqa: BLE001 - the page must learn the job failed, whatever the reason
+        log.exception("export job %s failed", job_id)
+        partial.unlink(missing_ok=True)
+        message = str(exc) if isinstance(exc, SpecError) else f"Lỗi khi xuất dữ liệu: {type(exc).__name__}"
+        _set(db, job_id, status=FAILED, error=message[:500], finished_at=clock())
+
+
+def start_job(db, job_id: int, *, directory: Path, tz: str, clock: Callable[[], datetime]) -> threading.Thread:
+    """Run the job in a daemon thread of this process (it dies with the process; see the module doc)."""
+    thread = threading.Thread(target=run_job, args=(db, job_id), name=f"export-{job_id}", daemon=True,
+                              kwargs={"directory": directory, "tz": tz, "clock": clock})
+    thread.start()
+    return thread
+
+
+def job_spec(job: ExportJob) -> ExportSpec | None:
+    try:
+        return ExportSpec.from_json(job.params)
+    except (ValueError, TypeError):
+        return None
+
+
+def abandoned(job: ExportJob, now: datetime) -> bool:
+    """A queued or running job whose process has evidently gone (no finish long after it started)."""
+    return job.status in (QUEUED, RUNNING) and now - job.created_at > ABANDONED_AFTER
+
+
+def job_file(directory: Path, job: ExportJob) -> Path | None:
+    """The finished job's file, if it is there; only names this module makes are accepted."""
+    if job.status != DONE or not SAFE_FILENAME.fullmatch(job.filename or ""):
+        return None
+    path = directory / job.filename
+    return path if path.is_file() else None
+
+
+def download_name(job: ExportJob) -> str:
+    """The file name offered to the browser: the stored name without the job id."""
+    return job.filename.split("-", 1)[1] if "-" in job.filename else job.filename
+
+
+def exports_dir(var_dir: Path) -> Path:
+    return Path(var_dir) / "exports"

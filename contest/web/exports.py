@@ -1,0 +1,131 @@
+"""Results downloads (Excel, CSV) for staff, and the page that follows a background export.
+
+Viewers and above may export. A small export is answered at once with the file; one estimated at
+more than jobs.BACKGROUND_ROWS rows becomes an ExportJob run by a thread of this process, and the
+browser is sent to the job's page, which polls (htmx, every second) until the file is ready.
+"""
+
+from __future__ import annotations
+
+import io
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import File, Redirect, Response, Template
+from sqlalchemy import select
+
+from contest.contests.setup import TRACKS, round_tracks, tracks_of
+from contest.exports import jobs
+from contest.i18n import N_
+from contest.models import Contest, ExportJob, Role, Round
+from contest.web import DB, Form
+from contest.web.auth import requires
+from contest.web.staff_contests import form_text, get_contest
+
+RECENT_JOBS = 20
+KIND_LABELS = {"leaderboard": N_("Bảng xếp hạng một đợt"), "overall": N_("Xếp hạng chung cả hội thi"),
+               "winners": N_("Danh sách giải"), "stats": N_("Thống kê tham gia và kết quả"),
+               "evidence": N_("Bộ hồ sơ minh chứng")}
+STATUS_LABELS = {jobs.QUEUED: N_("Đang chờ"), jobs.RUNNING: N_("Đang xuất"), jobs.DONE: N_("Đã xong"),
+                 jobs.FAILED: N_("Lỗi")}
+
+
+def _spec(contest_id: int, data: dict) -> jobs.ExportSpec:
+    round_id = form_text(data, "round_id", 12)
+    return jobs.ExportSpec(kind=form_text(data, "kind", 20), contest_id=contest_id,
+                           round_id=int(round_id) if round_id.isdigit() else None,
+                           track=form_text(data, "track", 20) or None, public=form_text(data, "public", 2) == "1",
+                           drafts=bool(data.get("drafts")), fmt=form_text(data, "fmt", 5) or "xlsx")
+
+
+def _rounds(session, contest: Contest) -> list[tuple[Round, list[str]]]:
+    """Every round with its tracks, in the contest's track order."""
+    order = tracks_of(contest)
+    rounds = session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)).all()
+    return [(r, [t for t in order if t in round_tracks(session, r.id)]) for r in rounds]
+
+
+def _download(body: bytes, filename: str, fmt: str) -> Response:
+    return Response(body, media_type=jobs.MEDIA_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _exports_dir(request: Request):
+    return jobs.exports_dir(request.app.state.settings.var_dir)
+
+
+class ExportsController(Controller):
+    path = "/staff/contests/{contest_id:int}/exports"
+    guards = [requires(Role.viewer)]
+
+    def _page(self, request: Request, db, contest_id: int, *, round_id: int | None = None, track: str = "",
+              error: str | None = None, status_code: int = 200) -> Template:
+        with db.session() as session:
+            contest = get_contest(session, contest_id)
+            rounds = _rounds(session, contest)
+            recent = session.scalars(select(ExportJob).order_by(ExportJob.id.desc()).limit(200)).all()
+        mine = [j for j in recent if (spec := jobs.job_spec(j)) is not None and spec.contest_id == contest_id]
+        return Template("exports/index.html", status_code=status_code, context={
+            "contest": contest, "rounds": rounds, "contest_tracks": tracks_of(contest), "tracks": TRACKS,
+            "round_id": round_id, "track": track, "error": error, "jobs": mine[:RECENT_JOBS],
+            "kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "threshold": jobs.BACKGROUND_ROWS,
+            "now": request.app.state.clock(), "abandoned": jobs.abandoned})
+
+    @get("/", name="exports_index", sync_to_thread=True)
+    def index(self, request: Request, db: DB, contest_id: FromPath[int], round_id: FromQuery[str] = "",
+              track: FromQuery[str] = "") -> Template:
+        chosen = int(round_id) if round_id.strip().isdigit() else None
+        return self._page(request, db, contest_id, round_id=chosen, track=track if track in TRACKS else "")
+
+    @post("/", name="exports_create", sync_to_thread=True, status_code=200)
+    def create(self, request: Request, db: DB, contest_id: FromPath[int], data: Form) -> Response | Redirect:
+        spec = _spec(contest_id, data)
+        settings, now = request.app.state.settings, request.app.state.clock()
+        try:
+            with db.session() as session:
+                get_contest(session, contest_id)
+                jobs.check_spec(session, spec)
+                large = jobs.estimate_rows(session, spec) > jobs.BACKGROUND_ROWS
+            if not large:
+                buffer = io.BytesIO()
+                filename, _ = jobs.export(db, spec, buffer, tz=settings.timezone, now=now)
+                return _download(buffer.getvalue(), filename, spec.fmt)
+        except jobs.SpecError as exc:
+            return self._page(request, db, contest_id, round_id=spec.round_id, track=spec.track or "",
+                              error=str(exc), status_code=400)
+        with db.write() as session:
+            job_id = jobs.create_job(session, spec, user_id=request.scope["state"]["user"].id, now=now).id
+        jobs.start_job(request.app.state.db, job_id, directory=_exports_dir(request), tz=settings.timezone,
+                       clock=request.app.state.clock)
+        return Redirect(f"/staff/exports/{job_id}", status_code=303)
+
+
+class ExportJobsController(Controller):
+    path = "/staff/exports"
+    guards = [requires(Role.viewer)]
+
+    @get("/{job_id:int}", name="export_job", sync_to_thread=True)
+    def show(self, request: Request, db: DB, job_id: FromPath[int]) -> Template:
+        with db.session() as session:
+            job = session.get(ExportJob, job_id)
+            if job is None:
+                raise NotFoundException()
+            spec = jobs.job_spec(job)
+            round_ = session.get(Round, spec.round_id) if spec and spec.round_id else None
+            contest = session.get(Contest, spec.contest_id) if spec else None
+        context = {"job": job, "spec": spec, "round": round_, "contest": contest, "kind_labels": KIND_LABELS,
+                   "status_labels": STATUS_LABELS, "tracks": TRACKS, "name": jobs.download_name(job),
+                   "abandoned": jobs.abandoned(job, request.app.state.clock())}
+        fragment = request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request")
+        return Template("exports/_job.html" if fragment else "exports/job.html", context=context)
+
+    @get("/{job_id:int}/download", name="export_job_download", sync_to_thread=True)
+    def download(self, request: Request, db: DB, job_id: FromPath[int]) -> File:
+        with db.session() as session:
+            job = session.get(ExportJob, job_id)
+        path = jobs.job_file(_exports_dir(request), job) if job is not None else None
+        if path is None:
+            raise NotFoundException()
+        fmt = path.suffix.lstrip(".")
+        return File(path=path, filename=jobs.download_name(job), media_type=jobs.MEDIA_TYPES[fmt])

@@ -1,0 +1,237 @@
+"""Participation and score statistics: the organisers' page and, when the contest allows it, the public one.
+
+Both show aggregates only. Question statistics read every answer of the rounds in view, so they
+are a section of their own, loaded when asked for (htmx swaps it in; without script it is a page).
+The public one opens only once every round in view has closed: a question's facility would
+otherwise hint at its key while people still sit it. Figures are kept per scope and ranking (a
+minute while a round is open, hours once all have closed), so a crowd reloading the public page
+costs one computation, not one each.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+from sqlalchemy import func, select
+
+from contest import i18n
+from contest.contests.setup import TRACKS
+from contest.i18n import N_
+from contest.models import AuditEvent, Contest, Role, Round
+from contest.results import stats
+from contest.results.charts import Bar, bar_chart, column_chart, histogram
+from contest.results.ranking import ensure_ranked, needs_ranking
+from contest.web import DB
+from contest.web.auth import requires
+from contest.web.contestant import load_contest
+from contest.web.context import request_locale, translate
+from contest.web.staff_contests import get_contest
+
+CACHE_SECONDS = 60  # while a round in view is open: new attempts show within a minute
+CLOSED_CACHE_SECONDS = 6 * 3600  # closed rounds change only by a new ranking, which changes the key
+BUCKET_LABELS = {  # (table, chart)
+    "full": (N_("Đúng tất cả (100%)"), "100%"),
+    "high": (N_("Từ 75% đến dưới 100%"), "≥75%"),
+    "middle": (N_("Từ 25% đến dưới 75%"), "25–75%"),
+    "low": (N_("Trên 0 đến dưới 25%"), "<25%"),
+    "zero": (N_("Không đúng câu nào (0)"), "0"),
+}
+FLAG_LABELS = {
+    stats.HARD: N_("Rất ít người trả lời đúng: kiểm tra lại đáp án"),
+    stats.EASY: N_("Gần như ai cũng đúng"),
+    stats.NEGATIVE: N_("Độ phân biệt âm: người điểm thấp đúng nhiều hơn người điểm cao"),
+}
+
+
+class _Cache:
+    """Computed figures by key for a while; a new ranking changes the key, so it shows at once."""
+
+    def __init__(self) -> None:
+        self._values: dict[tuple, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, compute: Callable[[], object], *, seconds: float) -> object:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._values.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            if len(self._values) > 500:
+                self._values = {k: v for k, v in self._values.items() if v[0] > now}
+            self._values[key] = (now + seconds, value)
+        return value
+
+
+def _cache(request: Request) -> _Cache:
+    state = request.app.state
+    if getattr(state, "stats_cache", None) is None:
+        state.stats_cache = _Cache()
+    return state.stats_cache
+
+
+@dataclass
+class View:
+    """What the page covers: the contest, its rounds, the one chosen (None: all), whether all have closed."""
+
+    contest: Contest
+    rounds: list[Round]
+    chosen: Round | None
+    closed: bool
+    now: datetime
+    version: int | None  # the contest's latest result event: part of the cache key
+
+    @property
+    def round_id(self) -> int | None:
+        return self.chosen.id if self.chosen else None
+
+    @property
+    def query(self) -> str:
+        return f"?dot={self.chosen.number}" if self.chosen else ""
+
+
+def _view(request: Request, db, contest: Contest, dot: str) -> View:
+    """Parse the round selector (404 for a round the contest lacks) and rank closed rounds that need it."""
+    now = request.app.state.clock()
+    with db.session() as session:
+        rounds = list(session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)))
+    chosen = None
+    if dot.strip():
+        chosen = next((r for r in rounds if dot.strip().isdigit() and r.number == int(dot)), None)
+        if chosen is None:
+            raise NotFoundException()
+    in_view = [chosen] if chosen else rounds
+    with db.session() as session:  # look first: a write transaction per visit would queue behind attempts
+        due = [r for r in in_view if needs_ranking(session, r, now)]
+    for round_ in due:
+        ensure_ranked(db, round_, now=now)
+    with db.session() as session:  # every ranking and re-grade leaves an audit event
+        version = session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.contest_id == contest.id))
+    closed = bool(in_view) and all(now >= r.closes_at for r in in_view)
+    return View(contest=contest, rounds=rounds, chosen=chosen, closed=closed, now=now, version=version)
+
+
+def _seconds(view: View) -> float:
+    return CLOSED_CACHE_SECONDS if view.closed else CACHE_SECONDS
+
+
+def _formatters(request: Request) -> dict:
+    locale = request_locale(request)
+    return {"pct": lambda v: "–" if v is None else i18n.format_percentage(v, locale=locale),
+            "decimal": lambda v: "–" if v is None else i18n.format_decimal(v, "0.00", locale=locale)}
+
+
+def _charts(request: Request, contest: Contest, figures: stats.ContestStats) -> dict:
+    pct = _formatters(request)["pct"]
+
+    def _(message: str, **params) -> str:
+        return translate(request, message, **params)
+
+    def num(value: int) -> str:
+        return i18n.format_number(value, locale=request_locale(request))
+
+    rated = [r for r in figures.units.rows if r.rate is not None]
+    min_rate = contest.team_min_rate / 100
+    return {
+        "units": bar_chart(
+            [Bar(r.name, r.rate, f"{pct(r.rate)} ({num(r.participants)}/{num(r.headcount)})") for r in rated],
+            title=_("Tỉ lệ tham gia theo đơn vị"), threshold=min_rate,
+            threshold_text=_("Ngưỡng {p}", p=pct(min_rate)), scale_max=1.0,
+            more_text=_("… còn {n} đơn vị, xem bảng dưới …")) if rated else None,
+        "by_day": column_chart(
+            [Bar(c.key.strftime("%d/%m"), c.count, num(c.count)) for c in figures.by_day],
+            title=_("Số lượt thi theo ngày"), label_every=math.ceil(len(figures.by_day) / 7) or 1)
+        if figures.by_day else None,
+        "by_hour": column_chart(
+            [Bar(f"{c.key}h", c.count, num(c.count)) for c in figures.by_hour],
+            title=_("Số lượt thi theo giờ trong ngày"), label_every=3)
+        if any(c.count for c in figures.by_hour) else None,
+        "histogram": histogram(
+            [Bar(BUCKET_LABELS[k][1], v, num(v)) for k, v in figures.histogram.items()],
+            title=_("Phân bố điểm")) if any(figures.histogram.values()) else None,
+    }
+
+
+def _report(request: Request, db, view: View, *, base: str, public: bool) -> dict:
+    tz = request.app.state.settings.timezone
+    key = (view.contest.id, view.round_id, "report", view.version)
+
+    def compute():
+        with db.session() as session:
+            return view.now, stats.contest_stats(session, view.contest.id, view.round_id, tz=tz, items=False)
+
+    computed_at, figures = _cache(request).get(key, compute, seconds=_seconds(view))
+    return {"contest": view.contest, "rounds": view.rounds, "chosen": view.chosen, "closed": view.closed,
+            "figures": figures, "charts": _charts(request, view.contest, figures), "computed_at": computed_at,
+            "public": public, "base": base, "query": view.query, "min_rate": view.contest.team_min_rate / 100,
+            "tracks": TRACKS, "bucket_labels": BUCKET_LABELS, **_formatters(request)}
+
+
+def _items(request: Request, db, view: View, *, base: str, public: bool) -> Template:
+    """The question statistics, as a fragment for htmx or as a page of its own."""
+    key = (view.contest.id, view.round_id, "items", view.version)
+
+    def compute():
+        with db.session() as session:
+            return stats.item_statistics(session, view.contest.id, view.round_id)
+
+    items = _cache(request).get(key, compute, seconds=_seconds(view))
+    context = {"contest": view.contest, "chosen": view.chosen, "items": items, "public": public, "base": base,
+               "query": view.query, "flag_labels": FLAG_LABELS, "share": stats.DISCRIMINATION_SHARE,
+               **_formatters(request)}
+    fragment = request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request")
+    return Template("stats/_items.html" if fragment else "stats/items.html", context=context)
+
+
+class StaffStatsController(Controller):
+    path = "/staff/contests/{contest_id:int}/thong-ke"
+    guards = [requires(Role.viewer)]
+
+    def _view(self, request: Request, db, contest_id: int, dot: str) -> View:
+        with db.session() as session:
+            contest = get_contest(session, contest_id)
+        return _view(request, db, contest, dot)
+
+    @get("/", name="staff_contest_stats", sync_to_thread=True)
+    def report(self, request: Request, db: DB, contest_id: FromPath[int], dot: FromQuery[str] = "") -> Template:
+        view = self._view(request, db, contest_id, dot)
+        return Template("stats/staff.html", context=_report(
+            request, db, view, base=f"/staff/contests/{contest_id}/thong-ke", public=False))
+
+    @get("/cau-hoi", name="staff_contest_item_stats", sync_to_thread=True)
+    def items(self, request: Request, db: DB, contest_id: FromPath[int], dot: FromQuery[str] = "") -> Template:
+        view = self._view(request, db, contest_id, dot)
+        return _items(request, db, view, base=f"/staff/contests/{contest_id}/thong-ke", public=False)
+
+
+class PublicStatsController(Controller):
+    path = "/c/{slug:str}/thong-ke"
+
+    def _view(self, request: Request, db, slug: str, dot: str) -> View:
+        contest = load_contest(db, slug)
+        if not contest.public_results:
+            raise NotFoundException()
+        return _view(request, db, contest, dot)
+
+    @get("/", name="contest_stats", sync_to_thread=True)
+    def report(self, request: Request, db: DB, slug: FromPath[str], dot: FromQuery[str] = "") -> Template:
+        view = self._view(request, db, slug, dot)
+        return Template("stats/public.html", context=_report(request, db, view, base=f"/c/{slug}/thong-ke",
+                                                             public=True))
+
+    @get("/cau-hoi", name="contest_item_stats", sync_to_thread=True)
+    def items(self, request: Request, db: DB, slug: FromPath[str], dot: FromQuery[str] = "") -> Template:
+        view = self._view(request, db, slug, dot)
+        if not view.closed:
+            raise NotFoundException()
+        return _items(request, db, view, base=f"/c/{slug}/thong-ke", public=True)
