@@ -45,7 +45,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, insert, select
 
-from contest.accounts import hash_password
+from contest.accounts import CONTESTANT_HASHER, hash_password
 from contest.models import Contest, Contestant, Unit
 from contest.settings import Settings
 
@@ -78,7 +78,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def register(database: Path, n: int) -> list[str]:
     """Insert n contestants in one transaction; returns their phone numbers."""
     engine = create_engine(f"sqlite:///{database}")
-    now, password_hash = datetime.now(timezone.utc), hash_password(PASSWORD)
+    now, password_hash = datetime.now(timezone.utc), hash_password(PASSWORD, CONTESTANT_HASHER)
     with engine.begin() as conn:
         contest_id = conn.scalar(select(Contest.id).where(Contest.slug == SLUG))
         units = conn.scalars(select(Unit.id).where(Unit.contest_id == contest_id, Unit.kind == "unit")).all()

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from contest.accounts import hash_password
+from contest.accounts import CONTESTANT_HASHER, hash_password
 from contest.banks.common import fold
 from contest.contests.attempts import A, AQ, EXPIRED, SUBMITTED
 from contest.contests.draw import Pool, check_draw, draw_questions, load_pool
@@ -272,7 +272,8 @@ def simulate_round(session: Session, *, round_: Round, contestants: int, units: 
 
     questions = {name: len(track.draw(random.Random(0))) for name, track in tracks.items()}
     plausible = _plausible(rng, round_, tracks, counts, attempts, questions)
-    password_hash = password_hash or hash_password(secrets.token_urlsafe(16))  # one hash for all; nobody logs in
+    # one hash for all; nobody logs in
+    password_hash = password_hash or hash_password(secrets.token_urlsafe(16), CONTESTANT_HASHER)
     last_phone = session.scalar(select(func.max(C.c.phone)).where(
         C.c.contest_id == round_.contest_id, C.c.phone.like(FAKE_PHONE_PREFIX + "%")))
     next_phone = int(last_phone[len(FAKE_PHONE_PREFIX):]) + 1 if last_phone else 0

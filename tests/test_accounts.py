@@ -58,17 +58,15 @@ def test_login_is_throttled_after_repeated_failures(client, staff):
 
 def test_throttle_window_expires(db, staff):
     policy = accounts.LoginPolicy(max_failures=2, window=timedelta(minutes=15))
-    with db.write() as session:
-        for _ in range(2):
-            assert accounts.authenticate(session, email=staff["viewer"], password="nope", ip="1.2.3.4",
-                                         now=NOW, policy=policy) is None
-    with db.write() as session, pytest.raises(accounts.LoginThrottled):
-        accounts.authenticate(session, email=staff["viewer"], password=PASSWORD, ip="1.2.3.4",
+    for _ in range(2):
+        assert accounts.authenticate(db, email=staff["viewer"], password="nope", ip="1.2.3.4",
+                                     now=NOW, policy=policy) is None
+    with pytest.raises(accounts.LoginThrottled):
+        accounts.authenticate(db, email=staff["viewer"], password=PASSWORD, ip="1.2.3.4",
                               now=NOW + timedelta(minutes=14), policy=policy)
-    with db.write() as session:
-        user = accounts.authenticate(session, email=staff["viewer"], password=PASSWORD, ip="1.2.3.4",
-                                     now=NOW + timedelta(minutes=16), policy=policy)
-        assert user.email == staff["viewer"]
+    user = accounts.authenticate(db, email=staff["viewer"], password=PASSWORD, ip="1.2.3.4",
+                                 now=NOW + timedelta(minutes=16), policy=policy)
+    assert user.email == staff["viewer"]
     with db.session() as session:
         attempts = session.scalars(select(LoginAttempt.succeeded).order_by(LoginAttempt.id)).all()
     assert attempts == [False, False, True]

@@ -9,9 +9,10 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from contest.accounts import hash_password, verify_password
 from contest.contests import attempts as domain
 from contest.contests.draw import PoolCache
 from contest.contests.setup import round_tracks, track_config
@@ -125,6 +126,21 @@ def test_login_with_phone_and_password(make_client, db, contest):
                    follow_redirects=False)
     assert ok.status_code == 303
     assert "Nguyễn Thị Hoà" in client.get(HOME).text
+
+
+def test_contestant_passwords_use_the_contestants_argon2id_profile_and_old_hashes_are_upgraded(make_client, db,
+                                                                                               contest):
+    register(make_client(), db)
+    with db.session() as session:
+        stored = session.scalar(select(Contestant.password_hash).where(Contestant.phone == PHONE))
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    with db.write() as session:  # a hash made with the heavier staff profile, as older releases did
+        session.execute(update(Contestant).where(Contestant.phone == PHONE).values(password_hash=hash_password(PASSWORD)))
+    assert post_form(make_client(), f"{HOME}/dang-nhap", {"phone": PHONE, "password": PASSWORD},
+                     follow_redirects=False).status_code == 303
+    with db.session() as session:
+        upgraded = session.scalar(select(Contestant.password_hash).where(Contestant.phone == PHONE))
+    assert upgraded.startswith("$argon2id$v=19$m=19456,t=2,p=1$") and verify_password(upgraded, PASSWORD)
 
 
 def test_guessing_a_contestants_password_is_throttled(make_client, db, contest, clock):

@@ -267,9 +267,7 @@ class ContestsApi(Controller):
             locality_id="" if data.locality_id is None else str(data.locality_id), password=data.password,
             access_code=data.access_code, consent=data.consent)
         try:
-            with db.write() as session:
-                contestant = registration.register(session, contest=contest, form=form,
-                                                   now=request.app.state.clock())
+            contestant = registration.register(db, contest=contest, form=form, now=request.app.state.clock())
         except registration.RegistrationError as exc:
             raise ApiError(400, "registration_refused", "Chưa đăng ký được; hãy xem lại các mục được nêu.",
                            {BODY_FIELD.get(k, k): v for k, v in exc.errors.items()}) from None
@@ -281,11 +279,10 @@ class ContestsApi(Controller):
         """Log in again with phone and password; answers a new bearer token."""
         contest = _contest(db, slug)
         try:
-            with db.write() as session:
-                contestant = registration.authenticate(
-                    session, contest_id=contest.id, phone=data.phone, password=data.password,
-                    now=request.app.state.clock(), ip=request.client.host if request.client else "",
-                    policy=login_policy(request.app.state.settings))
+            contestant = registration.authenticate(
+                db, contest_id=contest.id, phone=data.phone, password=data.password,
+                now=request.app.state.clock(), ip=request.client.host if request.client else "",
+                policy=login_policy(request.app.state.settings))
         except LoginThrottled:
             raise ApiError(429, "too_many_attempts",
                            "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.") from None

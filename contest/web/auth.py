@@ -96,11 +96,8 @@ class AuthController(Controller):
         now = datetime.now(timezone.utc)
         ip = request.client.host if request.client else ""
         try:
-            with db.write() as session:
-                user = accounts.authenticate(
-                    session, email=email, password=password, ip=ip, now=now, policy=policy
-                )
-                user_id = user.id if user else None
+            user = accounts.authenticate(db, email=email, password=password, ip=ip, now=now, policy=policy)
+            user_id = user.id if user else None
         except accounts.LoginThrottled:
             message = translate(request, "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.")
             return Template(

@@ -125,9 +125,7 @@ class ContestantController(Controller):
             **{k: str(data.get(k, "")) for k in registration.RegistrationForm.__dataclass_fields__
                if k != "consent"}, consent=bool(data.get("consent")))
         try:
-            with db.write() as session:
-                contestant_id = registration.register(session, contest=contest, form=form,
-                                                      now=request.app.state.clock()).id
+            contestant_id = registration.register(db, contest=contest, form=form, now=request.app.state.clock()).id
         except registration.RegistrationError as exc:
             shown = {k: v for k, v in data.items() if k not in ("password", "_csrf_token")}
             return self._register_page(db, contest, shown, exc.errors, status_code=400)
@@ -151,11 +149,10 @@ class ContestantController(Controller):
         contest = load_contest(db, slug)
         phone = str(data.get("phone", ""))[:20]
         try:
-            with db.write() as session:
-                contestant = registration.authenticate(
-                    session, contest_id=contest.id, phone=phone, password=str(data.get("password", ""))[:1024],
-                    now=request.app.state.clock(), ip=request.client.host if request.client else "",
-                    policy=login_policy(request.app.state.settings))
+            contestant = registration.authenticate(
+                db, contest_id=contest.id, phone=phone, password=str(data.get("password", ""))[:1024],
+                now=request.app.state.clock(), ip=request.client.host if request.client else "",
+                policy=login_policy(request.app.state.settings))
         except LoginThrottled:
             return Template("contest/login.html", status_code=429, context={
                 "contest": contest, "phone": phone,
