@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,6 +72,22 @@ class Database:
                 if self.sqlite:
                     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
                 yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A Core connection in a read transaction: for hot paths, without an ORM session's bookkeeping."""
+        with self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction (BEGIN IMMEDIATE on SQLite), for the hot paths:
+        starting an attempt and saving a click. Pair it with statements built once at import."""
+        with self.engine.connect() as connection:
+            if self.sqlite:
+                connection.execution_options(sqlite_begin="IMMEDIATE")
+            with connection.begin():
+                yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,8 +1,10 @@
 """The timed attempt: start, save each click, submit, close at the deadline, re-grade.
 
 Starting and saving are the hot paths at a round's opening minute: each is one short write
-transaction of Core statements (BEGIN IMMEDIATE on SQLite), with the draw made from a pool
-held in memory. The clock lives on the server and is always passed in as `now`.
+transaction on a Core connection (BEGIN IMMEDIATE on SQLite) running statements built once at
+import, with the draw made from a pool held in memory. Building a statement and an ORM session
+for each click would cost several times the database work itself. The clock lives on the
+server and is always passed in as `now`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,43 @@ from contest.models import Attempt, AttemptQuestion, Question, QuestionOption, R
 
 A, AQ = Attempt.__table__, AttemptQuestion.__table__
 OPEN, SUBMITTED, EXPIRED = "open", "submitted", "expired"
+Executor = Connection | Session  # either runs the Core statements below
+
+# The statements of the hot paths, built once. (Bound names differ from column names where
+# an UPDATE sets that column: SQLAlchemy reserves those.)
+_OPEN_ATTEMPT = select(A.c.id).where(A.c.contestant_id == bindparam("contestant_id"),
+                                     A.c.round_id == bindparam("round_id"), A.c.status == OPEN)
+_ATTEMPTS_USED = select(func.count()).select_from(A).where(A.c.contestant_id == bindparam("contestant_id"),
+                                                           A.c.round_id == bindparam("round_id"))
+_RACED_ATTEMPT = _OPEN_ATTEMPT.where(A.c.seq == bindparam("seq"))
+_NEW_ATTEMPT = insert(A).returning(A.c.id)
+_NEW_ITEMS = insert(AQ)
+_ANSWER_TARGET = (
+    select(A.c.contestant_id, A.c.status, A.c.deadline, Round.grace_seconds, AQ.c.option_order, Question.kind)
+    .join(Round, Round.id == A.c.round_id)
+    .join(AQ, and_(AQ.c.attempt_id == A.c.id, AQ.c.position == bindparam("position")))
+    .join(Question, Question.id == AQ.c.question_id)
+    .where(A.c.id == bindparam("attempt_id")))
+_STORE_ANSWER = (update(AQ).where(AQ.c.attempt_id == bindparam("in_attempt"), AQ.c.position == bindparam("at"))
+                 .values(chosen=bindparam("new_chosen"), answered_at=bindparam("new_answered_at")))
+_ATTEMPT_CLOCK = (select(A.c.contestant_id, A.c.status, A.c.started_at, A.c.deadline, Round.grace_seconds)
+                  .join(Round, Round.id == A.c.round_id).where(A.c.id == bindparam("attempt_id")))
+_STORE_PREDICTION = update(A).where(A.c.id == bindparam("in_attempt")).values(prediction=bindparam("new_prediction"))
+_ITEMS_TO_GRADE = select(AQ.c.position, AQ.c.question_id, AQ.c.chosen).where(AQ.c.attempt_id == bindparam("attempt_id"))
+_KEYS = select(QuestionOption.question_id, QuestionOption.position).where(
+    QuestionOption.question_id.in_(bindparam("question_ids", expanding=True)), QuestionOption.is_correct.is_(True))
+_STORE_GRADE = (update(AQ).where(AQ.c.attempt_id == bindparam("in_attempt"), AQ.c.position == bindparam("at"))
+                .values(is_correct=bindparam("right")))
+_FINISH = (update(A).where(A.c.id == bindparam("in_attempt"), A.c.status == OPEN).values(
+    status=bindparam("new_status"), finished_at=bindparam("new_finished_at"),
+    correct_count=bindparam("new_correct_count"), duration_ms=bindparam("new_duration_ms"),
+    prediction=func.coalesce(bindparam("new_prediction", type_=Integer), A.c.prediction)))
+_OPEN_WITH_GRACE = (select(A.c.id, A.c.started_at, A.c.deadline, Round.grace_seconds)
+                    .join(Round, Round.id == A.c.round_id).where(A.c.status == OPEN))
+_OPEN_OF_ATTEMPT = _OPEN_WITH_GRACE.where(A.c.id == bindparam("attempt_id"))
+_OPEN_OF_CONTESTANT = _OPEN_WITH_GRACE.where(A.c.contestant_id == bindparam("contestant_id"))
+_ATTEMPT_ROW = select(A, Round.grace_seconds).join(Round, Round.id == A.c.round_id).where(A.c.id == bindparam("attempt_id"))
+_ATTEMPT_ITEMS = select(AQ).where(AQ.c.attempt_id == bindparam("attempt_id")).order_by(AQ.c.position)
 
 
 class AttemptError(Exception):
@@ -76,35 +115,32 @@ def start_attempt(db: Database, pools: PoolCache, *, contestant_id: int, track: 
     if not round_is_open(round_, now):
         raise RoundNotOpen("Đợt thi chưa mở hoặc đã kết thúc.")
     rng = rng or random.Random()
-    with db.write() as session:
-        close_expired(session, now=now, contestant_id=contestant_id)
-        open_id = session.scalar(select(A.c.id).where(
-            A.c.contestant_id == contestant_id, A.c.round_id == round_.id, A.c.status == OPEN))
+    mine = {"contestant_id": contestant_id, "round_id": round_.id}
+    with db.writing() as conn:
+        close_expired(conn, now=now, contestant_id=contestant_id)
+        open_id = conn.scalar(_OPEN_ATTEMPT, mine)
         if open_id is not None:
             return open_id
-        used = session.scalar(select(func.count()).select_from(A).where(
-            A.c.contestant_id == contestant_id, A.c.round_id == round_.id))
+        used = conn.scalar(_ATTEMPTS_USED, mine)
         if used >= config.max_attempts:
             raise NoAttemptsLeft(f"Bạn đã dùng hết {config.max_attempts} lượt thi của đợt này.")
-        pool = pools.get(session, bank_ids)
+        pool = pools.get(conn, bank_ids)
         placed = draw_questions(pool, draw, rng=rng, shuffle_questions=config.shuffle_questions,
                                 shuffle_options=config.shuffle_options)
         deadline = min(now + timedelta(seconds=config.time_limit_seconds), round_.closes_at)
         try:
-            with session.begin_nested():
-                attempt_id = session.scalar(insert(A).returning(A.c.id), {
-                    "contestant_id": contestant_id, "round_id": round_.id, "track": track, "seq": used + 1,
-                    "started_at": now, "deadline": deadline, "status": OPEN, "question_count": len(placed)})
+            with conn.begin_nested():
+                attempt_id = conn.scalar(_NEW_ATTEMPT, {
+                    **mine, "track": track, "seq": used + 1, "started_at": now, "deadline": deadline,
+                    "status": OPEN, "question_count": len(placed)})
         except IntegrityError:
             # Another request (another tab or phone) started attempt number used + 1 at the same
             # moment; the unique (contestant, round, seq) kept it to one. Resume that one.
-            raced = session.scalar(select(A.c.id).where(
-                A.c.contestant_id == contestant_id, A.c.round_id == round_.id, A.c.seq == used + 1,
-                A.c.status == OPEN))
+            raced = conn.scalar(_RACED_ATTEMPT, {**mine, "seq": used + 1})
             if raced is None:
                 raise NoAttemptsLeft("Lượt thi này vừa được bắt đầu ở một thiết bị khác; hãy tải lại trang.") from None
             return raced
-        session.execute(insert(AQ), [
+        conn.execute(_NEW_ITEMS, [
             {"attempt_id": attempt_id, "position": position, "question_id": question_id,
              "option_order": _csv(order), "chosen": ""}
             for position, (question_id, order) in enumerate(placed)])
@@ -137,15 +173,25 @@ class AttemptState:
         return sum(1 for item in self.items if item["chosen"])
 
 
-def load_attempt(session: Session, *, attempt_id: int, contestant_id: int, now: datetime) -> AttemptState:
-    """The attempt as the contestant sees it; closes it first if its deadline (+ grace) has passed."""
-    close_expired(session, now=now, attempt_id=attempt_id)
-    row = session.execute(select(A, Round.grace_seconds).join(Round, Round.id == A.c.round_id)
-                          .where(A.c.id == attempt_id)).one_or_none()
+def load_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: datetime) -> AttemptState:
+    """The attempt as the contestant sees it; closed first if its deadline (+ grace) has passed.
+
+    Read in a read transaction; only an attempt found open past its time takes the write lock."""
+    with db.reading() as conn:
+        state = _attempt_state(conn, attempt_id=attempt_id, contestant_id=contestant_id)
+    if state.status == OPEN and now > state.deadline + timedelta(seconds=state.grace_seconds):
+        with db.writing() as conn:
+            close_expired(conn, now=now, attempt_id=attempt_id)
+            state = _attempt_state(conn, attempt_id=attempt_id, contestant_id=contestant_id)
+    return state
+
+
+def _attempt_state(conn: Executor, *, attempt_id: int, contestant_id: int) -> AttemptState:
+    row = conn.execute(_ATTEMPT_ROW, {"attempt_id": attempt_id}).one_or_none()
     if row is None or row.contestant_id != contestant_id:
         raise AttemptNotFound("Không tìm thấy bài thi.")
     items = []
-    for item in session.execute(select(AQ).where(AQ.c.attempt_id == attempt_id).order_by(AQ.c.position)):
+    for item in conn.execute(_ATTEMPT_ITEMS, {"attempt_id": attempt_id}):
         order = _ints(item.option_order)
         chosen = [order.index(stored) for stored in _ints(item.chosen) if stored in order]
         items.append({"position": item.position, "question_id": item.question_id, "option_order": order,
@@ -160,13 +206,8 @@ def load_attempt(session: Session, *, attempt_id: int, contestant_id: int, now: 
 def save_answer(db: Database, *, attempt_id: int, contestant_id: int, position: int, choice: list[int],
                 now: datetime) -> datetime:
     """Store the contestant's choice (display indexes) for one question; returns the save time."""
-    with db.write() as session:
-        row = session.execute(
-            select(A.c.contestant_id, A.c.status, A.c.deadline, Round.grace_seconds, AQ.c.option_order, Question.kind)
-            .join(Round, Round.id == A.c.round_id)
-            .join(AQ, and_(AQ.c.attempt_id == A.c.id, AQ.c.position == position))
-            .join(Question, Question.id == AQ.c.question_id)
-            .where(A.c.id == attempt_id)).one_or_none()
+    with db.writing() as conn:
+        row = conn.execute(_ANSWER_TARGET, {"attempt_id": attempt_id, "position": position}).one_or_none()
         if row is None or row.contestant_id != contestant_id:
             raise AttemptNotFound("Không tìm thấy câu hỏi này trong bài thi của bạn.")
         if row.status != OPEN:
@@ -179,8 +220,9 @@ def save_answer(db: Database, *, attempt_id: int, contestant_id: int, position: 
             raise BadAnswer("Phương án không tồn tại.")
         if row.kind != "multiple" and len(choice) > 1:
             raise BadAnswer("Câu hỏi này chỉ được chọn một phương án.")
-        session.execute(update(AQ).where(AQ.c.attempt_id == attempt_id, AQ.c.position == position)
-                        .values(chosen=_csv(sorted(order[c] for c in choice)), answered_at=now if choice else None))
+        conn.execute(_STORE_ANSWER, {"in_attempt": attempt_id, "at": position,
+                                     "new_chosen": _csv(sorted(order[c] for c in choice)),
+                                     "new_answered_at": now if choice else None})
     return now
 
 
@@ -188,14 +230,13 @@ def save_prediction(db: Database, *, attempt_id: int, contestant_id: int, value:
     """Keep the prediction (tie-break) answer as typed, before the submit."""
     if not 0 <= value <= 10_000_000:
         raise BadAnswer("Số dự đoán phải là số nguyên từ 0 đến 10.000.000.")
-    with db.write() as session:
-        row = session.execute(select(A.c.contestant_id, A.c.status, A.c.deadline, Round.grace_seconds)
-                              .join(Round, Round.id == A.c.round_id).where(A.c.id == attempt_id)).one_or_none()
+    with db.writing() as conn:
+        row = conn.execute(_ATTEMPT_CLOCK, {"attempt_id": attempt_id}).one_or_none()
         if row is None or row.contestant_id != contestant_id:
             raise AttemptNotFound("Không tìm thấy bài thi.")
         if row.status != OPEN or now > row.deadline + timedelta(seconds=row.grace_seconds):
             raise AttemptClosed("Bài thi đã đóng; không thể lưu thêm.")
-        session.execute(update(A).where(A.c.id == attempt_id).values(prediction=value))
+        conn.execute(_STORE_PREDICTION, {"in_attempt": attempt_id, "new_prediction": value})
 
 
 def question_content(session: Session, question_ids) -> dict[int, dict]:
@@ -232,37 +273,31 @@ def attempt_view(session: Session, state: AttemptState, *, with_key: bool) -> li
     return view
 
 
-def _keys(session: Session, question_ids) -> dict[int, list[int]]:
+def _keys(conn: Executor, question_ids) -> dict[int, list[int]]:
     keys: dict[int, list[int]] = {qid: [] for qid in question_ids}
-    for question_id, position in session.execute(
-            select(QuestionOption.question_id, QuestionOption.position)
-            .where(QuestionOption.question_id.in_(list(keys)), QuestionOption.is_correct.is_(True))):
+    for question_id, position in conn.execute(_KEYS, {"question_ids": list(keys)}):
         keys[question_id].append(position)
     return keys
 
 
-def _grade(session: Session, attempt_id: int) -> int:
+def _grade(conn: Executor, attempt_id: int) -> int:
     """Mark each answer right or wrong against the current key; returns the correct count."""
-    items = session.execute(select(AQ.c.position, AQ.c.question_id, AQ.c.chosen)
-                            .where(AQ.c.attempt_id == attempt_id)).all()
-    keys = _keys(session, {i.question_id for i in items})
-    correct = 0
-    for item in items:
-        right = bool(item.chosen) and sorted(_ints(item.chosen)) == sorted(keys[item.question_id])
-        correct += right
-        session.execute(update(AQ).where(AQ.c.attempt_id == attempt_id, AQ.c.position == item.position)
-                        .values(is_correct=right))
-    return correct
+    items = conn.execute(_ITEMS_TO_GRADE, {"attempt_id": attempt_id}).all()
+    keys = _keys(conn, {i.question_id for i in items})
+    marks = [{"in_attempt": attempt_id, "at": item.position,
+              "right": bool(item.chosen) and sorted(_ints(item.chosen)) == sorted(keys[item.question_id])}
+             for item in items]
+    if marks:
+        conn.execute(_STORE_GRADE, marks)
+    return sum(mark["right"] for mark in marks)
 
 
-def _finish(session: Session, attempt_id: int, *, status: str, finished_at: datetime, started_at: datetime,
+def _finish(conn: Executor, attempt_id: int, *, status: str, finished_at: datetime, started_at: datetime,
             prediction: int | None = None) -> None:
-    correct = _grade(session, attempt_id)
-    values = {"status": status, "finished_at": finished_at, "correct_count": correct,
-              "duration_ms": max(0, int((finished_at - started_at).total_seconds() * 1000))}
-    if prediction is not None:
-        values["prediction"] = prediction
-    session.execute(update(A).where(A.c.id == attempt_id, A.c.status == OPEN).values(**values))
+    correct = _grade(conn, attempt_id)
+    conn.execute(_FINISH, {"in_attempt": attempt_id, "new_status": status, "new_finished_at": finished_at,
+                           "new_correct_count": correct, "new_prediction": prediction,
+                           "new_duration_ms": max(0, int((finished_at - started_at).total_seconds() * 1000))})
 
 
 def submit_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: datetime,
@@ -270,34 +305,33 @@ def submit_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: da
     """Submit explicitly. Idempotent: a second submit, or one after the deadline closed it, changes nothing."""
     if prediction is not None and not 0 <= prediction <= 10_000_000:
         raise BadAnswer("Số dự đoán phải là số nguyên từ 0 đến 10.000.000.")
-    with db.write() as session:
-        row = session.execute(select(A.c.contestant_id, A.c.status, A.c.started_at, A.c.deadline, Round.grace_seconds)
-                              .join(Round, Round.id == A.c.round_id).where(A.c.id == attempt_id)).one_or_none()
+    with db.writing() as conn:
+        row = conn.execute(_ATTEMPT_CLOCK, {"attempt_id": attempt_id}).one_or_none()
         if row is None or row.contestant_id != contestant_id:
             raise AttemptNotFound("Không tìm thấy bài thi.")
         if row.status != OPEN:
             return
         if now > row.deadline + timedelta(seconds=row.grace_seconds):
-            _finish(session, attempt_id, status=EXPIRED, finished_at=row.deadline, started_at=row.started_at)
+            _finish(conn, attempt_id, status=EXPIRED, finished_at=row.deadline, started_at=row.started_at)
             return
-        _finish(session, attempt_id, status=SUBMITTED, finished_at=min(now, row.deadline),
+        _finish(conn, attempt_id, status=SUBMITTED, finished_at=min(now, row.deadline),
                 started_at=row.started_at, prediction=prediction)
 
 
-def close_expired(session: Session, *, now: datetime, attempt_id: int | None = None,
+def close_expired(conn: Executor, *, now: datetime, attempt_id: int | None = None,
                   contestant_id: int | None = None, limit: int = 500) -> int:
     """Close open attempts whose deadline plus grace has passed, with the answers saved by then;
     their finish time is the deadline. Returns how many were closed."""
-    query = (select(A.c.id, A.c.started_at, A.c.deadline).join(Round, Round.id == A.c.round_id)
-             .where(A.c.status == OPEN).limit(limit))
     if attempt_id is not None:
-        query = query.where(A.c.id == attempt_id)
-    if contestant_id is not None:
-        query = query.where(A.c.contestant_id == contestant_id)
+        rows = conn.execute(_OPEN_OF_ATTEMPT, {"attempt_id": attempt_id}).all()
+    elif contestant_id is not None:
+        rows = conn.execute(_OPEN_OF_CONTESTANT, {"contestant_id": contestant_id}).all()
+    else:
+        rows = conn.execute(_OPEN_WITH_GRACE.limit(limit)).all()
     closed = 0
-    for row, grace in [(r, r) for r in session.execute(query.add_columns(Round.grace_seconds))]:
-        if now > row.deadline + timedelta(seconds=grace.grace_seconds):
-            _finish(session, row.id, status=EXPIRED, finished_at=row.deadline, started_at=row.started_at)
+    for row in rows:
+        if now > row.deadline + timedelta(seconds=row.grace_seconds):
+            _finish(conn, row.id, status=EXPIRED, finished_at=row.deadline, started_at=row.started_at)
             closed += 1
     return closed
 
@@ -306,8 +340,8 @@ def close_all_expired(db: Database, *, now: datetime, batch: int = 500) -> int:
     """Close every attempt left open past its deadline plus grace, in short transactions."""
     total = 0
     while True:
-        with db.write() as session:
-            closed = close_expired(session, now=now, limit=batch)
+        with db.writing() as conn:
+            closed = close_expired(conn, now=now, limit=batch)
         total += closed
         if closed < batch:
             return total

@@ -169,9 +169,8 @@ def _attempt_summary(request: Request, row) -> AttemptSummary:
 
 def _load(db, request: Request, attempt_id: int, claims: Claims) -> attempt_domain.AttemptState:
     """The contestant's own attempt (closed first if its time is up); anyone else's is not found."""
-    with db.write() as session:
-        return attempt_domain.load_attempt(session, attempt_id=attempt_id, contestant_id=claims.contestant_id,
-                                           now=request.app.state.clock())
+    return attempt_domain.load_attempt(db, attempt_id=attempt_id, contestant_id=claims.contestant_id,
+                                       now=request.app.state.clock())
 
 
 def _attempt_out(db, request: Request, state: attempt_domain.AttemptState) -> AttemptOut:

@@ -191,11 +191,8 @@ class ContestantController(Controller):
         return Redirect(f"/c/{contest.slug}/bai-thi/{attempt_id}", status_code=303)
 
     def _state(self, db, request: Request, contest: Contest, attempt_id: int):
-        contestant_id = self._require(request, contest)
-        with db.write() as session:
-            state = attempt_domain.load_attempt(session, attempt_id=attempt_id, contestant_id=contestant_id,
-                                                now=request.app.state.clock())
-        return state
+        return attempt_domain.load_attempt(db, attempt_id=attempt_id, contestant_id=self._require(request, contest),
+                                           now=request.app.state.clock())
 
     @get("/bai-thi/{attempt_id:int}", name="attempt", sync_to_thread=True)
     def attempt(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int]) -> Template | Redirect:
