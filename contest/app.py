@@ -17,7 +17,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -25,6 +24,7 @@ from contest.db import Database
 from contest.settings import PROJECT_ROOT, Settings
 from contest.web import context as template_context
 from contest.web.auth import AuthController, current_user
+from contest.web.sessions import SessionConfig
 from contest.contests.attempts import close_all_expired
 from contest.contests.draw import PoolCache
 from contest.web import api, contestant
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app_clock = clock or (lambda: datetime.now(timezone.utc))
     logging.basicConfig(level=logging.INFO if settings.debug else logging.WARNING)
 
-    session_config = CookieBackendConfig(
+    session_config = SessionConfig(
         secret=_derive_key(settings.secret_key, "session"),
         key="contest_session",
         max_age=settings.session_max_age,
