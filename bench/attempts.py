@@ -45,6 +45,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, insert, select
 
+from bench.http import Client, HTTPError, Reply
 from contest.accounts import CONTESTANT_HASHER, hash_password
 from contest.models import Contest, Contestant, Unit
 from contest.settings import Settings
@@ -54,7 +55,6 @@ BASE = f"/c/{SLUG}"
 PASSWORD = "bench-password-2026"
 STEPS = {"start": 303, "page": 200, "save": 200, "submit": 303, "result": 200}  # step -> expected status
 TARGETS_P99_MS = {"save": 100, "start": 300}
-LANE_CONNECTIONS = 8  # connections per HTTP client (see Load)
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 QUESTION = re.compile(r'<li id="q(\d+)" data-pos="\d+">')
 OPTION = re.compile(r'<input type="(radio|checkbox)" name="q(\d+)" value="(\d+)"')
@@ -111,18 +111,10 @@ def own_cpu() -> float:
 
 
 class Load:
-    """The contestants' browsers: each keeps its own cookies and uses one of several small clients.
+    """The contestants' browsers: each keeps its own cookies; all share a pool of connections."""
 
-    httpx's pool scans every connection it holds on each request, so one client with hundreds of
-    connections costs the load generator more CPU than the server; lanes of a few connections don't.
-    """
-
-    def __init__(self, base_url: str, connections: int) -> None:
-        # Idle connections are dropped before uvicorn's 5 s keep-alive timeout could close one under a request.
-        limits = httpx.Limits(max_connections=LANE_CONNECTIONS, max_keepalive_connections=LANE_CONNECTIONS,
-                              keepalive_expiry=3.0)
-        self.lanes = [(httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0),
-                       asyncio.Semaphore(LANE_CONNECTIONS)) for _ in range(max(1, connections // LANE_CONNECTIONS))]
+    def __init__(self, port: int, connections: int) -> None:
+        self.client = Client("127.0.0.1", port, connections)
         self.latency: dict[str, list[float]] = {step: [] for step in STEPS}
         self.window: dict[str, tuple[float, float]] = {}
         self.errors: Counter[str] = Counter()
@@ -130,21 +122,20 @@ class Load:
         self.attempts: set[int] = set()
 
     async def close(self) -> None:
-        for client, _ in self.lanes:
-            await client.aclose()
+        await self.client.aclose()
 
-    async def call(self, step: str | None, who: dict, method: str, url: str, **kwargs) -> httpx.Response | None:
+    async def call(self, step: str | None, who: dict, method: str, url: str, *, form: dict | None = None,
+                   headers: dict | None = None) -> Reply | None:
         """One request as `who`; the response if it has the step's expected status (any, for set-up)."""
-        jar, (client, slots) = who["jar"], self.lanes[who["lane"] % len(self.lanes)]
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()), **kwargs.pop("headers", {})}
+        jar = who["jar"]
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()), **(headers or {})}
         began = time.perf_counter()
         try:
-            async with slots:
-                response = await client.request(method, url, headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
-            self.errors[f"{step or 'login'}: {type(exc).__name__}"] += 1
+            response = await self.client.request(method, url, headers=headers, form=form)
+        except HTTPError as exc:
+            self.errors[f"{step or 'login'}: {str(exc).split(':')[0]}"] += 1
             return None
-        for cookie in response.headers.get_list("set-cookie"):  # cheaper than response.cookies
+        for cookie in response.header_list("set-cookie"):
             name, _, rest = cookie.partition("=")
             jar[name] = rest.split(";", 1)[0]
         if step is None:
@@ -158,12 +149,12 @@ class Load:
             return None
         return response
 
-    async def login(self, lane: int, phone: str, gate: asyncio.Semaphore) -> dict | None:
-        who: dict = {"jar": {}, "lane": lane}
+    async def login(self, phone: str, gate: asyncio.Semaphore) -> dict | None:
+        who: dict = {"jar": {}}
         async with gate:
             page = await self.call(None, who, "GET", f"{BASE}/dang-nhap")
             token = page is not None and CSRF.search(page.text)
-            done = token and await self.call(None, who, "POST", f"{BASE}/dang-nhap", data={
+            done = token and await self.call(None, who, "POST", f"{BASE}/dang-nhap", form={
                 "phone": phone, "password": PASSWORD, "_csrf_token": token.group(1)})
         if not done or done.status_code != 303 or "contest_session" not in who["jar"]:
             self.errors[f"login: HTTP {getattr(done or page, 'status_code', '-')}"] += 1
@@ -172,11 +163,11 @@ class Load:
 
     async def sit(self, who: dict, delay: float, think: float, rng: random.Random) -> None:
         await asyncio.sleep(delay)
-        started = await self.call("start", who, "POST", f"{BASE}/dot/1/bat-dau", data={"_csrf_token": who["token"]})
-        page = started and await self.call("page", who, "GET", started.headers["location"])
+        started = await self.call("start", who, "POST", f"{BASE}/dot/1/bat-dau", form={"_csrf_token": who["token"]})
+        page = started and await self.call("page", who, "GET", started.header("location"))
         if not page:
             return
-        attempt_id = int(started.headers["location"].rsplit("/", 1)[1])
+        attempt_id = int(started.header("location").rsplit("/", 1)[1])
         self.attempts.add(attempt_id)
         token = CSRF.search(page.text).group(1)  # what attempt.js sends as X-CSRFToken
         options: dict[int, tuple[str, list[int]]] = {int(pos): ("radio", []) for pos in QUESTION.findall(page.text)}
@@ -186,13 +177,13 @@ class Load:
             await asyncio.sleep(rng.uniform(0, 2 * think))
             choice = sorted(rng.sample(values, rng.randint(1, len(values))) if kind == "checkbox" else [rng.choice(values)])
             saved = await self.call("save", who, "POST", f"{BASE}/bai-thi/{attempt_id}/cau/{pos}",
-                                    data={"choice": [str(c) for c in choice]}, headers={"X-CSRFToken": token})
+                                    form={"choice": [str(c) for c in choice]}, headers={"X-CSRFToken": token})
             if saved and saved.json().get("saved") is True:
                 self.acknowledged.append((attempt_id, pos, tuple(choice)))
         submitted = await self.call("submit", who, "POST", f"{BASE}/bai-thi/{attempt_id}/nop",
-                                    data={"_csrf_token": token, "action": "submit", "confirm": "1"})
+                                    form={"_csrf_token": token, "action": "submit", "confirm": "1"})
         if submitted:
-            await self.call("result", who, "GET", submitted.headers["location"])
+            await self.call("result", who, "GET", submitted.header("location"))
 
 
 async def finish(coroutines: list, timeout: float, load: Load, what: str) -> list:
@@ -207,12 +198,12 @@ async def finish(coroutines: list, timeout: float, load: Load, what: str) -> lis
     return [task.result() for task in tasks if task in done]
 
 
-async def drive(args: argparse.Namespace, base_url: str, phones: list[str], server_pid: int) -> dict:
+async def drive(args: argparse.Namespace, port: int, phones: list[str], server_pid: int) -> dict:
     """Log everyone in (set-up), then run the timed phase; returns the raw figures."""
-    load, rng = Load(base_url, args.connections), random.Random(args.seed)
+    load, rng = Load(port, args.connections), random.Random(args.seed)
     try:
         began, gate = time.perf_counter(), asyncio.Semaphore(args.login_concurrency)
-        people = [who for who in await finish([load.login(lane, phone, gate) for lane, phone in enumerate(phones)],
+        people = [who for who in await finish([load.login(phone, gate) for phone in phones],
                                               args.login_timeout, load, "logins") if who]
         login_s = time.perf_counter() - began
         print(f"set-up: {len(people):,} logged in in {login_s:.0f} s; timed phase starts", flush=True)
@@ -341,7 +332,7 @@ def main(argv: list[str] | None = None) -> bool:
             except ImportError:
                 runner = asyncio.Runner()
             with runner:
-                raw = runner.run(drive(args, f"http://127.0.0.1:{port}", phones, server.pid))
+                raw = runner.run(drive(args, port, phones, server.pid))
         finally:
             stop(server)
         result = report(args, workers, raw, *stored_saves(database, raw["load"]))

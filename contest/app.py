@@ -55,7 +55,8 @@ def _derive_key(secret: str, purpose: str) -> bytes:
     return hashlib.sha256(f"{purpose}:{secret}".encode()).digest()
 
 
-async def _load_user(request: Request) -> None:
+async def _before_request(request: Request) -> None:
+    template_context.bind(request)
     await current_user(request)
 
 
@@ -94,11 +95,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         cookie_samesite="lax",
         exclude=["/api/"],
     )
-    templates = TemplateConfig(
-        directory=TEMPLATES_DIR,
-        engine=JinjaTemplateEngine,
-        engine_callback=lambda engine: template_context.register(engine.engine),
-    )
+    def configure_templates(engine: JinjaTemplateEngine) -> None:
+        template_context.register(engine.engine)
+        # Outside debug mode, templates are not re-checked on disk for every page.
+        engine.engine.auto_reload = settings.debug
+
+    templates = TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=configure_templates)
 
     def provide_db() -> Database:
         return db
@@ -158,7 +160,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         template_config=templates,
         exception_handlers={**EXCEPTION_HANDLERS, **contestant.EXCEPTION_HANDLERS},
-        before_request=_load_user,
+        before_request=_before_request,
         after_request=_security_headers,
         request_max_body_size=MAX_REQUEST_BYTES,
         on_startup=[start_sweeper],

@@ -20,6 +20,7 @@ from babel.numbers import format_decimal, format_percent
 
 LOCALES = ("vi", "en")
 LOCALE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 

@@ -16,7 +16,7 @@ from contest.accounts import hash_password, verify_password
 from contest.contests import attempts as domain
 from contest.contests.draw import PoolCache
 from contest.contests.setup import round_tracks, track_config
-from contest.models import Attempt, AttemptQuestion, Contestant, Question, Round, Topic
+from contest.models import Attempt, AttemptQuestion, Contest, Contestant, Question, QuestionOption, Round, Topic
 from tests.conftest import NOW, csrf_token, html, post_form
 from tests.contest_helpers import PASSWORD, PHONE, SLUG, make_contest, unit_id
 
@@ -236,6 +236,21 @@ def test_each_click_is_saved_and_shown_after_reload(player, db):
         order = session.scalar(select(AttemptQuestion.option_order).where(
             AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == 0))
     assert stored(db, attempt_id)[0] == order.split(",")[1]
+
+
+def test_question_and_option_texts_are_escaped_on_the_attempt_page(player, db):
+    evil = '<script>alert("q")</script> & <b>'
+    with db.write() as session:
+        session.execute(update(Question).values(text=evil))
+        session.execute(update(QuestionOption).values(text='<img src=x onerror="alert(1)">'))
+        session.execute(update(Contest).values(title="<i>Hội thi</i>"))
+    attempt_id = started(player, db)
+    response = player.get(f"{HOME}/bai-thi/{attempt_id}")
+    assert "<script>" not in response.text and "<img" not in response.text and "<i>Hội thi" not in response.text
+    page = html(response)
+    assert page.select_one("#q0 legend").get_text().startswith(f"Câu 1. {evil}")
+    assert page.select_one("#q0 label.choice span").get_text().endswith('<img src=x onerror="alert(1)">')
+    assert page.select("#q0 input[type=radio], #q0 input[type=checkbox]")[0]["name"] == "q0"
 
 
 def test_save_without_csrf_token_is_refused(player, db):

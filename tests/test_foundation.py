@@ -45,8 +45,12 @@ def test_english_can_be_chosen(client):
     page = html(client.get("/login"))
     assert page.html["lang"] == "en"
     assert page.h1.get_text() == "Sign in"
+    missing = client.get("/no-such-page")  # rendered by the error handler, before any route
+    assert missing.status_code == 404 and html(missing).h1.get_text() == "Page not found"
+    assert html(missing).footer.get_text().startswith("An open-source platform")
     client.get("/lang/vi")
     assert html(client.get("/login")).h1.get_text() == "Đăng nhập"
+    assert html(client.get("/no-such-page")).h1.get_text() == "Không tìm thấy trang"
 
 
 def test_language_switch_never_redirects_off_site(client):

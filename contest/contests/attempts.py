@@ -9,6 +9,7 @@ server and is always passed in as `now`.
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,9 +21,10 @@ from sqlalchemy.orm import Session
 from contest.banks import store as bank_store
 from contest.contests.draw import PoolCache, draw_questions
 from contest.db import Database
-from contest.models import Attempt, AttemptQuestion, Question, QuestionOption, Round, RoundTrack
+from contest.models import (Attempt, AttemptQuestion, Contest, Contestant, Question, QuestionOption, Round,
+                            RoundTrack)
 
-A, AQ = Attempt.__table__, AttemptQuestion.__table__
+A, AQ, C, RT = Attempt.__table__, AttemptQuestion.__table__, Contestant.__table__, RoundTrack.__table__
 OPEN, SUBMITTED, EXPIRED = "open", "submitted", "expired"
 Executor = Connection | Session  # either runs the Core statements below
 
@@ -59,7 +61,25 @@ _OPEN_WITH_GRACE = (select(A.c.id, A.c.started_at, A.c.deadline, Round.grace_sec
                     .join(Round, Round.id == A.c.round_id).where(A.c.status == OPEN))
 _OPEN_OF_ATTEMPT = _OPEN_WITH_GRACE.where(A.c.id == bindparam("attempt_id"))
 _OPEN_OF_CONTESTANT = _OPEN_WITH_GRACE.where(A.c.contestant_id == bindparam("contestant_id"))
-_ATTEMPT_ROW = select(A, Round.grace_seconds).join(Round, Round.id == A.c.round_id).where(A.c.id == bindparam("attempt_id"))
+_A2 = A.alias("same_round")
+_ATTEMPT_ROW = (
+    select(A, Round.grace_seconds, Round.contest_id, Contest.slug.label("contest_slug"),
+           Contest.title.label("contest_title"), Round.number.label("round_number"),
+           Round.title.label("round_title"), Round.closes_at.label("round_closes_at"), Round.prediction_kind,
+           Round.prediction_question, RT.c.max_attempts,
+           select(func.count()).select_from(_A2).where(_A2.c.contestant_id == A.c.contestant_id,
+                                                       _A2.c.round_id == A.c.round_id)
+           .scalar_subquery().label("attempts_used"))
+    .join(Round, Round.id == A.c.round_id).join(Contest, Contest.id == Round.contest_id)
+    .outerjoin(RT, and_(RT.c.round_id == A.c.round_id, RT.c.track == A.c.track))
+    .where(A.c.id == bindparam("attempt_id")))
+_START_CONTEXT = (
+    select(Round.id.label("round_id"), Round.opens_at, Round.closes_at, RT.c.track, RT.c.bank_ids, RT.c.draw,
+           RT.c.time_limit_seconds, RT.c.max_attempts, RT.c.shuffle_questions, RT.c.shuffle_options)
+    .select_from(Round)
+    .join(C, and_(C.c.contest_id == Round.contest_id, C.c.id == bindparam("contestant_id")))
+    .join(RT, and_(RT.c.round_id == Round.id, RT.c.track == C.c.track))
+    .where(Round.contest_id == bindparam("contest_id"), Round.number == bindparam("number")))
 _ATTEMPT_ITEMS = select(AQ).where(AQ.c.attempt_id == bindparam("attempt_id")).order_by(AQ.c.position)
 
 
@@ -91,6 +111,11 @@ class AttemptNotFound(AttemptError):
     status = 404
 
 
+class RoundNotFound(AttemptError):
+    code = "not_found"
+    status = 404
+
+
 class BadAnswer(AttemptError):
     code = "bad_answer"
     status = 400
@@ -114,37 +139,61 @@ def start_attempt(db: Database, pools: PoolCache, *, contestant_id: int, track: 
     """Resume the contestant's open attempt in this round, or begin a new one; returns its id."""
     if not round_is_open(round_, now):
         raise RoundNotOpen("Đợt thi chưa mở hoặc đã kết thúc.")
-    rng = rng or random.Random()
-    mine = {"contestant_id": contestant_id, "round_id": round_.id}
     with db.writing() as conn:
-        close_expired(conn, now=now, contestant_id=contestant_id)
-        open_id = conn.scalar(_OPEN_ATTEMPT, mine)
-        if open_id is not None:
-            return open_id
-        used = conn.scalar(_ATTEMPTS_USED, mine)
-        if used >= config.max_attempts:
-            raise NoAttemptsLeft(f"Bạn đã dùng hết {config.max_attempts} lượt thi của đợt này.")
-        pool = pools.get(conn, bank_ids)
-        placed = draw_questions(pool, draw, rng=rng, shuffle_questions=config.shuffle_questions,
-                                shuffle_options=config.shuffle_options)
-        deadline = min(now + timedelta(seconds=config.time_limit_seconds), round_.closes_at)
-        try:
-            with conn.begin_nested():
-                attempt_id = conn.scalar(_NEW_ATTEMPT, {
-                    **mine, "track": track, "seq": used + 1, "started_at": now, "deadline": deadline,
-                    "status": OPEN, "question_count": len(placed)})
-        except IntegrityError:
-            # Another request (another tab or phone) started attempt number used + 1 at the same
-            # moment; the unique (contestant, round, seq) kept it to one. Resume that one.
-            raced = conn.scalar(_RACED_ATTEMPT, {**mine, "seq": used + 1})
-            if raced is None:
-                raise NoAttemptsLeft("Lượt thi này vừa được bắt đầu ở một thiết bị khác; hãy tải lại trang.") from None
-            return raced
-        conn.execute(_NEW_ITEMS, [
-            {"attempt_id": attempt_id, "position": position, "question_id": question_id,
-             "option_order": _csv(order), "chosen": ""}
-            for position, (question_id, order) in enumerate(placed)])
-    return attempt_id
+        return _begin(conn, pools, contestant_id=contestant_id, track=track, round_id=round_.id,
+                      closes_at=round_.closes_at, config=config, bank_ids=bank_ids, draw=draw, now=now, rng=rng)[0]
+
+
+def start_in_round(db: Database, pools: PoolCache, *, contest_id: int, number: int, contestant_id: int,
+                   now: datetime, rng: random.Random | None = None) -> tuple[int, bool]:
+    """Resume the contestant's open attempt in round `number` of the contest, or begin a new one,
+    all in one write transaction; returns (attempt id, whether it was resumed)."""
+    with db.writing() as conn:
+        round_ = conn.execute(_START_CONTEXT, {"contest_id": contest_id, "number": number,
+                                               "contestant_id": contestant_id}).one_or_none()
+        if round_ is None:
+            raise RoundNotFound("Không tìm thấy đợt thi này.")
+        if not round_.opens_at <= now < round_.closes_at:
+            raise RoundNotOpen("Đợt thi chưa mở hoặc đã kết thúc.")
+        return _begin(conn, pools, contestant_id=contestant_id, track=round_.track, round_id=round_.round_id,
+                      closes_at=round_.closes_at, config=round_, bank_ids=json.loads(round_.bank_ids),
+                      draw=json.loads(round_.draw), now=now, rng=rng)
+
+
+def _begin(conn: Connection, pools: PoolCache, *, contestant_id: int, track: str, round_id: int,
+           closes_at: datetime, config, bank_ids: list[int], draw: dict, now: datetime,
+           rng: random.Random | None) -> tuple[int, bool]:
+    """The open attempt (resumed) or a new one with its draw; `config` has the track's settings."""
+    rng = rng or random.Random()
+    mine = {"contestant_id": contestant_id, "round_id": round_id}
+    close_expired(conn, now=now, contestant_id=contestant_id)
+    open_id = conn.scalar(_OPEN_ATTEMPT, mine)
+    if open_id is not None:
+        return open_id, True
+    used = conn.scalar(_ATTEMPTS_USED, mine)
+    if used >= config.max_attempts:
+        raise NoAttemptsLeft(f"Bạn đã dùng hết {config.max_attempts} lượt thi của đợt này.")
+    pool = pools.get(conn, bank_ids)
+    placed = draw_questions(pool, draw, rng=rng, shuffle_questions=config.shuffle_questions,
+                            shuffle_options=config.shuffle_options)
+    deadline = min(now + timedelta(seconds=config.time_limit_seconds), closes_at)
+    try:
+        with conn.begin_nested():
+            attempt_id = conn.scalar(_NEW_ATTEMPT, {
+                **mine, "track": track, "seq": used + 1, "started_at": now, "deadline": deadline,
+                "status": OPEN, "question_count": len(placed)})
+    except IntegrityError:
+        # Another request (another tab or phone) started attempt number used + 1 at the same
+        # moment; the unique (contestant, round, seq) kept it to one. Resume that one.
+        raced = conn.scalar(_RACED_ATTEMPT, {**mine, "seq": used + 1})
+        if raced is None:
+            raise NoAttemptsLeft("Lượt thi này vừa được bắt đầu ở một thiết bị khác; hãy tải lại trang.") from None
+        return raced, True
+    conn.execute(_NEW_ITEMS, [
+        {"attempt_id": attempt_id, "position": position, "question_id": question_id,
+         "option_order": _csv(order), "chosen": ""}
+        for position, (question_id, order) in enumerate(placed)])
+    return attempt_id, False
 
 
 @dataclass
@@ -164,6 +213,17 @@ class AttemptState:
     prediction: int | None
     grace_seconds: int
     items: list[dict]  # position, question_id, option_order, chosen (display indexes)
+    # What the attempt's pages show about its round and contest, read in the same query.
+    contest_id: int = 0
+    contest_slug: str = ""
+    contest_title: str = ""
+    round_number: int = 0
+    round_title: str = ""
+    round_closes_at: datetime | None = None
+    prediction_kind: str = ""
+    prediction_question: str = ""
+    max_attempts: int = 0
+    attempts_used: int = 0
 
     def remaining_seconds(self, now: datetime) -> int:
         return max(0, int((self.deadline - now).total_seconds())) if self.status == OPEN else 0
@@ -200,7 +260,11 @@ def _attempt_state(conn: Executor, *, attempt_id: int, contestant_id: int) -> At
         id=row.id, contestant_id=row.contestant_id, round_id=row.round_id, track=row.track, seq=row.seq,
         status=row.status, started_at=row.started_at, deadline=row.deadline, finished_at=row.finished_at,
         correct_count=row.correct_count, question_count=row.question_count, duration_ms=row.duration_ms,
-        prediction=row.prediction, grace_seconds=row.grace_seconds, items=items)
+        prediction=row.prediction, grace_seconds=row.grace_seconds, items=items, contest_id=row.contest_id,
+        contest_slug=row.contest_slug, contest_title=row.contest_title, round_number=row.round_number,
+        round_title=row.round_title, round_closes_at=row.round_closes_at, prediction_kind=row.prediction_kind,
+        prediction_question=row.prediction_question, max_attempts=row.max_attempts or 0,
+        attempts_used=row.attempts_used)
 
 
 def save_answer(db: Database, *, attempt_id: int, contestant_id: int, position: int, choice: list[int],
@@ -239,36 +303,56 @@ def save_prediction(db: Database, *, attempt_id: int, contestant_id: int, value:
         conn.execute(_STORE_PREDICTION, {"in_attempt": attempt_id, "new_prediction": value})
 
 
-def question_content(session: Session, question_ids) -> dict[int, dict]:
+_QUESTIONS = select(Question.id, Question.text, Question.kind, Question.explanation, Question.source).where(
+    Question.id.in_(bindparam("question_ids", expanding=True)))
+_OPTIONS = (select(QuestionOption.question_id, QuestionOption.position, QuestionOption.text, QuestionOption.is_correct)
+            .where(QuestionOption.question_id.in_(bindparam("question_ids", expanding=True)))
+            .order_by(QuestionOption.question_id, QuestionOption.position))
+
+
+def question_content(conn: Executor, question_ids) -> dict[int, dict]:
     """Text, kind, options (stored order), key and explanation of the given questions."""
+    ids = {"question_ids": list(question_ids)}
     content = {q.id: {"text": q.text, "kind": q.kind, "explanation": q.explanation, "source": q.source,
-                      "options": [], "key": []}
-               for q in session.execute(select(Question.id, Question.text, Question.kind, Question.explanation,
-                                               Question.source).where(Question.id.in_(list(question_ids))))}
-    for option in session.execute(select(QuestionOption.question_id, QuestionOption.position, QuestionOption.text,
-                                         QuestionOption.is_correct)
-                                  .where(QuestionOption.question_id.in_(list(question_ids)))
-                                  .order_by(QuestionOption.question_id, QuestionOption.position)):
+                      "options": [], "key": []} for q in conn.execute(_QUESTIONS, ids)}
+    for option in conn.execute(_OPTIONS, ids):
         content[option.question_id]["options"].append(option.text)
         if option.is_correct:
             content[option.question_id]["key"].append(option.position)
     return content
 
 
-def attempt_view(session: Session, state: AttemptState, *, with_key: bool) -> list[dict]:
+@dataclass(slots=True)
+class QuestionView:
+    """One question of an attempt as the contestant sees it: options and choices in display order.
+    The key, the verdict and the explanation are filled only after the round closes."""
+
+    position: int
+    number: int
+    text: str
+    kind: str
+    options: list[str]
+    chosen: list[int]
+    key: list[int] | None = None
+    is_correct: bool | None = None
+    explanation: str | None = None
+    source: str | None = None
+
+
+def attempt_view(conn: Executor, state: AttemptState, *, with_key: bool) -> list[QuestionView]:
     """The attempt's questions in display order; the key only when `with_key` (round closed)."""
-    content = question_content(session, {item["question_id"] for item in state.items})
+    content = question_content(conn, {item["question_id"] for item in state.items})
     view = []
     for item in state.items:
         question = content[item["question_id"]]
         order = [p for p in item["option_order"] if p < len(question["options"])]
-        entry = {"position": item["position"], "number": item["position"] + 1, "text": question["text"],
-                 "kind": question["kind"], "options": [question["options"][p] for p in order],
-                 "chosen": item["chosen"]}
+        entry = QuestionView(position=item["position"], number=item["position"] + 1, text=question["text"],
+                             kind=question["kind"], options=[question["options"][p] for p in order],
+                             chosen=item["chosen"])
         if with_key:
-            entry["key"] = [order.index(p) for p in question["key"] if p in order]
-            entry["is_correct"] = item["is_correct"]
-            entry["explanation"], entry["source"] = question["explanation"], question["source"]
+            entry.key = [order.index(p) for p in question["key"] if p in order]
+            entry.is_correct = item["is_correct"]
+            entry.explanation, entry.source = question["explanation"], question["source"]
         view.append(entry)
     return view
 

@@ -185,8 +185,8 @@ def _attempt_out(db, request: Request, state: attempt_domain.AttemptState) -> At
         question_count=state.question_count, answered=state.answered,
         prediction_question=round_.prediction_question or PREDICTIONS[round_.prediction_kind],
         prediction=state.prediction,
-        questions=[QuestionOut(position=q["position"], number=q["number"], text=q["text"], kind=q["kind"],
-                               options=q["options"], chosen=q["chosen"]) for q in questions])
+        questions=[QuestionOut(position=q.position, number=q.number, text=q.text, kind=q.kind,
+                               options=q.options, chosen=q.chosen) for q in questions])
 
 
 def _result_out(db, request: Request, state: attempt_domain.AttemptState) -> ResultOut:
@@ -207,9 +207,9 @@ def _result_out(db, request: Request, state: attempt_domain.AttemptState) -> Res
         attempts_left=max(0, config.max_attempts - used) if config else 0, round_closed=closed,
         review_available_at=_local(request, round_.closes_at),
         review=None if review is None else [
-            ReviewItem(position=q["position"], number=q["number"], text=q["text"], kind=q["kind"],
-                       options=q["options"], chosen=q["chosen"], key=sorted(q["key"]), is_correct=q["is_correct"],
-                       explanation=q["explanation"] or "", source=q["source"] or "") for q in review])
+            ReviewItem(position=q.position, number=q.number, text=q.text, kind=q.kind, options=q.options,
+                       chosen=q.chosen, key=sorted(q.key), is_correct=bool(q.is_correct),
+                       explanation=q.explanation or "", source=q.source or "") for q in review])
 
 
 # --- handlers ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from contest.accounts import LoginThrottled
 from contest.contests import attempts as attempt_domain
 from contest.contests import registration
 from contest.contests.draw import DrawError
-from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, round_tracks, track_config, tracks_of
+from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, round_tracks, tracks_of
 from contest.contests.units import search_units
 from contest.models import Contest, Round, Unit
 from contest.web import DB, Form
@@ -171,47 +171,49 @@ class ContestantController(Controller):
 
     @post("/dot/{number:int}/bat-dau", sync_to_thread=True, status_code=303)
     def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[int]) -> Redirect | Template:
-        contest = load_contest(db, slug)
-        contestant_id = self._require(request, contest)
-        now = request.app.state.clock()
-        with db.session() as session:
-            round_ = session.scalar(select(Round).where(Round.contest_id == contest.id, Round.number == number))
-            contestant = session.get(registration.Contestant, contestant_id)
-            config = round_tracks(session, round_.id).get(contestant.track) if round_ else None
-        if round_ is None or config is None:
-            raise NotFoundException()
-        settings = track_config(config)
+        """Begin an attempt (or resume the open one): one write transaction, no ORM objects."""
+        contest_id = cached_contest_id(request, db, slug)
+        contestant_id = signed_in_to(request, contest_id)
+        if contestant_id is None:
+            raise _LoginRequired(slug)
         try:
-            attempt_id = attempt_domain.start_attempt(
-                db, request.app.state.pools, contestant_id=contestant_id, track=contestant.track, round_=round_,
-                config=config, bank_ids=settings.bank_ids, draw=settings.draw, now=now)
+            attempt_id, _ = attempt_domain.start_in_round(
+                db, request.app.state.pools, contest_id=contest_id, number=number, contestant_id=contestant_id,
+                now=request.app.state.clock())
+        except attempt_domain.RoundNotFound:
+            raise NotFoundException() from None
         except (attempt_domain.AttemptError, DrawError) as exc:
             message = exc.message if isinstance(exc, attempt_domain.AttemptError) else str(exc)
-            return Template("contest/message.html", status_code=409, context={"contest": contest, "message": message})
-        return Redirect(f"/c/{contest.slug}/bai-thi/{attempt_id}", status_code=303)
+            return Template("contest/message.html", status_code=409,
+                            context={"contest": load_contest(db, slug), "message": message})
+        return Redirect(f"/c/{slug}/bai-thi/{attempt_id}", status_code=303)
 
-    def _state(self, db, request: Request, contest: Contest, attempt_id: int):
-        return attempt_domain.load_attempt(db, attempt_id=attempt_id, contestant_id=self._require(request, contest),
-                                           now=request.app.state.clock())
+    def _state(self, request: Request, db, slug: str, attempt_id: int) -> attempt_domain.AttemptState:
+        """The signed-in contestant's own attempt, closed first if its time is up; anyone else's is not found."""
+        contest_id = cached_contest_id(request, db, slug)
+        contestant_id = signed_in_to(request, contest_id)
+        if contestant_id is None:
+            raise _LoginRequired(slug)
+        try:
+            state = attempt_domain.load_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id,
+                                                now=request.app.state.clock())
+        except attempt_domain.AttemptNotFound:
+            raise NotFoundException() from None
+        if state.contest_id != contest_id:
+            raise NotFoundException()
+        return state
 
     @get("/bai-thi/{attempt_id:int}", name="attempt", sync_to_thread=True)
     def attempt(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int]) -> Template | Redirect:
-        contest = load_contest(db, slug)
-        try:
-            state = self._state(db, request, contest, attempt_id)
-        except attempt_domain.AttemptNotFound:
-            raise NotFoundException() from None
+        state = self._state(request, db, slug, attempt_id)
         if state.status != attempt_domain.OPEN:
-            return Redirect(f"/c/{contest.slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
-        now = request.app.state.clock()
-        with db.session() as session:
-            questions = attempt_domain.attempt_view(session, state, with_key=False)
-            round_ = session.get(Round, state.round_id)
+            return Redirect(f"/c/{slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
+        with db.reading() as conn:
+            questions = attempt_domain.attempt_view(conn, state, with_key=False)
         return Template("contest/attempt.html", context={
-            "contest": contest, "state": state, "questions": questions, "round": round_,
-            "remaining": state.remaining_seconds(now), "saved_notice": "da-luu" in request.query_params,
-            "prediction_question": round_.prediction_question
-            or PREDICTIONS[round_.prediction_kind]})
+            "state": state, "questions": questions, "remaining": state.remaining_seconds(request.app.state.clock()),
+            "saved_notice": "da-luu" in request.query_params,
+            "prediction_question": state.prediction_question or PREDICTIONS[state.prediction_kind]})
 
     @post("/bai-thi/{attempt_id:int}/cau/{position:int}", sync_to_thread=True, status_code=200)
     def save_one(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
@@ -246,62 +248,53 @@ class ContestantController(Controller):
     def submit(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
                data: Form) -> Template | Redirect:
         """The plain form: saves every answer on the page, then asks to confirm, then submits."""
-        contest = load_contest(db, slug)
-        contestant_id = self._require(request, contest)
-        now = request.app.state.clock()
-        try:
-            state = self._state(db, request, contest, attempt_id)
-        except attempt_domain.AttemptNotFound:
-            raise NotFoundException() from None
-        target = Redirect(f"/c/{contest.slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
+        state = self._state(request, db, slug, attempt_id)
+        contestant_id, now = state.contestant_id, request.app.state.clock()
+        target = Redirect(f"/c/{slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
         if state.status != attempt_domain.OPEN:
             return target
         try:
+            changed = False
             for item in state.items:
                 field = f"q{item['position']}"
                 if field in data and _ints(data[field]) != item["chosen"]:
                     attempt_domain.save_answer(db, attempt_id=attempt_id, contestant_id=contestant_id,
                                                position=item["position"], choice=_ints(data[field]), now=now)
+                    changed = True
             prediction = _ints(data.get("prediction", ""))
             if prediction:
                 attempt_domain.save_prediction(db, attempt_id=attempt_id, contestant_id=contestant_id,
                                                value=prediction[0], now=now)
+                changed = True
             if data.get("action") == "save":
-                return Redirect(f"/c/{contest.slug}/bai-thi/{attempt_id}?da-luu=1", status_code=303)
-            state = self._state(db, request, contest, attempt_id)
-            unanswered = [item["position"] + 1 for item in state.items if not item["chosen"]]
+                return Redirect(f"/c/{slug}/bai-thi/{attempt_id}?da-luu=1", status_code=303)
             if data.get("confirm") != "1":
+                state = self._state(request, db, slug, attempt_id) if changed else state
+                unanswered = [item["position"] + 1 for item in state.items if not item["chosen"]]
                 return Template("contest/confirm.html", status_code=200, context={
-                    "contest": contest, "state": state, "unanswered": unanswered,
-                    "prediction": state.prediction})
+                    "state": state, "unanswered": unanswered, "prediction": state.prediction})
             attempt_domain.submit_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id, now=now,
                                           prediction=prediction[0] if prediction else None)
         except attempt_domain.AttemptError as exc:
             if isinstance(exc, attempt_domain.AttemptClosed):
                 return target
             return Template("contest/message.html", status_code=exc.status,
-                            context={"contest": contest, "message": exc.message})
+                            context={"contest": load_contest(db, slug), "message": exc.message})
         return target
 
     @get("/bai-thi/{attempt_id:int}/ket-qua", name="attempt_result", sync_to_thread=True)
     def result(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int]) -> Template | Redirect:
-        contest = load_contest(db, slug)
-        try:
-            state = self._state(db, request, contest, attempt_id)
-        except attempt_domain.AttemptNotFound:
-            raise NotFoundException() from None
+        state = self._state(request, db, slug, attempt_id)
         if state.status == attempt_domain.OPEN:
-            return Redirect(f"/c/{contest.slug}/bai-thi/{attempt_id}", status_code=303)
-        now = request.app.state.clock()
-        with db.session() as session:
-            round_ = session.get(Round, state.round_id)
-            config = round_tracks(session, round_.id).get(state.track)
-            used = attempt_domain.attempts_used(session, contestant_id=state.contestant_id, round_id=round_.id)
-            closed = now >= round_.closes_at
-            review = attempt_domain.attempt_view(session, state, with_key=True) if closed else None
+            return Redirect(f"/c/{slug}/bai-thi/{attempt_id}", status_code=303)
+        closed = request.app.state.clock() >= state.round_closes_at
+        review = None
+        if closed:
+            with db.reading() as conn:
+                review = attempt_domain.attempt_view(conn, state, with_key=True)
         return Template("contest/result.html", context={
-            "contest": contest, "state": state, "round": round_, "left": max(0, config.max_attempts - used),
-            "review": review, "closed": closed})
+            "state": state, "left": max(0, state.max_attempts - state.attempts_used), "review": review,
+            "closed": closed})
 
 
 class _LoginRequired(Exception):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,61 +20,80 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ROLE_LABELS = {"admin": i18n.N_("Quản trị hệ thống"), "organiser": i18n.N_("Ban tổ chức"), "viewer": i18n.N_("Xem kết quả")}
 
 
+@dataclass(frozen=True)
+class Presentation:
+    """How the current request shows text, dates and numbers."""
+
+    locale: str
+    tz: str
+
+
+# Set for each request before anything is rendered (see `bind`). Template helpers read it instead
+# of taking Jinja's context: a helper that takes the context makes Jinja copy the whole context at
+# every call inside a loop, which cost more than the rest of a 20-question page.
+_PRESENTATION: ContextVar[Presentation | None] = ContextVar("contest_presentation", default=None)
+
+
+def bind(connection: ASGIConnection) -> Presentation:
+    """Work out the visitor's language once per request and make it current for the templates."""
+    state = connection.scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    presentation = state.get("presentation")
+    if presentation is None:
+        settings = connection.app.state.settings
+        presentation = state["presentation"] = Presentation(
+            locale=i18n.pick_locale(connection.cookies.get(LANG_COOKIE), settings.default_locale),
+            tz=settings.timezone)
+    _PRESENTATION.set(presentation)
+    return presentation
+
+
+def _current() -> Presentation:
+    return _PRESENTATION.get() or Presentation(locale=i18n.LOCALES[0], tz=i18n.DEFAULT_TIMEZONE)
+
+
 def request_locale(connection: ASGIConnection) -> str:
-    settings = connection.app.state.settings
-    return i18n.pick_locale(connection.cookies.get(LANG_COOKIE), settings.default_locale)
+    return bind(connection).locale
 
 
 def translate(connection: ASGIConnection, message: str, **params) -> str:
     return i18n.gettext(request_locale(connection), message, **params)
 
 
-def _request(ctx) -> ASGIConnection:
-    return ctx["request"]
+def _gettext(message: str, **params: Any) -> str:
+    return i18n.gettext(_current().locale, message, **params)
 
 
-@pass_context
-def _gettext(ctx, message: str, **params: Any) -> str:
-    return translate(_request(ctx), message, **params)
+def _datetime(value) -> str:
+    current = _current()
+    return i18n.format_datetime(value, tz=current.tz, locale=current.locale)
 
 
-@pass_context
-def _datetime(ctx, value) -> str:
-    request = _request(ctx)
-    return i18n.format_datetime(
-        value, tz=request.app.state.settings.timezone, locale=request_locale(request)
-    )
+def _date(value) -> str:
+    current = _current()
+    return i18n.format_date(value, tz=current.tz, locale=current.locale)
 
 
-@pass_context
-def _date(ctx, value) -> str:
-    request = _request(ctx)
-    return i18n.format_date(value, tz=request.app.state.settings.timezone, locale=request_locale(request))
+def _number(value) -> str:
+    return i18n.format_number(value, locale=_current().locale)
 
 
-@pass_context
-def _number(ctx, value) -> str:
-    return i18n.format_number(value, locale=request_locale(_request(ctx)))
-
-
-@pass_context
-def _locale(ctx) -> str:
-    return request_locale(_request(ctx))
+def _locale() -> str:
+    return _current().locale
 
 
 @pass_context
 def _user(ctx):
-    return _request(ctx).scope.get("state", {}).get("user")
+    return ctx["request"].scope.get("state", {}).get("user")
 
 
-@pass_context
-def _duration(ctx, milliseconds) -> str:
+def _duration(milliseconds) -> str:
     """A time taken, e.g. "12 phút 05,3 giây" (tenths shown: ties are often broken by them)."""
     if milliseconds is None:
         return ""
+    locale = _current().locale
     minutes, rest = divmod(int(milliseconds), 60_000)
-    seconds = i18n.format_decimal(rest // 100 / 10, "00.0", locale=request_locale(_request(ctx)))
-    return translate(_request(ctx), "{m} phút {s} giây", m=minutes, s=seconds)
+    seconds = i18n.format_decimal(rest // 100 / 10, "00.0", locale=locale)
+    return i18n.gettext(locale, "{m} phút {s} giây", m=minutes, s=seconds)
 
 
 @lru_cache(maxsize=None)
