@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contest.banks import store as bank_store
@@ -30,12 +30,15 @@ Executor = Connection | Session  # either runs the Core statements below
 
 # The statements of the hot paths, built once. (Bound names differ from column names where
 # an UPDATE sets that column: SQLAlchemy reserves those.)
-_OPEN_ATTEMPT = select(A.c.id).where(A.c.contestant_id == bindparam("contestant_id"),
-                                     A.c.round_id == bindparam("round_id"), A.c.status == OPEN)
-_ATTEMPTS_USED = select(func.count()).select_from(A).where(A.c.contestant_id == bindparam("contestant_id"),
-                                                           A.c.round_id == bindparam("round_id"))
-_RACED_ATTEMPT = _OPEN_ATTEMPT.where(A.c.seq == bindparam("seq"))
-_NEW_ATTEMPT = insert(A).returning(A.c.id)
+_MINE_IN_ROUND = select(A.c.id, A.c.status, A.c.started_at, A.c.deadline).where(
+    A.c.contestant_id == bindparam("contestant_id"), A.c.round_id == bindparam("round_id"))
+_RACED_ATTEMPT = select(A.c.id).where(A.c.contestant_id == bindparam("contestant_id"),
+                                      A.c.round_id == bindparam("round_id"), A.c.seq == bindparam("seq"),
+                                      A.c.status == OPEN)
+# A second attempt with the same number (a racing start) inserts nothing and returns no id,
+# without aborting the transaction (so no savepoint is needed).
+_NEW_ATTEMPT = {name: dialect.insert(A).on_conflict_do_nothing().returning(A.c.id)
+                for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
 _NEW_ITEMS = insert(AQ)
 _ANSWER_TARGET = (
     select(A.c.contestant_id, A.c.status, A.c.deadline, Round.grace_seconds, AQ.c.option_order, Question.kind)
@@ -66,7 +69,7 @@ _ATTEMPT_ROW = (
     select(A, Round.grace_seconds, Round.contest_id, Contest.slug.label("contest_slug"),
            Contest.title.label("contest_title"), Round.number.label("round_number"),
            Round.title.label("round_title"), Round.closes_at.label("round_closes_at"), Round.prediction_kind,
-           Round.prediction_question, RT.c.max_attempts,
+           Round.prediction_question, RT.c.max_attempts, RT.c.bank_ids,
            select(func.count()).select_from(_A2).where(_A2.c.contestant_id == A.c.contestant_id,
                                                        _A2.c.round_id == A.c.round_id)
            .scalar_subquery().label("attempts_used"))
@@ -74,7 +77,8 @@ _ATTEMPT_ROW = (
     .outerjoin(RT, and_(RT.c.round_id == A.c.round_id, RT.c.track == A.c.track))
     .where(A.c.id == bindparam("attempt_id")))
 _START_CONTEXT = (
-    select(Round.id.label("round_id"), Round.opens_at, Round.closes_at, RT.c.track, RT.c.bank_ids, RT.c.draw,
+    select(Round.id.label("round_id"), Round.opens_at, Round.closes_at, Round.grace_seconds, RT.c.track,
+           RT.c.bank_ids, RT.c.draw,
            RT.c.time_limit_seconds, RT.c.max_attempts, RT.c.shuffle_questions, RT.c.shuffle_options)
     .select_from(Round)
     .join(C, and_(C.c.contest_id == Round.contest_id, C.c.id == bindparam("contestant_id")))
@@ -141,7 +145,8 @@ def start_attempt(db: Database, pools: PoolCache, *, contestant_id: int, track: 
         raise RoundNotOpen("Đợt thi chưa mở hoặc đã kết thúc.")
     with db.writing() as conn:
         return _begin(conn, pools, contestant_id=contestant_id, track=track, round_id=round_.id,
-                      closes_at=round_.closes_at, config=config, bank_ids=bank_ids, draw=draw, now=now, rng=rng)[0]
+                      closes_at=round_.closes_at, grace_seconds=round_.grace_seconds, config=config,
+                      bank_ids=bank_ids, draw=draw, now=now, rng=rng)[0]
 
 
 def start_in_round(db: Database, pools: PoolCache, *, contest_id: int, number: int, contestant_id: int,
@@ -156,38 +161,43 @@ def start_in_round(db: Database, pools: PoolCache, *, contest_id: int, number: i
         if not round_.opens_at <= now < round_.closes_at:
             raise RoundNotOpen("Đợt thi chưa mở hoặc đã kết thúc.")
         return _begin(conn, pools, contestant_id=contestant_id, track=round_.track, round_id=round_.round_id,
-                      closes_at=round_.closes_at, config=round_, bank_ids=json.loads(round_.bank_ids),
-                      draw=json.loads(round_.draw), now=now, rng=rng)
+                      closes_at=round_.closes_at, grace_seconds=round_.grace_seconds, config=round_,
+                      bank_ids=json.loads(round_.bank_ids), draw=json.loads(round_.draw), now=now, rng=rng)
 
 
 def _begin(conn: Connection, pools: PoolCache, *, contestant_id: int, track: str, round_id: int,
-           closes_at: datetime, config, bank_ids: list[int], draw: dict, now: datetime,
+           closes_at: datetime, grace_seconds: int, config, bank_ids: list[int], draw: dict, now: datetime,
            rng: random.Random | None) -> tuple[int, bool]:
-    """The open attempt (resumed) or a new one with its draw; `config` has the track's settings."""
+    """The open attempt (resumed) or a new one with its draw; `config` has the track's settings.
+    An attempt of this round found open past its time is closed first."""
     rng = rng or random.Random()
     mine = {"contestant_id": contestant_id, "round_id": round_id}
-    close_expired(conn, now=now, contestant_id=contestant_id)
-    open_id = conn.scalar(_OPEN_ATTEMPT, mine)
+    used, open_id = 0, None
+    for attempt in conn.execute(_MINE_IN_ROUND, mine):
+        used += 1
+        if attempt.status != OPEN:
+            continue
+        if now > attempt.deadline + timedelta(seconds=grace_seconds):
+            _finish(conn, attempt.id, status=EXPIRED, finished_at=attempt.deadline, started_at=attempt.started_at)
+        else:
+            open_id = attempt.id
     if open_id is not None:
         return open_id, True
-    used = conn.scalar(_ATTEMPTS_USED, mine)
     if used >= config.max_attempts:
         raise NoAttemptsLeft(f"Bạn đã dùng hết {config.max_attempts} lượt thi của đợt này.")
     pool = pools.get(conn, bank_ids)
     placed = draw_questions(pool, draw, rng=rng, shuffle_questions=config.shuffle_questions,
                             shuffle_options=config.shuffle_options)
     deadline = min(now + timedelta(seconds=config.time_limit_seconds), closes_at)
-    try:
-        with conn.begin_nested():
-            attempt_id = conn.scalar(_NEW_ATTEMPT, {
-                **mine, "track": track, "seq": used + 1, "started_at": now, "deadline": deadline,
-                "status": OPEN, "question_count": len(placed)})
-    except IntegrityError:
+    attempt_id = conn.scalar(_NEW_ATTEMPT[conn.dialect.name], {
+        **mine, "track": track, "seq": used + 1, "started_at": now, "deadline": deadline, "status": OPEN,
+        "question_count": len(placed)})
+    if attempt_id is None:
         # Another request (another tab or phone) started attempt number used + 1 at the same
         # moment; the unique (contestant, round, seq) kept it to one. Resume that one.
         raced = conn.scalar(_RACED_ATTEMPT, {**mine, "seq": used + 1})
         if raced is None:
-            raise NoAttemptsLeft("Lượt thi này vừa được bắt đầu ở một thiết bị khác; hãy tải lại trang.") from None
+            raise NoAttemptsLeft("Lượt thi này vừa được bắt đầu ở một thiết bị khác; hãy tải lại trang.")
         return raced, True
     conn.execute(_NEW_ITEMS, [
         {"attempt_id": attempt_id, "position": position, "question_id": question_id,
@@ -224,6 +234,7 @@ class AttemptState:
     prediction_question: str = ""
     max_attempts: int = 0
     attempts_used: int = 0
+    bank_ids: list[int] = field(default_factory=list)
 
     def remaining_seconds(self, now: datetime) -> int:
         return max(0, int((self.deadline - now).total_seconds())) if self.status == OPEN else 0
@@ -264,7 +275,7 @@ def _attempt_state(conn: Executor, *, attempt_id: int, contestant_id: int) -> At
         contest_slug=row.contest_slug, contest_title=row.contest_title, round_number=row.round_number,
         round_title=row.round_title, round_closes_at=row.round_closes_at, prediction_kind=row.prediction_kind,
         prediction_question=row.prediction_question, max_attempts=row.max_attempts or 0,
-        attempts_used=row.attempts_used)
+        attempts_used=row.attempts_used, bank_ids=json.loads(row.bank_ids) if row.bank_ids else [])
 
 
 def save_answer(db: Database, *, attempt_id: int, contestant_id: int, position: int, choice: list[int],
@@ -339,9 +350,21 @@ class QuestionView:
     source: str | None = None
 
 
-def attempt_view(conn: Executor, state: AttemptState, *, with_key: bool) -> list[QuestionView]:
-    """The attempt's questions in display order; the key only when `with_key` (round closed)."""
-    content = question_content(conn, {item["question_id"] for item in state.items})
+def attempt_view(conn: Executor, state: AttemptState, *, with_key: bool,
+                 pools: PoolCache | None = None) -> list[QuestionView]:
+    """The attempt's questions in display order; the key only when `with_key` (round closed).
+
+    Without the key, texts come from the round's pool held in memory when `pools` is given
+    (questions retired since the draw are read from the database)."""
+    wanted = {item["question_id"] for item in state.items}
+    if with_key or pools is None or not state.bank_ids:
+        content = question_content(conn, wanted)
+    else:
+        pool = pools.get(conn, state.bank_ids).questions
+        content = {qid: {"text": pool[qid].text, "kind": pool[qid].kind, "options": pool[qid].options}
+                   for qid in wanted if qid in pool}
+        if len(content) < len(wanted):
+            content.update(question_content(conn, wanted - content.keys()))
     view = []
     for item in state.items:
         question = content[item["question_id"]]

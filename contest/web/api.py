@@ -175,7 +175,7 @@ def _load(db, request: Request, attempt_id: int, claims: Claims) -> attempt_doma
 
 def _attempt_out(db, request: Request, state: attempt_domain.AttemptState) -> AttemptOut:
     with db.session() as session:
-        questions = attempt_domain.attempt_view(session, state, with_key=False)
+        questions = attempt_domain.attempt_view(session, state, with_key=False, pools=request.app.state.pools)
         round_ = session.get(Round, state.round_id)
         slug = session.scalar(select(Contest.slug).where(Contest.id == round_.contest_id))
     return AttemptOut(

@@ -209,7 +209,7 @@ class ContestantController(Controller):
         if state.status != attempt_domain.OPEN:
             return Redirect(f"/c/{slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
         with db.reading() as conn:
-            questions = attempt_domain.attempt_view(conn, state, with_key=False)
+            questions = attempt_domain.attempt_view(conn, state, with_key=False, pools=request.app.state.pools)
         return Template("contest/attempt.html", context={
             "state": state, "questions": questions, "remaining": state.remaining_seconds(request.app.state.clock()),
             "saved_notice": "da-luu" in request.query_params,
