@@ -157,7 +157,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                      "contest_ids": {}}),
         middleware=[session_config.middleware],
         csrf_config=csrf_config,
-        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        # A click's JSON answer is a few dozen bytes: its handler opts out (skip_compression).
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6,
+                                             exclude_opt_key="skip_compression"),
         template_config=templates,
         exception_handlers={**EXCEPTION_HANDLERS, **contestant.EXCEPTION_HANDLERS},
         before_request=_before_request,

@@ -36,9 +36,12 @@ def start(client, number=1):
 
 
 def started(client, db) -> int:
+    """Start (or resume) an attempt; the response is its page, its address in Content-Location."""
     response = start(client)
-    assert response.status_code == 303, response.text
-    return int(response.headers["location"].rsplit("/", 1)[1])
+    assert response.status_code == 200, response.text
+    attempt_id = int(response.headers["content-location"].rsplit("/", 1)[1])
+    assert html(response).find("form", id="attempt")["data-attempt"] == str(attempt_id)
+    return attempt_id
 
 
 def save(client, attempt_id, position, *choices, token=None):

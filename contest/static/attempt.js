@@ -10,6 +10,8 @@
   var deadline = Date.now() + Number(clock.dataset.remaining) * 1000;
   var pending = {}, busy = {}, delay = 1000, timer = null, closed = false, submitting = false;
   try { pending = JSON.parse(localStorage.getItem(key) || "{}"); } catch (e) { pending = {}; }
+  // Started by a form post: show the attempt's own address, so that a reload resumes it.
+  if (location.pathname !== t.url && window.history && history.replaceState) history.replaceState(null, "", t.url);
 
   function keep() { try { localStorage.setItem(key, JSON.stringify(pending)); } catch (e) { /* private mode */ } }
   function box(pos) { return document.querySelector(pos === "p" ? "#qp" : "#q" + pos); }

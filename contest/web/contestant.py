@@ -169,9 +169,14 @@ class ContestantController(Controller):
         request.set_session({k: v for k, v in request.session.items() if k != session_key(contest.id)})
         return Redirect(f"/c/{contest.slug}", status_code=303)
 
-    @post("/dot/{number:int}/bat-dau", sync_to_thread=True, status_code=303)
-    def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[int]) -> Redirect | Template:
-        """Begin an attempt (or resume the open one): one write transaction, no ORM objects."""
+    @post("/dot/{number:int}/bat-dau", sync_to_thread=True, status_code=200)
+    def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[int]) -> Template:
+        """Begin an attempt (or resume the open one) and answer its page at once.
+
+        At a round's opening minute every contestant presses start together, so the page comes
+        in this response rather than after a redirect (one request each instead of two). Its
+        address is in Content-Location, and attempt.js puts it in the address bar; without the
+        script, reloading repeats the start, which resumes the same attempt."""
         contest_id = cached_contest_id(request, db, slug)
         contestant_id = signed_in_to(request, contest_id)
         if contestant_id is None:
@@ -186,7 +191,9 @@ class ContestantController(Controller):
             message = exc.message if isinstance(exc, attempt_domain.AttemptError) else str(exc)
             return Template("contest/message.html", status_code=409,
                             context={"contest": load_contest(db, slug), "message": message})
-        return Redirect(f"/c/{slug}/bai-thi/{attempt_id}", status_code=303)
+        page = self._page(request, db, self._state(request, db, slug, attempt_id))
+        page.headers["Content-Location"] = f"/c/{slug}/bai-thi/{attempt_id}"
+        return page
 
     def _state(self, request: Request, db, slug: str, attempt_id: int) -> attempt_domain.AttemptState:
         """The signed-in contestant's own attempt, closed first if its time is up; anyone else's is not found."""
@@ -203,11 +210,7 @@ class ContestantController(Controller):
             raise NotFoundException()
         return state
 
-    @get("/bai-thi/{attempt_id:int}", name="attempt", sync_to_thread=True)
-    def attempt(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int]) -> Template | Redirect:
-        state = self._state(request, db, slug, attempt_id)
-        if state.status != attempt_domain.OPEN:
-            return Redirect(f"/c/{slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
+    def _page(self, request: Request, db, state: attempt_domain.AttemptState) -> Template:
         with db.reading() as conn:
             questions = attempt_domain.attempt_view(conn, state, with_key=False, pools=request.app.state.pools)
         return Template("contest/attempt.html", context={
@@ -215,7 +218,15 @@ class ContestantController(Controller):
             "saved_notice": "da-luu" in request.query_params,
             "prediction_question": state.prediction_question or PREDICTIONS[state.prediction_kind]})
 
-    @post("/bai-thi/{attempt_id:int}/cau/{position:int}", sync_to_thread=True, status_code=200)
+    @get("/bai-thi/{attempt_id:int}", name="attempt", sync_to_thread=True)
+    def attempt(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int]) -> Template | Redirect:
+        state = self._state(request, db, slug, attempt_id)
+        if state.status != attempt_domain.OPEN:
+            return Redirect(f"/c/{slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
+        return self._page(request, db, state)
+
+    @post("/bai-thi/{attempt_id:int}/cau/{position:int}", sync_to_thread=True, status_code=200,
+          opt={"skip_compression": True})
     def save_one(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
                  position: FromPath[int], data: Form) -> Response:
         """The script's save of one click; answers JSON."""
@@ -230,7 +241,8 @@ class ContestantController(Controller):
             return _error_json(exc)
         return Response({"saved": True, "position": position})
 
-    @post("/bai-thi/{attempt_id:int}/du-doan", sync_to_thread=True, status_code=200)
+    @post("/bai-thi/{attempt_id:int}/du-doan", sync_to_thread=True, status_code=200,
+          opt={"skip_compression": True})
     def save_prediction(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
                         data: Form) -> Response:
         contestant_id = signed_in_to(request, cached_contest_id(request, db, slug))
