@@ -84,6 +84,19 @@ def test_full_ties_share_a_rank_and_the_next_rank_skips(db, contest):
     assert ranks[2] == ("Chi", 3)
 
 
+def test_pages_of_the_leaderboard_follow_the_same_order_with_ties(db, contest):
+    for i, correct in enumerate((9, 7, 7, 7, 5, 3, 3)):
+        attempt(db, contest, person(db, contest, f"Người {i}"), correct=correct, prediction=0, seconds=200,
+                finished=5)
+    everyone = rank(db, contest)
+    with db.session() as session:
+        pages = [[(e.full_name, e.rank) for e in ranking.leaderboard(session, contest.round_id, "officials",
+                                                                     limit=3, offset=offset)]
+                 for offset in (0, 3, 6)]
+    assert pages[0] + pages[1] + pages[2] == everyone and [len(p) for p in pages] == [3, 3, 1]
+    assert [r for _, r in everyone] == [1, 2, 2, 2, 5, 6, 6]
+
+
 def test_one_row_per_contestant_from_their_best_attempt(db, contest):
     an = person(db, contest, "An")
     attempt(db, contest, an, correct=6, seconds=100, finished=1)

@@ -34,7 +34,8 @@ class RankingEntry(SQLModel, table=True):
     """One contestant's counted attempt in a round and track, with its rank (ties share a rank)."""
 
     __tablename__ = "ranking_entries"
-    __table_args__ = (Index("ix_ranking_entries_round_track_rank", "round_id", "track", "rank"),)
+    # Holds a leaderboard's whole order, so a deep page skips its offset inside the index.
+    __table_args__ = (Index("ix_ranking_entries_page", "round_id", "track", "rank", "finished_at", "contestant_id"),)
 
     round_id: int = _fk("rounds.id", primary_key=True)
     track: str = Field(sa_column=Column(Text, primary_key=True))
@@ -52,7 +53,7 @@ class OverallEntry(SQLModel, table=True):
     """One contestant's place in the whole contest: counted scores summed over the rounds."""
 
     __tablename__ = "overall_entries"
-    __table_args__ = (Index("ix_overall_entries_contest_track_rank", "contest_id", "track", "rank"),)
+    __table_args__ = (Index("ix_overall_entries_page", "contest_id", "track", "rank", "finished_at", "contestant_id"),)
 
     contest_id: int = _fk("contests.id", primary_key=True)
     track: str = Field(sa_column=Column(Text, primary_key=True))

@@ -152,23 +152,35 @@ class Entry:
 
 
 def _entries(session: Session, table, where, *, limit: int | None, offset: int = 0) -> list[Entry]:
+    order = (table.c.rank, table.c.finished_at, table.c.contestant_id)
     query = (select(table.c.rank, table.c.contestant_id, Contestant.full_name, Contestant.phone, Contestant.unit_id,
                     Contestant.locality_id, table.c.correct_count, table.c.question_count, table.c.gap,
                     table.c.duration_ms, table.c.finished_at,
                     table.c.attempt_id if "attempt_id" in table.c else literal(None))
-             .join(Contestant, Contestant.id == table.c.contestant_id).where(*where)
-             .order_by(table.c.rank, table.c.finished_at, table.c.contestant_id).offset(offset))
+             .join(Contestant, Contestant.id == table.c.contestant_id).where(*where).order_by(*order).offset(offset))
     if limit is not None:
         query = query.limit(limit)
     return [Entry(*row) for row in session.execute(query)]
 
 
+def _page(session: Session, table, where, *, limit: int | None, offset: int) -> list[Entry]:
+    """One page of a leaderboard: the page's contestants are picked inside the (…, rank,
+    finished_at, contestant_id) index first, so a deep page neither sorts nor joins the rows it skips."""
+    if limit is None and not offset:
+        return _entries(session, table, where, limit=None)
+    picked = (select(table.c.contestant_id).where(*where)
+              .order_by(table.c.rank, table.c.finished_at, table.c.contestant_id).offset(offset))
+    if limit is not None:
+        picked = picked.limit(limit)
+    return _entries(session, table, [*where, table.c.contestant_id.in_(picked.scalar_subquery())], limit=None)
+
+
 def leaderboard(session: Session, round_id: int, track: str, *, limit: int | None = 50, offset: int = 0):
-    return _entries(session, R, [R.c.round_id == round_id, R.c.track == track], limit=limit, offset=offset)
+    return _page(session, R, [R.c.round_id == round_id, R.c.track == track], limit=limit, offset=offset)
 
 
 def overall(session: Session, contest_id: int, track: str, *, limit: int | None = 50, offset: int = 0):
-    return _entries(session, OE, [OE.c.contest_id == contest_id, OE.c.track == track], limit=limit, offset=offset)
+    return _page(session, OE, [OE.c.contest_id == contest_id, OE.c.track == track], limit=limit, offset=offset)
 
 
 def find(session: Session, round_id: int, track: str, query: str, *, limit: int = 20) -> list[Entry]:
