@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -27,6 +27,7 @@ from contest.web.auth import AuthController, current_user
 from contest.web.sessions import SessionConfig
 from contest.contests.attempts import close_all_expired
 from contest.contests.draw import PoolCache
+from contest.exports import jobs as export_jobs
 from contest.web import api, contestant
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
@@ -107,14 +108,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     sweeper: list[asyncio.Task] = []
 
+    def sweep() -> None:
+        close_all_expired(db, now=app_clock())
+        export_jobs.remove_old_files(db, export_jobs.exports_dir(settings.var_dir), now=app_clock(),
+                                     keep=timedelta(hours=settings.export_keep_hours))
+
     async def sweep_expired() -> None:
-        """Close attempts whose deadline passed while nobody looked (closed phones, lost connections)."""
+        """Close attempts whose deadline passed while nobody looked (closed phones, lost connections),
+        and delete export files kept long enough."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
-                await anyio.to_thread.run_sync(lambda: close_all_expired(db, now=app_clock()))
+                await anyio.to_thread.run_sync(sweep)
             except Exception:  # noqa: BLE001 - a failed sweep is retried next minute; never kill the app
-                logging.getLogger(__name__).exception("closing expired attempts failed")
+                logging.getLogger(__name__).exception("the periodic sweep failed")
 
     async def start_sweeper(app: Litestar) -> None:
         sweeper.append(asyncio.create_task(sweep_expired()))

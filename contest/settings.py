@@ -75,6 +75,9 @@ class Settings:
     api_token_max_age: int = _setting(
         "CONTEST_API_TOKEN_MAX_AGE", 24 * 3600, "Seconds a contestant's JSON API token (/api/v1) stays valid."
     )
+    export_keep_hours: int = _setting(
+        "CONTEST_EXPORT_KEEP_HOURS", 72, "Hours a background export's file stays for download before it is deleted."
+    )
 
     @property
     def production(self) -> bool:

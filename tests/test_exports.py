@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import time
 import zipfile
 from dataclasses import replace
@@ -316,6 +317,30 @@ def test_job_goes_from_queued_to_done_with_a_file(db, contest, tmp_path):
     path = jobs.job_file(tmp_path / "exports", job)
     assert path is not None and rows(load_workbook(path)["Xếp hạng CBCCVC"])[1][1] == "Nguyễn Văn An"
     assert [p.name for p in (tmp_path / "exports").iterdir()] == [job.filename]  # no partial file left
+
+
+def test_old_export_files_are_deleted_and_their_jobs_say_so(db, contest, tmp_path):
+    directory = tmp_path / "exports"
+    job_ids = []
+    for finished in (CLOSED, CLOSED + timedelta(days=3)):
+        with db.write() as session:
+            job_ids.append(jobs.create_job(session, leaderboard(contest, track="officials"), user_id=None,
+                                           now=finished).id)
+        jobs.run_job(db, job_ids[-1], directory=directory, tz=TZ, clock=lambda finished=finished: finished)
+    stale, fresh = directory / ".77.part", directory / ".78.part"  # left by stopped processes
+    for partial in (stale, fresh):
+        partial.write_bytes(b"half")
+    stale_time = (CLOSED + timedelta(days=3) - jobs.ABANDONED_AFTER - timedelta(minutes=1)).timestamp()
+    os.utime(stale, (stale_time, stale_time))
+    now = CLOSED + timedelta(days=3, hours=1)
+    assert jobs.remove_old_files(db, directory, now=now, keep=timedelta(hours=72)) == 2
+    with db.session() as session:
+        old, kept = (session.get(ExportJob, job_id) for job_id in job_ids)
+    assert (old.status, old.filename, jobs.job_file(directory, old)) == ("expired", "", None)
+    assert old.error == "Tệp đã được xóa sau 72 giờ lưu trữ; hãy xuất lại nếu cần."
+    assert kept.status == "done" and jobs.job_file(directory, kept) is not None
+    assert sorted(p.name for p in directory.iterdir()) == sorted([".78.part", kept.filename])
+    assert jobs.remove_old_files(db, directory, now=now, keep=timedelta(hours=72)) == 0
 
 
 def test_a_failing_job_is_recorded_as_failed(db, contest, tmp_path):

@@ -38,7 +38,7 @@ KINDS = ("leaderboard", "overall", "winners", "stats", "evidence")
 FORMATS = ("xlsx", "csv", "zip")
 MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "csv": "text/csv; charset=utf-8", "zip": "application/zip"}
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+QUEUED, RUNNING, DONE, FAILED, EXPIRED = "queued", "running", "done", "failed", "expired"
 SAFE_FILENAME = re.compile(r"\d+-[a-z0-9][a-z0-9-]{0,150}\.(xlsx|csv|zip)")
 ABANDONED_AFTER = timedelta(hours=2)  # a job without progress this long lost its process
 
@@ -226,6 +226,30 @@ def job_file(directory: Path, job: ExportJob) -> Path | None:
 def download_name(job: ExportJob) -> str:
     """The file name offered to the browser: the stored name without the job id."""
     return job.filename.split("-", 1)[1] if "-" in job.filename else job.filename
+
+
+def remove_old_files(db, directory: Path, *, now: datetime, keep: timedelta) -> int:
+    """Delete the files of exports finished more than `keep` ago (the job stays listed as
+    expired, saying so) and partial files left behind by a stopped process; returns how many
+    files were deleted. Each app process runs this with its sweep of overdue attempts."""
+    with db.session() as session:
+        old = session.execute(select(ExportJob.id, ExportJob.filename).where(
+            ExportJob.status == DONE, ExportJob.finished_at < now - keep)).all()
+    removed = 0
+    hours = int(keep.total_seconds() // 3600)
+    for job_id, filename in old:
+        if SAFE_FILENAME.fullmatch(filename or ""):
+            path = directory / filename
+            removed += path.is_file()
+            path.unlink(missing_ok=True)
+        _set(db, job_id, status=EXPIRED, filename="",
+             error=f"Tệp đã được xóa sau {hours} giờ lưu trữ; hãy xuất lại nếu cần.")
+    cutoff = now.timestamp() - ABANDONED_AFTER.total_seconds()
+    for partial in directory.glob(".*.part") if directory.is_dir() else ():
+        if partial.stat().st_mtime < cutoff:
+            partial.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def exports_dir(var_dir: Path) -> Path:

@@ -28,7 +28,7 @@ KIND_LABELS = {"leaderboard": N_("Bảng xếp hạng một đợt"), "overall":
                "winners": N_("Danh sách giải"), "stats": N_("Thống kê tham gia và kết quả"),
                "evidence": N_("Bộ hồ sơ minh chứng")}
 STATUS_LABELS = {jobs.QUEUED: N_("Đang chờ"), jobs.RUNNING: N_("Đang xuất"), jobs.DONE: N_("Đã xong"),
-                 jobs.FAILED: N_("Lỗi")}
+                 jobs.FAILED: N_("Lỗi"), jobs.EXPIRED: N_("Đã xóa tệp")}
 
 
 def _spec(contest_id: int, data: dict) -> jobs.ExportSpec:
