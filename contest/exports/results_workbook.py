@@ -42,10 +42,6 @@ FORMATS = {PERCENT: "0.0%", SECONDS: "0.0", NUMBER: "0.00", DATETIME: "dd/mm/yyy
 TRACK_SHORT = {"officials": "CBCCVC", "citizens": "Người dân"}
 TRACK_SLUGS = {"officials": "can-bo", "citizens": "nguoi-dan"}
 LIST_STATUS = {prizes.LOCKED: "Đã khóa", prizes.DRAFT: "BẢN ĐỀ XUẤT – CHƯA KHÓA"}
-BUCKETS = {"full": "Đúng tất cả (100%)", "high": "Từ 75% đến dưới 100%", "middle": "Từ 25% đến dưới 75%",
-           "low": "Trên 0 đến dưới 25%", "zero": "Không đúng câu nào (0)"}  # as on the statistics page
-FLAGS = {stats.HARD: "Rất ít người trả lời đúng: kiểm tra lại đáp án", stats.EASY: "Gần như ai cũng đúng",
-         stats.NEGATIVE: "Độ phân biệt âm"}
 TEAM_NOTES = {prizes.BELOW_MIN: "Dưới tỉ lệ tối thiểu, không xếp hạng",
               prizes.NO_HEADCOUNT: "Chưa có số CBCCVC, không xếp hạng"}
 
@@ -373,12 +369,12 @@ def _stats_tables(contest: Contest, figures: stats.ContestStats) -> list[Table]:
               [[c.key, f"{c.key:02d}:00–{c.key:02d}:59", c.count] for c in figures.by_hour], len(figures.by_hour)),
         Table("Phân bố điểm", "phan-bo-diem",
               [Column("Tỉ lệ câu đúng", 26), Column("Số người", 12, INT), Column("Tỉ lệ", 10, PERCENT)],
-              [[BUCKETS[k], v, v / counted if counted else None] for k, v in figures.histogram.items()],
+              [[stats.BUCKET_LABELS[k], v, v / counted if counted else None] for k, v in figures.histogram.items()],
               len(figures.histogram)),
     ]
     if figures.items is not None:
         item_rows = [[i.number or str(i.question_id), i.text, i.drawn, i.answered, i.correct, i.facility,
-                      i.discrimination, "; ".join(FLAGS[f] for f in i.flags)] for i in figures.items]
+                      i.discrimination, "; ".join(stats.FLAG_LABELS[f] for f in i.flags)] for i in figures.items]
         tables.append(Table("Câu hỏi", "cau-hoi",
                             [Column("Câu", 8), Column("Nội dung", 60), Column("Số lần ra", 10, INT),
                              Column("Số lần trong bài đã nộp", 12, INT), Column("Số lần đúng", 11, INT),

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from contest.contests.attempts import AQ, OPEN, A
 from contest.contests.units import LOCALITY, UNIT, unit_paths
+from contest.i18n import N_
 from contest.models import Contestant, Question, RankingEntry, Round, RoundResult, Unit
 
 C, R, RR, Q = Contestant.__table__, RankingEntry.__table__, RoundResult.__table__, Question.__table__
@@ -37,6 +38,12 @@ DISCRIMINATION_SHARE = 27  # percent of attempts in each of the upper and lower 
 HARD_BELOW, EASY_ABOVE = 0.2, 0.95  # facility outside [0.2, 0.95] flags a question
 HARD, EASY, NEGATIVE = "hard", "easy", "negative"  # flag codes, labelled by the pages
 BUCKETS = ("full", "high", "middle", "low", "zero")  # 100% | [75%,100%) | [25%,75%) | (0,25%) | 0
+# Labels of the buckets and flags, the same on the statistics page (translated) and in the exports.
+BUCKET_LABELS = {"full": N_("Đúng tất cả (100%)"), "high": N_("Từ 75% đến dưới 100%"),
+                 "middle": N_("Từ 25% đến dưới 75%"), "low": N_("Trên 0 đến dưới 25%"),
+                 "zero": N_("Không đúng câu nào (0)")}
+FLAG_LABELS = {HARD: N_("Rất ít người trả lời đúng: kiểm tra lại đáp án"), EASY: N_("Gần như ai cũng đúng"),
+               NEGATIVE: N_("Độ phân biệt âm: người điểm thấp đúng nhiều hơn người điểm cao")}
 
 
 class ScopeError(LookupError):

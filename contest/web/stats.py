@@ -25,7 +25,6 @@ from sqlalchemy import func, select
 
 from contest import i18n
 from contest.contests.setup import TRACKS
-from contest.i18n import N_
 from contest.models import AuditEvent, Contest, Role, Round
 from contest.results import stats
 from contest.results.charts import Bar, bar_chart, column_chart, histogram
@@ -38,18 +37,7 @@ from contest.web.staff_contests import get_contest
 
 CACHE_SECONDS = 60  # while a round in view is open: new attempts show within a minute
 CLOSED_CACHE_SECONDS = 6 * 3600  # closed rounds change only by a new ranking, which changes the key
-BUCKET_LABELS = {  # (table, chart)
-    "full": (N_("Đúng tất cả (100%)"), "100%"),
-    "high": (N_("Từ 75% đến dưới 100%"), "≥75%"),
-    "middle": (N_("Từ 25% đến dưới 75%"), "25–75%"),
-    "low": (N_("Trên 0 đến dưới 25%"), "<25%"),
-    "zero": (N_("Không đúng câu nào (0)"), "0"),
-}
-FLAG_LABELS = {
-    stats.HARD: N_("Rất ít người trả lời đúng: kiểm tra lại đáp án"),
-    stats.EASY: N_("Gần như ai cũng đúng"),
-    stats.NEGATIVE: N_("Độ phân biệt âm: người điểm thấp đúng nhiều hơn người điểm cao"),
-}
+CHART_LABELS = {"full": "100%", "high": "≥75%", "middle": "25–75%", "low": "<25%", "zero": "0"}
 
 
 class _Cache:
@@ -157,7 +145,7 @@ def _charts(request: Request, contest: Contest, figures: stats.ContestStats) -> 
             title=_("Số lượt thi theo giờ trong ngày"), label_every=3)
         if any(c.count for c in figures.by_hour) else None,
         "histogram": histogram(
-            [Bar(BUCKET_LABELS[k][1], v, num(v)) for k, v in figures.histogram.items()],
+            [Bar(CHART_LABELS[k], v, num(v)) for k, v in figures.histogram.items()],
             title=_("Phân bố điểm")) if any(figures.histogram.values()) else None,
     }
 
@@ -174,7 +162,7 @@ def _report(request: Request, db, view: View, *, base: str, public: bool) -> dic
     return {"contest": view.contest, "rounds": view.rounds, "chosen": view.chosen, "closed": view.closed,
             "figures": figures, "charts": _charts(request, view.contest, figures), "computed_at": computed_at,
             "public": public, "base": base, "query": view.query, "min_rate": view.contest.team_min_rate / 100,
-            "tracks": TRACKS, "bucket_labels": BUCKET_LABELS, **_formatters(request)}
+            "tracks": TRACKS, "bucket_labels": stats.BUCKET_LABELS, **_formatters(request)}
 
 
 def _items(request: Request, db, view: View, *, base: str, public: bool) -> Template:
@@ -187,7 +175,7 @@ def _items(request: Request, db, view: View, *, base: str, public: bool) -> Temp
 
     items = _cache(request).get(key, compute, seconds=_seconds(view))
     context = {"contest": view.contest, "chosen": view.chosen, "items": items, "public": public, "base": base,
-               "query": view.query, "flag_labels": FLAG_LABELS, "share": stats.DISCRIMINATION_SHARE,
+               "query": view.query, "flag_labels": stats.FLAG_LABELS, "share": stats.DISCRIMINATION_SHARE,
                **_formatters(request)}
     fragment = request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request")
     return Template("stats/_items.html" if fragment else "stats/items.html", context=context)
