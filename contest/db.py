@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000  # how long an SQLite statement waits for a lock held by another connection
 
 
 def is_sqlite(url: str) -> bool:
@@ -28,7 +29,7 @@ def make_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -36,7 +37,7 @@ def make_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -52,7 +53,7 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-WRITE_LOCK_TIMEOUT = 30.0  # seconds a writer waits for SQLite's write lock before giving up
+WRITE_LOCK_TIMEOUT = BUSY_TIMEOUT_MS / 1000  # seconds a writer waits for the write lock before giving up
 _LOCK_WAITS = (0.0002, 0.0005, 0.001, 0.002)  # then 2 ms between tries
 
 
@@ -77,7 +78,7 @@ def take_write_lock(dbapi_connection) -> None:
             wait = _LOCK_WAITS[min(attempt, len(_LOCK_WAITS) - 1)]
             time.sleep(wait * (0.5 + random.random()))
     finally:
-        dbapi_connection.execute("PRAGMA busy_timeout=30000")
+        dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 class Database:

@@ -76,6 +76,17 @@ def make_contest(db, *, now: datetime = NOW, draw: dict | None = None, time_limi
         return ContestFixture(contest_id=contest.id, round_id=round_.id, bank_id=bank_id)
 
 
+def second_round(db, contest: ContestFixture) -> int:
+    """Round 2 of the contest (officials, the same bank), opening a week after NOW; returns its id."""
+    with db.write() as session:
+        round_ = setup.save_round(
+            session, contest=session.get(Contest, contest.contest_id), now=NOW - timedelta(days=30), round_=None,
+            number=2, title="Tuần 2", opens_at=NOW + timedelta(days=7), closes_at=NOW + timedelta(days=14),
+            grace_seconds=30, prediction_kind="perfect_scores",
+            tracks=[setup.TrackConfig(track="officials", bank_ids=[contest.bank_id], draw={"total": 10})])
+        return round_.id
+
+
 def unit_id(db, code: str) -> int:
     with db.session() as session:
         return session.scalar(select(Unit.id).where(Unit.code == code))

@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from contest.contests import setup
 from contest.models import Attempt, Contest, Contestant, PrizeAward, Round, Unit
 from contest.results import prizes, ranking
 from tests.conftest import NOW
-from tests.contest_helpers import make_contest, unit_id
+from tests.contest_helpers import make_contest, second_round, unit_id
 from tests.test_ranking import CLOSED, attempt, person
 
 
@@ -95,16 +94,6 @@ def test_propose_skips_people_excluded_by_phone_and_by_cccd(db, contest):
         skipped = prizes.plan(session, round_, "officials", COUNTS_1111).skipped
     assert [(entry.full_name, reason) for entry, reason in skipped] == [
         ("Ban tổ chức", prizes.EXCLUDED), ("Tổ giúp việc", prizes.EXCLUDED)]
-
-
-def second_round(db, contest) -> int:
-    with db.write() as session:
-        round_ = setup.save_round(
-            session, contest=session.get(Contest, contest.contest_id), now=NOW - timedelta(days=30), round_=None,
-            number=2, title="Tuần 2", opens_at=NOW + timedelta(days=7), closes_at=NOW + timedelta(days=14),
-            grace_seconds=30, prediction_kind="perfect_scores",
-            tracks=[setup.TrackConfig(track="officials", bank_ids=[contest.bank_id], draw={"total": 10})])
-        return round_.id
 
 
 def test_one_prize_per_person_skips_holders_of_a_locked_list_of_another_round(db, contest):

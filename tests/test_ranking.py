@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from contest.models import Attempt, Contestant, Round, RoundResult
 from contest.results import ranking
 from tests.conftest import NOW
-from tests.contest_helpers import make_contest
+from tests.contest_helpers import make_contest, second_round
 
 CLOSED = NOW + timedelta(days=8)
 
@@ -142,17 +142,7 @@ def test_true_value_of_each_prediction_kind(db, contest, kind, expected):
 
 
 def test_overall_ranking_sums_rounds(db, contest):
-    from contest.contests import setup
-
-    with db.write() as session:
-        from contest.models import Contest
-
-        second = setup.save_round(
-            session, contest=session.get(Contest, contest.contest_id), now=NOW - timedelta(days=30), round_=None,
-            number=2, title="Tuần 2", opens_at=NOW + timedelta(days=7), closes_at=NOW + timedelta(days=14),
-            grace_seconds=30, prediction_kind="perfect_scores",
-            tracks=[setup.TrackConfig(track="officials", bank_ids=[contest.bank_id], draw={"total": 10})])
-        second_id = second.id
+    second_id = second_round(db, contest)
     an, binh = person(db, contest, "An"), person(db, contest, "Bình")
     attempt(db, contest, an, correct=9)
     attempt(db, contest, binh, correct=7)

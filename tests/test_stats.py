@@ -10,11 +10,10 @@ from itertools import count
 import pytest
 from sqlalchemy import insert, select, update
 
-from contest.contests import setup
 from contest.models import Attempt, AttemptQuestion, Contest, Contestant, Question, Round, Unit
 from contest.results import charts, ranking, stats
 from tests.conftest import NOW, html, login
-from tests.contest_helpers import SLUG, make_contest, unit_id
+from tests.contest_helpers import SLUG, make_contest, second_round, unit_id
 
 TZ = "Asia/Ho_Chi_Minh"
 CLOSED = NOW + timedelta(days=8)
@@ -180,13 +179,7 @@ def test_ranked_round_counts_the_ranking_entries(db, contest):
 
 
 def test_whole_contest_counts_each_round_and_one_round_only_its_own(db, contest):
-    with db.write() as session:
-        second = setup.save_round(
-            session, contest=session.get(Contest, contest.contest_id), now=NOW - timedelta(days=30), round_=None,
-            number=2, title="Tuần 2", opens_at=NOW + timedelta(days=7), closes_at=NOW + timedelta(days=14),
-            grace_seconds=30, prediction_kind="perfect_scores",
-            tracks=[setup.TrackConfig(track="officials", bank_ids=[contest.bank_id], draw={"total": 10})])
-        second_id = second.id
+    second_id = second_round(db, contest)
     with db.session() as session:
         an = session.scalar(select(Contestant.id).where(Contestant.full_name == "An"))
     attempt(db, an, round_id=second_id, correct=10, total=20, started=utc(9, 3))

@@ -137,6 +137,11 @@ def round_is_open(round_: Round, now: datetime) -> bool:
     return round_.opens_at <= now < round_.closes_at
 
 
+def past_time(deadline: datetime, grace_seconds: int, now: datetime) -> bool:
+    """Whether an attempt with this deadline no longer takes answers (the grace covers slow networks)."""
+    return now > deadline + timedelta(seconds=grace_seconds)
+
+
 def start_attempt(db: Database, pools: PoolCache, *, contestant_id: int, track: str, round_: Round,
                   config: RoundTrack, bank_ids: list[int], draw: dict, now: datetime,
                   rng: random.Random | None = None) -> int:
@@ -177,7 +182,7 @@ def _begin(conn: Connection, pools: PoolCache, *, contestant_id: int, track: str
         used += 1
         if attempt.status != OPEN:
             continue
-        if now > attempt.deadline + timedelta(seconds=grace_seconds):
+        if past_time(attempt.deadline, grace_seconds, now):
             _finish(conn, attempt.id, status=EXPIRED, finished_at=attempt.deadline, started_at=attempt.started_at)
         else:
             open_id = attempt.id
@@ -250,7 +255,7 @@ def load_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: date
     Read in a read transaction; only an attempt found open past its time takes the write lock."""
     with db.reading() as conn:
         state = _attempt_state(conn, attempt_id=attempt_id, contestant_id=contestant_id)
-    if state.status == OPEN and now > state.deadline + timedelta(seconds=state.grace_seconds):
+    if state.status == OPEN and past_time(state.deadline, state.grace_seconds, now):
         with db.writing() as conn:
             close_expired(conn, now=now, attempt_id=attempt_id)
             state = _attempt_state(conn, attempt_id=attempt_id, contestant_id=contestant_id)
@@ -287,7 +292,7 @@ def save_answer(db: Database, *, attempt_id: int, contestant_id: int, position: 
             raise AttemptNotFound("Không tìm thấy câu hỏi này trong bài thi của bạn.")
         if row.status != OPEN:
             raise AttemptClosed("Bài thi đã nộp; không thể lưu thêm câu trả lời.")
-        if now > row.deadline + timedelta(seconds=row.grace_seconds):
+        if past_time(row.deadline, row.grace_seconds, now):
             raise AttemptClosed("Đã hết giờ làm bài; câu trả lời này không được lưu.")
         order = _ints(row.option_order)
         choice = sorted(set(choice))
@@ -309,7 +314,7 @@ def save_prediction(db: Database, *, attempt_id: int, contestant_id: int, value:
         row = conn.execute(_ATTEMPT_CLOCK, {"attempt_id": attempt_id}).one_or_none()
         if row is None or row.contestant_id != contestant_id:
             raise AttemptNotFound("Không tìm thấy bài thi.")
-        if row.status != OPEN or now > row.deadline + timedelta(seconds=row.grace_seconds):
+        if row.status != OPEN or past_time(row.deadline, row.grace_seconds, now):
             raise AttemptClosed("Bài thi đã đóng; không thể lưu thêm.")
         conn.execute(_STORE_PREDICTION, {"in_attempt": attempt_id, "new_prediction": value})
 
@@ -418,7 +423,7 @@ def submit_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: da
             raise AttemptNotFound("Không tìm thấy bài thi.")
         if row.status != OPEN:
             return
-        if now > row.deadline + timedelta(seconds=row.grace_seconds):
+        if past_time(row.deadline, row.grace_seconds, now):
             _finish(conn, attempt_id, status=EXPIRED, finished_at=row.deadline, started_at=row.started_at)
             return
         _finish(conn, attempt_id, status=SUBMITTED, finished_at=min(now, row.deadline),
@@ -437,7 +442,7 @@ def close_expired(conn: Executor, *, now: datetime, attempt_id: int | None = Non
         rows = conn.execute(_OPEN_WITH_GRACE.limit(limit)).all()
     closed = 0
     for row in rows:
-        if now > row.deadline + timedelta(seconds=row.grace_seconds):
+        if past_time(row.deadline, row.grace_seconds, now):
             _finish(conn, row.id, status=EXPIRED, finished_at=row.deadline, started_at=row.started_at)
             closed += 1
     return closed

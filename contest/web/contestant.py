@@ -75,11 +75,13 @@ def _error_json(exc: attempt_domain.AttemptError) -> Response:
 class ContestantController(Controller):
     path = "/c/{slug:str}"
 
-    def _require(self, request: Request, contest: Contest) -> int:
-        contestant_id = signed_in(request, contest)
+    def _signed_in(self, request: Request, db, slug: str) -> tuple[int, int]:
+        """(contest id, contestant id) of the contestant signed in to this contest, or to the login page."""
+        contest_id = cached_contest_id(request, db, slug)
+        contestant_id = signed_in_to(request, contest_id)
         if contestant_id is None:
-            raise _LoginRequired(contest.slug)
-        return contestant_id
+            raise _LoginRequired(slug)
+        return contest_id, contestant_id
 
     @get("/", name="contest_home", sync_to_thread=True)
     def home(self, request: Request, db: DB, slug: FromPath[str]) -> Template:
@@ -177,10 +179,7 @@ class ContestantController(Controller):
         in this response rather than after a redirect (one request each instead of two). Its
         address is in Content-Location, and attempt.js puts it in the address bar; without the
         script, reloading repeats the start, which resumes the same attempt."""
-        contest_id = cached_contest_id(request, db, slug)
-        contestant_id = signed_in_to(request, contest_id)
-        if contestant_id is None:
-            raise _LoginRequired(slug)
+        contest_id, contestant_id = who = self._signed_in(request, db, slug)
         try:
             attempt_id, _ = attempt_domain.start_in_round(
                 db, request.app.state.pools, contest_id=contest_id, number=number, contestant_id=contestant_id,
@@ -191,16 +190,14 @@ class ContestantController(Controller):
             message = exc.message if isinstance(exc, attempt_domain.AttemptError) else str(exc)
             return Template("contest/message.html", status_code=409,
                             context={"contest": load_contest(db, slug), "message": message})
-        page = self._page(request, db, self._state(request, db, slug, attempt_id))
+        page = self._page(request, db, self._state(request, db, slug, attempt_id, who=who))
         page.headers["Content-Location"] = f"/c/{slug}/bai-thi/{attempt_id}"
         return page
 
-    def _state(self, request: Request, db, slug: str, attempt_id: int) -> attempt_domain.AttemptState:
+    def _state(self, request: Request, db, slug: str, attempt_id: int,
+               who: tuple[int, int] | None = None) -> attempt_domain.AttemptState:
         """The signed-in contestant's own attempt, closed first if its time is up; anyone else's is not found."""
-        contest_id = cached_contest_id(request, db, slug)
-        contestant_id = signed_in_to(request, contest_id)
-        if contestant_id is None:
-            raise _LoginRequired(slug)
+        contest_id, contestant_id = who or self._signed_in(request, db, slug)
         try:
             state = attempt_domain.load_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id,
                                                 now=request.app.state.clock())
