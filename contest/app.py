@@ -61,7 +61,8 @@ async def _before_request(request: Request) -> None:
     await current_user(request)
 
 
-def _security_headers(response: Response) -> Response:
+async def _security_headers(response: Response) -> Response:
+    # async on purpose: Litestar runs a sync after_request hook in a worker thread, for every response.
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
