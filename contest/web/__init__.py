@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Annotated, Any, Callable
 
@@ -18,6 +19,20 @@ Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED
 """A plain HTML form's fields."""
 Multipart = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 """A form with a file upload."""
+
+
+def quick(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """A sync handler whose blocking work is a few short statements on `db` (the contestant's hot
+    paths: start, the attempt page, saving a click, submitting): run by Database.run, so on the
+    event loop with SQLite and in a worker thread with PostgreSQL. Declare it without sync_to_thread."""
+
+    @functools.wraps(handler)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        return await kwargs["db"].run(handler, *args, **kwargs)
+
+    return run
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

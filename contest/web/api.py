@@ -48,7 +48,7 @@ from contest.contests.setup import (FIELDS, PREDICTIONS, TRACKS, field_rules, qu
                                     track_config, tracks_of)
 from contest.contests.units import search_units
 from contest.models import Contest, Contestant, Round
-from contest.web import DB
+from contest.web import DB, quick
 from contest.web.auth import login_policy
 from contest.web.api_schemas import (EXCEPTION_HANDLERS, AnswerBody, AnswerSaved, ApiError, AttemptOut, AttemptSummary,
                                      ContestantInfo, ContestInfo, FieldInfo, LoginBody, PredictionBody,
@@ -323,9 +323,10 @@ class ContestsApi(Controller):
                     attempts=[_attempt_summary(request, a) for a in mine]))
         return result
 
-    @post("/rounds/{number:int}/attempts", sync_to_thread=True, status_code=201, security=AUTH,
+    @post("/rounds/{number:int}/attempts", status_code=201, security=AUTH,
           responses={200: ResponseSpec(AttemptOut, description="The open attempt, resumed.", generate_examples=False),
                      **error_responses(401, 404, 409)})
+    @quick
     def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[int],
               claims: SignedIn) -> Response[AttemptOut]:
         """Start an attempt in the round (201), or resume the one still open (200)."""
@@ -354,12 +355,14 @@ class AttemptsApi(Controller):
     tags = ["attempts"]
     security = AUTH
 
-    @get("/", sync_to_thread=True, responses=error_responses(401, 404))
+    @get("/", responses=error_responses(401, 404))
+    @quick
     def attempt(self, request: Request, db: DB, attempt_id: FromPath[int], claims: SignedIn) -> AttemptOut:
         """The attempt's questions in display order with saved choices and the true time left."""
         return _attempt_out(db, request, _load(db, request, attempt_id, claims))
 
-    @put("/answers/{position:int}", sync_to_thread=True, responses=error_responses(401, 404, 409))
+    @put("/answers/{position:int}", responses=error_responses(401, 404, 409))
+    @quick
     def answer(self, request: Request, db: DB, attempt_id: FromPath[int], position: FromPath[int],
                data: JSONBody[AnswerBody], claims: SignedIn) -> AnswerSaved:
         """Save the choice for the question at `position`; [] clears it."""
@@ -367,7 +370,8 @@ class AttemptsApi(Controller):
                                               position=position, choice=data.choice, now=request.app.state.clock())
         return AnswerSaved(saved=True, position=position, saved_at=_local(request, saved_at))
 
-    @put("/prediction", sync_to_thread=True, responses=error_responses(401, 404, 409))
+    @put("/prediction", responses=error_responses(401, 404, 409))
+    @quick
     def prediction(self, request: Request, db: DB, attempt_id: FromPath[int], data: JSONBody[PredictionBody],
                    claims: SignedIn) -> PredictionSaved:
         """Save the answer to the prediction (tie-break) question."""
@@ -375,7 +379,8 @@ class AttemptsApi(Controller):
                                        value=data.value, now=request.app.state.clock())
         return PredictionSaved(saved=True, value=data.value)
 
-    @post("/submit", sync_to_thread=True, status_code=200, responses=error_responses(401, 404))
+    @post("/submit", status_code=200, responses=error_responses(401, 404))
+    @quick
     def submit(self, request: Request, db: DB, attempt_id: FromPath[int], claims: SignedIn,
                data: JSONBody[SubmitBody | None] = None) -> ResultOut:
         """Submit (with the prediction, if given) and answer the result. Submitting again changes nothing."""
@@ -383,7 +388,8 @@ class AttemptsApi(Controller):
                                       now=request.app.state.clock(), prediction=data.prediction if data else None)
         return _result_out(db, request, _load(db, request, attempt_id, claims))
 
-    @get("/result", sync_to_thread=True, responses=error_responses(401, 404, 409))
+    @get("/result", responses=error_responses(401, 404, 409))
+    @quick
     def result(self, request: Request, db: DB, attempt_id: FromPath[int], claims: SignedIn) -> ResultOut:
         """Score and time; after the round closes, also the key and explanations of each question."""
         return _result_out(db, request, _load(db, request, attempt_id, claims))

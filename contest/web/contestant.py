@@ -21,7 +21,7 @@ from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, round_tracks, tracks_of
 from contest.contests.units import search_units
 from contest.models import Contest, Round, Unit
-from contest.web import DB, Form
+from contest.web import DB, Form, quick
 from contest.web.auth import login_policy
 
 
@@ -171,7 +171,8 @@ class ContestantController(Controller):
         request.set_session({k: v for k, v in request.session.items() if k != session_key(contest.id)})
         return Redirect(f"/c/{contest.slug}", status_code=303)
 
-    @post("/dot/{number:int}/bat-dau", sync_to_thread=True, status_code=200)
+    @post("/dot/{number:int}/bat-dau", status_code=200)
+    @quick
     def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[int]) -> Template:
         """Begin an attempt (or resume the open one) and answer its page at once.
 
@@ -179,9 +180,9 @@ class ContestantController(Controller):
         in this response rather than after a redirect (one request each instead of two). Its
         address is in Content-Location, and attempt.js puts it in the address bar; without the
         script, reloading repeats the start, which resumes the same attempt."""
-        contest_id, contestant_id = who = self._signed_in(request, db, slug)
+        contest_id, contestant_id = self._signed_in(request, db, slug)
         try:
-            attempt_id, _ = attempt_domain.start_in_round(
+            state = attempt_domain.start_in_round(
                 db, request.app.state.pools, contest_id=contest_id, number=number, contestant_id=contestant_id,
                 now=request.app.state.clock())
         except attempt_domain.RoundNotFound:
@@ -190,14 +191,13 @@ class ContestantController(Controller):
             message = exc.message if isinstance(exc, attempt_domain.AttemptError) else str(exc)
             return Template("contest/message.html", status_code=409,
                             context={"contest": load_contest(db, slug), "message": message})
-        page = self._page(request, db, self._state(request, db, slug, attempt_id, who=who))
-        page.headers["Content-Location"] = f"/c/{slug}/bai-thi/{attempt_id}"
+        page = self._page(request, db, state)
+        page.headers["Content-Location"] = f"/c/{slug}/bai-thi/{state.id}"
         return page
 
-    def _state(self, request: Request, db, slug: str, attempt_id: int,
-               who: tuple[int, int] | None = None) -> attempt_domain.AttemptState:
+    def _state(self, request: Request, db, slug: str, attempt_id: int) -> attempt_domain.AttemptState:
         """The signed-in contestant's own attempt, closed first if its time is up; anyone else's is not found."""
-        contest_id, contestant_id = who or self._signed_in(request, db, slug)
+        contest_id, contestant_id = self._signed_in(request, db, slug)
         try:
             state = attempt_domain.load_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id,
                                                 now=request.app.state.clock())
@@ -215,15 +215,17 @@ class ContestantController(Controller):
             "saved_notice": "da-luu" in request.query_params,
             "prediction_question": state.prediction_question or PREDICTIONS[state.prediction_kind]})
 
-    @get("/bai-thi/{attempt_id:int}", name="attempt", sync_to_thread=True)
+    @get("/bai-thi/{attempt_id:int}", name="attempt")
+    @quick
     def attempt(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int]) -> Template | Redirect:
         state = self._state(request, db, slug, attempt_id)
         if state.status != attempt_domain.OPEN:
             return Redirect(f"/c/{slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
         return self._page(request, db, state)
 
-    @post("/bai-thi/{attempt_id:int}/cau/{position:int}", sync_to_thread=True, status_code=200,
+    @post("/bai-thi/{attempt_id:int}/cau/{position:int}", status_code=200,
           opt={"skip_compression": True})
+    @quick
     def save_one(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
                  position: FromPath[int], data: Form) -> Response:
         """The script's save of one click; answers JSON."""
@@ -238,8 +240,9 @@ class ContestantController(Controller):
             return _error_json(exc)
         return Response({"saved": True, "position": position})
 
-    @post("/bai-thi/{attempt_id:int}/du-doan", sync_to_thread=True, status_code=200,
+    @post("/bai-thi/{attempt_id:int}/du-doan", status_code=200,
           opt={"skip_compression": True})
+    @quick
     def save_prediction(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
                         data: Form) -> Response:
         contestant_id = signed_in_to(request, cached_contest_id(request, db, slug))
@@ -253,7 +256,8 @@ class ContestantController(Controller):
             return _error_json(exc)
         return Response({"saved": True})
 
-    @post("/bai-thi/{attempt_id:int}/nop", sync_to_thread=True, status_code=303)
+    @post("/bai-thi/{attempt_id:int}/nop", status_code=303)
+    @quick
     def submit(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
                data: Form) -> Template | Redirect:
         """The plain form: saves every answer on the page, then asks to confirm, then submits."""
@@ -291,7 +295,8 @@ class ContestantController(Controller):
                             context={"contest": load_contest(db, slug), "message": exc.message})
         return target
 
-    @get("/bai-thi/{attempt_id:int}/ket-qua", name="attempt_result", sync_to_thread=True)
+    @get("/bai-thi/{attempt_id:int}/ket-qua", name="attempt_result")
+    @quick
     def result(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int]) -> Template | Redirect:
         state = self._state(request, db, slug, attempt_id)
         if state.status == attempt_domain.OPEN:
