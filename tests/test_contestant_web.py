@@ -179,6 +179,25 @@ def test_start_draws_on_the_server_and_the_draw_never_changes(player, db):
     assert started(player, db) == attempt_id
 
 
+def test_the_state_a_start_answers_is_the_attempt_as_stored(db):
+    """A new attempt's page is built from what the start wrote, without reading it back: it must be
+    exactly what reading the attempt gives (and a resumed one is read)."""
+    fixture = make_contest(db, time_limit=300)
+    with db.write() as session:
+        contestant_id = session.scalar(insert(Contestant).values(
+            contest_id=fixture.contest_id, track="citizens", full_name="Trần Văn Bình", phone="0912000111",
+            password_hash="x", consent_at=NOW, created_at=NOW).returning(Contestant.id))
+    pools = PoolCache()
+    began = domain.start_in_round(db, pools, contest_id=fixture.contest_id, number=1, contestant_id=contestant_id,
+                                  now=NOW)
+    stored_state = domain.load_attempt(db, attempt_id=began.id, contestant_id=contestant_id, now=NOW)
+    assert began == stored_state
+    assert began.attempts_used == 1 and began.deadline == NOW + timedelta(seconds=300) and began.items
+    resumed = domain.start_in_round(db, pools, contest_id=fixture.contest_id, number=1, contestant_id=contestant_id,
+                                    now=NOW + timedelta(seconds=5))
+    assert resumed == stored_state
+
+
 def test_stratified_draw_takes_exactly_the_counts_asked(db):
     strata = [{"topic": "Thể chế", "difficulty": 1, "count": 3}, {"topic": "Một cửa", "count": 5},
               {"topic": "Chỉ số", "difficulty": 3, "count": 2}]

@@ -79,8 +79,12 @@ _ATTEMPT_ROW = (
 _START_CONTEXT = (
     select(Round.id.label("round_id"), Round.opens_at, Round.closes_at, Round.grace_seconds, RT.c.track,
            RT.c.bank_ids, RT.c.draw,
-           RT.c.time_limit_seconds, RT.c.max_attempts, RT.c.shuffle_questions, RT.c.shuffle_options)
+           RT.c.time_limit_seconds, RT.c.max_attempts, RT.c.shuffle_questions, RT.c.shuffle_options,
+           Contest.slug.label("contest_slug"), Contest.title.label("contest_title"),
+           Round.number.label("round_number"), Round.title.label("round_title"), Round.prediction_kind,
+           Round.prediction_question)
     .select_from(Round)
+    .join(Contest, Contest.id == Round.contest_id)
     .join(C, and_(C.c.contest_id == Round.contest_id, C.c.id == bindparam("contestant_id")))
     .join(RT, and_(RT.c.round_id == Round.id, RT.c.track == C.c.track))
     .where(Round.contest_id == bindparam("contest_id"), Round.number == bindparam("number")))
@@ -151,28 +155,53 @@ def start_attempt(db: Database, pools: PoolCache, *, contestant_id: int, track: 
     with db.writing() as conn:
         return _begin(conn, pools, contestant_id=contestant_id, track=track, round_id=round_.id,
                       closes_at=round_.closes_at, grace_seconds=round_.grace_seconds, config=config,
-                      bank_ids=bank_ids, draw=draw, now=now, rng=rng)[0]
+                      bank_ids=bank_ids, draw=draw, now=now, rng=rng).attempt_id
 
 
 def start_in_round(db: Database, pools: PoolCache, *, contest_id: int, number: int, contestant_id: int,
-                   now: datetime, rng: random.Random | None = None) -> tuple[int, bool]:
+                   now: datetime, rng: random.Random | None = None) -> AttemptState:
     """Resume the contestant's open attempt in round `number` of the contest, or begin a new one,
-    all in one write transaction; returns (attempt id, whether it was resumed)."""
+    in one write transaction; returns the attempt as its page shows it.
+
+    A new attempt's state is built from what the transaction read and wrote (at a round's opening
+    minute every contestant starts at once, and reading the attempt back cost a third of the
+    start); a resumed one is read after the commit."""
     with db.writing() as conn:
-        round_ = conn.execute(_START_CONTEXT, {"contest_id": contest_id, "number": number,
-                                               "contestant_id": contestant_id}).one_or_none()
-        if round_ is None:
+        context = conn.execute(_START_CONTEXT, {"contest_id": contest_id, "number": number,
+                                                "contestant_id": contestant_id}).one_or_none()
+        if context is None:
             raise RoundNotFound("Không tìm thấy đợt thi này.")
-        if not round_.opens_at <= now < round_.closes_at:
+        if not context.opens_at <= now < context.closes_at:
             raise RoundNotOpen("Đợt thi chưa mở hoặc đã kết thúc.")
-        return _begin(conn, pools, contestant_id=contestant_id, track=round_.track, round_id=round_.round_id,
-                      closes_at=round_.closes_at, grace_seconds=round_.grace_seconds, config=round_,
-                      bank_ids=json.loads(round_.bank_ids), draw=json.loads(round_.draw), now=now, rng=rng)
+        bank_ids = json.loads(context.bank_ids)
+        begun = _begin(conn, pools, contestant_id=contestant_id, track=context.track, round_id=context.round_id,
+                       closes_at=context.closes_at, grace_seconds=context.grace_seconds, config=context,
+                       bank_ids=bank_ids, draw=json.loads(context.draw), now=now, rng=rng)
+    if begun.placed is None:
+        return load_attempt(db, attempt_id=begun.attempt_id, contestant_id=contestant_id, now=now)
+    return AttemptState(
+        id=begun.attempt_id, contestant_id=contestant_id, round_id=context.round_id, track=context.track,
+        seq=begun.seq, status=OPEN, started_at=now, deadline=begun.deadline, finished_at=None, correct_count=None,
+        question_count=len(begun.placed), duration_ms=None, prediction=None, grace_seconds=context.grace_seconds,
+        items=[{"position": position, "question_id": question_id, "option_order": order, "chosen": [],
+                "is_correct": None} for position, (question_id, order) in enumerate(begun.placed)],
+        contest_id=contest_id, contest_slug=context.contest_slug, contest_title=context.contest_title,
+        round_number=context.round_number, round_title=context.round_title, round_closes_at=context.closes_at,
+        prediction_kind=context.prediction_kind, prediction_question=context.prediction_question,
+        max_attempts=context.max_attempts, attempts_used=begun.seq, bank_ids=bank_ids)
+
+
+@dataclass
+class _Begun:
+    attempt_id: int
+    seq: int = 0
+    deadline: datetime | None = None
+    placed: list[tuple[int, list[int]]] | None = None  # the new attempt's draw; None when resumed
 
 
 def _begin(conn: Connection, pools: PoolCache, *, contestant_id: int, track: str, round_id: int,
            closes_at: datetime, grace_seconds: int, config, bank_ids: list[int], draw: dict, now: datetime,
-           rng: random.Random | None) -> tuple[int, bool]:
+           rng: random.Random | None) -> _Begun:
     """The open attempt (resumed) or a new one with its draw; `config` has the track's settings.
     An attempt of this round found open past its time is closed first."""
     rng = rng or random.Random()
@@ -187,7 +216,7 @@ def _begin(conn: Connection, pools: PoolCache, *, contestant_id: int, track: str
         else:
             open_id = attempt.id
     if open_id is not None:
-        return open_id, True
+        return _Begun(open_id)
     if used >= config.max_attempts:
         raise NoAttemptsLeft(f"Bạn đã dùng hết {config.max_attempts} lượt thi của đợt này.")
     pool = pools.get(conn, bank_ids)
@@ -203,12 +232,12 @@ def _begin(conn: Connection, pools: PoolCache, *, contestant_id: int, track: str
         raced = conn.scalar(_RACED_ATTEMPT, {**mine, "seq": used + 1})
         if raced is None:
             raise NoAttemptsLeft("Lượt thi này vừa được bắt đầu ở một thiết bị khác; hãy tải lại trang.")
-        return raced, True
+        return _Begun(raced)
     conn.execute(_NEW_ITEMS, [
         {"attempt_id": attempt_id, "position": position, "question_id": question_id,
          "option_order": _csv(order), "chosen": ""}
         for position, (question_id, order) in enumerate(placed)])
-    return attempt_id, False
+    return _Begun(attempt_id, seq=used + 1, deadline=deadline, placed=placed)
 
 
 @dataclass
