@@ -15,7 +15,7 @@ import json
 import time
 from urllib.parse import urlencode
 
-KEEPALIVE_SECONDS = 3.0  # idle connections are dropped before the server's 5 s keep-alive timeout
+KEEPALIVE_SECONDS = 25.0  # idle connections are dropped before the server's keep-alive timeout (30 s)
 
 
 class HTTPError(Exception):
