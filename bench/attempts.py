@@ -8,23 +8,27 @@ makes this slow, so its time is reported apart).
 Measured, per contestant, what the phone's browser and attempt.js send: arrivals spread
 uniformly over `--arrival` seconds; POST bat-dau (start, answered with the attempt page) ->
 20 clicks, each one POST cau/{pos} after a random think time (save) -> POST nop (submit) ->
-GET the result page (result). Latency runs from the moment the contestant wants to send until
-the response, so it includes waiting for a pooled connection (which only happens when the
-server is backlogged). The think time follows the response (a closed loop): when the server is
+GET the result page (result). Each contestant has its own keep-alive connection, as a phone
+has (reopened after a pause longer than the server keeps it); `--connections N` shares N among
+all instead. Latency runs from the moment the contestant wants to send until the response, so
+it includes opening a connection (or waiting for a shared one). The think time follows the response (a closed loop): when the server is
 saturated, contestants click later, so compare the rates achieved with those offered. The
 submit carries no answers, so a lost save cannot be hidden by the submit saving it again.
 
 Afterwards the database is read: every acknowledged save must be stored (lost = 0), every
 attempt submitted. CPU seconds of the server (all its processes) and of this load generator
 (its own process) over the timed phase are reported, with the load average, since other work
-on the machine distorts every figure. Targets on a 2-core machine with SQLite: 0 errors,
-0 lost, p99 save < 100 ms, p99 start < 300 ms.
+on the machine distorts every figure; so are each server process's CPU, the cores they kept
+busy in each of the first seconds, and the five slowest requests of each step with when they
+were sent. Targets on a 2-core machine with SQLite: 0 errors, 0 lost, p99 save < 100 ms,
+p99 start < 300 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
 import json
 import math
 import os
@@ -66,7 +70,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=None, help="server worker processes (default: the server's own)")
     p.add_argument("--arrival", type=float, default=10.0, help="seconds over which starts are spread (default 10)")
     p.add_argument("--think", type=float, default=5.0, help="mean seconds before each click, uniform 0..2x (default 5)")
-    p.add_argument("--connections", type=int, default=200, help="client connections in all (default 200)")
+    p.add_argument("--connections", type=int, default=0,
+                   help="client connections shared by all contestants; 0 (default): each contestant its own, as phones")
     p.add_argument("--login-concurrency", type=int, default=8, help="logins in flight during set-up (default 8)")
     p.add_argument("--login-timeout", type=float, default=1800.0, help="time limit of the logins, s (default 1800)")
     p.add_argument("--timeout", type=float, default=600.0, help="time limit of the timed phase, s (default 600)")
@@ -90,8 +95,8 @@ def register(database: Path, n: int) -> list[str]:
     return [row["phone"] for row in rows]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and all its descendants (Linux /proc), in seconds."""
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU of a process and of each of its descendants (Linux /proc), in seconds."""
     stats = {}
     for entry in Path("/proc").iterdir():
         try:
@@ -102,7 +107,7 @@ def cpu_seconds(pid: int) -> float:
     tree = {pid}
     for _ in range(3):  # uvicorn's supervisor -> workers -> helpers
         tree |= {p for p, (ppid, _) in stats.items() if ppid in tree}
-    return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
+    return {p: stats[p][1] / os.sysconf("SC_CLK_TCK") for p in tree if p in stats}
 
 
 def own_cpu() -> float:
@@ -110,19 +115,47 @@ def own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+async def sample_cpu(pid: int, timeline: list[dict[int, float]], seconds: int) -> None:
+    """The server's CPU by process at each whole second of the timed phase's first `seconds`."""
+    for _ in range(seconds + 1):
+        timeline.append(cpu_seconds(pid))
+        await asyncio.sleep(1.0)
+
+
+def busy_cores(timeline: list[dict[int, float]]) -> list[list[float]]:
+    """Per second, the cores each server process kept busy (largest first)."""
+    return [sorted((round(b[p] - a.get(p, 0.0), 2) for p in b), reverse=True)[:2]
+            for a, b in zip(timeline, timeline[1:])]
+
+
 class Load:
-    """The contestants' browsers: each keeps its own cookies; all share a pool of connections."""
+    """The contestants' browsers: each keeps its own cookies and, like a phone, its own keep-alive
+    connection (reopened after an idle pause); or all share a pool of `connections`."""
 
     def __init__(self, port: int, connections: int) -> None:
-        self.client = Client("127.0.0.1", port, connections)
+        self.port = port
+        self.shared = Client("127.0.0.1", port, connections) if connections else None
+        self.clients: list[Client] = []
         self.latency: dict[str, list[float]] = {step: [] for step in STEPS}
+        self.slowest: dict[str, list[tuple[float, float]]] = {step: [] for step in STEPS}  # (latency, sent at)
+        self.began = time.perf_counter()  # the timed phase's start (set when it starts)
         self.window: dict[str, tuple[float, float]] = {}
         self.errors: Counter[str] = Counter()
         self.acknowledged: list[tuple[int, int, tuple[int, ...]]] = []  # attempt, position, display indexes
         self.attempts: set[int] = set()
 
+    def browser(self) -> dict:
+        """A new contestant's browser: an empty cookie jar and its connection."""
+        client = self.shared
+        if client is None:
+            client = Client("127.0.0.1", self.port, 1)
+            self.clients.append(client)
+        return {"jar": {}, "client": client}
+
     async def close(self) -> None:
-        await self.client.aclose()
+        for client in [self.shared, *self.clients]:
+            if client is not None:
+                await client.aclose()
 
     async def call(self, step: str | None, who: dict, method: str, url: str, *, form: dict | None = None,
                    headers: dict | None = None) -> Reply | None:
@@ -131,7 +164,7 @@ class Load:
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()), **(headers or {})}
         began = time.perf_counter()
         try:
-            response = await self.client.request(method, url, headers=headers, form=form)
+            response = await who["client"].request(method, url, headers=headers, form=form)
         except HTTPError as exc:
             self.errors[f"{step or 'login'}: {str(exc).split(':')[0]}"] += 1
             return None
@@ -142,6 +175,9 @@ class Load:
             return response
         ended = time.perf_counter()
         self.latency[step].append(ended - began)
+        heapq.heappush(self.slowest[step], (ended - began, began - self.began))
+        if len(self.slowest[step]) > 5:
+            heapq.heappop(self.slowest[step])
         first, last = self.window.get(step, (began, ended))
         self.window[step] = (min(first, began), max(last, ended))
         if response.status_code != STEPS[step]:
@@ -150,7 +186,7 @@ class Load:
         return response
 
     async def login(self, phone: str, gate: asyncio.Semaphore) -> dict | None:
-        who: dict = {"jar": {}}
+        who = self.browser()
         async with gate:
             page = await self.call(None, who, "GET", f"{BASE}/dang-nhap")
             token = page is not None and CSRF.search(page.text)
@@ -200,6 +236,7 @@ async def finish(coroutines: list, timeout: float, load: Load, what: str) -> lis
 async def drive(args: argparse.Namespace, port: int, phones: list[str], server_pid: int) -> dict:
     """Log everyone in (set-up), then run the timed phase; returns the raw figures."""
     load, rng = Load(port, args.connections), random.Random(args.seed)
+    sampler: asyncio.Task | None = None
     try:
         began, gate = time.perf_counter(), asyncio.Semaphore(args.login_concurrency)
         people = [who for who in await finish([load.login(phone, gate) for phone in phones],
@@ -207,13 +244,19 @@ async def drive(args: argparse.Namespace, port: int, phones: list[str], server_p
         login_s = time.perf_counter() - began
         print(f"set-up: {len(people):,} logged in in {login_s:.0f} s; timed phase starts", flush=True)
         load_average, cpu_server, cpu_client, began = os.getloadavg()[0], cpu_seconds(server_pid), own_cpu(), time.perf_counter()
+        load.began = began
         arrivals = sorted(rng.uniform(0, args.arrival) for _ in people)
+        timeline: list[dict[int, float]] = []
+        sampler = asyncio.create_task(sample_cpu(server_pid, timeline, seconds=int(args.arrival) + 10))
         await finish([load.sit(who, delay, args.think, random.Random(rng.random())) for who, delay in zip(people, arrivals)],
                      args.timeout, load, "contestants")
         return {"load": load, "login_s": login_s, "logged_in": len(people), "wall": time.perf_counter() - began,
-                "load_average": load_average, "cpu_server": cpu_seconds(server_pid) - cpu_server,
-                "cpu_client": own_cpu() - cpu_client}
+                "load_average": load_average,
+                "cpu_server": {p: s - cpu_server.get(p, 0.0) for p, s in cpu_seconds(server_pid).items()},
+                "cpu_client": own_cpu() - cpu_client, "timeline": timeline}
     finally:
+        if sampler:
+            sampler.cancel()
         await load.close()
 
 
@@ -243,7 +286,9 @@ def report(args, workers: int, raw: dict, found: int, submitted: int) -> dict:
         values, (first, last) = sorted(load.latency[step]), load.window.get(step, (0.0, 0.0))
         steps[step] = {"requests": len(values), "per_s": round(len(values) / max(last - first, 1e-9), 1),
                        **{f"{name}_ms": round(percentile(values, q) * 1000, 1)
-                          for name, q in (("p50", .5), ("p95", .95), ("p99", .99), ("max", 1))}}
+                          for name, q in (("p50", .5), ("p95", .95), ("p99", .99), ("max", 1))},
+                       "slowest": [{"ms": round(latency * 1000, 1), "sent_at_s": round(at, 2)}
+                                   for latency, at in sorted(load.slowest[step], reverse=True)]}
     requests, acknowledged = sum(s["requests"] for s in steps.values()), len(load.acknowledged)
     result = {
         "contestants": args.contestants, "server_workers": workers, "arrival_s": args.arrival,
@@ -252,7 +297,9 @@ def report(args, workers: int, raw: dict, found: int, submitted: int) -> dict:
         "requests": requests, "per_s": round(requests / raw["wall"], 1), "steps": steps, "errors": dict(load.errors),
         "saves": {"acknowledged": acknowledged, "found": found, "lost": acknowledged - found},
         "attempts_submitted": submitted,
-        "cpu_s": {"server": round(raw["cpu_server"], 1), "load_generator": round(raw["cpu_client"], 1),
+        "cpu_s": {"server": round(sum(raw["cpu_server"].values()), 1),
+                  "server_by_process": sorted((round(s, 1) for s in raw["cpu_server"].values()), reverse=True),
+                  "busy_cores_by_second": busy_cores(raw["timeline"]), "load_generator": round(raw["cpu_client"], 1),
                   "cores": os.cpu_count(), "load_average_before": round(raw["load_average"], 2)},
         "targets": {"errors": 0, "lost": 0, **{f"p99_{s}_ms": f"< {ms}" for s, ms in TARGETS_P99_MS.items()}},
     }
@@ -264,14 +311,20 @@ def report(args, workers: int, raw: dict, found: int, submitted: int) -> dict:
 def print_report(r: dict) -> None:
     cpu = r["cpu_s"]
     print(f"{r['contestants']:,} contestants, server workers: {r['server_workers']}, starts over {r['arrival_s']:g} s, "
-          f"think time mean {r['think_mean_s']:g} s, {r['connections']} client connections")
+          f"think time mean {r['think_mean_s']:g} s, "
+          + (f"{r['connections']} client connections shared" if r["connections"] else "one connection per contestant"))
     print(f"set-up: {r['logged_in']:,} logins in {r['login_setup_s']} s "
           f"({r['logged_in'] / max(r['login_setup_s'], 1e-9):.1f}/s, {r['login_concurrency']} at a time)")
     print(f"timed phase: {r['wall_s']} s, {r['requests']:,} requests, {r['per_s']} req/s; CPU: server {cpu['server']} s, "
           f"load generator {cpu['load_generator']} s ({cpu['cores']} cores, load average {cpu['load_average_before']})")
+    print(f"server CPU by process: {', '.join(f'{s:g} s' for s in cpu['server_by_process'])}; cores busy per second "
+          f"(two busiest processes), first {len(cpu['busy_cores_by_second'])} s: "
+          + " ".join("+".join(f"{c:.1f}" for c in second) for second in cpu["busy_cores_by_second"]))
     print(f"{'step':<8}{'requests':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for step, s in r["steps"].items():
         print(f"{step:<8}{s['requests']:>9,}{s['per_s']:>8}{s['p50_ms']:>9}{s['p95_ms']:>9}{s['p99_ms']:>9}{s['max_ms']:>9}")
+    for step, s in r["steps"].items():
+        print(f"slowest {step}: " + "; ".join(f"{x['ms']:,.0f} ms sent at {x['sent_at_s']:g} s" for x in s["slowest"]))
     saves = r["saves"]
     print(f"errors: {r['errors'] or 0}")
     print(f"saves acknowledged {saves['acknowledged']:,}, stored {saves['found']:,}, lost {saves['lost']}; "
