@@ -58,6 +58,7 @@ def make_engine(url: str) -> Engine:
 
 WRITE_LOCK_TIMEOUT = BUSY_TIMEOUT_MS / 1000  # seconds a writer waits for the write lock before giving up
 INLINE_LOCK_WAIT = 0.2  # seconds a writer on the event loop waits before moving to a worker thread
+LONG_WRITE_PAUSE = 1.0  # seconds after such a move during which Database.run goes straight to threads
 _LOCK_WAITS = (0.0002, 0.0005, 0.001, 0.002)  # then 2 ms between tries
 _on_event_loop: ContextVar[bool] = ContextVar("on_event_loop", default=False)
 
@@ -106,6 +107,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._threads_until = 0.0  # monotonic time until which Database.run skips the event loop
 
     @property
     def sqlite(self) -> bool:
@@ -153,15 +155,18 @@ class Database:
         round's opening minute: p99 start 1.8-3.4 s in threads, 0.1-0.3 s on the loop). Should the write
         lock stay taken longer than INLINE_LOCK_WAIT (a ranking or an import is writing), `fn` is
         called again in a worker thread, so the loop keeps serving others: `fn` must be safe to
-        repeat, as everything a phone may retry is. On PostgreSQL it runs in a worker thread.
+        repeat, as everything a phone may retry is; and for LONG_WRITE_PAUSE after that, calls go
+        straight to threads, so such a writer stalls the loop once, not once per request.
+        On PostgreSQL it always runs in a worker thread.
         """
         call = functools.partial(fn, *args, **kwargs)
-        if self.sqlite:
+        if self.sqlite and time.monotonic() >= self._threads_until:
             token = _on_event_loop.set(True)
             try:
                 return call()
             except WriteLockBusy:
-                pass  # this transaction never began; fn starts again in a thread
+                # This transaction never began; fn starts again in a thread.
+                self._threads_until = time.monotonic() + LONG_WRITE_PAUSE
             finally:
                 _on_event_loop.reset(token)
         return await anyio.to_thread.run_sync(call)

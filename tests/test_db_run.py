@@ -42,9 +42,10 @@ def test_postgresql_work_runs_in_a_worker_thread(db):
     assert calls and calls[0] != threading.get_ident()
 
 
-def test_a_long_held_write_lock_moves_the_work_to_a_thread_and_it_still_lands(db, settings):
+def test_a_long_held_write_lock_moves_the_work_to_threads_and_it_still_lands(db, settings):
     """While a ranking or an import holds SQLite's write lock, the event loop must not wait for it:
-    after INLINE_LOCK_WAIT the work starts again in a worker thread, which waits and then commits."""
+    after INLINE_LOCK_WAIT the work starts again in a worker thread, which waits and then commits;
+    work arriving meanwhile goes straight to a thread instead of stalling the loop again."""
     if not db.sqlite:
         pytest.skip("SQLite only: the write lock is SQLite's")
     path = settings.database_url.removeprefix("sqlite:///")
@@ -52,20 +53,24 @@ def test_a_long_held_write_lock_moves_the_work_to_a_thread_and_it_still_lands(db
     holder.execute("BEGIN IMMEDIATE")
     calls: list[int] = []
 
-    def release_after_the_move() -> None:
+    def release_when_both_wait() -> None:
         limit = time.monotonic() + 30
-        while len(calls) < 2 and time.monotonic() < limit:
+        while len(calls) < 3 and time.monotonic() < limit:
             time.sleep(0.005)
         holder.execute("COMMIT")
 
-    releaser = threading.Thread(target=release_after_the_move)
+    async def two_clicks() -> list[int]:
+        return list(await asyncio.gather(db.run(_write, db, calls), db.run(_write, db, calls)))
+
+    releaser = threading.Thread(target=release_when_both_wait)
     releaser.start()
     started = time.monotonic()
     try:
-        assert asyncio.run(db.run(_write, db, calls)) == 1
+        assert sorted(asyncio.run(two_clicks())) == [1, 2]
     finally:
         releaser.join()
         holder.close()
-    assert len(calls) == 2, "tried once on the loop, then once in a worker thread"
-    assert calls[0] == threading.get_ident() != calls[1]
+    loop_thread = threading.get_ident()
+    assert len(calls) == 3, "the first tried on the loop, then in a thread; the second went to a thread at once"
+    assert calls.count(loop_thread) == 1 and calls[0] == loop_thread
     assert time.monotonic() - started >= INLINE_LOCK_WAIT
