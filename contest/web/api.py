@@ -174,16 +174,14 @@ def _load(db, request: Request, attempt_id: int, claims: Claims) -> attempt_doma
 
 
 def _attempt_out(db, request: Request, state: attempt_domain.AttemptState) -> AttemptOut:
-    with db.session() as session:
-        questions = attempt_domain.attempt_view(session, state, with_key=False, pools=request.app.state.pools)
-        round_ = session.get(Round, state.round_id)
-        slug = session.scalar(select(Contest.slug).where(Contest.id == round_.contest_id))
+    with db.reading() as conn:
+        questions = attempt_domain.attempt_view(conn, state, with_key=False, pools=request.app.state.pools)
     return AttemptOut(
-        id=state.id, contest_slug=slug, round_number=round_.number, track=state.track, seq=state.seq,
-        status=state.status, started_at=_local(request, state.started_at), deadline=_local(request, state.deadline),
-        remaining_seconds=state.remaining_seconds(request.app.state.clock()), grace_seconds=state.grace_seconds,
-        question_count=state.question_count, answered=state.answered,
-        prediction_question=round_.prediction_question or PREDICTIONS[round_.prediction_kind],
+        id=state.id, contest_slug=state.contest_slug, round_number=state.round_number, track=state.track,
+        seq=state.seq, status=state.status, started_at=_local(request, state.started_at),
+        deadline=_local(request, state.deadline), remaining_seconds=state.remaining_seconds(request.app.state.clock()),
+        grace_seconds=state.grace_seconds, question_count=state.question_count, answered=state.answered,
+        prediction_question=state.prediction_question or PREDICTIONS[state.prediction_kind],
         prediction=state.prediction,
         questions=[QuestionOut(position=q.position, number=q.number, text=q.text, kind=q.kind,
                                options=q.options, chosen=q.chosen) for q in questions])
@@ -192,20 +190,18 @@ def _attempt_out(db, request: Request, state: attempt_domain.AttemptState) -> At
 def _result_out(db, request: Request, state: attempt_domain.AttemptState) -> ResultOut:
     if state.status == attempt_domain.OPEN:
         raise ApiError(409, "attempt_open", "Bài thi chưa nộp nên chưa có kết quả.")
-    now = request.app.state.clock()
-    with db.session() as session:
-        round_ = session.get(Round, state.round_id)
-        config = round_tracks(session, round_.id).get(state.track)
-        used = attempt_domain.attempts_used(session, contestant_id=state.contestant_id, round_id=round_.id)
-        closed = now >= round_.closes_at
-        review = attempt_domain.attempt_view(session, state, with_key=True) if closed else None
+    closed = request.app.state.clock() >= state.round_closes_at
+    review = None
+    if closed:
+        with db.reading() as conn:
+            review = attempt_domain.attempt_view(conn, state, with_key=True)
     return ResultOut(
-        attempt_id=state.id, round_number=round_.number, status=state.status, correct_count=state.correct_count or 0,
-        question_count=state.question_count, duration_ms=state.duration_ms or 0,
-        started_at=_local(request, state.started_at), finished_at=_local(request, state.finished_at),
-        prediction=state.prediction, attempts_used=used,
-        attempts_left=max(0, config.max_attempts - used) if config else 0, round_closed=closed,
-        review_available_at=_local(request, round_.closes_at),
+        attempt_id=state.id, round_number=state.round_number, status=state.status,
+        correct_count=state.correct_count or 0, question_count=state.question_count,
+        duration_ms=state.duration_ms or 0, started_at=_local(request, state.started_at),
+        finished_at=_local(request, state.finished_at), prediction=state.prediction,
+        attempts_used=state.attempts_used, attempts_left=max(0, state.max_attempts - state.attempts_used),
+        round_closed=closed, review_available_at=_local(request, state.round_closes_at),
         review=None if review is None else [
             ReviewItem(position=q.position, number=q.number, text=q.text, kind=q.kind, options=q.options,
                        chosen=q.chosen, key=sorted(q.key), is_correct=bool(q.is_correct),
