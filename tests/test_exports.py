@@ -9,7 +9,7 @@ import os
 import time
 import zipfile
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -17,8 +17,9 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select, update
 
 from contest.cli import main
-from contest.exports import jobs, results_workbook
-from contest.exports.csv_tables import Book, Column, Table, write_csv
+from contest.exports import jobs, results_workbook, xlsx_book
+from contest.exports.csv_tables import (AUTO, DATE, DATETIME, INT, PERCENT, SECONDS, Book, Column, Percent, Table,
+                                        write_csv)
 from contest.models import Attempt, AttemptQuestion, Contest, Contestant, ExportJob, Question, Round
 from contest.results import prizes, ranking
 from tests.conftest import NOW, html, login, post_form
@@ -166,7 +167,7 @@ def test_csv_of_a_two_track_leaderboard_is_refused(db, contest):
 
 
 def test_a_table_longer_than_a_sheet_goes_on_in_a_second_sheet(db, contest, tmp_path, monkeypatch):
-    monkeypatch.setattr(results_workbook, "MAX_DATA_ROWS", 3)
+    monkeypatch.setattr(xlsx_book, "MAX_DATA_ROWS", 3)
     path, counts = export(db, tmp_path, leaderboard(contest, track="officials"), "split.xlsx")
     book = load_workbook(path)
     assert counts == {"Xếp hạng CBCCVC": 4}
@@ -174,6 +175,32 @@ def test_a_table_longer_than_a_sheet_goes_on_in_a_second_sheet(db, contest, tmp_
     assert [r[0] for r in rows(book["Xếp hạng CBCCVC"])] == ["Hạng", 1, 2, 3]
     assert rows(book["Xếp hạng CBCCVC (2)"])[0] == STAFF_HEADERS and len(rows(book["Xếp hạng CBCCVC (2)"])) == 2
     assert book["Xếp hạng CBCCVC (2)"].auto_filter.ref == "A1:K2"
+
+
+def test_xlsx_writer_keeps_each_value_as_typed_and_formatted(tmp_path):
+    columns = [Column("Chữ"), Column("Số", kind=INT), Column("Tỉ lệ", kind=PERCENT), Column("Giây", kind=SECONDS),
+               Column("Lúc", kind=DATETIME), Column("Ngày", kind=DATE), Column("Tự động", kind=AUTO)]
+    at = datetime(2026, 3, 2, 17, 30, tzinfo=timezone.utc)  # 00:30 on 3 March in Hà Nội
+    data = [["  hai đầu có dấu cách ", 7, 0.5, 12.5, at, date(2026, 3, 3), Percent(0.25)],
+            ["a & b <c> \x07chuông", None, None, None, None, None, True],
+            ['=HYPERLINK("http://x","y")', -2, 1.0, 0.0, at, date(2026, 12, 31), "chữ"]]
+    path = tmp_path / "values.xlsx"
+    counts = xlsx_book.write_xlsx(Book("values", [Table("Giá trị", "gia-tri", columns, data),
+                                                  Table("Trống", "trong", columns[:2], [])]), str(path), tz=TZ)
+    book = load_workbook(path)
+    ws = book["Giá trị"]
+    assert counts == {"Giá trị": 3, "Trống": 0}
+    assert rows(ws) == [[c.header for c in columns],
+                        ["  hai đầu có dấu cách ", 7, 0.5, 12.5, datetime(2026, 3, 3, 0, 30), datetime(2026, 3, 3),
+                         0.25],
+                        ["a & b <c> chuông", None, None, None, None, None, True],
+                        ['=HYPERLINK("http://x","y")', -2, 1.0, 0.0, datetime(2026, 3, 3, 0, 30),
+                         datetime(2026, 12, 31), "chữ"]]
+    assert ws["A4"].data_type == "s"  # text, never a formula
+    assert [ws.cell(2, c).number_format for c in range(2, 8)] == [
+        "General", "0.0%", "0.0", "dd/mm/yyyy hh:mm", "dd/mm/yyyy", "0.0%"]
+    assert ws["A1"].font.bold and ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:G4"
+    assert rows(book["Trống"]) == [["Chữ", "Số"]] and book["Trống"].auto_filter.ref == "A1:B1"
 
 
 def test_csv_writer_neutralises_every_formula_start():

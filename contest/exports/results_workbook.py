@@ -3,9 +3,8 @@ annual reform report. Data in (a session), .xlsx/.csv out; no web.
 
 Every sheet has a bold frozen header, an autofilter over its data and set column widths; dates are
 Excel dates in the contest's time zone, counts and ratios are numbers (ratios with a % format).
-Sheets are written with openpyxl's write-only mode and ranking rows are read from the database in
-chunks (yield_per), so memory stays flat however many rows a round has; a table longer than an
-Excel sheet goes on into "<title> (2)".
+Ranking rows are read from the database in chunks (yield_per) and written by
+contest.exports.xlsx_book, so memory stays flat however many rows a round has.
 
 Privacy (Nghị định 13/2023/NĐ-CP): the staff variant shows full phone numbers (organisers contact
 winners) and, on prize lists and staff leaderboards, the CCCD; the public variant (public=True) masks
@@ -14,15 +13,9 @@ phones, masks the CCCD on prize lists and leaves the CCCD out of leaderboards al
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, BinaryIO, Callable, Iterator, Sequence
-from zoneinfo import ZoneInfo
+from datetime import datetime
+from typing import BinaryIO, Callable, Iterator, Sequence
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.chart import BarChart, Reference
-from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -30,15 +23,13 @@ from contest.contests.registration import mask_cccd, mask_phone
 from contest.contests.setup import TRACKS, round_tracks, tracks_of
 from contest.contests.units import LOCALITY, UNIT, unit_paths
 from contest.exports.csv_tables import (AUTO, DATE, DATETIME, INT, NUMBER, PERCENT, SECONDS, Book, Chart,
-                                        Column, Percent, Table, local_naive, write_csv, write_csv_zip)
-from contest.exports.sheets import FORMULA_START, cell, start_sheet
+                                        Column, Percent, Table, write_csv, write_csv_zip)
+from contest.exports.xlsx_book import write_xlsx
 from contest.models import Contest, Contestant, OverallEntry, PrizeAward, PrizeList, RankingEntry, Round
 from contest.results import prizes, stats
 
 R, OE = RankingEntry.__table__, OverallEntry.__table__
 CHUNK = 5000  # rows fetched from the database at a time
-MAX_DATA_ROWS = 1_048_575  # an Excel sheet's rows, less the header
-FORMATS = {PERCENT: "0.0%", SECONDS: "0.0", NUMBER: "0.00", DATETIME: "dd/mm/yyyy hh:mm", DATE: "dd/mm/yyyy"}
 TRACK_SHORT = {"officials": "CBCCVC", "citizens": "Người dân"}
 TRACK_SLUGS = {"officials": "can-bo", "citizens": "nguoi-dan"}
 LIST_STATUS = {prizes.LOCKED: "Đã khóa", prizes.DRAFT: "BẢN ĐỀ XUẤT – CHƯA KHÓA"}
@@ -51,96 +42,6 @@ class ExportError(LookupError):
 
 
 # --- writing ------------------------------------------------------------------------------------------------
-
-def _converter(ws, kind: str, zone: ZoneInfo) -> Callable[[Any], Any]:
-    """How one column's values become cells: styled cells only where a format is needed."""
-    def styled(value, fmt: str):
-        c = WriteOnlyCell(ws, value)
-        c.number_format = fmt
-        return c
-
-    def convert(value):
-        if value is None or type(value) is int:
-            return value
-        if isinstance(value, str):
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            return cell(ws, value) if value.startswith(FORMULA_START) else value
-        if isinstance(value, datetime):
-            return styled(local_naive(value, zone), FORMATS[DATETIME])
-        if isinstance(value, date):
-            return styled(value, FORMATS[DATE])
-        if isinstance(value, Percent):
-            return styled(float(value), FORMATS[PERCENT])
-        fmt = FORMATS.get(kind)
-        return styled(value, fmt) if fmt and isinstance(value, float) else value
-
-    return convert
-
-
-def _add_chart(ws, table: Table, rows: int) -> None:
-    spec = table.chart
-    shown = min(rows, spec.max_rows)
-    chart = BarChart()
-    chart.type = "bar" if spec.horizontal else "col"
-    chart.title = spec.title
-    chart.legend = None
-    chart.add_data(Reference(ws, min_col=spec.values + 1, min_row=1, max_row=shown + 1), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=spec.categories + 1, min_row=2, max_row=shown + 1))
-    chart.x_axis.delete = chart.y_axis.delete = False  # Excel hides axes openpyxl leaves undecided
-    if spec.y_title:
-        chart.y_axis.title = spec.y_title
-    if table.columns[spec.values].kind == PERCENT:
-        chart.y_axis.number_format = "0%"
-        chart.y_axis.scaling.min = 0
-    if table.columns[spec.categories].kind == DATE:
-        chart.x_axis.number_format = "dd/mm"
-    if spec.horizontal:
-        chart.x_axis.scaling.orientation = "maxMin"  # the table's first row on top
-        chart.height = max(7.5, 0.55 * shown + 2)
-    chart.width = 18
-    ws.add_chart(chart, f"{get_column_letter(len(table.columns) + 2)}2")
-
-
-def _sheet(workbook: Workbook, table: Table, part: int):
-    title = table.title if part == 1 else f"{table.title[:26]} ({part})"
-    ws = workbook.create_sheet(title)
-    start_sheet(ws, [c.header for c in table.columns], [c.width for c in table.columns], rows_hint=1)
-    return ws
-
-
-def _close_sheet(ws, table: Table, rows: int, *, chart: bool) -> None:
-    # Written at save time (the sheet's tail), so the real row count can still be set here.
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{rows + 1}"
-    if chart and table.chart is not None and rows:
-        _add_chart(ws, table, rows)
-
-
-def write_xlsx(book: Book, out: BinaryIO | str, *, tz: str,
-               progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Write the book as .xlsx, streaming each table's rows; returns {table title: data rows}."""
-    zone = ZoneInfo(tz)
-    workbook = Workbook(write_only=True)
-    counts: dict[str, int] = {}
-    done = 0
-    for table in book.tables:
-        part, in_sheet, total = 1, 0, 0
-        ws = _sheet(workbook, table, part)
-        converters = [_converter(ws, c.kind, zone) for c in table.columns]
-        for row in table.rows:
-            if in_sheet == MAX_DATA_ROWS:
-                _close_sheet(ws, table, in_sheet, chart=part == 1)
-                part, in_sheet = part + 1, 0
-                ws = _sheet(workbook, table, part)
-                converters = [_converter(ws, c.kind, zone) for c in table.columns]
-            ws.append([convert(value) for convert, value in zip(converters, row)])
-            in_sheet, total, done = in_sheet + 1, total + 1, done + 1
-            if progress and done % CHUNK == 0:
-                progress(done)
-        _close_sheet(ws, table, in_sheet, chart=part == 1)
-        counts[table.title] = total
-    workbook.save(out)
-    return counts
-
 
 def write_book(book: Book, out: BinaryIO | str, fmt: str, *, tz: str,
                progress: Callable[[int], None] | None = None) -> dict[str, int]:
