@@ -45,13 +45,14 @@ def add_person(db, contest, name, phone, *, track="officials", unit=None, locali
         return row.id
 
 
-def add_attempt(db, contest, contestant_id, *, correct, minutes, seconds=300, track="officials", prediction=None):
+def add_attempt(db, contest, contestant_id, *, correct, minutes, seconds=300, track="officials", prediction=None,
+                seq=1):
     """A submitted 10-question attempt started at NOW + `minutes`, finished `seconds` later,
     with its first two drawn questions recorded (right while `correct` allows)."""
     started = NOW + timedelta(minutes=minutes)
     with db.write() as session:
         attempt_id = session.scalar(insert(Attempt).returning(Attempt.id), {
-            "contestant_id": contestant_id, "round_id": contest.round_id, "track": track, "seq": 1,
+            "contestant_id": contestant_id, "round_id": contest.round_id, "track": track, "seq": seq,
             "started_at": started, "deadline": started + timedelta(minutes=15), "status": "submitted",
             "finished_at": started + timedelta(seconds=seconds), "question_count": 10, "correct_count": correct,
             "duration_ms": seconds * 1000, "prediction": prediction})
@@ -209,6 +210,38 @@ def test_csv_writer_neutralises_every_formula_start():
                   [["=1+1", -3], ["-2", 4], ["\tx", 5], ["bình thường", 6]])
     write_csv(Book("t", [table]), out, tz=TZ)
     assert out.getvalue().decode("utf-8") == "\ufeffTên,Số\r\n'=1+1,-3\r\n'-2,4\r\n'\tx,5\r\nbình thường,6\r\n"
+
+
+# --- every attempt of a round ----------------------------------------------------------------------------
+
+def test_attempts_workbook_marks_the_counted_attempt_cell_by_cell(db, contest, tmp_path):
+    with db.session() as session:
+        an = session.scalar(select(Contestant.id).where(Contestant.phone == "0912000001"))
+    second = add_attempt(db, contest, an, correct=6, minutes=30, seq=2)
+    with db.write() as session:
+        ranking.rank_round(session, session.get(Round, contest.round_id), now=CLOSED)
+    spec = jobs.ExportSpec(kind="attempts", contest_id=contest.contest_id, round_id=contest.round_id)
+    path, counts = export(db, tmp_path, spec, "luot-thi.xlsx")
+    assert counts == {"Lượt thi CBCCVC": 5, "Lượt thi Người dân": 1}
+    ws = load_workbook(path)["Lượt thi CBCCVC"]
+    table = rows(ws)
+    assert table[0] == ["Mã lượt thi", "Họ và tên", "Số điện thoại", "Số CCCD", "Đơn vị / địa bàn", "Lượt thứ",
+                        "Trạng thái", "Bắt đầu", "Nộp bài lúc", "Số câu đúng", "Số câu hỏi", "Dự đoán",
+                        "Chênh lệch dự đoán", "Thời gian làm bài (giây)", "Tính xếp hạng", "Hạng"]
+    first_id = table[1][0]
+    assert table[1] == [first_id, "Nguyễn Văn An", "0912000001", "001200000001", CCHC_PATH, 1, "Đã nộp",
+                        datetime(2026, 3, 2, 10, 0), datetime(2026, 3, 2, 10, 5), 10, 10, 1, 0, 300.0, "Có", 1]
+    assert table[5] == [second, "Nguyễn Văn An", "0912000001", "001200000001", CCHC_PATH, 2, "Đã nộp",
+                        datetime(2026, 3, 2, 10, 30), datetime(2026, 3, 2, 10, 35), 6, 10, None, None, 300.0, None,
+                        None]
+    assert [r[14] for r in table[1:]] == ["Có", "Có", "Có", "Có", None]  # one counted attempt per person
+    assert [r[15] for r in table[2:5]] == [2, 3, 4] and [r[1] for r in table[2:5]] == INJECTIONS
+    assert (ws.auto_filter.ref, ws["H2"].number_format, ws["N2"].number_format) == (
+        "A1:P6", "dd/mm/yyyy hh:mm", "0.0")
+    public, _ = export(db, tmp_path, replace(spec, track="officials", public=True), "cong-khai.csv")
+    lines = list(csv.reader(io.StringIO(public.read_bytes().decode("utf-8-sig"))))
+    assert "Số CCCD" not in lines[0] and len(lines) == 6
+    assert lines[1][1:3] == ["Nguyễn Văn An", "09xx xxx 001"] and lines[1][-2:] == ["Có", "1"]
 
 
 # --- prize lists --------------------------------------------------------------------------------------------
@@ -401,6 +434,18 @@ def test_small_export_downloads_at_once(viewer, contest):
     assert rows(ws)[1][2] == "09xx xxx 001"
 
 
+def test_attempt_list_is_offered_and_downloads_from_the_export_page(viewer, contest):
+    page = f"/staff/contests/{contest.contest_id}/exports"
+    kinds = [field["value"] for field in html(viewer.get(page)).find_all("input", attrs={"name": "kind"})]
+    assert kinds == ["leaderboard", "attempts", "winners", "overall", "stats", "evidence"]
+    response = post_form(viewer, page, {"kind": "attempts", "round_id": str(contest.round_id), "track": "citizens",
+                                        "public": "0", "fmt": "csv"})
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == 'attachment; filename="thi-thu-luot-thi-dot-1-nguoi-dan.csv"'
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and lines[1].split(",")[1:3] == ["Trần Thị Bình", "0987000009"]
+
+
 def test_export_page_reports_a_refused_export(viewer, contest):
     page = f"/staff/contests/{contest.contest_id}/exports"
     response = post_form(viewer, page, {"kind": "stats", "fmt": "csv"})
@@ -486,6 +531,9 @@ def test_cli_export_commands_write_files(run, contest, tmp_path):
     assert result.exit_code == 0
     assert result.output.splitlines() == [str(board), "  Xếp hạng CBCCVC: 4 dòng", "  Xếp hạng Người dân: 1 dòng"]
     assert load_workbook(board).sheetnames == ["Xếp hạng CBCCVC", "Xếp hạng Người dân"]
+    attempts = tmp_path / "luot-thi.xlsx"
+    result = run("export", "attempts", "--round", str(contest.round_id), "--track", "officials", "-o", str(attempts))
+    assert result.output.splitlines() == [str(attempts), "  Lượt thi CBCCVC: 4 dòng"]
     board_csv = tmp_path / "board.csv"
     result = run("export", "leaderboard", "--round", str(contest.round_id), "--track", "citizens", "--public",
                  "-o", str(board_csv))

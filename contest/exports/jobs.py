@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from contest.contests.attempts import A
 from contest.contests.setup import TRACKS
+from contest.exports import report_workbook as reports
 from contest.exports import results_workbook as books
 from contest.exports.csv_tables import Book
 from contest.models import Contest, ExportJob, OverallEntry, RankingEntry, Round
@@ -34,7 +35,7 @@ from contest.results.ranking import ensure_ranked
 log = logging.getLogger(__name__)
 
 BACKGROUND_ROWS = 20_000  # more rows than this (estimated) and the export runs as a background job
-KINDS = ("leaderboard", "overall", "winners", "stats", "evidence")
+KINDS = ("leaderboard", "attempts", "overall", "winners", "stats", "evidence")
 FORMATS = ("xlsx", "csv", "zip")
 MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "csv": "text/csv; charset=utf-8", "zip": "application/zip"}
@@ -78,11 +79,11 @@ def check_spec(session: Session, spec: ExportSpec) -> ExportSpec:
         round_ = session.get(Round, spec.round_id)
         if round_ is None or round_.contest_id != spec.contest_id:
             raise SpecError("Không tìm thấy đợt thi trong hội thi này.")
-    if spec.kind == "leaderboard" and spec.round_id is None:
+    if spec.kind in ("leaderboard", "attempts") and spec.round_id is None:
         raise SpecError("Cần chọn đợt thi.")
     if spec.track is not None and spec.track not in TRACKS:
         raise SpecError("Đối tượng dự thi không hợp lệ.")
-    single = spec.kind == "winners" or (spec.kind in ("leaderboard", "overall") and spec.track is not None)
+    single = spec.kind == "winners" or (spec.kind in ("leaderboard", "attempts", "overall") and spec.track is not None)
     if spec.fmt == "csv" and not single:
         raise SpecError("Tệp CSV chỉ chứa một bảng: chọn một đối tượng, hoặc tải tệp .zip gồm các bảng CSV.")
     return spec
@@ -93,14 +94,16 @@ def build(session: Session, spec: ExportSpec, *, tz: str, now: datetime) -> Book
     try:
         if spec.kind == "leaderboard":
             return books.leaderboard_book(session, spec.round_id, spec.track, public=spec.public)
+        if spec.kind == "attempts":
+            return books.attempts_book(session, spec.round_id, spec.track, public=spec.public)
         if spec.kind == "overall":
             return books.overall_book(session, spec.contest_id, spec.track, public=spec.public)
         if spec.kind == "winners":
             return books.winners_book(session, contest_id=spec.contest_id, round_id=spec.round_id,
                                       track=spec.track, public=spec.public, drafts=spec.drafts)
         if spec.kind == "stats":
-            return books.stats_book(session, spec.contest_id, spec.round_id, tz=tz, now=now, public=spec.public)
-        return books.evidence_book(session, spec.contest_id, tz=tz, now=now, public=spec.public)
+            return reports.stats_book(session, spec.contest_id, spec.round_id, tz=tz, now=now, public=spec.public)
+        return reports.evidence_book(session, spec.contest_id, tz=tz, now=now, public=spec.public)
     except books.ExportError as exc:
         raise SpecError(str(exc)) from exc
 
@@ -116,6 +119,9 @@ def estimate_rows(session: Session, spec: ExportSpec) -> int:
         return session.scalar(overall.where(OE.c.track == spec.track) if spec.track else overall)
     if spec.kind == "winners":
         return 0
+    if spec.kind == "attempts":
+        query = select(func.count()).select_from(A).where(A.c.round_id == spec.round_id)
+        return session.scalar(query.where(A.c.track == spec.track) if spec.track else query)
     rounds = select(Round.id).where(Round.contest_id == spec.contest_id)
     if spec.round_id is not None:
         rounds = rounds.where(Round.id == spec.round_id)

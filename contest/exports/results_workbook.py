@@ -1,40 +1,40 @@
-"""Results as spreadsheets: leaderboards, prize lists, statistics and the evidence pack for the
-annual reform report. Data in (a session), .xlsx/.csv out; no web.
+"""Results as spreadsheets, person by person: round leaderboards, the overall ranking, every attempt
+of a round (so anyone can re-check the ranking) and prize lists; and the writer every results export
+goes through. Statistics and the evidence pack are in contest.exports.report_workbook. Data in (a
+session), .xlsx/.csv out; no web.
 
 Every sheet has a bold frozen header, an autofilter over its data and set column widths; dates are
 Excel dates in the contest's time zone, counts and ratios are numbers (ratios with a % format).
-Ranking rows are read from the database in chunks (yield_per) and written by
+Ranking and attempt rows are read from the database in chunks (yield_per) and written by
 contest.exports.xlsx_book, so memory stays flat however many rows a round has.
 
 Privacy (Nghị định 13/2023/NĐ-CP): the staff variant shows full phone numbers (organisers contact
 winners) and, on prize lists and staff leaderboards, the CCCD; the public variant (public=True) masks
-phones, masks the CCCD on prize lists and leaves the CCCD out of leaderboards altogether.
+phones, masks the CCCD on prize lists and leaves the CCCD out of leaderboards and attempt lists.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import BinaryIO, Callable, Iterator, Sequence
+from typing import BinaryIO, Callable, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from contest.contests.attempts import A, EXPIRED, OPEN, SUBMITTED
 from contest.contests.registration import mask_cccd, mask_phone
 from contest.contests.setup import TRACKS, round_tracks, tracks_of
 from contest.contests.units import LOCALITY, UNIT, unit_paths
-from contest.exports.csv_tables import (AUTO, DATE, DATETIME, INT, NUMBER, PERCENT, SECONDS, Book, Chart,
-                                        Column, Percent, Table, write_csv, write_csv_zip)
+from contest.exports.csv_tables import (DATETIME, INT, PERCENT, SECONDS, Book, Column, Table, write_csv,
+                                        write_csv_zip)
 from contest.exports.xlsx_book import write_xlsx
-from contest.models import Contest, Contestant, OverallEntry, PrizeAward, PrizeList, RankingEntry, Round
-from contest.results import prizes, stats
+from contest.models import Contest, Contestant, OverallEntry, PrizeList, RankingEntry, Round, RoundResult
+from contest.results import prizes
 
 R, OE = RankingEntry.__table__, OverallEntry.__table__
 CHUNK = 5000  # rows fetched from the database at a time
 TRACK_SHORT = {"officials": "CBCCVC", "citizens": "Người dân"}
 TRACK_SLUGS = {"officials": "can-bo", "citizens": "nguoi-dan"}
 LIST_STATUS = {prizes.LOCKED: "Đã khóa", prizes.DRAFT: "BẢN ĐỀ XUẤT – CHƯA KHÓA"}
-TEAM_NOTES = {prizes.BELOW_MIN: "Dưới tỉ lệ tối thiểu, không xếp hạng",
-              prizes.NO_HEADCOUNT: "Chưa có số CBCCVC, không xếp hạng"}
 
 
 class ExportError(LookupError):
@@ -54,12 +54,12 @@ def write_book(book: Book, out: BinaryIO | str, fmt: str, *, tz: str,
 
 # --- shared pieces ----------------------------------------------------------------------------------------
 
-def _paths(session: Session, contest_id: int) -> dict[int, str]:
+def contest_paths(session: Session, contest_id: int) -> dict[int, str]:
     return {**unit_paths(session, contest_id=contest_id, kind=UNIT),
             **unit_paths(session, contest_id=contest_id, kind=LOCALITY)}
 
 
-def _ordered_tracks(contest: Contest, tracks) -> list[str]:
+def ordered_tracks(contest: Contest, tracks) -> list[str]:
     order = tracks_of(contest)
     return sorted(tracks, key=lambda t: order.index(t) if t in order else len(order))
 
@@ -72,14 +72,14 @@ def _seconds(milliseconds: int | None) -> float | None:
     return None if milliseconds is None else milliseconds / 1000
 
 
-def _round_and_contest(session: Session, round_id: int) -> tuple[Round, Contest]:
+def round_and_contest(session: Session, round_id: int) -> tuple[Round, Contest]:
     round_ = session.get(Round, round_id)
     if round_ is None:
         raise ExportError(f"Không có đợt thi {round_id}.")
     return round_, session.get(Contest, round_.contest_id)
 
 
-def _contest(session: Session, contest_id: int) -> Contest:
+def get_contest(session: Session, contest_id: int) -> Contest:
     contest = session.get(Contest, contest_id)
     if contest is None:
         raise ExportError(f"Không có hội thi {contest_id}.")
@@ -132,11 +132,11 @@ def _count(session: Session, table, where: list) -> int:
 
 def leaderboard_book(session: Session, round_id: int, track: str | None = None, *, public: bool) -> Book:
     """A round's leaderboard, one sheet per track (only `track` when given), from the stored ranking."""
-    round_, contest = _round_and_contest(session, round_id)
-    available = _ordered_tracks(contest, round_tracks(session, round_id))
+    round_, contest = round_and_contest(session, round_id)
+    available = ordered_tracks(contest, round_tracks(session, round_id))
     if track is not None and track not in available:
         raise ExportError(f"Đợt {round_.number} không có đối tượng {track}.")
-    paths = _paths(session, contest.id)
+    paths = contest_paths(session, contest.id)
     tables = []
     for t in [track] if track else available:
         where = [R.c.round_id == round_id, R.c.track == t]
@@ -148,7 +148,7 @@ def leaderboard_book(session: Session, round_id: int, track: str | None = None, 
     return Book(name=name + ("-cong-khai" if public else ""), tables=tables)
 
 
-def _overall_table(session: Session, contest: Contest, track: str | None, *, public: bool,
+def overall_table(session: Session, contest: Contest, track: str | None, *, public: bool,
                    paths: dict[int, str]) -> Table:
     tracks = [track] if track else tracks_of(contest)
     wheres = {t: [OE.c.contest_id == contest.id, OE.c.track == t] for t in tracks}
@@ -166,12 +166,77 @@ def _overall_table(session: Session, contest: Contest, track: str | None, *, pub
 
 def overall_book(session: Session, contest_id: int, track: str | None = None, *, public: bool) -> Book:
     """The whole contest's ranking (results summed over ranked rounds), one track or all."""
-    contest = _contest(session, contest_id)
+    contest = get_contest(session, contest_id)
     if track is not None and track not in tracks_of(contest):
         raise ExportError(f"Hội thi không có đối tượng {track}.")
     name = f"{contest.slug}-xep-hang-chung" + (f"-{TRACK_SLUGS[track]}" if track else "")
     return Book(name=name + ("-cong-khai" if public else ""),
-                tables=[_overall_table(session, contest, track, public=public, paths=_paths(session, contest_id))])
+                tables=[overall_table(session, contest, track, public=public, paths=contest_paths(session, contest_id))])
+
+
+# --- every attempt of a round ----------------------------------------------------------------------------
+
+ATTEMPT_STATUS = {SUBMITTED: "Đã nộp", EXPIRED: "Hết giờ, tự nộp"}
+
+
+def _attempt_columns(*, public: bool) -> list[Column]:
+    columns = [Column("Mã lượt thi", 11, INT), Column("Họ và tên", 28), Column("Số điện thoại", 15)]
+    if not public:
+        columns.append(Column("Số CCCD", 15))
+    columns += [Column("Đơn vị / địa bàn", 42), Column("Lượt thứ", 8, INT), Column("Trạng thái", 15),
+                Column("Bắt đầu", 17, DATETIME), Column("Nộp bài lúc", 17, DATETIME), Column("Số câu đúng", 10, INT),
+                Column("Số câu hỏi", 10, INT), Column("Dự đoán", 10, INT), Column("Chênh lệch dự đoán", 12, INT),
+                Column("Thời gian làm bài (giây)", 14, SECONDS), Column("Tính xếp hạng", 10),
+                Column("Hạng", 7, INT)]
+    return columns
+
+
+def _attempt_rows(session: Session, round_id: int, track: str, *, public: bool, paths: dict[int, str],
+                  truth: int | None) -> Iterator[list]:
+    """Every scored attempt of the round and track in the order they began, with whether it is the one
+    the ranking counts (and then the rank); read CHUNK rows at a time through Core."""
+    query = (select(A.c.id, Contestant.full_name, Contestant.phone, Contestant.cccd, Contestant.unit_id,
+                    Contestant.locality_id, A.c.seq, A.c.status, A.c.started_at, A.c.finished_at, A.c.correct_count,
+                    A.c.question_count, A.c.prediction, A.c.duration_ms, R.c.attempt_id, R.c.rank)
+             .join(Contestant, Contestant.id == A.c.contestant_id)
+             .outerjoin(R, and_(R.c.round_id == A.c.round_id, R.c.track == A.c.track,
+                                R.c.contestant_id == A.c.contestant_id))
+             .where(A.c.round_id == round_id, A.c.track == track, A.c.status != OPEN,
+                    A.c.correct_count.is_not(None))
+             .order_by(A.c.id))
+    for (attempt_id, name, phone, cccd, unit_id, locality_id, seq, status, started, finished, correct, total,
+         prediction, duration, counted_id, rank) in session.connection().execute(query.execution_options(
+            yield_per=CHUNK)):
+        row = [attempt_id, name, mask_phone(phone) if public else phone]
+        if not public:
+            row.append(cccd)
+        counted = counted_id == attempt_id
+        row += [paths.get(unit_id or locality_id, ""), seq, ATTEMPT_STATUS.get(status, status), started, finished,
+                correct, total, prediction,
+                abs(prediction - truth) if prediction is not None and truth is not None else None,
+                _seconds(duration), "Có" if counted else "", rank if counted else None]
+        yield row
+
+
+def attempts_book(session: Session, round_id: int, track: str | None = None, *, public: bool) -> Book:
+    """Every scored attempt of a round, one sheet per track (only `track` when given): with the true
+    value of the prediction and the counted attempt marked, anyone can check the ranking by hand."""
+    round_, contest = round_and_contest(session, round_id)
+    available = ordered_tracks(contest, round_tracks(session, round_id))
+    if track is not None and track not in available:
+        raise ExportError(f"Đợt {round_.number} không có đối tượng {track}.")
+    paths = contest_paths(session, contest.id)
+    tables = []
+    for t in [track] if track else available:
+        result = session.get(RoundResult, (round_id, t))
+        where = [A.c.round_id == round_id, A.c.track == t, A.c.status != OPEN, A.c.correct_count.is_not(None)]
+        tables.append(Table(title=f"Lượt thi {TRACK_SHORT[t]}", slug=f"luot-thi-{TRACK_SLUGS[t]}",
+                            columns=_attempt_columns(public=public),
+                            rows=_attempt_rows(session, round_id, t, public=public, paths=paths,
+                                               truth=result.true_value if result else None),
+                            count=_count(session, A, where)))
+    name = f"{contest.slug}-luot-thi-dot-{round_.number}" + (f"-{TRACK_SLUGS[track]}" if track else "")
+    return Book(name=name + ("-cong-khai" if public else ""), tables=tables)
 
 
 # --- prize lists --------------------------------------------------------------------------------------------
@@ -182,7 +247,7 @@ WINNER_COLUMNS = [Column("Đợt", 6, INT), Column("Đối tượng", 26), Colum
                   Column("Số câu hỏi", 10, INT), Column("Thời gian làm bài (giây)", 14, SECONDS)]
 
 
-def _winner_table(session: Session, contest: Contest, *, round_id: int | None, track: str | None, public: bool,
+def winner_table(session: Session, contest: Contest, *, round_id: int | None, track: str | None, public: bool,
                   drafts: bool) -> Table:
     query = (select(PrizeList, Round.number).join(Round, Round.id == PrizeList.round_id)
              .where(Round.contest_id == contest.id).order_by(Round.number, PrizeList.id))
@@ -195,7 +260,7 @@ def _winner_table(session: Session, contest: Contest, *, round_id: int | None, t
     lists = session.execute(query).all()
     order = tracks_of(contest)
     lists.sort(key=lambda pair: (pair[1], order.index(pair[0].track) if pair[0].track in order else len(order)))
-    paths = _paths(session, contest.id)
+    paths = contest_paths(session, contest.id)
     rows, any_draft = [], False
     for prize_list, number in lists:
         awards = prizes.awards(session, prize_list.id)
@@ -220,166 +285,10 @@ def winners_book(session: Session, *, contest_id: int | None = None, round_id: i
     and then every draft row says so in its 'Danh sách' column and the sheet title."""
     round_ = None
     if round_id is not None:
-        round_, contest = _round_and_contest(session, round_id)
+        round_, contest = round_and_contest(session, round_id)
     else:
-        contest = _contest(session, contest_id)
-    table = _winner_table(session, contest, round_id=round_id, track=track, public=public, drafts=drafts)
+        contest = get_contest(session, contest_id)
+    table = winner_table(session, contest, round_id=round_id, track=track, public=public, drafts=drafts)
     name = f"{contest.slug}-danh-sach-giai" + (f"-dot-{round_.number}" if round_ else "")
     name += (f"-{TRACK_SLUGS[track]}" if track in TRACK_SLUGS else "") + ("-de-xuat" if drafts else "")
     return Book(name=name + ("-cong-khai" if public else ""), tables=[table])
-
-
-# --- statistics ---------------------------------------------------------------------------------------------
-
-def _stats_tables(contest: Contest, figures: stats.ContestStats) -> list[Table]:
-    totals = figures.totals
-    total_rows = [[TRACKS.get(t.track, t.track), t.registered, t.participants, t.finished, t.started]
-                  for t in totals.tracks]
-    total_rows.append(["Tổng", totals.registered, totals.participants, totals.finished, totals.started])
-    min_rate = contest.team_min_rate / 100
-
-    def unit_note(row: stats.UnitStats) -> str:
-        if not row.participants:
-            return "Chưa có người tham gia"
-        return f"Dưới ngưỡng {contest.team_min_rate}%" if row.rate is not None and row.rate < min_rate else ""
-
-    unit_rows = [[i, r.path, r.code, r.headcount, r.participants, r.rate, r.average, unit_note(r)]
-                 for i, r in enumerate(figures.units.rows, start=1)]
-    place_rows = [[r.path, r.code, r.participants, r.average] for r in figures.localities.rows]
-    counted = sum(figures.histogram.values())
-    tables = [
-        Table("Tổng quan", "tong-quan", [Column("Đối tượng", 30), Column("Đã đăng ký", 12, INT),
-                                         Column("Người tham gia", 14, INT), Column("Lượt thi đã nộp", 14, INT),
-                                         Column("Lượt đã bắt đầu", 14, INT)], total_rows, len(total_rows)),
-        Table("Theo đơn vị", "theo-don-vi",
-              [Column("STT", 6, INT), Column("Đơn vị", 48), Column("Mã", 10), Column("Số CBCCVC", 11, INT),
-               Column("Người tham gia", 13, INT), Column("Tỉ lệ tham gia", 12, PERCENT),
-               Column("Điểm trung bình", 13, PERCENT), Column("Ghi chú", 24)],
-              unit_rows, len(unit_rows),
-              Chart("Tỉ lệ tham gia theo đơn vị", values=5, categories=1, horizontal=True, y_title="Tỉ lệ tham gia")),
-    ]
-    if place_rows:
-        tables.append(Table("Theo địa bàn", "theo-dia-ban",
-                            [Column("Địa bàn", 48), Column("Mã", 10), Column("Người tham gia", 13, INT),
-                             Column("Điểm trung bình", 13, PERCENT)], place_rows, len(place_rows)))
-    tables += [
-        Table("Theo ngày", "theo-ngay", [Column("Ngày", 12, DATE), Column("Lượt thi", 12, INT)],
-              [[c.key, c.count] for c in figures.by_day], len(figures.by_day),
-              Chart("Số lượt thi theo ngày", values=1, categories=0, y_title="Lượt thi", max_rows=400)),
-        Table("Theo giờ", "theo-gio", [Column("Giờ", 8, INT), Column("Khung giờ", 14), Column("Lượt thi", 12, INT)],
-              [[c.key, f"{c.key:02d}:00–{c.key:02d}:59", c.count] for c in figures.by_hour], len(figures.by_hour)),
-        Table("Phân bố điểm", "phan-bo-diem",
-              [Column("Tỉ lệ câu đúng", 26), Column("Số người", 12, INT), Column("Tỉ lệ", 10, PERCENT)],
-              [[stats.BUCKET_LABELS[k], v, v / counted if counted else None] for k, v in figures.histogram.items()],
-              len(figures.histogram)),
-    ]
-    if figures.items is not None:
-        item_rows = [[i.number or str(i.question_id), i.text, i.drawn, i.answered, i.correct, i.facility,
-                      i.discrimination, "; ".join(stats.FLAG_LABELS[f] for f in i.flags)] for i in figures.items]
-        tables.append(Table("Câu hỏi", "cau-hoi",
-                            [Column("Câu", 8), Column("Nội dung", 60), Column("Số lần ra", 10, INT),
-                             Column("Số lần trong bài đã nộp", 12, INT), Column("Số lần đúng", 11, INT),
-                             Column("Tỉ lệ đúng", 10, PERCENT), Column("Độ phân biệt", 11, NUMBER),
-                             Column("Cảnh báo", 40)], item_rows, len(item_rows)))
-    return tables
-
-
-def _figures(session: Session, contest: Contest, round_id: int | None, *, tz: str, public: bool,
-             now: datetime) -> stats.ContestStats:
-    rounds = session.scalars(select(Round).where(Round.contest_id == contest.id)).all()
-    in_view = [r for r in rounds if round_id is None or r.id == round_id]
-    closed = bool(in_view) and all(now >= r.closes_at for r in in_view)
-    # As on the public statistics page: no question figures while anyone may still sit the round.
-    return stats.contest_stats(session, contest.id, round_id, tz=tz, items=closed or not public)
-
-
-def stats_book(session: Session, contest_id: int, round_id: int | None = None, *, tz: str, now: datetime,
-               public: bool = False) -> Book:
-    """The statistics page as a workbook: totals, units (with a chart), localities, days (with a chart),
-    hours, score histogram, question statistics; the whole contest or one round."""
-    contest = _contest(session, contest_id)
-    round_ = None
-    if round_id is not None:
-        round_, owner = _round_and_contest(session, round_id)
-        if owner.id != contest.id:
-            raise ExportError(f"Đợt thi {round_id} không thuộc hội thi này.")
-    figures = _figures(session, contest, round_id, tz=tz, public=public, now=now)
-    name = f"{contest.slug}-thong-ke" + (f"-dot-{round_.number}" if round_ else "")
-    return Book(name=name, tables=_stats_tables(contest, figures))
-
-
-# --- the evidence pack --------------------------------------------------------------------------------------
-
-def _summary(session: Session, contest: Contest, figures: stats.ContestStats, rounds: Sequence[Round],
-             winners: int, now: datetime) -> list[list]:
-    t, units, places = figures.totals, figures.units, figures.localities
-    rows = [["Hội thi", contest.title], ["Cơ quan tổ chức", contest.organiser_body or None],
-            ["Kế hoạch, văn bản tổ chức", contest.plan_reference or None],
-            ["Bắt đầu", min((r.opens_at for r in rounds), default=None)],
-            ["Kết thúc", max((r.closes_at for r in rounds), default=None)], ["Số đợt thi", len(rounds)],
-            ["Người đăng ký dự thi", t.registered], ["Người tham gia", t.participants]]
-    rows += [[f"Người tham gia – {TRACKS.get(x.track, x.track)}", x.participants] for x in t.tracks]
-    rows += [["Lượt thi đã nộp", t.finished]]
-    rows += [[f"Lượt thi đã nộp – {TRACKS.get(x.track, x.track)}", x.finished] for x in t.tracks]
-    rows += [["Lượt thi đã bắt đầu", t.started]]
-    if units.rows:
-        rows += [["Đơn vị có người tham gia", units.taking_part], ["Tổng số đơn vị", len(units.rows)],
-                 ["Tỉ lệ đơn vị có người tham gia", Percent(units.taking_part / len(units.rows))]]
-    if places.rows:
-        rows += [["Địa bàn có người tham gia", places.taking_part], ["Tổng số địa bàn", len(places.rows)]]
-    rows += [["Số người đạt giải (danh sách đã khóa)", winners], ["Thời điểm xuất dữ liệu", now]]
-    return rows
-
-
-def _round_rows(session: Session, contest: Contest, rounds: Sequence[Round]) -> list[list]:
-    rows = []
-    for r in rounds:
-        totals = stats.totals(session, contest.id, r.id)
-        for t in _ordered_tracks(contest, round_tracks(session, r.id)):
-            figures = next((x for x in totals.tracks if x.track == t), stats.TrackTotals(t))
-            rows.append([r.number, r.title, r.opens_at, r.closes_at, TRACKS.get(t, t), figures.participants,
-                         figures.finished])
-    return rows
-
-
-def _team_table(session: Session, contest: Contest) -> Table:
-    rows = [[t.rank, t.name, t.headcount, t.participants, None if t.rate is None else t.rate / 100,
-             None if t.average is None else t.average / 100, TEAM_NOTES.get(t.status, "")]
-            for t in prizes.team_ranking(session, contest.id, None, "officials")]
-    return Table("Xếp hạng đơn vị", "xep-hang-don-vi",
-                 [Column("Hạng", 7, INT), Column("Đơn vị", 48), Column("Số CBCCVC", 11, INT),
-                  Column("Người tham gia", 13, INT), Column("Tỉ lệ tham gia", 12, PERCENT),
-                  Column("Điểm trung bình", 13, PERCENT), Column("Ghi chú", 34)], rows, len(rows))
-
-
-def evidence_book(session: Session, contest_id: int, *, tz: str, now: datetime, public: bool = False) -> Book:
-    """One workbook for the annual reform report: summary, rounds, participation by unit and by day
-    (with charts), localities, hours, score histogram, winners (locked lists), team ranking, the
-    overall ranking (streamed) and question statistics."""
-    contest = _contest(session, contest_id)
-    rounds = session.scalars(select(Round).where(Round.contest_id == contest_id).order_by(Round.number)).all()
-    figures = _figures(session, contest, None, tz=tz, public=public, now=now)
-    winners = _winner_table(session, contest, round_id=None, track=None, public=public, drafts=False)
-    people = session.scalar(select(func.count(func.distinct(PrizeAward.contestant_id)))
-                            .join(PrizeList, PrizeList.id == PrizeAward.list_id)
-                            .join(Round, Round.id == PrizeList.round_id)
-                            .where(Round.contest_id == contest_id, PrizeList.status == prizes.LOCKED))
-    summary = _summary(session, contest, figures, rounds, people, now)
-    round_rows = _round_rows(session, contest, rounds)
-    stat_tables = {t.slug: t for t in _stats_tables(contest, figures)}
-    tables = [
-        Table("Tổng hợp", "tong-hop", [Column("Nội dung", 42), Column("Số liệu", 60, AUTO)], summary, len(summary)),
-        Table("Các đợt thi", "cac-dot-thi",
-              [Column("Đợt", 6, INT), Column("Tên đợt", 24), Column("Bắt đầu", 17, DATETIME),
-               Column("Kết thúc", 17, DATETIME), Column("Đối tượng", 28), Column("Người tham gia", 13, INT),
-               Column("Lượt thi đã nộp", 14, INT)], round_rows, len(round_rows)),
-        *(stat_tables[s] for s in ("theo-don-vi", "theo-dia-ban", "theo-ngay", "theo-gio", "phan-bo-diem")
-          if s in stat_tables),
-        winners,
-    ]
-    if "officials" in tracks_of(contest):
-        tables.append(_team_table(session, contest))
-    tables.append(_overall_table(session, contest, None, public=public, paths=_paths(session, contest_id)))
-    if "cau-hoi" in stat_tables:
-        tables.append(stat_tables["cau-hoi"])
-    return Book(name=f"{contest.slug}-ho-so-minh-chung" + ("-cong-khai" if public else ""), tables=tables)

@@ -69,6 +69,8 @@ class _Cells:
         if kind_of is int:
             return f'<c r="{ref}"><v>{value}</v></c>'
         if kind_of is str:
+            if not value:
+                return ""  # an empty cell, as Excel's own "(Blanks)" filter expects
             text = escape(ILLEGAL_CHARACTERS_RE.sub("", value))
             space = ' xml:space="preserve"' if text != text.strip() else ""
             return f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>'

@@ -24,7 +24,8 @@ from contest.web.auth import requires
 from contest.web.staff_contests import form_text, get_contest
 
 RECENT_JOBS = 20
-KIND_LABELS = {"leaderboard": N_("Bảng xếp hạng một đợt"), "overall": N_("Xếp hạng chung cả hội thi"),
+KIND_LABELS = {"leaderboard": N_("Bảng xếp hạng một đợt"), "attempts": N_("Danh sách lượt thi một đợt"),
+               "overall": N_("Xếp hạng chung cả hội thi"),
                "winners": N_("Danh sách giải"), "stats": N_("Thống kê tham gia và kết quả"),
                "evidence": N_("Bộ hồ sơ minh chứng")}
 STATUS_LABELS = {jobs.QUEUED: N_("Đang chờ"), jobs.RUNNING: N_("Đang xuất"), jobs.DONE: N_("Đã xong"),
