@@ -231,11 +231,11 @@ def test_attempts_workbook_marks_the_counted_attempt_cell_by_cell(db, contest, t
     first_id = table[1][0]
     assert table[1] == [first_id, "Nguyễn Văn An", "0912000001", "001200000001", CCHC_PATH, 1, "Đã nộp",
                         datetime(2026, 3, 2, 10, 0), datetime(2026, 3, 2, 10, 5), 10, 10, 1, 0, 300.0, "Có", 1]
-    assert table[5] == [second, "Nguyễn Văn An", "0912000001", "001200000001", CCHC_PATH, 2, "Đã nộp",
+    assert table[2] == [second, "Nguyễn Văn An", "0912000001", "001200000001", CCHC_PATH, 2, "Đã nộp",
                         datetime(2026, 3, 2, 10, 30), datetime(2026, 3, 2, 10, 35), 6, 10, None, None, 300.0, None,
                         None]
-    assert [r[14] for r in table[1:]] == ["Có", "Có", "Có", "Có", None]  # one counted attempt per person
-    assert [r[15] for r in table[2:5]] == [2, 3, 4] and [r[1] for r in table[2:5]] == INJECTIONS
+    assert [r[14] for r in table[1:]] == ["Có", None, "Có", "Có", "Có"]  # one counted attempt per person
+    assert [r[15] for r in table[3:]] == [2, 3, 4] and [r[1] for r in table[3:]] == INJECTIONS
     assert (ws.auto_filter.ref, ws["H2"].number_format, ws["N2"].number_format) == (
         "A1:P6", "dd/mm/yyyy hh:mm", "0.0")
     public, _ = export(db, tmp_path, replace(spec, track="officials", public=True), "cong-khai.csv")

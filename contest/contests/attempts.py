@@ -64,6 +64,7 @@ _OPEN_WITH_GRACE = (select(A.c.id, A.c.started_at, A.c.deadline, Round.grace_sec
                     .join(Round, Round.id == A.c.round_id).where(A.c.status == OPEN))
 _OPEN_OF_ATTEMPT = _OPEN_WITH_GRACE.where(A.c.id == bindparam("attempt_id"))
 _OPEN_OF_CONTESTANT = _OPEN_WITH_GRACE.where(A.c.contestant_id == bindparam("contestant_id"))
+_OPEN_OF_ROUND = _OPEN_WITH_GRACE.where(A.c.round_id == bindparam("round_id"))
 _A2 = A.alias("same_round")
 _ATTEMPT_ROW = (
     select(A, Round.grace_seconds, Round.contest_id, Contest.slug.label("contest_slug"),
@@ -460,13 +461,15 @@ def submit_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: da
 
 
 def close_expired(conn: Executor, *, now: datetime, attempt_id: int | None = None,
-                  contestant_id: int | None = None, limit: int = 500) -> int:
+                  contestant_id: int | None = None, round_id: int | None = None, limit: int = 500) -> int:
     """Close open attempts whose deadline plus grace has passed, with the answers saved by then;
     their finish time is the deadline. Returns how many were closed."""
     if attempt_id is not None:
         rows = conn.execute(_OPEN_OF_ATTEMPT, {"attempt_id": attempt_id}).all()
     elif contestant_id is not None:
         rows = conn.execute(_OPEN_OF_CONTESTANT, {"contestant_id": contestant_id}).all()
+    elif round_id is not None:
+        rows = conn.execute(_OPEN_OF_ROUND.limit(limit), {"round_id": round_id}).all()
     else:
         rows = conn.execute(_OPEN_WITH_GRACE.limit(limit)).all()
     closed = 0

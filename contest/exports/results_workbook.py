@@ -193,8 +193,9 @@ def _attempt_columns(*, public: bool) -> list[Column]:
 
 def _attempt_rows(session: Session, round_id: int, track: str, *, public: bool, paths: dict[int, str],
                   truth: int | None) -> Iterator[list]:
-    """Every scored attempt of the round and track in the order they began, with whether it is the one
-    the ranking counts (and then the rank); read CHUNK rows at a time through Core."""
+    """Every scored attempt of the round and track, each person's together (in the order they registered,
+    then by attempt), with whether it is the one the ranking counts (and then the rank); read CHUNK rows
+    at a time through Core, along the attempts' ranking index."""
     query = (select(A.c.id, Contestant.full_name, Contestant.phone, Contestant.cccd, Contestant.unit_id,
                     Contestant.locality_id, A.c.seq, A.c.status, A.c.started_at, A.c.finished_at, A.c.correct_count,
                     A.c.question_count, A.c.prediction, A.c.duration_ms, R.c.attempt_id, R.c.rank)
@@ -203,7 +204,7 @@ def _attempt_rows(session: Session, round_id: int, track: str, *, public: bool, 
                                 R.c.contestant_id == A.c.contestant_id))
              .where(A.c.round_id == round_id, A.c.track == track, A.c.status != OPEN,
                     A.c.correct_count.is_not(None))
-             .order_by(A.c.id))
+             .order_by(A.c.contestant_id, A.c.seq))
     for (attempt_id, name, phone, cccd, unit_id, locality_id, seq, status, started, finished, correct, total,
          prediction, duration, counted_id, rank) in session.connection().execute(query.execution_options(
             yield_per=CHUNK)):

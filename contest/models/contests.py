@@ -117,7 +117,8 @@ class Attempt(SQLModel, table=True):
     __tablename__ = "attempts"
     __table_args__ = (
         UniqueConstraint("contestant_id", "round_id", "seq", name="uq_attempts_contestant_round_seq"),
-        Index("ix_attempts_round_track", "round_id", "track"),
+        # Ranking finds each contestant's best scores in this index alone (contest.results.ranking).
+        Index("ix_attempts_ranking", "round_id", "track", "contestant_id", "correct_count", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

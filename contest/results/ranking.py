@@ -15,8 +15,11 @@ contestants with every answer right in at least one attempt (the default), or pa
 or finished attempts. Scoring is in contest.contests.attempts._grade: a multiple-choice
 question is right only when the chosen set equals the key.
 
-Ranking is a single INSERT ... SELECT with window functions, so a round of a million attempts
-is ranked inside the database in seconds; pages read the stored ranks by index.
+Ranking is one INSERT ... SELECT per track with window functions, so a round of a million attempts
+is ranked inside the database in seconds; pages read the stored ranks by index. The counted attempt
+is looked for only among each contestant's attempts with their highest score, which the
+(round_id, track, contestant_id, correct_count, status) index finds without reading the attempts;
+only those candidates are sorted by the remaining criteria.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, literal, select, update
+from sqlalchemy import and_, delete, func, insert, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from contest.banks import store as bank_store
@@ -67,7 +70,7 @@ def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int |
                reason: str = "ranked") -> dict[str, int]:
     """Close overdue attempts, compute the true value and rank every track of the round.
     Returns {track: entries}."""
-    while close_expired(session, now=now, limit=5000) == 5000:
+    while close_expired(session, now=now, round_id=round_.id, limit=5000) == 5000:
         pass
     truth = true_value(session, round_)
     tracks = list(session.scalars(select(RoundTrack.track).where(RoundTrack.round_id == round_.id)))
@@ -75,11 +78,13 @@ def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int |
     gap = func.coalesce(func.abs(A.c.prediction - truth), NO_PREDICTION)
     counts = {}
     for track in tracks:
+        in_track = and_(_finished(round_.id), A.c.track == track)
+        top = select(A.c.contestant_id, func.max(A.c.correct_count)).where(in_track).group_by(A.c.contestant_id)
         best = (select(A.c.id, A.c.contestant_id, A.c.correct_count, A.c.question_count, A.c.duration_ms,
                        A.c.finished_at, A.c.prediction, gap.label("gap"),
                        func.row_number().over(partition_by=A.c.contestant_id,
                                               order_by=[*_order(A, gap), A.c.id]).label("pick"))
-                .where(_finished(round_.id), A.c.track == track)).subquery()
+                .where(in_track, tuple_(A.c.contestant_id, A.c.correct_count).in_(top))).subquery()
         rank = func.rank().over(order_by=_order(best, best.c.gap))
         chosen = select(literal(round_.id), literal(track), best.c.contestant_id, best.c.id, rank,
                         best.c.correct_count, best.c.question_count,

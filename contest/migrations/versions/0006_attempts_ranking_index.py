@@ -1,0 +1,29 @@
+"""attempts ranking index
+
+Ranking picks each contestant's attempts with their highest score before sorting; an index on
+(round_id, track, contestant_id, correct_count, status) answers that pick on its own. It replaces
+the (round_id, track) index, whose queries it also serves.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-23
+"""
+
+from alembic import op
+
+
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index('ix_attempts_ranking', 'attempts', ['round_id', 'track', 'contestant_id', 'correct_count', 'status'],
+                    unique=False)
+    op.drop_index('ix_attempts_round_track', table_name='attempts')
+
+
+def downgrade() -> None:
+    op.create_index('ix_attempts_round_track', 'attempts', ['round_id', 'track'], unique=False)
+    op.drop_index('ix_attempts_ranking', table_name='attempts')
