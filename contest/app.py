@@ -33,7 +33,8 @@ from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.exports import ExportJobsController, ExportsController
 from contest.web.pages import StaffController, UsersController, health, home, set_language
-from contest.web.results import PublicResultsController, ResultsController, results_contests
+from contest.web.results import PublicResultsController
+from contest.web.staff_results import ResultsController, results_contests
 from contest.web.staff_contests import ContestsController
 from contest.web.staff_rounds import RoundsController
 from contest.web.staff_units import UnitsController

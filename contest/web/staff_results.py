@@ -1,0 +1,269 @@
+"""Staff results pages: leaderboards, "find me", prize lists, team ranking, certificates, the audit trail.
+
+Viewers and above see everything; organisers re-rank and propose/lock prize lists; only admins
+unlock a locked list (with a reason). Every route checks the role on the server.
+"""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contest.contests.setup import round_tracks, tracks_of
+from contest.contests.units import LOCALITY, UNIT, unit_paths
+from contest.i18n import N_, to_local
+from contest.models import Contest, PrizeList, Role, Round
+from contest.results import prizes, ranking
+from contest.web import DB
+from contest.web.auth import requires
+from contest.web.results import (PER_PAGE, award_rows, base_context, board_page, entry_rows, is_fragment,
+                                 ordered_tracks, paging, rank_if_due, rounds_with_tracks)
+from contest.web.staff_contests import Form, form_text, get_contest
+
+AUDIT_PER_PAGE = 100
+ACTIONS = {"ranked": N_("Xếp hạng"), "reranked": N_("Xếp hạng lại"),
+           "regraded": N_("Xếp hạng lại sau khi sửa đáp án"), "prizes_proposed": N_("Đề xuất danh sách giải"),
+           "prizes_locked": N_("Khóa danh sách giải"), "prizes_unlocked": N_("Mở khóa danh sách giải"),
+           "results_settings": N_("Đổi cách xét giải, công bố kết quả")}
+DETAILS = {"round": N_("Đợt"), "track": N_("Đối tượng"), "true_value": N_("Giá trị thực tế"),
+           "entries": N_("Số người được xếp hạng"), "awards": N_("Số giải"), "reason": N_("Lý do"),
+           "public_results": N_("Công bố kết quả"), "team_min_rate": N_("Tỉ lệ tham gia tối thiểu (%)"),
+           "one_prize_per_person": N_("Mỗi người một giải"), "counts": N_("Số giải")}
+
+
+def _user(request: Request):
+    return request.scope.get("state", {}).get("user")
+
+
+def _can(request: Request, role: Role) -> bool:
+    user = _user(request)
+    return user is not None and Role(user.role).includes(role)
+
+
+def _round_of(session: Session, contest: Contest, round_id: int, track: str) -> Round:
+    round_ = session.get(Round, round_id)
+    if round_ is None or round_.contest_id != contest.id or track not in round_tracks(session, round_id):
+        raise NotFoundException()
+    return round_
+
+
+def _settings_values(contest: Contest) -> dict:
+    return {**{p: str(n) for p, n in prizes.prize_counts(contest).items()},
+            "one_prize_per_person": contest.one_prize_per_person, "team_min_rate": str(contest.team_min_rate),
+            "public_results": contest.public_results}
+
+
+@get("/staff/results", name="results_contests", guards=[requires(Role.viewer)], sync_to_thread=True)
+def results_contests(db: DB) -> Template:
+    """Where viewers (who do not manage contests) start: every contest's results page."""
+    with db.session() as session:
+        contests = session.scalars(select(Contest).order_by(Contest.created_at.desc(), Contest.id.desc())).all()
+    return Template("results/contests.html", context={"contests": contests})
+
+
+class ResultsController(Controller):
+    path = "/staff/contests/{contest_id:int}/results"
+    guards = [requires(Role.viewer)]
+
+    def _index(self, request: Request, db, contest_id: int, *, form: dict | None = None, error: str | None = None,
+               status_code: int = 200) -> Template:
+        with db.session() as session:
+            contest = get_contest(session, contest_id)
+            rounds = rounds_with_tracks(session, contest)
+            status = {(r.id, t): (ranking.round_result(session, r.id, t), prizes.current_list(session, r.id, t))
+                      for r, tracks in rounds for t in tracks}
+        return Template("results/index.html", status_code=status_code, context=base_context(
+            contest=contest, rounds=rounds, status=status, now=request.app.state.clock(),
+            contest_tracks=tracks_of(contest), form=form or _settings_values(contest), error=error,
+            can_act=_can(request, Role.organiser)))
+
+    @get("/", name="results_index", sync_to_thread=True)
+    def index(self, request: Request, db: DB, contest_id: FromPath[int]) -> Template:
+        return self._index(request, db, contest_id)
+
+    @post("/settings", guards=[requires(Role.organiser)], sync_to_thread=True, status_code=303)
+    def settings(self, request: Request, db: DB, contest_id: FromPath[int], data: Form) -> Template | Redirect:
+        form = {**{p: form_text(data, p, 10) for p in prizes.PRIZES},
+                "team_min_rate": form_text(data, "team_min_rate", 10),
+                "one_prize_per_person": bool(data.get("one_prize_per_person")),
+                "public_results": bool(data.get("public_results"))}
+        try:
+            with db.write() as session:
+                prizes.save_settings(session, get_contest(session, contest_id), counts=form,
+                                     one_prize_per_person=form["one_prize_per_person"],
+                                     team_min_rate=form["team_min_rate"], public_results=form["public_results"],
+                                     user_id=_user(request).id, now=request.app.state.clock())
+        except prizes.PrizeError as exc:
+            return self._index(request, db, contest_id, form=form, error=exc.message, status_code=400)
+        return Redirect(f"/staff/contests/{contest_id}/results", status_code=303)
+
+    def _round(self, request: Request, db, contest_id: int, round_id: int, track: str, *, page: int = 1,
+               per: int = PER_PAGE, q: str = "", error: str | None = None, status_code: int = 200) -> Template:
+        now = request.app.state.clock()
+        page, per = paging(page, per)
+        with db.session() as session:
+            contest = get_contest(session, contest_id)
+            round_ = _round_of(session, contest, round_id, track)
+        rank_if_due(db, round_, now)
+        with db.session() as session:
+            board = board_page(session, round_, track, page=page, per=per, public=False)
+            prize_list = prizes.current_list(session, round_id, track)
+            counts = prizes.prize_counts(contest)
+            context = base_context(
+                contest=contest, round=round_, track=track,
+                round_track_list=ordered_tracks(contest, round_tracks(session, round_id)), now=now, closed=now >= round_.closes_at, q=q,
+                found=entry_rows(session, ranking.find(session, round_id, track, q[:100]), public=False) if q else None,
+                prize_list=prize_list, awards=award_rows(session, prize_list, public=False),
+                diffs=prizes.differences(session, prize_list.id) if prize_list else [],
+                skipped=(prizes.plan(session, round_, track, counts).skipped
+                         if prize_list is None or prize_list.status == prizes.DRAFT else []),
+                counts=counts, error=error, can_act=_can(request, Role.organiser), is_admin=_can(request, Role.admin),
+                base=f"/staff/contests/{contest_id}/results/rounds/{round_id}/{track}", public=False, **board)
+        if is_fragment(request) and error is None:
+            return Template("partials/_leaderboard.html", context=context)
+        return Template("results/round.html", status_code=status_code, context=context)
+
+    @get("/rounds/{round_id:int}/{track:str}", name="results_round", sync_to_thread=True)
+    def round_page(self, request: Request, db: DB, contest_id: FromPath[int], round_id: FromPath[int],
+                   track: FromPath[str], page: FromQuery[int] = 1, n: FromQuery[int] = PER_PAGE,
+                   q: FromQuery[str] = "") -> Template:
+        return self._round(request, db, contest_id, round_id, track, page=page, per=n, q=q.strip())
+
+    @get("/rounds/{round_id:int}/{track:str}/find", name="results_round_find", sync_to_thread=True)
+    def find(self, request: Request, db: DB, contest_id: FromPath[int], round_id: FromPath[int],
+             track: FromPath[str], q: FromQuery[str] = "") -> Template:
+        with db.session() as session:
+            round_ = _round_of(session, get_contest(session, contest_id), round_id, track)
+        rank_if_due(db, round_, request.app.state.clock())
+        with db.session() as session:
+            found = entry_rows(session, ranking.find(session, round_id, track, q.strip()[:100]), public=False)
+        return Template("partials/_leaderboard_find.html", context=base_context(found=found, q=q.strip(), public=False))
+
+    @post("/rounds/{round_id:int}/rank", guards=[requires(Role.organiser)], sync_to_thread=True, status_code=303)
+    def rerank(self, request: Request, db: DB, contest_id: FromPath[int], round_id: FromPath[int],
+               data: Form) -> Redirect:
+        track = form_text(data, "track", 20)
+        with db.write() as session:
+            round_ = _round_of(session, get_contest(session, contest_id), round_id, track)
+            ranking.rank_round(session, round_, now=request.app.state.clock(), user_id=_user(request).id,
+                               reason="reranked")
+        return Redirect(f"/staff/contests/{contest_id}/results/rounds/{round_id}/{track}", status_code=303)
+
+    @post("/rounds/{round_id:int}/{track:str}/prizes", guards=[requires(Role.organiser)], sync_to_thread=True,
+          status_code=303)
+    def propose(self, request: Request, db: DB, contest_id: FromPath[int], round_id: FromPath[int],
+                track: FromPath[str]) -> Template | Redirect:
+        try:
+            with db.write() as session:
+                _round_of(session, get_contest(session, contest_id), round_id, track)
+                prizes.propose(session, round_id, track, request.app.state.clock(), user_id=_user(request).id)
+        except prizes.PrizeError as exc:
+            return self._round(request, db, contest_id, round_id, track, error=exc.message, status_code=409)
+        return Redirect(f"/staff/contests/{contest_id}/results/rounds/{round_id}/{track}#prizes", status_code=303)
+
+    def _list_action(self, request: Request, db, contest_id: int, list_id: int, action) -> Template | Redirect:
+        with db.session() as session:
+            prize_list = session.get(PrizeList, list_id)
+            round_ = session.get(Round, prize_list.round_id) if prize_list else None
+            if round_ is None or round_.contest_id != contest_id:
+                raise NotFoundException()
+        try:
+            with db.write() as session:
+                action(session)
+        except prizes.PrizeError as exc:
+            return self._round(request, db, contest_id, round_.id, prize_list.track, error=exc.message,
+                               status_code=409)
+        return Redirect(f"/staff/contests/{contest_id}/results/rounds/{round_.id}/{prize_list.track}#prizes",
+                        status_code=303)
+
+    @post("/prizes/{list_id:int}/lock", guards=[requires(Role.organiser)], sync_to_thread=True, status_code=303)
+    def lock(self, request: Request, db: DB, contest_id: FromPath[int], list_id: FromPath[int]) -> Template | Redirect:
+        user_id, now = _user(request).id, request.app.state.clock()
+        return self._list_action(request, db, contest_id, list_id,
+                                 lambda session: prizes.lock(session, list_id, user_id, now))
+
+    @post("/prizes/{list_id:int}/unlock", guards=[requires(Role.admin)], sync_to_thread=True, status_code=303)
+    def unlock(self, request: Request, db: DB, contest_id: FromPath[int], list_id: FromPath[int],
+               data: Form) -> Template | Redirect:
+        user_id, now, reason = _user(request).id, request.app.state.clock(), form_text(data, "reason", 500)
+        return self._list_action(request, db, contest_id, list_id,
+                                 lambda session: prizes.unlock(session, list_id, user_id, now, reason=reason))
+
+    def _certificates(self, request: Request, db, contest_id: int, list_id: int,
+                      contestant_id: int | None) -> Template:
+        with db.session() as session:
+            contest = get_contest(session, contest_id)
+            prize_list = session.get(PrizeList, list_id)
+            round_ = session.get(Round, prize_list.round_id) if prize_list else None
+            if round_ is None or round_.contest_id != contest_id or prize_list.status != prizes.LOCKED:
+                raise NotFoundException()
+            rows = [r for r in award_rows(session, prize_list, public=False)
+                    if contestant_id is None or r["contestant_id"] == contestant_id]
+            paths = {**unit_paths(session, contest_id=contest_id, kind=UNIT),
+                     **unit_paths(session, contest_id=contest_id, kind=LOCALITY)}
+        for row in rows:  # "Phòng Cải cách hành chính, Sở Nội vụ": the full unit, nearest first
+            path = paths.get(row["unit_id"] or row["locality_id"])
+            row["unit"] = ", ".join(reversed(path.split(" › "))) if path else row["unit"]
+        if not rows:
+            raise NotFoundException()
+        day = to_local(prize_list.locked_at, request.app.state.settings.timezone)
+        return Template("results/certificate.html", context=base_context(
+            contest=contest, round=round_, track=prize_list.track, awards=rows, day=day))
+
+    @get("/prizes/{list_id:int}/certificates", name="results_certificates", sync_to_thread=True)
+    def certificates(self, request: Request, db: DB, contest_id: FromPath[int], list_id: FromPath[int]) -> Template:
+        return self._certificates(request, db, contest_id, list_id, None)
+
+    @get("/prizes/{list_id:int}/certificates/{contestant_id:int}", name="results_certificate", sync_to_thread=True)
+    def certificate(self, request: Request, db: DB, contest_id: FromPath[int], list_id: FromPath[int],
+                    contestant_id: FromPath[int]) -> Template:
+        return self._certificates(request, db, contest_id, list_id, contestant_id)
+
+    @get("/overall/{track:str}", name="results_overall", sync_to_thread=True)
+    def overall(self, request: Request, db: DB, contest_id: FromPath[int], track: FromPath[str],
+                page: FromQuery[int] = 1, n: FromQuery[int] = PER_PAGE) -> Template:
+        page, per = paging(page, n)
+        with db.session() as session:
+            contest = get_contest(session, contest_id)
+            if track not in tracks_of(contest):
+                raise NotFoundException()
+            rows = entry_rows(session, ranking.overall(session, contest_id, track, limit=per + 1, offset=(page - 1) * per),
+                         public=False)
+        context = base_context(contest=contest, track=track, contest_tracks=tracks_of(contest), rows=rows[:per],
+                        has_next=len(rows) > per, page=page, per=per, public=False, overall=True,
+                        base=f"/staff/contests/{contest_id}/results/overall/{track}")
+        if is_fragment(request):
+            return Template("partials/_leaderboard.html", context=context)
+        return Template("results/overall.html", context=context)
+
+    @get("/teams", name="results_teams", sync_to_thread=True)
+    def teams(self, db: DB, contest_id: FromPath[int], round_id: FromQuery[str] = "",
+              track: FromQuery[str] = "officials") -> Template:
+        round_id = int(round_id) if round_id.strip().isdigit() else None  # "" is the whole contest
+        with db.session() as session:
+            contest = get_contest(session, contest_id)
+            rounds = session.scalars(select(Round).where(Round.contest_id == contest_id).order_by(Round.number)).all()
+            if round_id is not None and round_id not in {r.id for r in rounds}:
+                raise NotFoundException()
+            track = track if track in tracks_of(contest) else "officials"
+            teams = prizes.team_ranking(session, contest_id, round_id, track)
+        return Template("results/teams.html", context=base_context(
+            contest=contest, rounds=rounds, round_id=round_id, track=track, contest_tracks=tracks_of(contest),
+            teams=teams, public=False))
+
+    @get("/audit", name="results_audit", sync_to_thread=True)
+    def audit(self, db: DB, contest_id: FromPath[int], page: FromQuery[int] = 1) -> Template:
+        page = max(1, page)
+        with db.session() as session:
+            contest = get_contest(session, contest_id)
+            events = prizes.audit_trail(session, contest_id, limit=AUDIT_PER_PAGE + 1,
+                                        offset=(page - 1) * AUDIT_PER_PAGE)
+        return Template("results/audit.html", context=base_context(
+            contest=contest, events=events[:AUDIT_PER_PAGE], has_next=len(events) > AUDIT_PER_PAGE, page=page,
+            actions=ACTIONS, details=DETAILS))
+
+
