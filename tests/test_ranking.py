@@ -151,9 +151,33 @@ def test_overall_ranking_sums_rounds(db, contest):
     with db.write() as session:
         for round_ in session.scalars(select(Round)):
             ranking.rank_round(session, round_, now=NOW + timedelta(days=20))
+    ranking.ensure_overall(db, contest.contest_id)
     with db.session() as session:
         rows = ranking.overall(session, contest.contest_id, "officials")
     assert [(r.full_name, r.rank, r.correct_count) for r in rows] == [("Bình", 1, 15), ("An", 2, 13)]
+
+
+def test_ranking_a_round_again_is_reflected_in_the_overall_ranking_when_next_asked_for(db, contest):
+    second_id = second_round(db, contest)
+    an, binh = person(db, contest, "An"), person(db, contest, "Bình")
+    attempt(db, contest, an, correct=9)
+    attempt(db, contest, binh, correct=7)
+    attempt(db, contest, binh, correct=8, round_id=second_id)
+    later = NOW + timedelta(days=20)
+    with db.write() as session:
+        for round_ in session.scalars(select(Round)):
+            ranking.rank_round(session, round_, now=later)
+    ranking.ensure_overall(db, contest.contest_id)
+    attempt(db, contest, an, correct=10, round_id=second_id)  # e.g. an attempt the re-grade now counts
+    with db.write() as session:
+        ranking.rank_round(session, session.get(Round, second_id), now=later, reason="reranked")
+    with db.session() as session:
+        assert ranking.overall(session, contest.contest_id, "officials") == []  # cleared, not stale
+    ranking.ensure_overall(db, contest.contest_id)
+    ranking.ensure_overall(db, contest.contest_id)  # already computed: nothing to do
+    with db.session() as session:
+        rows = ranking.overall(session, contest.contest_id, "officials")
+    assert [(r.full_name, r.rank, r.correct_count) for r in rows] == [("An", 1, 19), ("Bình", 2, 15)]
 
 
 def test_find_me_by_phone_or_name_without_accents(db, contest):

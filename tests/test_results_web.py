@@ -76,6 +76,8 @@ def test_viewer_sees_results_but_every_action_is_forbidden(client, staff, contes
     assert current_list(client.app.state.db, contest) is None
     for path in ("", "/teams", "/audit", "/overall/officials"):
         assert client.get(base(contest) + path).status_code == 200
+    overall = html(client.get(base(contest) + "/overall/officials"))  # one round: the same order
+    assert [td.get_text() for td in overall.select("#board td:nth-of-type(2)")] == list(PHONES)
     assert client.get("/staff/results").status_code == 200
 
 

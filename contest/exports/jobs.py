@@ -29,8 +29,8 @@ from contest.contests.setup import TRACKS
 from contest.exports import report_workbook as reports
 from contest.exports import results_workbook as books
 from contest.exports.csv_tables import Book
-from contest.models import Contest, ExportJob, OverallEntry, RankingEntry, Round
-from contest.results.ranking import ensure_ranked
+from contest.models import Contest, ExportJob, RankingEntry, Round
+from contest.results.ranking import ensure_overall, ensure_ranked
 
 log = logging.getLogger(__name__)
 
@@ -110,13 +110,15 @@ def build(session: Session, spec: ExportSpec, *, tz: str, now: datetime) -> Book
 
 def estimate_rows(session: Session, spec: ExportSpec) -> int:
     """Roughly how much work the export is: ranking rows written, or attempts aggregated."""
-    R, OE = RankingEntry.__table__, OverallEntry.__table__
+    R = RankingEntry.__table__
     if spec.kind == "leaderboard":
         query = select(func.count()).select_from(R).where(R.c.round_id == spec.round_id)
         return session.scalar(query.where(R.c.track == spec.track) if spec.track else query)
-    overall = select(func.count()).select_from(OE).where(OE.c.contest_id == spec.contest_id)
+    # Ranked entries of every round: at least the overall ranking's rows (which may not be computed yet).
+    in_contest = R.c.round_id.in_(select(Round.id).where(Round.contest_id == spec.contest_id).scalar_subquery())
+    overall = select(func.count()).select_from(R).where(in_contest)
     if spec.kind == "overall":
-        return session.scalar(overall.where(OE.c.track == spec.track) if spec.track else overall)
+        return session.scalar(overall.where(R.c.track == spec.track) if spec.track else overall)
     if spec.kind == "winners":
         return 0
     if spec.kind == "attempts":
@@ -138,6 +140,8 @@ def prepare(db, spec: ExportSpec, *, now: datetime) -> None:
         rounds = session.scalars(query).all()
     for round_ in rounds:
         ensure_ranked(db, round_, now=now)
+    if spec.kind in ("overall", "evidence"):
+        ensure_overall(db, spec.contest_id)
 
 
 def export(db, spec: ExportSpec, out: BinaryIO | str | Path, *, tz: str, now: datetime,

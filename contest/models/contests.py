@@ -118,7 +118,7 @@ class Attempt(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("contestant_id", "round_id", "seq", name="uq_attempts_contestant_round_seq"),
         # Ranking finds each contestant's best scores in this index alone (contest.results.ranking).
-        Index("ix_attempts_ranking", "round_id", "track", "contestant_id", "correct_count", "status"),
+        Index("ix_attempts_ranking", "round_id", "track", "contestant_id", "correct_count", "status", "question_count"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

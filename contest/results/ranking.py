@@ -18,8 +18,9 @@ question is right only when the chosen set equals the key.
 Ranking is one INSERT ... SELECT per track with window functions, so a round of a million attempts
 is ranked inside the database in seconds; pages read the stored ranks by index. The counted attempt
 is looked for only among each contestant's attempts with their highest score, which the
-(round_id, track, contestant_id, correct_count, status) index finds without reading the attempts;
-only those candidates are sorted by the remaining criteria.
+(round_id, track, contestant_id, correct_count, status, question_count) index finds without reading
+the attempts; only those candidates are sorted by the remaining criteria. The overall ranking over
+every round is computed when first asked for after a round was ranked (ensure_overall).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from contest.banks.common import fold
 from contest.contests.attempts import A, AQ, OPEN, close_expired
 from contest.contests.registration import normalise_phone
 from contest.i18n import N_
-from contest.models import AuditEvent, Contestant, OverallEntry, RankingEntry, Round, RoundResult, RoundTrack
+from contest.models import (AuditEvent, Contest, Contestant, OverallEntry, RankingEntry, Round, RoundResult,
+                            RoundTrack)
 
 RULE_TEXT = N_("Xếp hạng theo số câu trả lời đúng (nhiều hơn xếp trên); nếu bằng nhau, người có số dự đoán gần "
                "với kết quả thực tế hơn xếp trên (không trả lời câu dự đoán coi như xa nhất); nếu vẫn bằng nhau, "
@@ -101,8 +103,30 @@ def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int |
     session.add(AuditEvent(at=now, user_id=user_id, contest_id=round_.contest_id, action=reason,
                            detail=json.dumps({"round": round_.number, "true_value": truth, "entries": counts},
                                              ensure_ascii=False)))
-    rank_contest(session, round_.contest_id)
+    # The overall ranking is out of date now; ensure_overall computes it again when it is asked for.
+    session.execute(delete(OE).where(OE.c.contest_id == round_.contest_id))
     return counts
+
+
+def _overall_missing(session: Session, contest_id: int) -> bool:
+    rounds = select(Round.id).where(Round.contest_id == contest_id).scalar_subquery()
+    ranked = session.scalar(select(R.c.round_id).where(R.c.round_id.in_(rounds)).limit(1))
+    return ranked is not None and session.scalar(select(OE.c.contest_id).where(OE.c.contest_id == contest_id)
+                                                 .limit(1)) is None
+
+
+def ensure_overall(db, contest_id: int) -> None:
+    """Compute the contest's overall ranking if a round was ranked since it was last computed. Pages and
+    exports call this before reading it; ranking a round only clears it (the sums and the ranking over
+    every round cost about as much again as ranking one round of a million attempts)."""
+    with db.session() as session:
+        if not _overall_missing(session, contest_id):
+            return
+    with db.write() as session:
+        # One computation at a time: PostgreSQL queues on the contest's row, SQLite on its write lock.
+        session.execute(select(Contest.id).where(Contest.id == contest_id).with_for_update())
+        if _overall_missing(session, contest_id):
+            rank_contest(session, contest_id)
 
 
 def rank_contest(session: Session, contest_id: int) -> None:
@@ -185,6 +209,7 @@ def leaderboard(session: Session, round_id: int, track: str, *, limit: int | Non
 
 
 def overall(session: Session, contest_id: int, track: str, *, limit: int | None = 50, offset: int = 0):
+    """A page of the overall ranking, as last computed (call ensure_overall first)."""
     return _page(session, OE, [OE.c.contest_id == contest_id, OE.c.track == track], limit=limit, offset=offset)
 
 

@@ -231,6 +231,8 @@ class ResultsController(Controller):
             contest = get_contest(session, contest_id)
             if track not in tracks_of(contest):
                 raise NotFoundException()
+        ranking.ensure_overall(db, contest_id)
+        with db.session() as session:
             rows = entry_rows(session, ranking.overall(session, contest_id, track, limit=per + 1, offset=(page - 1) * per),
                          public=False)
         context = base_context(contest=contest, track=track, contest_tracks=tracks_of(contest), rows=rows[:per],

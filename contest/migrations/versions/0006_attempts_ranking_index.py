@@ -1,8 +1,9 @@
 """attempts ranking index
 
 Ranking picks each contestant's attempts with their highest score before sorting; an index on
-(round_id, track, contestant_id, correct_count, status) answers that pick on its own. It replaces
-the (round_id, track) index, whose queries it also serves.
+(round_id, track, contestant_id, correct_count, status, question_count) answers that pick, and the
+count of perfect scores for the prediction's true value, on its own. It replaces the
+(round_id, track) index, whose queries it also serves.
 
 Revision ID: 0006
 Revises: 0005
@@ -19,7 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_attempts_ranking', 'attempts', ['round_id', 'track', 'contestant_id', 'correct_count', 'status'],
+    op.create_index('ix_attempts_ranking', 'attempts',
+                    ['round_id', 'track', 'contestant_id', 'correct_count', 'status', 'question_count'],
                     unique=False)
     op.drop_index('ix_attempts_round_track', table_name='attempts')
 
