@@ -10,6 +10,7 @@ import time
 import zipfile
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
@@ -176,6 +177,9 @@ def test_a_table_longer_than_a_sheet_goes_on_in_a_second_sheet(db, contest, tmp_
     assert [r[0] for r in rows(book["Xếp hạng CBCCVC"])] == ["Hạng", 1, 2, 3]
     assert rows(book["Xếp hạng CBCCVC (2)"])[0] == STAFF_HEADERS and len(rows(book["Xếp hạng CBCCVC (2)"])) == 2
     assert book["Xếp hạng CBCCVC (2)"].auto_filter.ref == "A1:K2"
+    full = Table("Đủ", "du", [Column("Số", kind=INT)], [[1], [2], [3]])
+    assert xlsx_book.write_xlsx(Book("du", [full]), str(tmp_path / "full.xlsx"), tz=TZ) == {"Đủ": 3}
+    assert load_workbook(tmp_path / "full.xlsx").sheetnames == ["Đủ"]  # exactly full: no empty second sheet
 
 
 def test_xlsx_writer_keeps_each_value_as_typed_and_formatted(tmp_path):
@@ -183,7 +187,7 @@ def test_xlsx_writer_keeps_each_value_as_typed_and_formatted(tmp_path):
                Column("Lúc", kind=DATETIME), Column("Ngày", kind=DATE), Column("Tự động", kind=AUTO)]
     at = datetime(2026, 3, 2, 17, 30, tzinfo=timezone.utc)  # 00:30 on 3 March in Hà Nội
     data = [["  hai đầu có dấu cách ", 7, 0.5, 12.5, at, date(2026, 3, 3), Percent(0.25)],
-            ["a & b <c> \x07chuông", None, None, None, None, None, True],
+            ["a & b <c> \x07chuông", None, Decimal("0.125"), None, None, None, True],
             ['=HYPERLINK("http://x","y")', -2, 1.0, 0.0, at, date(2026, 12, 31), "chữ"]]
     path = tmp_path / "values.xlsx"
     counts = xlsx_book.write_xlsx(Book("values", [Table("Giá trị", "gia-tri", columns, data),
@@ -194,7 +198,7 @@ def test_xlsx_writer_keeps_each_value_as_typed_and_formatted(tmp_path):
     assert rows(ws) == [[c.header for c in columns],
                         ["  hai đầu có dấu cách ", 7, 0.5, 12.5, datetime(2026, 3, 3, 0, 30), datetime(2026, 3, 3),
                          0.25],
-                        ["a & b <c> chuông", None, None, None, None, None, True],
+                        ["a & b <c> chuông", None, 0.125, None, None, None, True],
                         ['=HYPERLINK("http://x","y")', -2, 1.0, 0.0, datetime(2026, 3, 3, 0, 30),
                          datetime(2026, 12, 31), "chữ"]]
     assert ws["A4"].data_type == "s"  # text, never a formula

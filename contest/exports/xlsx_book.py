@@ -23,7 +23,9 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import IO, Any, BinaryIO, Callable
+from decimal import Decimal
+from itertools import chain
+from typing import IO, Any, BinaryIO, Callable, Iterator
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
@@ -84,8 +86,8 @@ class _Cells:
             return self.number(ref, to_excel(value), FORMATS[DATE])
         if isinstance(value, Percent):
             return self.number(ref, float(value), FORMATS[PERCENT])
-        if isinstance(value, float):
-            return self.number(ref, value, FORMATS.get(kind))
+        if isinstance(value, (float, Decimal)):  # PostgreSQL's avg() is a Decimal
+            return self.number(ref, float(value), FORMATS.get(kind))
         if isinstance(value, int):  # an int subclass (an IntEnum, say): its number
             return f'<c r="{ref}"><v>{int(value)}</v></c>'
         return self.xml(ref, str(value), kind)
@@ -124,16 +126,19 @@ def _add_chart(ws, table: Table, rows: int) -> None:
     ws.add_chart(chart, f"{get_column_letter(len(table.columns) + 2)}2")
 
 
-def _write_rows(sheet: _Sheet, rows, cells: _Cells, tick: Callable[[], None]) -> bool:
-    """Deflate rows into the sheet's temporary file until the rows or the sheet run out;
-    True when the table has more rows than this sheet holds."""
+def _write_rows(sheet: _Sheet, rows: Iterator, cells: _Cells, tick: Callable[[], None]) -> list | None:
+    """Deflate rows into the sheet's temporary file until the rows or the sheet run out; returns
+    the first row that did not fit ([row]), or None when the table is done."""
     kinds = [c.kind for c in sheet.table.columns]
     letters = [get_column_letter(i) for i in range(1, len(kinds) + 1)]
     deflate = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
     pending: list[str] = []
     number = 1
-    more = False
+    more = None
     for row in rows:
+        if number - 1 == MAX_DATA_ROWS:
+            more = [row]
+            break
         number += 1
         r = str(number)
         pending.append(f'<row r="{r}">'
@@ -142,9 +147,6 @@ def _write_rows(sheet: _Sheet, rows, cells: _Cells, tick: Callable[[], None]) ->
         if len(pending) == FLUSH_ROWS:
             sheet.rows.write(deflate.compress("".join(pending).encode()))
             pending.clear()
-        if number - 1 == MAX_DATA_ROWS:
-            more = True
-            break
     sheet.rows.write(deflate.compress("".join(pending).encode()) + deflate.flush())
     sheet.count = number - 1
     return more
@@ -175,16 +177,16 @@ def write_xlsx(book: Book, out: BinaryIO | str, *, tz: str,
     try:
         cells = None
         for table in book.tables:
-            rows, part, more = iter(table.rows), 1, True
+            rows, part, more = iter(table.rows), 1, []
             counts[table.title] = 0
-            while more:
+            while more is not None:
                 title = table.title if part == 1 else f"{table.title[:26]} ({part})"
                 ws = workbook.create_sheet(title)
                 start_sheet(ws, [c.header for c in table.columns], [c.width for c in table.columns], rows_hint=1)
                 cells = cells or _Cells(workbook, ZoneInfo(tz))
                 sheet = _Sheet(ws, table, part, tempfile.TemporaryFile())
                 sheets.append(sheet)
-                more = _write_rows(sheet, rows, cells, tick)
+                more = _write_rows(sheet, chain(more, rows), cells, tick)
                 counts[table.title] += sheet.count
                 part += 1
         for sheet in sheets:  # written at save time, so the real row counts can still be set
