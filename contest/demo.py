@@ -13,9 +13,10 @@ from contest.banks import store
 from contest.banks.importer import check_and_import
 from contest.db import Database
 from contest.contests import setup
+from contest.contests.setup import round_tracks
 from contest.contests.units import LOCALITY, UNIT, import_units
 from contest.models import Contest, Role, Unit, User
-from contest.results import ranking
+from contest.results import prizes, ranking
 from contest.settings import PROJECT_ROOT
 from contest.simulate import simulate_round
 
@@ -167,6 +168,12 @@ def load_demo_results(db: Database, *, now: datetime, contestants: int = DEMO_SI
         simulate_round(session, round_=round_, contestants=contestants, units=units, rng=random.Random(2026),
                        now=now, tz=tz)
         ranking.rank_round(session, round_, now=now)
+        # Prize lists to look at: the officials' locked (so winners, certificates and the evidence pack
+        # have them), the citizens' left as a proposal awaiting review.
+        for track in round_tracks(session, round_.id):
+            proposed = prizes.propose(session, round_.id, track, now)
+            if track == "officials":
+                prizes.lock(session, proposed.id, None, now)
         return contest.slug
 
 

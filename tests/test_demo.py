@@ -10,7 +10,7 @@ from contest.banks import store, xlsx
 from contest.banks.validate import validate
 from contest.demo import BANKS_DIR, DEMO_ORGANISER, SHIPPED_BANKS, load_demo
 from contest.models import Question
-from contest.results import ranking
+from contest.results import prizes, ranking
 from tests.conftest import NOW, html, login
 
 SIMULATED = 200  # a small finished demo contest keeps these tests quick
@@ -122,6 +122,10 @@ def test_finished_demo_contest_is_ranked_public_and_loaded_once(db):
         assert {units[p.unit_id] for p in people if p.track == "officials"} == {code for code, *_ in DEMO_UNITS}
         winners = ranking.leaderboard(session, round_.id, "citizens", limit=3)
         assert winners[0].rank == 1
+        lists = {t: prizes.current_list(session, round_.id, t) for t in ("officials", "citizens")}
+        assert {t: lst.status for t, lst in lists.items()} == {"officials": prizes.LOCKED, "citizens": prizes.DRAFT}
+        awarded = [a["prize"] for a in prizes.awards(session, lists["officials"].id)]
+        assert Counter(awarded) == {"first": 1, "second": 2, "third": 3, "consolation": 4}
     assert len(load_demo(db, now=NOW + timedelta(hours=1), simulated=SIMULATED)) == 2  # only the log-in lines
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Contestant)
