@@ -371,6 +371,16 @@ def test_forgotten_attempts_are_closed_by_the_sweep(player, db, clock):
     assert (row.status, row.finished_at) == ("expired", NOW + timedelta(minutes=10))
 
 
+def test_the_sweep_of_overdue_attempts_reads_only_open_ones(db):
+    """Each app process sweeps every minute under the write lock: it must not scan every attempt ever made."""
+    if not db.sqlite:
+        pytest.skip("SQLite only: PostgreSQL plans a table this small as a scan")
+    sweep = domain._OPEN_WITH_GRACE.limit(500).compile(db.engine, compile_kwargs={"literal_binds": True})
+    with db.reading() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sweep}")]
+    assert [step for step in plan if "attempts" in step] == ["SCAN attempts USING INDEX ix_attempts_open"]
+
+
 # Submitting
 
 

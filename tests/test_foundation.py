@@ -214,6 +214,18 @@ def test_migrations_from_empty_sqlite(tmp_path):
     engine.dispose()
 
 
+def test_migrated_schema_is_the_models_schema(db):
+    """The migrations and the models describe the same tables, columns and indexes (on the engine under test)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import contest.models  # noqa: F401 - every table registered on the metadata
+
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+
+
 @pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL run only (TEST_DATABASE_URL not set)")
 def test_migrations_from_empty_postgresql():
     from sqlalchemy import text

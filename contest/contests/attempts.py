@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -60,11 +60,11 @@ _FINISH = (update(A).where(A.c.id == bindparam("in_attempt"), A.c.status == OPEN
     status=bindparam("new_status"), finished_at=bindparam("new_finished_at"),
     correct_count=bindparam("new_correct_count"), duration_ms=bindparam("new_duration_ms"),
     prediction=func.coalesce(bindparam("new_prediction", type_=Integer), A.c.prediction)))
+# status = 'open' written as a literal, so that both engines may use the partial ix_attempts_open index
 _OPEN_WITH_GRACE = (select(A.c.id, A.c.started_at, A.c.deadline, Round.grace_seconds)
-                    .join(Round, Round.id == A.c.round_id).where(A.c.status == OPEN))
+                    .join(Round, Round.id == A.c.round_id).where(A.c.status == literal_column(f"'{OPEN}'")))
 _OPEN_OF_ATTEMPT = _OPEN_WITH_GRACE.where(A.c.id == bindparam("attempt_id"))
 _OPEN_OF_CONTESTANT = _OPEN_WITH_GRACE.where(A.c.contestant_id == bindparam("contestant_id"))
-_OPEN_OF_ROUND = _OPEN_WITH_GRACE.where(A.c.round_id == bindparam("round_id"))
 _A2 = A.alias("same_round")
 _ATTEMPT_ROW = (
     select(A, Round.grace_seconds, Round.contest_id, Contest.slug.label("contest_slug"),
@@ -461,15 +461,13 @@ def submit_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: da
 
 
 def close_expired(conn: Executor, *, now: datetime, attempt_id: int | None = None,
-                  contestant_id: int | None = None, round_id: int | None = None, limit: int = 500) -> int:
+                  contestant_id: int | None = None, limit: int = 500) -> int:
     """Close open attempts whose deadline plus grace has passed, with the answers saved by then;
     their finish time is the deadline. Returns how many were closed."""
     if attempt_id is not None:
         rows = conn.execute(_OPEN_OF_ATTEMPT, {"attempt_id": attempt_id}).all()
     elif contestant_id is not None:
         rows = conn.execute(_OPEN_OF_CONTESTANT, {"contestant_id": contestant_id}).all()
-    elif round_id is not None:
-        rows = conn.execute(_OPEN_OF_ROUND.limit(limit), {"round_id": round_id}).all()
     else:
         rows = conn.execute(_OPEN_WITH_GRACE.limit(limit)).all()
     closed = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from contest.models.base import UTCDateTime
@@ -119,6 +119,9 @@ class Attempt(SQLModel, table=True):
         UniqueConstraint("contestant_id", "round_id", "seq", name="uq_attempts_contestant_round_seq"),
         # Ranking finds each contestant's best scores in this index alone (contest.results.ranking).
         Index("ix_attempts_ranking", "round_id", "track", "contestant_id", "correct_count", "status", "question_count"),
+        # The sweep of overdue attempts reads only the open ones (a few thousand among millions).
+        Index("ix_attempts_open", "deadline", sqlite_where=text("status = 'open'"),
+              postgresql_where=text("status = 'open'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -72,7 +72,7 @@ def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int |
                reason: str = "ranked") -> dict[str, int]:
     """Close overdue attempts, compute the true value and rank every track of the round.
     Returns {track: entries}."""
-    while close_expired(session, now=now, round_id=round_.id, limit=5000) == 5000:
+    while close_expired(session, now=now, limit=5000) == 5000:
         pass
     truth = true_value(session, round_)
     tracks = list(session.scalars(select(RoundTrack.track).where(RoundTrack.round_id == round_.id)))
