@@ -21,7 +21,15 @@ def _write(db, calls: list[int]) -> int:
         return conn.execute(text("SELECT count(*) FROM scratch")).scalar_one()
 
 
-def test_sqlite_work_runs_on_the_event_loop_thread(db):
+@pytest.fixture
+def scratch(db):
+    """_write's table, dropped afterwards: the PostgreSQL test database outlives the test."""
+    yield
+    with db.writing() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS scratch"))
+
+
+def test_sqlite_work_runs_on_the_event_loop_thread(db, scratch):
     if not db.sqlite:
         pytest.skip("SQLite only: PostgreSQL work always runs in a worker thread")
     calls: list[int] = []
@@ -34,7 +42,7 @@ async def _loop_thread() -> int:
     return threading.get_ident()
 
 
-def test_postgresql_work_runs_in_a_worker_thread(db):
+def test_postgresql_work_runs_in_a_worker_thread(db, scratch):
     if db.sqlite:
         pytest.skip("PostgreSQL only: SQLite work runs on the event loop")
     calls: list[int] = []
@@ -42,7 +50,7 @@ def test_postgresql_work_runs_in_a_worker_thread(db):
     assert calls and calls[0] != threading.get_ident()
 
 
-def test_a_long_held_write_lock_moves_the_work_to_threads_and_it_still_lands(db, settings):
+def test_a_long_held_write_lock_moves_the_work_to_threads_and_it_still_lands(db, settings, scratch):
     """While a ranking or an import holds SQLite's write lock, the event loop must not wait for it:
     after INLINE_LOCK_WAIT the work starts again in a worker thread, which waits and then commits;
     work arriving meanwhile goes straight to a thread instead of stalling the loop again."""
