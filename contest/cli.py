@@ -216,23 +216,23 @@ def _run_export(output: str, **spec_values) -> None:
 _TRACK = click.Choice(["officials", "citizens"])
 
 
-@export.command("leaderboard", help="A round's leaderboard (one sheet per track unless --track).")
-@click.option("--round", "round_id", type=int, required=True, help="Round id.")
-@click.option("--track", type=_TRACK, default=None, help="One track only (needed for .csv when the round has two).")
-@click.option("--public", is_flag=True, help="Public variant: masked phones, no CCCD.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx, .csv or .zip.")
-def export_leaderboard(round_id: int, track: str | None, public: bool, output: str) -> None:
-    _run_export(output, kind="leaderboard", contest_id=None, round_id=round_id, track=track, public=public)
+def _round_export(kind: str, help: str) -> None:
+    """An export command over one round's tracks (one sheet per track unless --track)."""
+
+    @export.command(kind, help=help)
+    @click.option("--round", "round_id", type=int, required=True, help="Round id.")
+    @click.option("--track", type=_TRACK, default=None,
+                  help="One track only (needed for .csv when the round has two).")
+    @click.option("--public", is_flag=True, help="Public variant: masked phones, no CCCD.")
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+                  help="Output .xlsx, .csv or .zip.")
+    def command(round_id: int, track: str | None, public: bool, output: str) -> None:
+        _run_export(output, kind=kind, contest_id=None, round_id=round_id, track=track, public=public)
 
 
-@export.command("attempts", help="Every scored attempt of a round, the counted one marked (one sheet per track "
-                                 "unless --track).")
-@click.option("--round", "round_id", type=int, required=True, help="Round id.")
-@click.option("--track", type=_TRACK, default=None, help="One track only (needed for .csv when the round has two).")
-@click.option("--public", is_flag=True, help="Public variant: masked phones, no CCCD.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx, .csv or .zip.")
-def export_attempts(round_id: int, track: str | None, public: bool, output: str) -> None:
-    _run_export(output, kind="attempts", contest_id=None, round_id=round_id, track=track, public=public)
+_round_export("leaderboard", "A round's leaderboard (one sheet per track unless --track).")
+_round_export("attempts", "Every scored attempt of a round, the counted one marked (one sheet per track "
+                          "unless --track).")
 
 
 @export.command("winners", help="Prize lists of a round (locked lists only unless --drafts), or of a contest.")

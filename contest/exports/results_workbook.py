@@ -20,7 +20,7 @@ from typing import BinaryIO, Callable, Iterator
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from contest.contests.attempts import A, EXPIRED, OPEN, SUBMITTED
+from contest.contests.attempts import A, EXPIRED, SUBMITTED
 from contest.contests.registration import mask_cccd, mask_phone
 from contest.contests.setup import TRACKS, round_tracks, tracks_of
 from contest.contests.units import LOCALITY, UNIT, unit_paths
@@ -29,6 +29,7 @@ from contest.exports.csv_tables import (DATETIME, INT, PERCENT, SECONDS, Book, C
 from contest.exports.xlsx_book import write_xlsx
 from contest.models import Contest, Contestant, OverallEntry, PrizeList, RankingEntry, Round, RoundResult
 from contest.results import prizes
+from contest.results.ranking import scored
 
 R, OE = RankingEntry.__table__, OverallEntry.__table__
 CHUNK = 5000  # rows fetched from the database at a time
@@ -126,19 +127,25 @@ def _ranking_rows(session: Session, table, where: list, *, public: bool, paths: 
         yield row
 
 
+def _round_scope(session: Session, round_id: int, track: str | None
+                 ) -> tuple[Round, Contest, list[str], dict[int, str]]:
+    """A round-wide export's round, contest, tracks (only `track` when given) and unit paths."""
+    round_, contest = round_and_contest(session, round_id)
+    available = ordered_tracks(contest, round_tracks(session, round_id))
+    if track is not None and track not in available:
+        raise ExportError(f"Đợt {round_.number} không có đối tượng {track}.")
+    return round_, contest, [track] if track else available, contest_paths(session, contest.id)
+
+
 def _count(session: Session, table, where: list) -> int:
     return session.scalar(select(func.count()).select_from(table).where(*where))
 
 
 def leaderboard_book(session: Session, round_id: int, track: str | None = None, *, public: bool) -> Book:
     """A round's leaderboard, one sheet per track (only `track` when given), from the stored ranking."""
-    round_, contest = round_and_contest(session, round_id)
-    available = ordered_tracks(contest, round_tracks(session, round_id))
-    if track is not None and track not in available:
-        raise ExportError(f"Đợt {round_.number} không có đối tượng {track}.")
-    paths = contest_paths(session, contest.id)
+    round_, contest, tracks, paths = _round_scope(session, round_id, track)
     tables = []
-    for t in [track] if track else available:
+    for t in tracks:
         where = [R.c.round_id == round_id, R.c.track == t]
         tables.append(Table(title=f"Xếp hạng {TRACK_SHORT[t]}", slug=f"xep-hang-{TRACK_SLUGS[t]}",
                             columns=_ranking_columns(public=public, overall=False),
@@ -191,7 +198,7 @@ def _attempt_columns(*, public: bool) -> list[Column]:
     return columns
 
 
-def _attempt_rows(session: Session, round_id: int, track: str, *, public: bool, paths: dict[int, str],
+def _attempt_rows(session: Session, where: list, *, public: bool, paths: dict[int, str],
                   truth: int | None) -> Iterator[list]:
     """Every scored attempt of the round and track, each person's together (in the order they registered,
     then by attempt), with whether it is the one the ranking counts (and then the rank); read CHUNK rows
@@ -202,9 +209,7 @@ def _attempt_rows(session: Session, round_id: int, track: str, *, public: bool, 
              .join(Contestant, Contestant.id == A.c.contestant_id)
              .outerjoin(R, and_(R.c.round_id == A.c.round_id, R.c.track == A.c.track,
                                 R.c.contestant_id == A.c.contestant_id))
-             .where(A.c.round_id == round_id, A.c.track == track, A.c.status != OPEN,
-                    A.c.correct_count.is_not(None))
-             .order_by(A.c.contestant_id, A.c.seq))
+             .where(*where).order_by(A.c.contestant_id, A.c.seq))
     for (attempt_id, name, phone, cccd, unit_id, locality_id, seq, status, started, finished, correct, total,
          prediction, duration, counted_id, rank) in session.connection().execute(query.execution_options(
             yield_per=CHUNK)):
@@ -222,18 +227,14 @@ def _attempt_rows(session: Session, round_id: int, track: str, *, public: bool, 
 def attempts_book(session: Session, round_id: int, track: str | None = None, *, public: bool) -> Book:
     """Every scored attempt of a round, one sheet per track (only `track` when given): with the true
     value of the prediction and the counted attempt marked, anyone can check the ranking by hand."""
-    round_, contest = round_and_contest(session, round_id)
-    available = ordered_tracks(contest, round_tracks(session, round_id))
-    if track is not None and track not in available:
-        raise ExportError(f"Đợt {round_.number} không có đối tượng {track}.")
-    paths = contest_paths(session, contest.id)
+    round_, contest, tracks, paths = _round_scope(session, round_id, track)
     tables = []
-    for t in [track] if track else available:
+    for t in tracks:
         result = session.get(RoundResult, (round_id, t))
-        where = [A.c.round_id == round_id, A.c.track == t, A.c.status != OPEN, A.c.correct_count.is_not(None)]
+        where = [scored(round_id), A.c.track == t]
         tables.append(Table(title=f"Lượt thi {TRACK_SHORT[t]}", slug=f"luot-thi-{TRACK_SLUGS[t]}",
                             columns=_attempt_columns(public=public),
-                            rows=_attempt_rows(session, round_id, t, public=public, paths=paths,
+                            rows=_attempt_rows(session, where, public=public, paths=paths,
                                                truth=result.true_value if result else None),
                             count=_count(session, A, where)))
     name = f"{contest.slug}-luot-thi-dot-{round_.number}" + (f"-{TRACK_SLUGS[track]}" if track else "")

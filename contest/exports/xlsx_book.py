@@ -48,7 +48,7 @@ SHEET_DATA_END = b"</sheetData>"
 
 class _Cells:
     """SpreadsheetML text for one workbook's cell values; number formats are registered with openpyxl
-    the first time they are used, so the styles it writes include them."""
+    the first time they are used (by then the workbook has a sheet), so the styles it writes include them."""
 
     def __init__(self, workbook: Workbook, zone: ZoneInfo):
         self.workbook, self.zone = workbook, zone
@@ -174,8 +174,8 @@ def write_xlsx(book: Book, out: BinaryIO | str, *, tz: str,
         if progress and done % PROGRESS_EVERY == 0:
             progress(done)
 
+    cells = _Cells(workbook, ZoneInfo(tz))
     try:
-        cells = None
         for table in book.tables:
             rows, part, more = iter(table.rows), 1, []
             counts[table.title] = 0
@@ -183,7 +183,6 @@ def write_xlsx(book: Book, out: BinaryIO | str, *, tz: str,
                 title = table.title if part == 1 else f"{table.title[:26]} ({part})"
                 ws = workbook.create_sheet(title)
                 start_sheet(ws, [c.header for c in table.columns], [c.width for c in table.columns], rows_hint=1)
-                cells = cells or _Cells(workbook, ZoneInfo(tz))
                 sheet = _Sheet(ws, table, part, tempfile.TemporaryFile())
                 sheets.append(sheet)
                 more = _write_rows(sheet, chain(more, rows), cells, tick)

@@ -49,13 +49,14 @@ NO_PREDICTION = 2_000_000_000  # the gap of an attempt without a prediction: far
 R, RR, OE = RankingEntry.__table__, RoundResult.__table__, OverallEntry.__table__
 
 
-def _finished(round_id: int):
+def scored(round_id: int):
+    """The round's finished, graded attempts: what ranking, the true value and the attempt list read."""
     return and_(A.c.round_id == round_id, A.c.status != OPEN, A.c.correct_count.is_not(None))
 
 
 def true_value(session: Session, round_: Round) -> int:
     """The number the round's prediction question asks for, counted now."""
-    finished = _finished(round_.id)
+    finished = scored(round_.id)
     if round_.prediction_kind == "attempts":
         return session.scalar(select(func.count()).select_from(A).where(finished))
     query = select(func.count(func.distinct(A.c.contestant_id))).where(finished)
@@ -80,7 +81,7 @@ def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int |
     gap = func.coalesce(func.abs(A.c.prediction - truth), NO_PREDICTION)
     counts = {}
     for track in tracks:
-        in_track = and_(_finished(round_.id), A.c.track == track)
+        in_track = and_(scored(round_.id), A.c.track == track)
         top = select(A.c.contestant_id, func.max(A.c.correct_count)).where(in_track).group_by(A.c.contestant_id)
         best = (select(A.c.id, A.c.contestant_id, A.c.correct_count, A.c.question_count, A.c.duration_ms,
                        A.c.finished_at, A.c.prediction, gap.label("gap"),
