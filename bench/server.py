@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable
 
 import httpx
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 
 
 def free_port() -> int:
@@ -87,14 +87,17 @@ class Save:
     acknowledged: bool
 
 
+_STORED = text("SELECT attempt_id, position, option_order, chosen FROM attempt_questions WHERE attempt_id IN :ids"
+               ).bindparams(bindparam("ids", expanding=True))
+
+
 def stored_choices(engine: Engine, attempt_ids: Iterable[int]) -> dict[tuple[int, int], tuple[int, ...]]:
     """Each question's stored choice in the attempts, as sorted display indexes, keyed by (attempt, position)."""
     ids = sorted(set(attempt_ids))
     stored = {}
     with engine.connect() as conn:
         for start in range(0, len(ids), 500):
-            rows = conn.execute(text("SELECT attempt_id, position, option_order, chosen FROM attempt_questions "
-                                     f"WHERE attempt_id IN ({', '.join(str(i) for i in ids[start:start + 500])})"))
+            rows = conn.execute(_STORED, {"ids": ids[start:start + 500]})
             for attempt_id, position, order, chosen in rows:
                 shown = [int(v) for v in order.split(",") if v]  # display index i shows stored option shown[i]
                 stored[attempt_id, position] = tuple(sorted(shown.index(int(v)) for v in chosen.split(",") if v))
