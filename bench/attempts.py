@@ -16,7 +16,10 @@ saturated, contestants click later, so compare the rates achieved with those off
 submit carries no answers, so a lost save cannot be hidden by the submit saving it again.
 
 Afterwards the database is read: every acknowledged save must be stored (lost = 0), every
-attempt submitted. CPU seconds of the server (all its processes) and of this load generator
+attempt submitted. `--kill N` SIGKILLs the server N times during the timed phase (evenly spaced by
+saves acknowledged) and restarts it; meanwhile a request that got no answer is retried once the
+server is back, as attempt.js does, and only lost saves and unsubmitted attempts count as failures
+(the refused requests are reported as errors). CPU figures then cover the last server process only. CPU seconds of the server (all its processes) and of this load generator
 (its own process) over the timed phase are reported, with the load average, since other work
 on the machine distorts every figure; so are each server process's CPU, the cores they kept
 busy in each of the first seconds, and the five slowest requests of each step with when they
@@ -35,8 +38,6 @@ import os
 import random
 import re
 import resource
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -46,10 +47,10 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, insert, select
 
 from bench.http import Client, HTTPError, Reply
+from bench.server import Save, Server, lost_saves, stored_choices
 from contest.accounts import CONTESTANT_HASHER, hash_password
 from contest.models import Contest, Contestant, Unit
 from contest.settings import Settings
@@ -75,6 +76,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--login-concurrency", type=int, default=8, help="logins in flight during set-up (default 8)")
     p.add_argument("--login-timeout", type=float, default=1800.0, help="time limit of the logins, s (default 1800)")
     p.add_argument("--timeout", type=float, default=600.0, help="time limit of the timed phase, s (default 600)")
+    p.add_argument("--kill", type=int, default=0, metavar="N",
+                   help="SIGKILL and restart the server N times during the timed phase (default 0)")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--json", type=Path, default=None, help="also write the report as JSON to this file")
     return p.parse_args(argv)
@@ -141,8 +144,13 @@ class Load:
         self.began = time.perf_counter()  # the timed phase's start (set when it starts)
         self.window: dict[str, tuple[float, float]] = {}
         self.errors: Counter[str] = Counter()
-        self.acknowledged: list[tuple[int, int, tuple[int, ...]]] = []  # attempt, position, display indexes
+        self.saves: list[Save] = []  # every save sent, in order
+        self.acknowledged = 0
         self.attempts: set[int] = set()
+        self.retry = False  # --kill: a request that got no answer is sent again once the server is up
+        self.up = asyncio.Event()
+        self.up.set()
+        self.questions = 0  # per attempt, once one has started
 
     def browser(self) -> dict:
         """A new contestant's browser: an empty cookie jar and its connection."""
@@ -159,7 +167,18 @@ class Load:
 
     async def call(self, step: str | None, who: dict, method: str, url: str, *, form: dict | None = None,
                    headers: dict | None = None) -> Reply | None:
-        """One request as `who`; the response if it has the step's expected status (any, for set-up)."""
+        """One request as `who`; the response if it has the step's expected status (any, for set-up).
+        With `retry`, a request that got no answer is sent again once the server is up (at most 5 times)."""
+        for _ in range(5 if self.retry else 1):
+            reply = await self._call(step, who, method, url, form=form, headers=headers)
+            if reply is not False:
+                return reply
+            await self.up.wait()
+        return None
+
+    async def _call(self, step: str | None, who: dict, method: str, url: str, *, form: dict | None,
+                    headers: dict | None) -> Reply | None | bool:
+        """One try: the response as `call` says, or False if no answer came."""
         jar = who["jar"]
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()), **(headers or {})}
         began = time.perf_counter()
@@ -167,7 +186,7 @@ class Load:
             response = await who["client"].request(method, url, headers=headers, form=form)
         except HTTPError as exc:
             self.errors[f"{step or 'login'}: {str(exc).split(':')[0]}"] += 1
-            return None
+            return False
         for cookie in response.header_list("set-cookie"):
             name, _, rest = cookie.partition("=")
             jar[name] = rest.split(";", 1)[0]
@@ -208,13 +227,15 @@ class Load:
         options: dict[int, tuple[str, list[int]]] = {int(pos): ("radio", []) for pos in QUESTION.findall(page.text)}
         for kind, pos, value in OPTION.findall(page.text):
             options[int(pos)] = (kind, options[int(pos)][1] + [int(value)])
+        self.questions = len(options)
         for pos, (kind, values) in options.items():
             await asyncio.sleep(rng.uniform(0, 2 * think))
             choice = sorted(rng.sample(values, rng.randint(1, len(values))) if kind == "checkbox" else [rng.choice(values)])
             saved = await self.call("save", who, "POST", f"{BASE}/bai-thi/{attempt_id}/cau/{pos}",
                                     form={"choice": [str(c) for c in choice]}, headers={"X-CSRFToken": token})
-            if saved and saved.json().get("saved") is True:
-                self.acknowledged.append((attempt_id, pos, tuple(choice)))
+            acknowledged = bool(saved and saved.json().get("saved") is True)
+            self.saves.append(Save(attempt_id, pos, tuple(choice), acknowledged))
+            self.acknowledged += acknowledged
         submitted = await self.call("submit", who, "POST", f"{BASE}/bai-thi/{attempt_id}/nop",
                                     form={"_csrf_token": token, "action": "submit", "confirm": "1"})
         if submitted:
@@ -233,46 +254,62 @@ async def finish(coroutines: list, timeout: float, load: Load, what: str) -> lis
     return [task.result() for task in tasks if task in done]
 
 
-async def drive(args: argparse.Namespace, port: int, phones: list[str], server_pid: int) -> dict:
+async def kill_during(server: Server, load: Load, kills: int, contestants: int, downtime: list[float]) -> None:
+    """SIGKILL and restart the server `kills` times, evenly spaced by saves acknowledged."""
+    for i in range(1, kills + 1):
+        while load.acknowledged < i / (kills + 1) * contestants * (load.questions or 20):
+            await asyncio.sleep(0.1)
+        load.up.clear()
+        began = time.perf_counter()
+        await asyncio.to_thread(server.kill)
+        await asyncio.to_thread(server.start)
+        downtime.append(time.perf_counter() - began)
+        load.up.set()
+
+
+async def drive(args: argparse.Namespace, server: Server, phones: list[str]) -> dict:
     """Log everyone in (set-up), then run the timed phase; returns the raw figures."""
-    load, rng = Load(port, args.connections), random.Random(args.seed)
+    load, rng = Load(server.port, args.connections), random.Random(args.seed)
     sampler: asyncio.Task | None = None
+    killer: asyncio.Task | None = None
+    downtime: list[float] = []
     try:
         began, gate = time.perf_counter(), asyncio.Semaphore(args.login_concurrency)
         people = [who for who in await finish([load.login(phone, gate) for phone in phones],
                                               args.login_timeout, load, "logins") if who]
         login_s = time.perf_counter() - began
         print(f"set-up: {len(people):,} logged in in {login_s:.0f} s; timed phase starts", flush=True)
+        server_pid = server.process.pid
         load_average, cpu_server, cpu_client, began = os.getloadavg()[0], cpu_seconds(server_pid), own_cpu(), time.perf_counter()
         load.began = began
         arrivals = sorted(rng.uniform(0, args.arrival) for _ in people)
         timeline: list[dict[int, float]] = []
         sampler = asyncio.create_task(sample_cpu(server_pid, timeline, seconds=int(args.arrival) + 10))
+        if args.kill:
+            load.retry = True
+            killer = asyncio.create_task(kill_during(server, load, args.kill, len(people), downtime))
         await finish([load.sit(who, delay, args.think, random.Random(rng.random())) for who, delay in zip(people, arrivals)],
                      args.timeout, load, "contestants")
         return {"load": load, "login_s": login_s, "logged_in": len(people), "wall": time.perf_counter() - began,
-                "load_average": load_average,
-                "cpu_server": {p: s - cpu_server.get(p, 0.0) for p, s in cpu_seconds(server_pid).items()},
+                "load_average": load_average, "downtime": downtime,
+                "cpu_server": {p: s - cpu_server.get(p, 0.0) for p, s in cpu_seconds(server.process.pid).items()},
                 "cpu_client": own_cpu() - cpu_client, "timeline": timeline}
     finally:
-        if sampler:
-            sampler.cancel()
+        for task in (sampler, killer):
+            if task:
+                task.cancel()
         await load.close()
 
 
 def stored_saves(database: Path, load: Load) -> tuple[int, int]:
     """(acknowledged saves found stored, the bench's attempts submitted), read straight from the database."""
+    engine = create_engine(f"sqlite:///{database}")
+    lost = lost_saves(load.saves, stored_choices(engine, load.attempts))
+    engine.dispose()
     with sqlite3.connect(database) as con:
-        rows = {(a, p): (order, chosen, answered) for a, p, order, chosen, answered in con.execute(
-            "SELECT attempt_id, position, option_order, chosen, answered_at FROM attempt_questions")}
         submitted = sum(a in load.attempts for a, in con.execute("SELECT id FROM attempts WHERE status = 'submitted'"))
     con.close()
-    found = 0
-    for attempt_id, pos, choice in load.acknowledged:
-        order, chosen, answered = rows.get((attempt_id, pos), ("", "", None))
-        stored = [int(v) for v in order.split(",") if v]  # display index i is stored option stored[i]
-        found += answered is not None and sorted(stored[i] for i in choice) == sorted(int(v) for v in chosen.split(",") if v)
-    return found, submitted
+    return load.acknowledged - len(lost), submitted  # each question is saved once, so a lost question is a lost save
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -289,7 +326,7 @@ def report(args, workers: int, raw: dict, found: int, submitted: int) -> dict:
                           for name, q in (("p50", .5), ("p95", .95), ("p99", .99), ("max", 1))},
                        "slowest": [{"ms": round(latency * 1000, 1), "sent_at_s": round(at, 2)}
                                    for latency, at in sorted(load.slowest[step], reverse=True)]}
-    requests, acknowledged = sum(s["requests"] for s in steps.values()), len(load.acknowledged)
+    requests, acknowledged = sum(s["requests"] for s in steps.values()), load.acknowledged
     result = {
         "contestants": args.contestants, "server_workers": workers, "arrival_s": args.arrival,
         "think_mean_s": args.think, "connections": args.connections, "login_concurrency": args.login_concurrency,
@@ -297,13 +334,17 @@ def report(args, workers: int, raw: dict, found: int, submitted: int) -> dict:
         "requests": requests, "per_s": round(requests / raw["wall"], 1), "steps": steps, "errors": dict(load.errors),
         "saves": {"acknowledged": acknowledged, "found": found, "lost": acknowledged - found},
         "attempts_submitted": submitted,
+        "kills": {"done": len(raw["downtime"]), "asked": args.kill,
+                  "downtime_s": [round(d, 1) for d in raw["downtime"]]},
         "cpu_s": {"server": round(sum(raw["cpu_server"].values()), 1),
                   "server_by_process": sorted((round(s, 1) for s in raw["cpu_server"].values()), reverse=True),
                   "busy_cores_by_second": busy_cores(raw["timeline"]), "load_generator": round(raw["cpu_client"], 1),
                   "cores": os.cpu_count(), "load_average_before": round(raw["load_average"], 2)},
         "targets": {"errors": 0, "lost": 0, **{f"p99_{s}_ms": f"< {ms}" for s, ms in TARGETS_P99_MS.items()}},
     }
-    result["correct"] = not load.errors and acknowledged == found and submitted == args.contestants
+    # Under --kill the refused requests are expected; what must hold is that nothing acknowledged is lost.
+    result["correct"] = ((not load.errors or len(raw["downtime"]) == args.kill > 0)
+                         and acknowledged == found and submitted == args.contestants)
     result["targets_met"] = result["correct"] and all(steps[s]["p99_ms"] < ms for s, ms in TARGETS_P99_MS.items())
     return result
 
@@ -329,32 +370,12 @@ def print_report(r: dict) -> None:
     print(f"errors: {r['errors'] or 0}")
     print(f"saves acknowledged {saves['acknowledged']:,}, stored {saves['found']:,}, lost {saves['lost']}; "
           f"attempts submitted {r['attempts_submitted']:,}")
+    if r["kills"]["asked"]:  # latency targets mean nothing while the server is being killed
+        print(f"server SIGKILLed {r['kills']['done']} of {r['kills']['asked']} times; down (kill to healthy again) "
+              + ", ".join(f"{d:g} s" for d in r["kills"]["downtime_s"])
+              + f"; acknowledged = stored: {'held' if r['correct'] else 'BROKEN'}")
+        return
     print(f"targets (0 errors, 0 lost, p99 save < 100 ms, p99 start < 300 ms): {'met' if r['targets_met'] else 'MISSED'}")
-
-
-def wait_healthy(base_url: str, server: subprocess.Popen, seconds: float = 60) -> None:
-    limit = time.monotonic() + seconds
-    while time.monotonic() < limit and server.poll() is None:
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the server did not become healthy")
-
-
-def stop(server: subprocess.Popen) -> None:
-    """Stop the server and its workers (its own process group), forcibly if it lingers."""
-    for sig, grace in ((signal.SIGTERM, 30), (signal.SIGKILL, None)):
-        try:
-            os.killpg(server.pid, sig)
-            server.wait(timeout=grace)
-            return
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def main(argv: list[str] | None = None) -> bool:
@@ -368,27 +389,22 @@ def main(argv: list[str] | None = None) -> bool:
             subprocess.run([sys.executable, "-m", "contest.cli", *command], env=env, check=True, capture_output=True)
         phones = register(database, args.contestants)
         workers = args.workers or Settings.from_env(env).workers  # what `contest serve` will use
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
         print(f"set-up: {len(phones):,} contestants registered; logging them in over HTTP (argon2: slow)", flush=True)
-        with open(log, "wb") as out:
-            server = subprocess.Popen([sys.executable, "-m", "contest.cli", "serve", "--port", str(port),
-                                       "--workers", str(workers)], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        server = Server(env, log, workers=workers)
         try:
-            wait_healthy(f"http://127.0.0.1:{port}", server)
+            server.start()
             try:
                 import uvloop
                 runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
             except ImportError:
                 runner = asyncio.Runner()
             with runner:
-                raw = runner.run(drive(args, port, phones, server.pid))
+                raw = runner.run(drive(args, server, phones))
         finally:
-            stop(server)
+            server.stop()
         result = report(args, workers, raw, *stored_saves(database, raw["load"]))
-        lines = log.read_text(errors="replace").strip().splitlines()[1:]  # after "Serving on ..."
+        lines = [line for line in log.read_text(errors="replace").strip().splitlines()
+                 if not line.startswith("Serving on ")]
         if lines:  # tracebacks appear only with CONTEST_DEBUG=1 (Litestar logs exceptions in debug mode)
             print("server log (last lines):\n  " + "\n  ".join(lines[-15:]))
     print_report(result)
