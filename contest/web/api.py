@@ -196,7 +196,7 @@ def _result_out(db, request: Request, state: attempt_domain.AttemptState) -> Res
     with db.reading() as conn:
         review = disclosure.attempt_review(conn, state, now=now, pools=request.app.state.pools)
     shown, available = review.disclosure, review.disclosure.available_at
-    message = None if shown.withheld is None else i18n.gettext("vi", disclosure.WITHHELD[shown.withheld], t=(
+    message = None if shown.withheld is None else disclosure.WITHHELD[shown.withheld].format(t=(
         i18n.format_datetime(available, tz=request.app.state.settings.timezone, locale="vi") if available else ""))
     return ResultOut(
         attempt_id=state.id, round_number=state.round_number, status=state.status,
