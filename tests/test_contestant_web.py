@@ -506,7 +506,7 @@ def test_no_response_before_the_close_contains_the_key(player, db, clock):
         assert 'class="key"' not in body
     result = html(player.get(f"{HOME}/bai-thi/{attempt_id}/ket-qua"))
     assert result.select(".review") == []
-    assert "Đáp án và giải thích được công bố khi đợt thi kết thúc" in result.get_text()
+    assert "Đáp án và giải thích được công bố khi tất cả các đợt thi của hội thi kết thúc" in result.get_text()
     # After the close: the review with the key and the explanations.
     clock.advance(days=8)
     review = html(player.get(f"{HOME}/bai-thi/{attempt_id}/ket-qua"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -371,7 +372,7 @@ def question_content(conn: Executor, question_ids) -> dict[int, dict]:
 @dataclass(slots=True)
 class QuestionView:
     """One question of an attempt as the contestant sees it: options and choices in display order.
-    The key, the verdict and the explanation are filled only after the round closes."""
+    The key, the verdict and the explanation are filled only when they may be shown (contest.contests.disclosure)."""
 
     position: int
     number: int
@@ -383,14 +384,16 @@ class QuestionView:
     is_correct: bool | None = None
     explanation: str | None = None
     source: str | None = None
+    still_drawable: bool = False  # a round not yet closed can draw it, so its key is held back
 
 
 def attempt_view(conn: Executor, state: AttemptState, *, with_key: bool,
-                 pools: PoolCache | None = None) -> list[QuestionView]:
-    """The attempt's questions in display order; the key only when `with_key` (round closed).
+                 pools: PoolCache | None = None, drawable: Collection[int] = ()) -> list[QuestionView]:
+    """The attempt's questions in display order; the key only when `with_key` (see contest.contests.disclosure).
 
     Without the key, texts come from the round's pool held in memory when `pools` is given
-    (questions retired since the draw are read from the database)."""
+    (questions retired since the draw are read from the database). Questions in `drawable` are
+    marked as still drawable by an unfinished round."""
     wanted = {item["question_id"] for item in state.items}
     if with_key or pools is None or not state.bank_ids:
         content = question_content(conn, wanted)
@@ -406,7 +409,7 @@ def attempt_view(conn: Executor, state: AttemptState, *, with_key: bool,
         order = [p for p in item["option_order"] if p < len(question["options"])]
         entry = QuestionView(position=item["position"], number=item["position"] + 1, text=question["text"],
                              kind=question["kind"], options=[question["options"][p] for p in order],
-                             chosen=item["chosen"])
+                             chosen=item["chosen"], still_drawable=item["question_id"] in drawable)
         if with_key:
             entry.key = [order.index(p) for p in question["key"] if p in order]
             entry.is_correct = item["is_correct"]

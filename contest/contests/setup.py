@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contest.banks.common import clean_text, fold
+from contest.contests.disclosure import POLICIES as ANSWER_POLICIES
 from contest.i18n import N_
 from contest.models import Attempt, Contest, Round, RoundTrack
 
@@ -67,10 +68,15 @@ def create_contest(session: Session, *, title: str, now: datetime, slug: str = "
 
 
 def apply_settings(contest: Contest, *, organiser_body: str, tracks, fields: dict[str, str], rules: str,
-                   access_code: str, plan_reference: str, excluded: str = "") -> None:
+                   access_code: str, plan_reference: str, excluded: str = "",
+                   answers_published: str | None = None) -> None:
     tracks = [t for t in tracks if t in TRACKS]
     if not tracks:
         raise SetupError("Chọn ít nhất một đối tượng dự thi.")
+    if answers_published is not None:
+        if answers_published not in ANSWER_POLICIES:
+            raise SetupError("Thời điểm công bố đáp án không hợp lệ.")
+        contest.answers_published = answers_published
     contest.tracks = ",".join(tracks)
     contest.fields = json.dumps({n: fields.get(n, "off") if fields.get(n) in ("required", "optional") else "off"
                                  for n in FIELDS} | {n: "required" for n in ALWAYS_REQUIRED})

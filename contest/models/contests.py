@@ -34,6 +34,9 @@ class Contest(SQLModel, table=True):
     one_prize_per_person: bool = Field(default=False)
     team_min_rate: int = Field(default=50)  # percent of headcount below which a unit is not ranked
     public_results: bool = Field(default=False)
+    # When contestants see the answer key in their review: after_round | after_contest | never.
+    # Keys of questions an unfinished round can still draw are held back whatever this says.
+    answers_published: str = Field(default="after_contest", max_length=20)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -16,8 +16,9 @@ Errors: one shape for every status, including validation, unknown paths and unex
 `fields` (per-field messages) appears only when relevant. Codes: see api_schemas.ERROR_CODES.
 
 Positions (questions) and option indexes count from 0 in display order; times are ISO 8601 with
-the contest's offset. The answer key, correctness and explanations never leave the server before
-the round closes; after that, GET /attempts/{id}/result carries them.
+the contest's offset. The answer key, correctness and explanations leave the server only in
+GET /attempts/{id}/result, when the contest's choice publishes them (after the round, after the
+whole contest, or never) and no round still open or to come, in any contest, can draw the question.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ from sqlalchemy import select
 
 from contest.contests import attempts as attempt_domain
 from contest.accounts import LoginThrottled
-from contest.contests import registration
+from contest import i18n
+from contest.contests import disclosure, registration
 from contest.contests.setup import (FIELDS, PREDICTIONS, TRACKS, field_rules, question_total, round_tracks,
                                     track_config, tracks_of)
 from contest.contests.units import search_units
@@ -190,22 +192,27 @@ def _attempt_out(db, request: Request, state: attempt_domain.AttemptState) -> At
 def _result_out(db, request: Request, state: attempt_domain.AttemptState) -> ResultOut:
     if state.status == attempt_domain.OPEN:
         raise ApiError(409, "attempt_open", "Bài thi chưa nộp nên chưa có kết quả.")
-    closed = request.app.state.clock() >= state.round_closes_at
-    review = None
-    if closed:
-        with db.reading() as conn:
-            review = attempt_domain.attempt_view(conn, state, with_key=True)
+    now = request.app.state.clock()
+    with db.reading() as conn:
+        review = disclosure.attempt_review(conn, state, now=now, pools=request.app.state.pools)
+    shown, available = review.disclosure, review.disclosure.available_at
+    message = None if shown.withheld is None else disclosure.WITHHELD[shown.withheld].format(t=(
+        i18n.format_datetime(available, tz=request.app.state.settings.timezone, locale="vi") if available else ""))
     return ResultOut(
         attempt_id=state.id, round_number=state.round_number, status=state.status,
         correct_count=state.correct_count or 0, question_count=state.question_count,
         duration_ms=state.duration_ms or 0, started_at=_local(request, state.started_at),
         finished_at=_local(request, state.finished_at), prediction=state.prediction,
         attempts_used=state.attempts_used, attempts_left=max(0, state.max_attempts - state.attempts_used),
-        round_closed=closed, review_available_at=_local(request, state.round_closes_at),
-        review=None if review is None else [
+        round_closed=now >= state.round_closes_at, answers_published=shown.policy,
+        review_available_at=_local(request, available) if available else None,
+        key_withheld=shown.withheld, key_withheld_message=message,
+        review=None if review.questions is None else [
             ReviewItem(position=q.position, number=q.number, text=q.text, kind=q.kind, options=q.options,
-                       chosen=q.chosen, key=sorted(q.key), is_correct=bool(q.is_correct),
-                       explanation=q.explanation or "", source=q.source or "") for q in review])
+                       chosen=q.chosen, key=None if q.key is None else sorted(q.key),
+                       is_correct=None if q.key is None else bool(q.is_correct),
+                       explanation=q.explanation, source=q.source, still_drawable=q.still_drawable)
+            for q in review.questions])
 
 
 # --- handlers ---------------------------------------------------------------------------------

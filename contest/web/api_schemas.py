@@ -325,10 +325,13 @@ class ReviewItem(Struct):
     kind: str
     options: list[str]
     chosen: list[int]
-    key: list[int]
+    key: list[int] | None
+    """Null while the attempt's keys are withheld (see ResultOut.key_withheld)."""
     is_correct: bool | None
-    explanation: str
-    source: str
+    explanation: str | None
+    source: str | None
+    still_drawable: bool
+    """A round not yet closed (of any contest) can draw this question, so its key is withheld."""
 
 
 class ResultOut(Struct):
@@ -344,6 +347,14 @@ class ResultOut(Struct):
     attempts_used: int
     attempts_left: int
     round_closed: bool
-    review_available_at: datetime
-    """The key and explanations are published when the round closes."""
+    answers_published: Literal["after_round", "after_contest", "never"]
+    """The contest's choice: answers published after each round, after the whole contest, or never."""
+    review_available_at: datetime | None
+    """When the contest's choice publishes the key and explanations; null if it never does."""
+    key_withheld: Literal["round_open", "contest_open", "never", "still_drawable"] | None
+    """Why the key is absent, null when it is shown. still_drawable: a round not yet closed, in any
+    contest, can draw a question of this attempt; its keys are then withheld all together."""
+    key_withheld_message: str | None
     review: list[ReviewItem] | None
+    """The questions with the contestant's choices, null while the contest's choice keeps them back;
+    key, is_correct, explanation and source are null while key_withheld is set."""

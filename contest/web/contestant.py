@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from contest.accounts import LoginThrottled
 from contest.contests import attempts as attempt_domain
-from contest.contests import registration
+from contest.contests import disclosure, registration
 from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, round_tracks, tracks_of
 from contest.contests.units import search_units
@@ -301,14 +301,13 @@ class ContestantController(Controller):
         state = self._state(request, db, slug, attempt_id)
         if state.status == attempt_domain.OPEN:
             return Redirect(f"/c/{slug}/bai-thi/{attempt_id}", status_code=303)
-        closed = request.app.state.clock() >= state.round_closes_at
-        review = None
-        if closed:
-            with db.reading() as conn:
-                review = attempt_domain.attempt_view(conn, state, with_key=True)
+        with db.reading() as conn:
+            review = disclosure.attempt_review(conn, state, now=request.app.state.clock(),
+                                               pools=request.app.state.pools)
         return Template("contest/result.html", context={
             "state": state, "left": max(0, state.max_attempts - state.attempts_used), "review": review,
-            "closed": closed})
+            "withheld": disclosure.WITHHELD, "held_question": disclosure.HELD_QUESTION,
+            "held_with_others": disclosure.HELD_WITH_OTHERS})
 
 
 class _LoginRequired(Exception):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from contest.banks.common import clean_text
 from contest.banks.tabular import DIFFICULTY_LABELS
-from contest.contests import setup
+from contest.contests import disclosure, setup
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, SetupError
 from contest.contests.units import LOCALITY, UNIT
 from contest.i18n import N_
@@ -59,18 +59,21 @@ def _contest_form(data: dict) -> dict:
             "rules": form_text(data, "rules", 50_000), "tracks": tracks if tracks in TRACK_CHOICES else "both",
             "fields": {name: form_text(data, f"field-{name}") or "off" for name in FIELDS},
             "access_code": form_text(data, "access_code", 64), "excluded": form_text(data, "excluded", 50_000),
-            "is_published": bool(data.get("is_published"))}
+            "is_published": bool(data.get("is_published")),
+            "answers_published": form_text(data, "answers_published", 20) or disclosure.AFTER_CONTEST}
 
 
 def _contest_values(contest: Contest | None) -> dict:
     if contest is None:
         return {"title": "", "slug": "", "organiser_body": "", "plan_reference": "", "rules": "", "tracks": "both",
-                "fields": dict(setup.DEFAULT_FIELDS), "access_code": "", "excluded": "", "is_published": True}
+                "fields": dict(setup.DEFAULT_FIELDS), "access_code": "", "excluded": "", "is_published": True,
+                "answers_published": disclosure.AFTER_CONTEST}
     tracks = setup.tracks_of(contest)
     return {"title": contest.title, "slug": contest.slug, "organiser_body": contest.organiser_body,
             "plan_reference": contest.plan_reference, "rules": contest.rules,
             "tracks": "both" if len(tracks) == 2 else tracks[0], "fields": setup.field_rules(contest),
-            "access_code": contest.access_code, "excluded": contest.excluded, "is_published": contest.is_published}
+            "access_code": contest.access_code, "excluded": contest.excluded, "is_published": contest.is_published,
+            "answers_published": contest.answers_published}
 
 
 def _apply_form(session: Session, contest: Contest, form: dict) -> None:
@@ -84,7 +87,8 @@ def _apply_form(session: Session, contest: Contest, form: dict) -> None:
     contest.title, contest.slug = title[:300], slug
     setup.apply_settings(contest, organiser_body=form["organiser_body"], tracks=TRACK_CHOICES[form["tracks"]],
                          fields=form["fields"], rules=form["rules"], access_code=form["access_code"],
-                         plan_reference=form["plan_reference"], excluded=form["excluded"])
+                         plan_reference=form["plan_reference"], excluded=form["excluded"],
+                         answers_published=form["answers_published"])
     contest.is_published = form["is_published"]
     session.add(contest)
     session.flush()
@@ -103,6 +107,7 @@ class ContestsController(Controller):
         return Template("staff/contest_form.html", status_code=status_code, context={
             "contest": contest, "form": form, "error": error, "fields": FIELDS, "field_rules": FIELD_RULES,
             "always_required": setup.ALWAYS_REQUIRED, "track_choices": TRACK_CHOICE_LABELS,
+            "answer_policies": disclosure.POLICIES,
             "base_url": str(request.base_url).rstrip("/")})
 
     @get("/", name="staff_contests", sync_to_thread=True)
@@ -145,11 +150,15 @@ class ContestsController(Controller):
                                          .group_by(Unit.kind)).all())
             people = session.scalar(select(func.count()).select_from(Contestant)
                                     .where(Contestant.contest_id == contest_id))
+            now = request.app.state.clock()
+            published = {r.id: disclosure.published_banks(
+                session, {b for c in configs[r.id].values() for b in c.bank_ids}, now=now, except_round_id=r.id)
+                for r in rounds if now < r.closes_at}
         url = public_url(request, contest)
         return Template("staff/contest.html", context={
             "contest": contest, "url": url, "qr": _qr(url).svg_inline(scale=5, omitsize=True, light="#fff"),
             "rounds": rounds, "configs": configs, "banks": banks, "units": units, "people": people,
-            "now": request.app.state.clock(), "tracks": TRACKS, "contest_tracks": setup.tracks_of(contest),
+            "now": now, "published": published, "tracks": TRACKS, "contest_tracks": setup.tracks_of(contest),
             "difficulties": DIFFICULTY_LABELS, "kinds": KIND_LABELS, "predictions": PREDICTIONS})
 
     @get("/{contest_id:int}/edit", name="staff_contest_edit", sync_to_thread=True)

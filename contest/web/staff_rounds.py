@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contest.banks.tabular import DIFFICULTY_LABELS
-from contest.contests import setup
+from contest.contests import disclosure, setup
 from contest.contests.draw import DrawError, check_draw, load_pool
 from contest.contests.setup import PREDICTIONS, TRACKS, SetupError, TrackConfig
 from contest.models import Question, QuestionBank, Role, Round, Topic
@@ -225,9 +225,13 @@ class RoundsController(Controller):
                                                & (Question.status == "active"))
                                     .group_by(QuestionBank.id, QuestionBank.name).order_by(QuestionBank.name)).all()
             draws = {t: _draw_context(session, t, form["tracks"][t]) for t in tracks}
+            now = request.app.state.clock()
+            published = [] if round_ is not None and now >= round_.closes_at else disclosure.published_banks(
+                session, {b for t in tracks for b in form["tracks"][t]["banks"]}, now=now, except_round_id=round_id)
         return Template("staff/round_form.html", status_code=status_code, context={
             "contest": contest, "round": round_, "form": form, "error": error, "started": started, "banks": banks,
-            "draws": draws, "tracks": TRACKS, "contest_tracks": tracks, "predictions": PREDICTIONS})
+            "draws": draws, "tracks": TRACKS, "contest_tracks": tracks, "predictions": PREDICTIONS,
+            "published": published})
 
     def _round(self, session: Session, contest_id: int, round_id: int) -> Round:
         round_ = session.get(Round, round_id)
