@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from contest.banks.common import LETTERS, ParsedQuestion, clean_text, fold
 from contest.banks.validate import dedupe_hash, structural_problems
 from contest.banks.tabular import KIND_LABELS
-from contest.models import (AttemptQuestion, Contest, Question, QuestionBank, QuestionOption, QuestionRevision, Round,
-                            RoundTrack, Topic)
+from contest.models import (AttemptQuestion, Contest, Question, QuestionBank, QuestionOption, QuestionRevision,
+                            Round, RoundTrack, Topic)
 
 ACTIVE, RETIRED = "active", "retired"
 

@@ -136,8 +136,8 @@ class QuestionsController(Controller):
                 User.id.in_({r.changed_by for r in revisions if r.changed_by}))).all())
         return Template("staff/question.html", status_code=status_code, context={
             "question": question, "parsed": form or parsed, "bank": bank, "revisions": revisions,
-            "editors": editors, "error": error, "saved": saved, "lock": lock, "letters": LETTERS, "kinds": KIND_LABELS,
-            "difficulties": DIFFICULTY_LABELS})
+            "editors": editors, "error": error, "saved": saved, "lock": lock, "letters": LETTERS,
+            "kinds": KIND_LABELS, "difficulties": DIFFICULTY_LABELS})
 
     @get("/{question_id:int}", name="question", sync_to_thread=True)
     def show(self, request: Request, db: DB, question_id: FromPath[int]) -> Template:
