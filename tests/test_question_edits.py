@@ -238,3 +238,11 @@ def test_a_question_retired_during_the_round_still_shows_and_grades_in_open_atte
     save(player, attempt_id, position, 0)
     submit(player, attempt_id)
     assert answer(db, attempt_id, position) == ("0", True)
+
+
+def test_retiring_a_question_that_does_not_exist_is_not_found(client, staff):
+    login(client, staff["organiser"])
+    token = csrf_token(client, "/staff/banks")
+    response = client.post("/staff/questions/999999/status", data={"status": "retired", "_csrf_token": token},
+                           follow_redirects=False)
+    assert response.status_code == 404

@@ -161,9 +161,12 @@ class QuestionsController(Controller):
     @post("/{question_id:int}/status", sync_to_thread=True, status_code=303)
     def status(self, request: Request, db: DB, question_id: FromPath[int], data: Form) -> Redirect:
         with db.write() as session:
+            question = session.get(Question, question_id)
+            if question is None:
+                raise NotFoundException()
             store.set_status(session, question_id=question_id, status=str(data.get("status")),
                              user_id=_user(request).id, now=request.app.state.clock())
-            bank_id = session.get(Question, question_id).bank_id
+            bank_id = question.bank_id
         request.app.state.pools.forget(bank_id)
         return Redirect(f"/staff/questions/{question_id}", status_code=303)
 
