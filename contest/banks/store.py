@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from contest.banks.common import LETTERS, ParsedQuestion, clean_text, fold
 from contest.banks.validate import dedupe_hash, structural_problems
-from contest.models import Question, QuestionBank, QuestionOption, QuestionRevision, Topic
+from contest.banks.tabular import KIND_LABELS
+from contest.models import (AttemptQuestion, Contest, Question, QuestionBank, QuestionOption, QuestionRevision,
+                            Round, RoundTrack, Topic)
 
 ACTIVE, RETIRED = "active", "retired"
 
@@ -189,6 +191,11 @@ def update_question(
     changes = _describe_changes(before, edited)
     if not changes:
         raise QuestionEditError("Không có thay đổi nào để lưu.")
+    change = _structure_change(before, edited)
+    if change:
+        lock = structure_lock(session, question, now=now)
+        if lock:
+            raise QuestionEditError(f"{lock.reason}: không thể {change}. {lock.advice}")
 
     question.text, question.kind, question.difficulty = edited.text, edited.kind, edited.difficulty
     question.explanation, question.source, question.number = edited.explanation, edited.source, edited.number[:40]
@@ -205,6 +212,53 @@ def update_question(
         for handler in KEY_CHANGE_HANDLERS:
             handler(session, question_id=question.id, user_id=user_id, now=now)
     return revision
+
+
+@dataclass
+class StructureLock:
+    """Why a question's options and kind must stay as they are: contestants saw them, or may now."""
+
+    reason: str
+    advice: str
+
+
+def structure_lock(session: Session, question: Question, *, now: datetime) -> StructureLock | None:
+    """The lock on the question's structure, or None while no attempt drew it and no open round can.
+
+    Attempts keep option positions (the display order and the answer), so a drawn question keeps
+    its options for later reviews and re-grades too. An open round locks its banks' questions
+    before they are drawn: a worker's cached pool may still draw the old options for a few seconds."""
+    drawn = session.scalar(select(func.count()).select_from(AttemptQuestion)
+                           .where(AttemptQuestion.question_id == question.id))
+    if drawn:
+        return StructureLock(f"Câu hỏi đã được dùng trong {drawn} bài thi",
+                             "Hãy sửa nội dung phương án, hoặc ngừng dùng câu này và tạo câu mới.")
+    for title, number, bank_ids in session.execute(
+            select(Contest.title, Round.number, RoundTrack.bank_ids)
+            .join(Round, Round.id == RoundTrack.round_id).join(Contest, Contest.id == Round.contest_id)
+            .where(Round.opens_at <= now, Round.closes_at > now).order_by(Contest.id, Round.number)):
+        if question.bank_id in json.loads(bank_ids):
+            return StructureLock(f"Câu hỏi thuộc ngân hàng của đợt thi đang mở (“{title}”, đợt {number})",
+                                 "Hãy sửa nội dung phương án, hoặc chờ đợt thi kết thúc, hoặc ngừng dùng câu này "
+                                 "và tạo câu mới.")
+    return None
+
+
+def _structure_change(before: ParsedQuestion, after: ParsedQuestion) -> str:
+    """What the edit does to the options' number, order or the kind, in words; empty when nothing."""
+    if before.kind != after.kind:
+        return f"đổi loại câu hỏi ({KIND_LABELS[before.kind]} → {KIND_LABELS[after.kind]})"
+    moving = "thêm, xoá hay đổi thứ tự phương án"
+    if len(after.options) < len(before.options):
+        return f"{moving} (từ {len(before.options)} còn {len(after.options)} phương án)"
+    if len(after.options) > len(before.options):
+        return f"{moving} (từ {len(before.options)} thành {len(after.options)} phương án)"
+    # Same count, but an option now stands where another stood: moved, or removed and replaced.
+    for position, text in enumerate(after.options):
+        if text in before.options and before.options.index(text) != position:
+            old = before.options.index(text)
+            return f"{moving} (phương án {LETTERS[old]} chuyển sang vị trí {LETTERS[position]})"
+    return ""
 
 
 def _replace_options(session: Session, question_id: int, edited: ParsedQuestion) -> None:

@@ -41,8 +41,11 @@ _RACED_ATTEMPT = select(A.c.id).where(A.c.contestant_id == bindparam("contestant
 _NEW_ATTEMPT = {name: dialect.insert(A).on_conflict_do_nothing().returning(A.c.id)
                 for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
 _NEW_ITEMS = insert(AQ)
+# The option count filters option_order exactly as attempt_view does, so an index names the option shown there.
 _ANSWER_TARGET = (
-    select(A.c.contestant_id, A.c.status, A.c.deadline, Round.grace_seconds, AQ.c.option_order, Question.kind)
+    select(A.c.contestant_id, A.c.status, A.c.deadline, Round.grace_seconds, AQ.c.option_order, Question.kind,
+           select(func.count()).where(QuestionOption.question_id == AQ.c.question_id).scalar_subquery()
+           .label("option_count"))
     .join(Round, Round.id == A.c.round_id)
     .join(AQ, and_(AQ.c.attempt_id == A.c.id, AQ.c.position == bindparam("position")))
     .join(Question, Question.id == AQ.c.question_id)
@@ -325,7 +328,7 @@ def save_answer(db: Database, *, attempt_id: int, contestant_id: int, position: 
             raise AttemptClosed("Bài thi đã nộp; không thể lưu thêm câu trả lời.")
         if past_time(row.deadline, row.grace_seconds, now):
             raise AttemptClosed("Đã hết giờ làm bài; câu trả lời này không được lưu.")
-        order = _ints(row.option_order)
+        order = [p for p in _ints(row.option_order) if p < row.option_count]
         choice = sorted(set(choice))
         if any(not 0 <= c < len(order) for c in choice):
             raise BadAnswer("Phương án không tồn tại.")
@@ -407,9 +410,12 @@ def attempt_view(conn: Executor, state: AttemptState, *, with_key: bool,
     for item in state.items:
         question = content[item["question_id"]]
         order = [p for p in item["option_order"] if p < len(question["options"])]
+        chosen = item["chosen"]
+        if len(order) < len(item["option_order"]):  # options removed before structures were locked
+            chosen = sorted(order.index(item["option_order"][i]) for i in chosen if item["option_order"][i] in order)
         entry = QuestionView(position=item["position"], number=item["position"] + 1, text=question["text"],
                              kind=question["kind"], options=[question["options"][p] for p in order],
-                             chosen=item["chosen"], still_drawable=item["question_id"] in drawable)
+                             chosen=chosen, still_drawable=item["question_id"] in drawable)
         if with_key:
             entry.key = [order.index(p) for p in question["key"] if p in order]
             entry.is_correct = item["is_correct"]

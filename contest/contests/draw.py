@@ -88,6 +88,12 @@ class PoolCache:
             self._pools[key] = pool
         return pool
 
+    def forget(self, bank_id: int) -> None:
+        """Drop the pools holding this bank, so that the next start or page reads its edit at once."""
+        with self._lock:
+            for key in [key for key in self._pools if bank_id in key]:
+                del self._pools[key]
+
     def clear(self) -> None:
         self._pools.clear()
 

@@ -19,7 +19,7 @@ from contest.banks.importer import FORMAT_LABELS, check_and_import
 from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
 from contest.banks.common import MAX_FILE_BYTES
 from contest.exports.bank_workbook import write_bank, write_template
-from contest.models import BankUpload, QuestionBank, Role, User
+from contest.models import BankUpload, Question, QuestionBank, Role, User
 from contest.web import DB, Form, Multipart, xlsx_response
 from contest.web.auth import requires
 
@@ -122,7 +122,7 @@ class QuestionsController(Controller):
     path = "/staff/questions"
     guards = [requires(Role.organiser)]
 
-    def _page(self, db, question_id: int, *, error: str | None = None, saved: str | None = None,
+    def _page(self, request: Request, db, question_id: int, *, error: str | None = None, saved: str | None = None,
               form: ParsedQuestion | None = None, status_code: int = 200) -> Template:
         with db.session() as session:
             loaded = store.load_question(session, question_id)
@@ -130,17 +130,18 @@ class QuestionsController(Controller):
                 raise NotFoundException()
             question, parsed = loaded
             bank = session.get(QuestionBank, question.bank_id)
+            lock = store.structure_lock(session, question, now=request.app.state.clock())
             revisions = store.history(session, question_id)
             editors = dict(session.execute(select(User.id, User.email).where(
                 User.id.in_({r.changed_by for r in revisions if r.changed_by}))).all())
         return Template("staff/question.html", status_code=status_code, context={
             "question": question, "parsed": form or parsed, "bank": bank, "revisions": revisions,
-            "editors": editors, "error": error, "saved": saved, "letters": LETTERS, "kinds": KIND_LABELS,
-            "difficulties": DIFFICULTY_LABELS})
+            "editors": editors, "error": error, "saved": saved, "lock": lock, "letters": LETTERS,
+            "kinds": KIND_LABELS, "difficulties": DIFFICULTY_LABELS})
 
     @get("/{question_id:int}", name="question", sync_to_thread=True)
-    def show(self, db: DB, question_id: FromPath[int]) -> Template:
-        return self._page(db, question_id)
+    def show(self, request: Request, db: DB, question_id: FromPath[int]) -> Template:
+        return self._page(request, db, question_id)
 
     @post("/{question_id:int}", sync_to_thread=True, status_code=200)
     def edit(self, request: Request, db: DB, question_id: FromPath[int], data: Form) -> Template:
@@ -148,18 +149,25 @@ class QuestionsController(Controller):
         try:
             with db.write() as session:
                 revision = store.update_question(session, question_id=question_id, edited=edited,
-                                                 user_id=_user(request).id, now=_now(),
+                                                 user_id=_user(request).id, now=request.app.state.clock(),
                                                  reason=clean_text(data.get("reason"))[:500])
-                summary = revision.summary
+                summary, bank_id = revision.summary, session.get(Question, question_id).bank_id
         except store.QuestionEditError as exc:
-            return self._page(db, question_id, error=str(exc), form=edited, status_code=400)
-        return self._page(db, question_id, saved=summary)
+            return self._page(request, db, question_id, error=str(exc), form=edited, status_code=400)
+        # After the commit: a pool reloaded before it would keep the old text for this worker.
+        request.app.state.pools.forget(bank_id)
+        return self._page(request, db, question_id, saved=summary)
 
     @post("/{question_id:int}/status", sync_to_thread=True, status_code=303)
     def status(self, request: Request, db: DB, question_id: FromPath[int], data: Form) -> Redirect:
         with db.write() as session:
+            question = session.get(Question, question_id)
+            if question is None:
+                raise NotFoundException()
             store.set_status(session, question_id=question_id, status=str(data.get("status")),
-                             user_id=_user(request).id, now=_now())
+                             user_id=_user(request).id, now=request.app.state.clock())
+            bank_id = question.bank_id
+        request.app.state.pools.forget(bank_id)
         return Redirect(f"/staff/questions/{question_id}", status_code=303)
 
 
