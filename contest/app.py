@@ -17,6 +17,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
@@ -25,7 +26,7 @@ from contest.db import Database
 from contest.settings import PROJECT_ROOT, Settings
 from contest.web import context as template_context
 from contest.web.auth import AuthController, current_user
-from contest.web.sessions import SessionConfig
+from contest.web.sessions import SessionConfig, SessionCSRFMiddleware
 from contest.contests.attempts import close_all_expired
 from contest.contests.draw import PoolCache
 from contest.exports import jobs as export_jobs
@@ -179,8 +180,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
         state=State({"settings": settings, "db": db, "pools": PoolCache(), "clock": app_clock,
                      "contest_ids": {}}),
-        middleware=[session_config.middleware],
-        csrf_config=csrf_config,
+        # CSRF runs after the session is loaded: tokens are bound to it (SessionCSRFMiddleware).
+        middleware=[session_config.middleware, DefineMiddleware(SessionCSRFMiddleware, config=csrf_config)],
         # A click's JSON answer is a few dozen bytes: its handler opts out (skip_compression).
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6,
                                              exclude_opt_key="skip_compression"),
