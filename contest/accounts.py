@@ -175,6 +175,7 @@ def reserve_attempt(session: Session, key: str, *, ip: str, now: datetime, polic
 
 
 def mark_succeeded(session: Session, attempt: LoginAttempt) -> None:
+    """The reserved try was the right password: it no longer counts as a failure."""
     session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt.id).values(succeeded=True))
 
 
@@ -217,6 +218,7 @@ def authenticate(
 
 
 def new_session_id() -> str:
+    """A new staff session id, for the cookie (only its digest is stored)."""
     return secrets.token_urlsafe(32)
 
 

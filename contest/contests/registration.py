@@ -10,6 +10,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NoReturn
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -114,7 +115,7 @@ def register(db: Database, *, contest: Contest, form: RegistrationForm, now: dat
     return contestant
 
 
-def _taken_answer(db: Database, contest_id: int, phone: str, *, ip: str, now: datetime, policy: LoginPolicy):
+def _taken_answer(db: Database, contest_id: int, phone: str, *, ip: str, now: datetime, policy: LoginPolicy) -> NoReturn:
     """Raise the "already registered" refusal, counted like a failed login (or LoginThrottled)."""
     with db.write() as session:
         reserve_attempt(session, account_key(contest_id, phone), ip=ip, now=now, policy=policy)
