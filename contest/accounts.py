@@ -7,17 +7,19 @@ saving a click would wait behind it.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from contest.db import Database
-from contest.models import LoginAttempt, Role, User
+from contest.models import LoginAttempt, Role, StaffSession, User
 
 # Staff: argon2-cffi's defaults, argon2id with the RFC 9106 "low memory" profile (64 MiB, t=3, p=4).
 _hasher = PasswordHasher()
@@ -35,13 +37,19 @@ class AccountError(ValueError):
 
 
 class LoginThrottled(Exception):
-    """Too many failed logins for this address in the current window."""
+    """Too many failed logins lately, from this client address or on this account."""
 
 
 @dataclass(frozen=True)
 class LoginPolicy:
+    """Failed logins allowed within `window`: per account from one address, per account from all
+    addresses (beyond it only addresses that logged in to the account before may try), and per
+    address across all accounts."""
+
     max_failures: int = 5
     window: timedelta = timedelta(minutes=15)
+    max_account_failures: int = 50
+    max_address_failures: int = 20
 
 
 def normalise_email(email: str) -> str:
@@ -83,30 +91,92 @@ def create_user(
     return user
 
 
-def set_password(session: Session, *, user: User, password: str) -> None:
+def set_password(session: Session, *, user: User, password: str, keep_session: str | None = None) -> None:
+    """Change the password and end the user's other sessions (all of them unless `keep_session`)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
     user.password_hash = hash_password(password)
     session.add(user)
+    end_all_sessions(session, user.id, keep=keep_session)
 
 
-def check_throttle(session: Session, key: str, *, now: datetime, policy: LoginPolicy) -> None:
-    """Raise LoginThrottled when `key` (a staff e-mail, or a contest and phone) failed too often lately."""
-    recent_failures = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.email == key,
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.attempted_at > now - policy.window,
-        )
-    )
-    if recent_failures >= policy.max_failures:
+def change_password(db: Database, *, user_id: int, current: str, new: str, ip: str, now: datetime,
+                    keep_session: str | None, policy: LoginPolicy = LoginPolicy()) -> None:
+    """A signed-in user changes their own password; every other session of theirs ends.
+
+    The current password is asked (a borrowed browser is not enough) and counted like a login
+    try; hashing runs outside any write transaction."""
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Mật khẩu mới phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
+    with db.write() as session:
+        user = session.get(User, user_id)
+        attempt = reserve_attempt(session, user.email, ip=ip, now=now, policy=policy)
+    if not verify_password(user.password_hash, current):
+        raise AccountError("Mật khẩu hiện tại không đúng.")
+    new_hash = hash_password(new)
+    with db.write() as session:
+        mark_succeeded(session, attempt)
+        session.execute(update(User).where(User.id == user_id).values(password_hash=new_hash))
+        end_all_sessions(session, user_id, keep=keep_session)
+
+
+def set_active(session: Session, *, user: User, active: bool) -> None:
+    """Deactivate (ending every session at once) or reactivate a staff account."""
+    user.is_active = active
+    session.add(user)
+    if not active:
+        end_all_sessions(session, user.id)
+
+
+def _failures(*conditions, since: datetime):
+    return (select(func.count()).select_from(LoginAttempt)
+            .where(*conditions, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since))
+
+
+def _serialise(session: Session, *names: str) -> None:
+    """On PostgreSQL, queue concurrent tries on the same account or address (SQLite's BEGIN IMMEDIATE
+    already queues every writer), so each counts the tries committed before it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for name in sorted(set(names)):  # one order everywhere: two tries never wait for each other
+        lock_id = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+
+
+def check_address(session: Session, ip: str, *, now: datetime, policy: LoginPolicy) -> None:
+    """Raise LoginThrottled when this client address has failed too often lately, on any account."""
+    if session.scalar(_failures(LoginAttempt.ip == ip[:64], since=now - policy.window)) >= policy.max_address_failures:
         raise LoginThrottled()
 
 
-def record_login(session: Session, key: str, *, ip: str, succeeded: bool, now: datetime) -> None:
-    session.add(LoginAttempt(email=key[:254], ip=ip[:64], succeeded=succeeded, attempted_at=now))
+def reserve_attempt(session: Session, key: str, *, ip: str, now: datetime, policy: LoginPolicy) -> LoginAttempt:
+    """Store a try on `key` from `ip` as failed, then raise LoginThrottled if it goes over a limit.
+
+    Call it in a write transaction before checking the password, and mark the try succeeded
+    afterwards: the count then includes every concurrent try. A refused try is rolled back with
+    the transaction, so waiting out the window works.
+    """
+    key, ip = key[:254], ip[:64]
+    _serialise(session, f"login-account:{key}", f"login-address:{ip}")
+    attempt = LoginAttempt(email=key, ip=ip, succeeded=False, attempted_at=now)
+    session.add(attempt)
+    session.flush()
+    since = now - policy.window
+    if (session.scalar(_failures(LoginAttempt.ip == ip, since=since)) > policy.max_address_failures
+            or session.scalar(_failures(LoginAttempt.email == key, LoginAttempt.ip == ip, since=since))
+            > policy.max_failures):
+        raise LoginThrottled()
+    if session.scalar(_failures(LoginAttempt.email == key, since=since)) > policy.max_account_failures:
+        known = session.scalar(select(LoginAttempt.id).where(
+            LoginAttempt.email == key, LoginAttempt.ip == ip, LoginAttempt.succeeded.is_(True)).limit(1))
+        if known is None:
+            raise LoginThrottled()
+    return attempt
+
+
+def mark_succeeded(session: Session, attempt: LoginAttempt) -> None:
+    """The reserved try was the right password: it no longer counts as a failure."""
+    session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt.id).values(succeeded=True))
 
 
 def authenticate(
@@ -117,28 +187,65 @@ def authenticate(
     ip: str,
     now: datetime,
     policy: LoginPolicy = LoginPolicy(),
+    session_id: str | None = None,
 ) -> User | None:
     """Return the active user these credentials belong to, or None; record the attempt.
 
-    Raises LoginThrottled, before checking the password, when this address has failed
-    `policy.max_failures` times within `policy.window`. The password is checked between two
-    short transactions (read, then write), never while holding the write lock.
+    With `session_id` (from new_session_id), a successful login also opens that staff session.
+
+    Raises LoginThrottled, before checking the password, when the try goes over a limit of
+    `policy` (reserve_attempt). The password is checked between two short write transactions
+    (reserve the try, then mark it succeeded), never while holding the write lock.
     """
     email = normalise_email(email)
-    with db.session() as session:
-        check_throttle(session, email, now=now, policy=policy)
+    with db.write() as session:
+        attempt = reserve_attempt(session, email, ip=ip, now=now, policy=policy)
         user = session.scalar(select(User).where(User.email == email))
     if user is None:
         verify_password(_DUMMY_HASH, password)
-        ok = False
-    else:
-        ok = verify_password(user.password_hash, password) and user.is_active
-    new_hash = hash_password(password) if ok and _hasher.check_needs_rehash(user.password_hash) else None
+        return None
+    if not (verify_password(user.password_hash, password) and user.is_active):
+        return None
+    new_hash = hash_password(password) if _hasher.check_needs_rehash(user.password_hash) else None
     with db.write() as session:
-        record_login(session, email, ip=ip, succeeded=ok, now=now)
-        if not ok:
-            return None
+        mark_succeeded(session, attempt)
         values = {"last_login_at": now, **({"password_hash": new_hash} if new_hash else {})}
         session.execute(update(User).where(User.id == user.id).values(**values))
+        if session_id:
+            store_session(session, session_id, user_id=user.id, now=now)
     user.last_login_at = now
     return user
+
+
+def new_session_id() -> str:
+    """A new staff session id, for the cookie (only its digest is stored)."""
+    return secrets.token_urlsafe(32)
+
+
+def store_session(session: Session, session_id: str, *, user_id: int, now: datetime) -> None:
+    """Make `session_id` a live login of this user."""
+    session.add(StaffSession(id=_session_digest(session_id), user_id=user_id, created_at=now))
+
+
+def _session_digest(session_id: str) -> str:
+    """Only a digest is stored: a copy of the table does not give anyone a live login."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def session_user_query(user_id: int, session_id: str):
+    """The active user of this live staff session (one query, joining the session row)."""
+    return (select(User).join(StaffSession, StaffSession.user_id == User.id)
+            .where(User.id == user_id, User.is_active.is_(True), StaffSession.id == _session_digest(session_id)))
+
+
+def end_session(session: Session, session_id: str) -> None:
+    """Log out: the session's cookie signs nobody in any more, even if replayed."""
+    session.execute(delete(StaffSession).where(StaffSession.id == _session_digest(session_id)))
+
+
+def end_all_sessions(session: Session, user_id: int, *, keep: str | None = None) -> None:
+    """End every staff session of this user (but `keep`, the one changing its own password)."""
+    query = delete(StaffSession).where(StaffSession.user_id == user_id)
+    if keep:
+        query = query.where(StaffSession.id != _session_digest(keep))
+    session.execute(query)

@@ -11,20 +11,22 @@ from typing import Callable
 
 import anyio
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar, Request
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
 
 from contest.db import Database
 from contest.settings import PROJECT_ROOT, Settings
 from contest.web import context as template_context
 from contest.web.auth import AuthController, current_user
-from contest.web.sessions import SessionConfig
+from contest.web.sessions import SessionConfig, SessionCSRFMiddleware
 from contest.contests.attempts import close_all_expired
 from contest.contests.draw import PoolCache
 from contest.exports import jobs as export_jobs
@@ -51,6 +53,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
 )
+HSTS = "max-age=31536000; includeSubDomains"  # production only: development runs over plain http
 
 
 def _derive_key(secret: str, purpose: str) -> bytes:
@@ -62,13 +65,26 @@ async def _before_request(request: Request) -> None:
     await current_user(request)
 
 
-async def _security_headers(response: Response) -> Response:
-    # async on purpose: Litestar runs a sync after_request hook in a worker thread, for every response.
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
+def security_headers(production: bool):
+    """A before_send hook adding the security headers to every response the app sends.
+
+    before_send wraps the whole application, so unlike an after_request hook it also reaches
+    error pages, 404s for unknown paths, 405s and static files.
+    """
+    fixed = [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+             (b"x-content-type-options", b"nosniff"),
+             (b"referrer-policy", b"same-origin"),
+             (b"x-frame-options", b"DENY")]
+    if production:
+        fixed.append((b"strict-transport-security", HSTS.encode()))
+
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers") or ())
+            present = {name.lower() for name, _ in headers}
+            message["headers"] = headers + [h for h in fixed if h[0] not in present]  # type: ignore[typeddict-item]
+
+    return add_headers
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None,
@@ -164,15 +180,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
         state=State({"settings": settings, "db": db, "pools": PoolCache(), "clock": app_clock,
                      "contest_ids": {}}),
-        middleware=[session_config.middleware],
-        csrf_config=csrf_config,
+        # CSRF runs after the session is loaded: tokens are bound to it (SessionCSRFMiddleware).
+        middleware=[session_config.middleware, DefineMiddleware(SessionCSRFMiddleware, config=csrf_config)],
         # A click's JSON answer is a few dozen bytes: its handler opts out (skip_compression).
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6,
                                              exclude_opt_key="skip_compression"),
         template_config=templates,
         exception_handlers={**EXCEPTION_HANDLERS, **contestant.EXCEPTION_HANDLERS},
         before_request=_before_request,
-        after_request=_security_headers,
+        before_send=[security_headers(settings.production)],
         request_max_body_size=MAX_REQUEST_BYTES,
         on_startup=[start_sweeper],
         on_shutdown=[dispose],

@@ -64,7 +64,22 @@ class Settings:
     login_max_failures: int = _setting(
         "CONTEST_LOGIN_MAX_FAILURES",
         5,
-        "Failed staff logins allowed per e-mail address within the login window before refusing.",
+        "Failed logins allowed per account (staff e-mail, or contest and phone) from one client address "
+        "within the login window; beyond, that address waits for the window to pass. Other addresses, "
+        "the owner's among them, are not held back by it.",
+    )
+    login_max_account_failures: int = _setting(
+        "CONTEST_LOGIN_MAX_ACCOUNT_FAILURES",
+        50,
+        "Failed logins allowed per account from all addresses together within the login window; beyond, "
+        "only addresses that have logged in to that account before may keep trying.",
+    )
+    login_max_address_failures: int = _setting(
+        "CONTEST_LOGIN_MAX_ADDRESS_FAILURES",
+        20,
+        "Failed logins on any accounts, and registrations answered 'already registered', allowed per "
+        "client address within the login window; beyond, that address can neither log in nor register "
+        "until the window passes. Behind a reverse proxy, see FORWARDED_ALLOW_IPS.",
     )
     login_window_seconds: int = _setting(
         "CONTEST_LOGIN_WINDOW_SECONDS", 900, "Length of the window for counting failed logins."

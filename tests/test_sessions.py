@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from contest import accounts
 from contest.app import _derive_key
 from contest.models import User
 from contest.web.sessions import RENEW_SECONDS, QuietCookieSessions, SessionConfig
-from tests.conftest import login, post_form
+from tests.conftest import NOW, login, post_form
 
 COOKIE = "contest_session"
+
+
+def staff_session(db, email: str) -> dict:
+    """The session data of a live staff login of `email`."""
+    session_id = accounts.new_session_id()
+    with db.write() as session:
+        accounts.store_session(session, session_id, user_id=user_id(db, email), now=NOW)
+    return {"uid": user_id(db, email), "sid": session_id}
 
 
 def session_cookie(settings, data: dict, *, age: int = 0) -> str:
@@ -37,18 +46,19 @@ def test_login_sets_the_cookie_and_later_requests_do_not_rewrite_it(client, staf
 
 
 def test_a_session_due_for_renewal_is_written_again(client, settings, db, staff):
-    fresh = session_cookie(settings, {"uid": user_id(db, staff["viewer"])}, age=RENEW_SECONDS - 60)
+    data = staff_session(db, staff["viewer"])
+    fresh = session_cookie(settings, data, age=RENEW_SECONDS - 60)
     client.cookies.set(COOKIE, fresh)
     assert client.get("/staff/").status_code == 200 and not sets_session(client.get("/staff/"))
-    client.cookies.set(COOKIE, session_cookie(settings, {"uid": user_id(db, staff["viewer"])}, age=RENEW_SECONDS + 60))
+    client.cookies.set(COOKIE, session_cookie(settings, data, age=RENEW_SECONDS + 60))
     renewed = client.get("/staff/")
     assert renewed.status_code == 200 and sets_session(renewed)
 
 
 def test_expired_forged_and_logged_out_sessions_sign_nobody_in(client, settings, db, staff):
-    uid = user_id(db, staff["viewer"])
-    for cookie in (session_cookie(settings, {"uid": uid}, age=settings.session_max_age + 5),
-                   session_cookie(settings, {"uid": uid})[:-8] + "AAAAAAAA", "not-a-session"):
+    data = staff_session(db, staff["viewer"])
+    for cookie in (session_cookie(settings, data, age=settings.session_max_age + 5),
+                   session_cookie(settings, data)[:-8] + "AAAAAAAA", "not-a-session"):
         client.cookies.set(COOKIE, cookie)
         assert staff["viewer"] not in client.get("/staff/", follow_redirects=False).text
     client.cookies.clear()

@@ -10,13 +10,14 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NoReturn
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contest.accounts import (CONTESTANT_HASHER, LoginPolicy, check_throttle, hash_password, record_login,
-                              verify_password)
+from contest.accounts import (CONTESTANT_HASHER, LoginPolicy, check_address, hash_password, mark_succeeded,
+                              reserve_attempt, verify_password)
 from contest.db import Database
 from contest.banks.common import clean_text, fold
 from contest.contests.setup import FIELDS, field_rules, tracks_of
@@ -32,6 +33,14 @@ class RegistrationError(ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+
+
+TAKEN = "Số điện thoại hoặc số CCCD này đã được đăng ký trong hội thi."
+
+
+def account_key(contest_id: int, phone: str) -> str:
+    """What login throttling counts tries against: every spelling of a phone is one account."""
+    return f"contest:{contest_id}:{normalise_phone(phone) or clean_text(phone)[:20]}"
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -81,27 +90,41 @@ def _parse_date(text: str) -> date | None:
         return None
 
 
-def register(db: Database, *, contest: Contest, form: RegistrationForm, now: datetime) -> Contestant:
+def register(db: Database, *, contest: Contest, form: RegistrationForm, now: datetime, ip: str = "",
+             policy: LoginPolicy = LoginPolicy()) -> Contestant:
     """Create the contestant, or raise RegistrationError listing every problem.
 
     A phone or CCCD already registered in this contest is refused without saying by whom;
     the database's unique constraints make this hold even for two registrations at once.
-    The form is checked in a read transaction, the password hashed outside any, and the row
-    inserted in a short write transaction.
+    That answer tells whether a number is registered, so it counts as a failed login of that
+    phone from this address: past the limits, LoginThrottled is raised instead, and an address
+    over its limit cannot register at all. The form is checked in a read transaction, the
+    password hashed outside any, and the row inserted in a short write transaction.
     """
     with db.session() as session:
+        check_address(session, ip, now=now, policy=policy)
         contestant = _checked(session, contest=contest, form=form, now=now)
+    if contestant is None:
+        _taken_answer(db, contest.id, form.phone, ip=ip, now=now, policy=policy)
     contestant.password_hash = hash_password(form.password, CONTESTANT_HASHER)
     try:
         with db.write() as session:
             session.add(contestant)
     except IntegrityError:
-        raise RegistrationError({"phone": "Số điện thoại hoặc số CCCD này đã được đăng ký trong hội thi."}) from None
+        _taken_answer(db, contest.id, form.phone, ip=ip, now=now, policy=policy)
     return contestant
 
 
-def _checked(session: Session, *, contest: Contest, form: RegistrationForm, now: datetime) -> Contestant:
-    """The contestant the form describes (not yet stored, no password hash), or RegistrationError."""
+def _taken_answer(db: Database, contest_id: int, phone: str, *, ip: str, now: datetime, policy: LoginPolicy) -> NoReturn:
+    """Raise the "already registered" refusal, counted like a failed login (or LoginThrottled)."""
+    with db.write() as session:
+        reserve_attempt(session, account_key(contest_id, phone), ip=ip, now=now, policy=policy)
+    raise RegistrationError({"phone": TAKEN})
+
+
+def _checked(session: Session, *, contest: Contest, form: RegistrationForm, now: datetime) -> Contestant | None:
+    """The contestant the form describes (not yet stored, no password hash), None if its phone or
+    CCCD is taken, or RegistrationError."""
     rules = field_rules(contest)
     errors: dict[str, str] = {}
     tracks = tracks_of(contest)
@@ -140,10 +163,10 @@ def _checked(session: Session, *, contest: Contest, form: RegistrationForm, now:
         errors["password"] = "Mật khẩu phải có ít nhất 8 ký tự."
     if not form.consent:
         errors["consent"] = "Cần đồng ý cho phép xử lý dữ liệu cá nhân để dự thi."
-    if not errors and _taken(session, contest.id, phone, cccd):
-        errors["phone"] = "Số điện thoại hoặc số CCCD này đã được đăng ký trong hội thi."
     if errors:
         raise RegistrationError(errors)
+    if _taken(session, contest.id, phone, cccd):
+        return None
     return Contestant(
         contest_id=contest.id, track=track, full_name=full_name, search_name=fold(full_name)[:200], phone=phone,
         cccd=cccd, birth_date=birth, gender=values["gender"], email=email, occupation=values["occupation"],
@@ -171,23 +194,26 @@ def authenticate(db: Database, *, contest_id: int, phone: str, password: str, no
                  policy: LoginPolicy = LoginPolicy()) -> Contestant | None:
     """The contestant with this phone and password in this contest, or None (same cost either way).
 
-    Guessing is throttled per contest and phone, in the database so every app process counts
-    the same failures: LoginThrottled is raised before the password is checked. A hash made
-    with older parameters is replaced by one with the contestants' profile on success."""
+    Guessing is throttled per phone (every spelling) and client address, in the database so every
+    app process counts the same tries: the try is stored before the password is checked, in the
+    one short write transaction that also finds the contestant, and LoginThrottled is raised
+    there when it goes over a limit. A hash made with older parameters is replaced by one with
+    the contestants' profile on success."""
     normalised = normalise_phone(phone)
-    key = f"contest:{contest_id}:{normalised or clean_text(phone)[:20]}"
-    with db.session() as session:
-        check_throttle(session, key, now=now, policy=policy)
+    with db.write() as session:
+        attempt = reserve_attempt(session, account_key(contest_id, phone), ip=ip, now=now, policy=policy)
         contestant = session.scalar(select(Contestant).where(
             Contestant.contest_id == contest_id, Contestant.phone == normalised)) if normalised else None
     if contestant is None:
         verify_password(_DUMMY_HASH, password)
-    ok = contestant is not None and verify_password(contestant.password_hash, password)
+        return None
+    if not verify_password(contestant.password_hash, password):
+        return None
     new_hash = (hash_password(password, CONTESTANT_HASHER)
-                if ok and CONTESTANT_HASHER.check_needs_rehash(contestant.password_hash) else None)
+                if CONTESTANT_HASHER.check_needs_rehash(contestant.password_hash) else None)
     with db.write() as session:
-        record_login(session, key, ip=ip, succeeded=ok, now=now)
+        mark_succeeded(session, attempt)
         if new_hash:
             session.execute(update(Contestant).where(Contestant.id == contestant.id).values(password_hash=new_hash))
             contestant.password_hash = new_hash
-    return contestant if ok else None
+    return contestant

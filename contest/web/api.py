@@ -51,13 +51,13 @@ from contest.contests.setup import (FIELDS, PREDICTIONS, TRACKS, field_rules, qu
 from contest.contests.units import search_units
 from contest.models import Contest, Contestant, Round
 from contest.web import DB, quick
-from contest.web.auth import login_policy
+from contest.web.auth import client_address, login_policy
 from contest.web.api_schemas import (EXCEPTION_HANDLERS, AnswerBody, AnswerSaved, ApiError, AttemptOut, AttemptSummary,
                                      ContestantInfo, ContestInfo, FieldInfo, LoginBody, PredictionBody,
                                      PredictionSaved, QuestionOut, RegistrationBody, ResultOut, ReviewItem, RoundInfo,
                                      RoundStatus, RoundTrackInfo, SubmitBody, TokenOut, TrackInfo, UnitInfo,
                                      error_responses)
-from contest.web.contestant import load_contest
+from contest.web.contestant import TOO_MANY_TRIES, load_contest
 
 API_PATH = "/api/v1"
 SCHEMA_PATH = "/api/v1/schema"
@@ -257,7 +257,7 @@ class ContestsApi(Controller):
             found = search_units(session, contest_id=contest.id, kind=kind, query=q[:100], limit=50)
         return [UnitInfo(id=u.id, code=u.code, name=u.name, parent_id=u.parent_id) for u in found]
 
-    @post("/registrations", sync_to_thread=True, status_code=201, responses=error_responses(404))
+    @post("/registrations", sync_to_thread=True, status_code=201, responses=error_responses(404, 429))
     def register(self, request: Request, db: DB, slug: FromPath[str], data: JSONBody[RegistrationBody],
                  token_max_age: TokenMaxAge) -> TokenOut:
         """Register once in this contest; answers a bearer token. Refusals list each field's problem."""
@@ -269,10 +269,14 @@ class ContestsApi(Controller):
             locality_id="" if data.locality_id is None else str(data.locality_id), password=data.password,
             access_code=data.access_code, consent=data.consent)
         try:
-            contestant = registration.register(db, contest=contest, form=form, now=request.app.state.clock())
+            contestant = registration.register(db, contest=contest, form=form, now=request.app.state.clock(),
+                                               ip=client_address(request),
+                                               policy=login_policy(request.app.state.settings))
         except registration.RegistrationError as exc:
             raise ApiError(400, "registration_refused", "Chưa đăng ký được; hãy xem lại các mục được nêu.",
                            {BODY_FIELD.get(k, k): v for k, v in exc.errors.items()}) from None
+        except LoginThrottled:
+            raise ApiError(429, "too_many_attempts", TOO_MANY_TRIES) from None
         return _token_out(request, contestant, token_max_age)
 
     @post("/sessions", sync_to_thread=True, status_code=201, responses=error_responses(401, 404, 429))
@@ -283,7 +287,7 @@ class ContestsApi(Controller):
         try:
             contestant = registration.authenticate(
                 db, contest_id=contest.id, phone=data.phone, password=data.password,
-                now=request.app.state.clock(), ip=request.client.host if request.client else "",
+                now=request.app.state.clock(), ip=client_address(request),
                 policy=login_policy(request.app.state.settings))
         except LoginThrottled:
             raise ApiError(429, "too_many_attempts",

@@ -22,8 +22,11 @@ from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, rou
 from contest.contests.units import search_units
 from contest.models import Contest, Round, Unit
 from contest.web import DB, Form, quick
-from contest.web.auth import login_policy
+from contest.web.auth import CSRF_NONCE, client_address, login_policy, new_csrf_nonce
 
+
+
+TOO_MANY_TRIES = "Có quá nhiều lần thử từ địa chỉ này. Vui lòng thử lại sau ít phút."
 
 
 def session_key(contest_id: int) -> str:
@@ -126,12 +129,16 @@ class ContestantController(Controller):
         form = registration.RegistrationForm(
             **{k: str(data.get(k, "")) for k in registration.RegistrationForm.__dataclass_fields__
                if k != "consent"}, consent=bool(data.get("consent")))
+        shown = {k: v for k, v in data.items() if k not in ("password", "_csrf_token")}
         try:
-            contestant_id = registration.register(db, contest=contest, form=form, now=request.app.state.clock()).id
+            contestant_id = registration.register(db, contest=contest, form=form, now=request.app.state.clock(),
+                                                  ip=client_address(request),
+                                                  policy=login_policy(request.app.state.settings)).id
         except registration.RegistrationError as exc:
-            shown = {k: v for k, v in data.items() if k not in ("password", "_csrf_token")}
             return self._register_page(db, contest, shown, exc.errors, status_code=400)
-        request.set_session({**request.session, session_key(contest.id): contestant_id})
+        except LoginThrottled:
+            return self._register_page(db, contest, shown, {"phone": TOO_MANY_TRIES}, status_code=429)
+        request.set_session({**request.session, session_key(contest.id): contestant_id, CSRF_NONCE: new_csrf_nonce()})
         return Redirect(f"/c/{contest.slug}", status_code=303)
 
     @get("/don-vi", name="contest_units", sync_to_thread=True)
@@ -153,7 +160,7 @@ class ContestantController(Controller):
         try:
             contestant = registration.authenticate(
                 db, contest_id=contest.id, phone=phone, password=str(data.get("password", ""))[:1024],
-                now=request.app.state.clock(), ip=request.client.host if request.client else "",
+                now=request.app.state.clock(), ip=client_address(request),
                 policy=login_policy(request.app.state.settings))
         except LoginThrottled:
             return Template("contest/login.html", status_code=429, context={
@@ -162,7 +169,7 @@ class ContestantController(Controller):
         if contestant is None:
             return Template("contest/login.html", status_code=400, context={
                 "contest": contest, "error": "Số điện thoại hoặc mật khẩu không đúng.", "phone": phone})
-        request.set_session({**request.session, session_key(contest.id): contestant.id})
+        request.set_session({**request.session, session_key(contest.id): contestant.id, CSRF_NONCE: new_csrf_nonce()})
         return Redirect(f"/c/{contest.slug}", status_code=303)
 
     @post("/dang-xuat", sync_to_thread=True, status_code=303)

@@ -8,16 +8,17 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
+from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Response, Template
 from litestar.datastructures import Cookie
 from sqlalchemy import select, text
 
 from contest import accounts
 from contest.db import Database
-from contest.web import DB
+from contest.web import DB, Form
 from contest.i18n import LOCALES
 from contest.models import Role, User
-from contest.web.auth import requires, safe_next
+from contest.web.auth import SESSION_ID, client_address, login_policy, requires, safe_next
 from contest.web.context import LANG_COOKIE, translate
 
 
@@ -53,6 +54,27 @@ class StaffController(Controller):
     @get("/", name="staff_home", sync_to_thread=False)
     def dashboard(self) -> Template:
         return Template("staff/dashboard.html")
+
+    @get("/password", name="staff_password", sync_to_thread=False)
+    def password_form(self) -> Template:
+        return Template("staff/password.html", context={"error": None, "done": False})
+
+    @post("/password", sync_to_thread=True, status_code=200)
+    def change_password(self, request: Request, db: DB, data: Form) -> Template:
+        """Every other session of this user ends; this one stays signed in."""
+        settings = request.app.state.settings
+        try:
+            accounts.change_password(
+                db, user_id=request.scope["state"]["user"].id, current=str(data.get("current_password", ""))[:1024],
+                new=str(data.get("new_password", ""))[:1024], ip=client_address(request),
+                now=request.app.state.clock(), keep_session=request.session.get(SESSION_ID),
+                policy=login_policy(settings))
+        except accounts.AccountError as exc:
+            return Template("staff/password.html", context={"error": str(exc), "done": False}, status_code=400)
+        except accounts.LoginThrottled:
+            message = translate(request, "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.")
+            return Template("staff/password.html", context={"error": message, "done": False}, status_code=429)
+        return Template("staff/password.html", context={"error": None, "done": True})
 
 
 class UsersController(Controller):
@@ -101,3 +123,17 @@ class UsersController(Controller):
         except accounts.AccountError as exc:
             return self._page(db, error=str(exc), form=form, status_code=400)
         return self._page(db, created=created)
+
+    @post("/{user_id:int}/active", sync_to_thread=True, status_code=200)
+    def set_active(self, request: Request, db: DB, user_id: FromPath[int], data: Form) -> Template:
+        """Deactivating an account also ends every session it has open."""
+        active = str(data.get("active", "")) == "1"
+        if user_id == request.scope["state"]["user"].id and not active:
+            return self._page(db, error=translate(request, "Không thể tự khoá tài khoản của chính mình."),
+                              status_code=400)
+        with db.write() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFoundException()
+            accounts.set_active(session, user=user, active=active)
+        return self._page(db)
