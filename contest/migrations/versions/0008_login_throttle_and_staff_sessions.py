@@ -4,8 +4,8 @@ Failed logins are now also counted per client address (across accounts), so logi
 an (ip, attempted_at) index. Staff logins are recorded in staff_sessions, so that logout,
 a password change or deactivation ends them on the server.
 
-Revision ID: 0009
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 from contest.models.base import UTCDateTime
 
 
-revision = '0009'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
