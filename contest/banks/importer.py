@@ -145,7 +145,8 @@ def import_file(
     accepted = _checked(report, result, hashes, accept_skips=accept_skips, dry_run=dry_run)
     if not accepted:
         return report
-    report.imported = store.add_questions_in_batches(db, bank_name=bank.name if bank else bank_name,
-                                                     questions=accepted, user_id=user_id, now=now)
+    staged = store.stage_questions(db, bank_name=bank.name if bank else bank_name, questions=accepted,
+                                   user_id=user_id, now=now)
+    report.imported = store.publish(db, staged, now=now)
     report.saved = True
     return report

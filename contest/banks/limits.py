@@ -27,6 +27,7 @@ class Limits:
     max_unit_rows: int = 100_000
     max_inflated_bytes: int = 100 * MB  # all members of an .xlsx once decompressed
     max_shared_strings_bytes: int = 64 * MB  # openpyxl holds the whole shared-string table in memory
+    max_part_bytes: int = 16 * MB  # any other XML part but a worksheet: openpyxl parses those whole
     max_members: int = 200  # files inside an .xlsx
     max_columns: int = 60  # columns read per row; cells further right are ignored
     max_cells: int = 1_000_000  # cells holding a value, over the whole sheet
@@ -68,23 +69,41 @@ def check_archive(data: bytes, limits: Limits = DEFAULT) -> None:
         # Declared sizes can lie: count what each member really inflates to, a chunk at a time.
         total = 0
         for member in members:
-            size = 0
-            shared = member.filename.lower().endswith("sharedstrings.xml")
-            try:
-                with archive.open(member) as stream:
-                    while chunk := stream.read(_CHUNK):
-                        size += len(chunk)
-                        if total + size > limits.max_inflated_bytes:
-                            raise _too_big(limits)
-                        if shared and size > limits.max_shared_strings_bytes:
-                            raise BankFileError(
-                                f"Bảng chữ dùng chung (sharedStrings) của tệp Excel vượt quá "
-                                f"{limits.max_shared_strings_bytes // MB} MB khi giải nén; không nhập.")
-            except BankFileError:
-                raise
-            except Exception as exc:  # bad CRC, unsupported compression, truncated data, ...
-                raise BankFileError(f"Tệp Excel bị hỏng, không đọc được (phần '{member.filename[:80]}').") from exc
-            total += size
+            total += _inflate(archive, member, limits, room=limits.max_inflated_bytes - total)
+
+
+def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits, *, room: int) -> int:
+    """Decompress one member chunk by chunk, refusing it as soon as it grows past a limit; its real size."""
+    name = member.filename.lower()
+    shared = name.endswith("sharedstrings.xml")
+    if shared:
+        part_limit, label = limits.max_shared_strings_bytes, "Bảng chữ dùng chung (sharedStrings)"
+    elif name.endswith((".xml", ".rels")) and not name.startswith("xl/worksheets/"):
+        part_limit, label = limits.max_part_bytes, f"Phần '{member.filename[:80]}'"
+    else:
+        part_limit, label = room, ""
+    size, strings, tail = 0, 0, b""
+    try:
+        with archive.open(member) as stream:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if size > room:
+                    raise _too_big(limits)
+                if size > part_limit:
+                    raise BankFileError(f"{label} của tệp Excel vượt quá {_megabytes(part_limit)} MB khi giải nén; "
+                                        f"không nhập.")
+                if shared:  # millions of tiny strings cost far more in memory than their bytes
+                    window = tail + chunk
+                    strings += window.count(b"si>") / 2 + window.count(b"si/>")
+                    tail = window[-3:]
+                    if strings > limits.max_cells:
+                        raise BankFileError(f"Bảng chữ dùng chung (sharedStrings) của tệp Excel có hơn "
+                                            f"{_number(limits.max_cells)} chuỗi; không nhập.")
+    except BankFileError:
+        raise
+    except Exception as exc:  # bad CRC, unsupported compression, truncated data, ...
+        raise BankFileError(f"Tệp Excel bị hỏng, không đọc được (phần '{member.filename[:80]}').") from exc
+    return size
 
 
 def _too_big(limits: Limits) -> BankFileError:
@@ -152,3 +171,7 @@ def too_many_questions(result, limits: Limits):
         raise BankFileError(f"Tệp có {_number(len(result.questions))} câu hỏi; mỗi lần nhập tối đa "
                             f"{_number(limits.max_questions)} câu. Hãy chia thành nhiều tệp.")
     return result
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:g}".replace(".", ",")

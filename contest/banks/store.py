@@ -107,53 +107,71 @@ def _insert_questions(session: Session, bank_id: int, topic_ids: dict[str, int],
     return list(ids)
 
 
-def add_questions_in_batches(
+@dataclass
+class StagedImport:
+    """Questions written as pending by `stage_questions`, waiting for `publish` or `discard`."""
+
+    bank_id: int
+    new_bank: bool
+    new_topics: set[int]
+    ids: list[int]
+
+
+def stage_questions(
     db: Database, *, bank_name: str, questions: list[ParsedQuestion], user_id: int | None, now: datetime,
     batch: int = BATCH,
-) -> int:
-    """Insert validated questions in short write transactions, all visible at once at the end or none at all."""
+) -> StagedImport:
+    """Write questions as pending, a short write transaction per batch; on failure nothing stays behind."""
     with db.write() as session:
         session.execute(delete(Question).where(Question.status == PENDING, Question.created_at < now - PENDING_TTL))
         bank = session.scalar(select(QuestionBank).where(QuestionBank.name == clean_text(bank_name)))
-        new_bank = bank is None
+        staged = StagedImport(bank_id=0, new_bank=bank is None, new_topics=set(), ids=[])
         bank = bank or get_or_create_bank(session, name=bank_name, now=now)
-        bank_id = bank.id
-        known = set(session.scalars(select(Topic.id).where(Topic.bank_id == bank_id)))
-        topic_ids = _topic_ids(session, bank_id, {q.topic for q in questions if q.topic})
-    new_topics = set(topic_ids.values()) - known
-    ids: list[int] = []
+        staged.bank_id = bank.id
+        known = set(session.scalars(select(Topic.id).where(Topic.bank_id == bank.id)))
+        topic_ids = _topic_ids(session, bank.id, {q.topic for q in questions if q.topic})
+        staged.new_topics = set(topic_ids.values()) - known
     try:
         for start in range(0, len(questions), batch):
             with db.write() as session:
-                ids += _insert_questions(session, bank_id, topic_ids, questions[start:start + batch], user_id, now,
-                                         PENDING)
+                staged.ids += _insert_questions(session, staged.bank_id, topic_ids, questions[start:start + batch],
+                                                user_id, now, PENDING)
+    except BaseException:
+        discard(db, staged)
+        raise
+    return staged
+
+
+def publish(db: Database, staged: StagedImport, *, now: datetime) -> int:
+    """Make every staged question drawable in one short transaction; returns their count."""
+    try:
         with db.write() as session:
             # Pools are cached under (count, latest updated_at) of their banks: the pending rows are
             # already counted, so the switch must raise the latest updated_at of every pool holding them.
             latest = session.scalar(select(func.max(Question.updated_at)))
             switched_at = max(now, latest or now) + timedelta(microseconds=1)
-            for start in range(0, len(ids), 5000):
-                session.execute(update(Question).where(Question.id.in_(ids[start:start + 5000]))
+            for start in range(0, len(staged.ids), 5000):
+                session.execute(update(Question).where(Question.id.in_(staged.ids[start:start + 5000]))
                                 .values(status=ACTIVE, updated_at=switched_at))
-            session.execute(update(QuestionBank).where(QuestionBank.id == bank_id).values(updated_at=now))
+            session.execute(update(QuestionBank).where(QuestionBank.id == staged.bank_id).values(updated_at=now))
     except BaseException:
-        _discard(db, bank_id if new_bank else None, ids, new_topics)
+        discard(db, staged)
         raise
-    return len(ids)
+    return len(staged.ids)
 
 
-def _discard(db: Database, new_bank_id: int | None, ids: list[int], topic_ids: set[int]) -> None:
+def discard(db: Database, staged: StagedImport) -> None:
     """Remove what a failed import wrote (options and revisions go with their questions)."""
     with db.write() as session:
-        for start in range(0, len(ids), 5000):
-            session.execute(delete(Question).where(Question.id.in_(ids[start:start + 5000]),
+        for start in range(0, len(staged.ids), 5000):
+            session.execute(delete(Question).where(Question.id.in_(staged.ids[start:start + 5000]),
                                                    Question.status == PENDING))
-        if topic_ids:
-            session.execute(delete(Topic).where(Topic.id.in_(topic_ids), ~Topic.id.in_(
+        if staged.new_topics:
+            session.execute(delete(Topic).where(Topic.id.in_(staged.new_topics), ~Topic.id.in_(
                 select(Question.topic_id).where(Question.topic_id.is_not(None)))))
-        if new_bank_id is not None and session.scalar(
-                select(func.count()).select_from(Question).where(Question.bank_id == new_bank_id)) == 0:
-            session.execute(delete(QuestionBank).where(QuestionBank.id == new_bank_id))
+        if staged.new_bank and session.scalar(
+                select(func.count()).select_from(Question).where(Question.bank_id == staged.bank_id)) == 0:
+            session.execute(delete(QuestionBank).where(QuestionBank.id == staged.bank_id))
 
 
 def _topic_ids(session: Session, bank_id: int, names: set[str]) -> dict[str, int]:
