@@ -87,7 +87,7 @@ def test_import_failing_half_way_into_a_new_bank_leaves_nothing(db):
     before = counts(db)
     with insert_fails(db, "questions", "text", "Câu hỏi số 550?"), pytest.raises(SQLAlchemyError):
         import_file(db, data=xlsx_bytes(rows), filename="lon.xlsx", bank_name="Ngân hàng lớn", now=NOW)
-    assert counts(db) == before  # three batches of 250 were under way: the first two are gone too
+    assert counts(db) == before  # eleven batches of 50 were under way: the first ten are gone too
 
 
 def test_import_failing_half_way_into_an_existing_bank_keeps_only_what_was_there(db):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -19,7 +20,10 @@ ACTIVE, RETIRED = "active", "retired"
 # Questions of an import still being written: never drawn, listed, exported or counted as duplicates.
 PENDING = "pending"
 PENDING_TTL = timedelta(hours=1)  # older pending rows were left by a process that died mid-import
-BATCH = 250  # questions per short write transaction: a save waits at most one batch for the write lock
+BATCH = 50  # questions per short write transaction: a save waits at most one batch for the write lock
+# Between batches: a writer that takes the lock again at once would starve the saves waiting for it
+# (they retry every few hundred microseconds, see contest.db.take_write_lock).
+BATCH_PAUSE = 0.005
 
 # Called as handler(session, question_id=..., user_id=..., now=...) after a question's answer
 # key changes; the contests package registers the re-grading of attempts here, so that this
@@ -136,6 +140,7 @@ def stage_questions(
             with db.write() as session:
                 staged.ids += _insert_questions(session, staged.bank_id, topic_ids, questions[start:start + batch],
                                                 user_id, now, PENDING)
+            time.sleep(BATCH_PAUSE)
     except BaseException:
         discard(db, staged)
         raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import PurePath
@@ -273,7 +274,8 @@ def import_units(session: Session, *, contest_id: int, kind: str, data: bytes, f
 
 
 PENDING = "~pending"  # appended to the kind of rows an import is still writing: never listed or chosen
-BATCH = 2000  # rows per short write transaction
+BATCH = 500  # rows per short write transaction
+BATCH_PAUSE = 0.005  # lets the saves waiting for the write lock take it between batches
 
 
 def import_units_file(db: Database, *, contest_id: int, kind: str, data: bytes, filename: str,
@@ -300,6 +302,7 @@ def import_units_file(db: Database, *, contest_id: int, kind: str, data: bytes, 
                     for r in chunk]).all()
             ids.update(zip((r.code for r in chunk), inserted))
             new_ids += inserted
+            time.sleep(BATCH_PAUSE)
         set_parent = (update(table).where(table.c.id == bindparam("row_id"))
                       .values(parent_id=bindparam("parent")))
         for start in range(0, len(new_rows), BATCH):
@@ -307,6 +310,7 @@ def import_units_file(db: Database, *, contest_id: int, kind: str, data: bytes, 
                 session.connection().execute(set_parent, [
                     {"row_id": ids[r.code], "parent": ids[r.parent_code] if r.parent_code else None}
                     for r in new_rows[start:start + BATCH]])
+            time.sleep(BATCH_PAUSE)
         changed = [{"row_id": ids[r.code], "name": r.name, "headcount": r.headcount,
                     "search_text": fold(f"{r.name} {r.code}"), "parent": ids[r.parent_code] if r.parent_code else None}
                    for r in rows if r.code in existing and _differs(existing[r.code], r, ids)]
