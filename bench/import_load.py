@@ -77,12 +77,14 @@ class Saver(Load):
         super().__init__(port, 0)
         self.saves: list[tuple[float, float, bool]] = []  # (sent at, seconds, ok)
         self.stopping = False
+        self.started = 0  # contestants whose attempt page arrived
 
     async def click_on(self, who: dict, think: float, rng: random.Random) -> None:
         page = await self.call("start", who, "POST", f"{BASE}/dot/1/bat-dau", form={"_csrf_token": who["token"]})
         if not page:
             return
         attempt_id = int(page.header("content-location").rsplit("/", 1)[1])
+        self.started += 1
         token = CSRF.search(page.text).group(1)
         options: dict[int, list[int]] = {int(pos): [] for pos in QUESTION.findall(page.text)}
         for _, pos, value in OPTION.findall(page.text):
@@ -145,6 +147,10 @@ async def drive(args: argparse.Namespace, port: int, phones: list[str], files: d
     clicking = [asyncio.create_task(load.click_on(who, args.think, random.Random(rng.random()))) for who in people]
     phases = []
     try:
+        for _ in range(600):  # the starts are not what is measured: wait until every attempt is open
+            if load.started + sum(task.done() for task in clicking) >= len(people):
+                break
+            await asyncio.sleep(0.1)
         quiet_start = time.perf_counter()
         await asyncio.sleep(args.quiet)
         phases.append(("quiet, no upload", quiet_start, time.perf_counter(), ""))
