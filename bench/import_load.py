@@ -8,8 +8,8 @@ Measured: every contestant saves a click, waits a random think time, saves again
 Meanwhile the organiser uploads through the real page (/staff/banks/import): first a generated workbook
 of `--questions` questions (default 20,000), then a small .xlsx whose sheet inflates to about
 `--bomb-mb` MB. Saves are reported apart for the quiet phase and for each upload while it runs (p50,
-p99, max, errors). Separately, the bomb is checked by `contest import-bank --dry-run` in a child
-process: its time and peak memory (RSS). Targets on a 2-core machine: p99 save < 100 ms during the
+p99, max, errors). Separately, the importer checks the bomb in a child process: the check's time
+and the process's peak memory (RSS). Targets on a 2-core machine: p99 save < 100 ms during the
 import, 0 errors; the bomb refused in under 2 s and under 200 MB.
 """
 
@@ -98,10 +98,18 @@ class Saver(Load):
             self.saves.append((sent, time.perf_counter() - sent, bool(reply and reply.json().get("saved") is True)))
 
 
+# The importer's own check of a file, timed without the interpreter's start-up.
+CHECK = ("import sys, time\nfrom contest.banks.importer import ImportReport, read_file\n"
+         "from contest.banks.limits import DEFAULT\ndata = open(sys.argv[1], 'rb').read()\n"
+         "began = time.perf_counter()\nreport = ImportReport(filename=sys.argv[1], bank_name='Bomb')\n"
+         "read_file(report, data, None, DEFAULT)\nprint(f'{time.perf_counter() - began:.3f}')\n"
+         "print(report.problems[0] if report.problems else 'accepted')\n")
+
+
 def alone(args: list[str], env: dict) -> tuple[float, float, str]:
-    """Run a contest command in a child process; (seconds, peak MB of that child alone, its output)."""
+    """Run a child Python process; (seconds, peak MB of that child alone, its output)."""
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "contest.cli", *args], env=env, stdout=subprocess.PIPE,
+    child = subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
     output = child.stdout.read()
     _, _, usage = os.wait4(child.pid, 0)
@@ -134,8 +142,10 @@ def summary(saves: list[tuple[float, float, bool]], start: float, end: float) ->
     during = [(s, ok) for sent, s, ok in saves if start <= sent <= end]
     values = sorted(s for s, _ in during)
     errors = sum(not ok for _, ok in during)
+    slowest = sorted(((s, sent - start) for sent, s, _ in saves if start <= sent <= end), reverse=True)[:5]
     return (f"{len(values):>6,} saves  p50 {percentile(values, .5) * 1000:7.1f} ms  p99 "
-            f"{percentile(values, .99) * 1000:7.1f} ms  max {percentile(values, 1) * 1000:7.1f} ms  errors {errors}"), \
+            f"{percentile(values, .99) * 1000:7.1f} ms  max {percentile(values, 1) * 1000:7.1f} ms  errors {errors}; slowest: "
+            + ", ".join(f"{s * 1000:.0f} ms at {at:.1f} s" for s, at in slowest)), \
         (percentile(values, .99) * 1000, errors)
 
 
@@ -180,9 +190,10 @@ def main(argv: list[str] | None = None) -> bool:
                "SECRET_KEY": "bench-" + "k" * 40, "CONTEST_HOST": "127.0.0.1"}
         for command in (["migrate"], ["demo"]):
             subprocess.run([sys.executable, "-m", "contest.cli", *command], env=env, check=True, capture_output=True)
-        start_s, start_mb, _ = alone(["--help"], env)
-        bomb_s, bomb_mb, said = alone(["import-bank", str(files["bomb"]), "--dry-run"], env)
-        print(f"bomb: {said.strip().splitlines()[1] if said.count(chr(10)) else said}", flush=True)
+        _, start_mb, _ = alone(["-c", "import contest.banks.importer"], env)
+        _, bomb_mb, said = alone(["-c", CHECK, str(files["bomb"])], env)
+        bomb_s = float(said.split()[0])
+        print(f"bomb: {said.strip().splitlines()[-1]}", flush=True)
         phones = attempts.register(database, args.contestants)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -203,9 +214,9 @@ def main(argv: list[str] | None = None) -> bool:
         print(f"{label:<24}{line}" + (f"   page: {said}" if said else ""))
     print(f"other errors: {dict(errors) or 0}")
     p99, save_errors = phases[1][2]
-    print(f"bomb checked alone (contest import-bank --dry-run): {bomb_s:.2f} s, peak {bomb_mb:.0f} MB; "
-          f"the same process doing nothing (contest --help): {start_s:.2f} s, {start_mb:.0f} MB")
-    met = p99 < TARGET_P99_MS and not save_errors and bomb_s - start_s < BOMB_SECONDS and bomb_mb < BOMB_MB
-    print(f"targets (p99 save < {TARGET_P99_MS} ms and 0 errors while importing; bomb < {BOMB_SECONDS:g} s beyond "
-          f"start-up, < {BOMB_MB} MB): {'met' if met else 'MISSED'}")
+    print(f"bomb checked by the importer in a process of its own: {bomb_s:.3f} s, peak {bomb_mb:.0f} MB "
+          f"(the same process only importing the importer: {start_mb:.0f} MB)")
+    met = p99 < TARGET_P99_MS and not save_errors and bomb_s < BOMB_SECONDS and bomb_mb < BOMB_MB
+    print(f"targets (p99 save < {TARGET_P99_MS} ms and 0 errors while importing; bomb < {BOMB_SECONDS:g} s, "
+          f"< {BOMB_MB} MB): {'met' if met else 'MISSED'}")
     return met

@@ -7,7 +7,10 @@ transactions, so contestants' saves keep flowing, and the questions appear all a
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from datetime import datetime
 from pathlib import PurePath
 
@@ -150,3 +153,24 @@ def import_file(
     report.imported = store.publish(db, staged, now=now)
     report.saved = True
     return report
+
+
+_child: ProcessPoolExecutor | None = None
+
+
+def import_in_child(database_url: str, **kwargs) -> ImportReport:
+    """`import_file` in a separate, lower-priority process: parsing a large file then competes with the
+    server's workers neither for their interpreter lock nor, at equal priority, for the CPU."""
+    global _child
+    if _child is None:
+        _child = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=os.nice,
+                                     initargs=(10,))
+    return _child.submit(_import_with_url, database_url, **kwargs).result()
+
+
+def _import_with_url(database_url: str, **kwargs) -> ImportReport:
+    db = Database(database_url)
+    try:
+        return import_file(db, **kwargs)
+    finally:
+        db.dispose()

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 
 from contest.banks import store
 from contest.banks.common import LETTERS, SINGLE, TRUEFALSE, ParsedQuestion, clean_text
-from contest.banks.importer import FORMAT_LABELS, import_file
+from contest.banks.importer import FORMAT_LABELS, import_in_child
 from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
 from contest.banks.common import MAX_FILE_BYTES
 from contest.exports.bank_workbook import write_bank, write_template
@@ -64,9 +64,9 @@ class BanksController(Controller):
         content = upload.file.read(MAX_FILE_BYTES + 1)
         filename = upload.filename
         now = _now()
-        report = import_file(db, data=content, filename=filename, bank_name=bank_name,
-                             fmt=fmt if fmt in FORMAT_LABELS else None, user_id=_user(request).id, now=now,
-                             limits=request.app.state.settings.import_limits)
+        report = import_in_child(db.url, data=content, filename=filename, bank_name=bank_name,
+                                 fmt=fmt if fmt in FORMAT_LABELS else None, user_id=_user(request).id, now=now,
+                                 limits=request.app.state.settings.import_limits)
         token = None
         with db.write() as session:
             session.execute(delete(BankUpload).where(BankUpload.created_at < now - UPLOAD_TTL))
@@ -86,8 +86,8 @@ class BanksController(Controller):
                     "Phiên nhập tệp đã hết hạn hoặc đã được thực hiện. Vui lòng tải tệp lên lại."), status_code=400)
             content, filename, bank_name = pending.content, pending.filename, pending.bank_name
             session.delete(pending)
-        report = import_file(db, data=content, filename=filename, bank_name=bank_name, accept_skips=True,
-                             user_id=_user(request).id, now=_now(), limits=request.app.state.settings.import_limits)
+        report = import_in_child(db.url, data=content, filename=filename, bank_name=bank_name, accept_skips=True,
+                                 user_id=_user(request).id, now=_now(), limits=request.app.state.settings.import_limits)
         return self._index(db, report=report)
 
     @get("/{bank_id:int}", name="bank", sync_to_thread=True)
