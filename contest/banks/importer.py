@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from datetime import datetime
@@ -165,7 +166,11 @@ def import_in_child(database_url: str, **kwargs) -> ImportReport:
     if _child is None:
         _child = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=os.nice,
                                      initargs=(10,))
-    return _child.submit(_import_with_url, database_url, **kwargs).result()
+    try:
+        return _child.submit(_import_with_url, database_url, **kwargs).result()
+    except BrokenProcessPool:  # the child died (killed, out of memory): the next import starts a new one
+        _child = None
+        raise
 
 
 def _import_with_url(database_url: str, **kwargs) -> ImportReport:
