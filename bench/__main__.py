@@ -3,9 +3,10 @@ their figures. Options (e.g. `attempts --contestants 100`) go to the benchmarks 
 
 import sys
 
-from bench import attempts, import_bank, results
+from bench import attempts, import_bank, import_load, results
 
-BENCHES = {"import": lambda options: import_bank.main(), "attempts": attempts.main, "results": results.main}
+BENCHES = {"import": lambda options: import_bank.main(), "import-load": import_load.main, "attempts": attempts.main,
+           "results": results.main}
 
 
 def main(argv: list[str]) -> int:

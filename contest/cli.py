@@ -131,19 +131,19 @@ def close_expired() -> None:
 def import_bank(file: str, bank_name: str, fmt: str | None, dry_run: bool, accept_skips: bool) -> None:
     from pathlib import Path
 
-    from contest.banks.importer import check_and_import
+    from contest.banks.importer import import_file
     from contest.banks.common import MAX_FILE_BYTES
     from contest.db import Database
 
     path = Path(file)
     if path.stat().st_size > MAX_FILE_BYTES:
         raise click.ClickException(f"{path.name}: tệp quá lớn; giới hạn là {MAX_FILE_BYTES // (1024 * 1024)} MB.")
-    db = Database(_settings().database_url)
+    settings = _settings()
+    db = Database(settings.database_url)
     try:
-        with db.write() as session:
-            report = check_and_import(session, data=path.read_bytes(), filename=path.name, bank_name=bank_name,
-                                      fmt=fmt, dry_run=dry_run, accept_skips=accept_skips,
-                                      now=datetime.now(timezone.utc))
+        report = import_file(db, data=path.read_bytes(), filename=path.name, bank_name=bank_name, fmt=fmt,
+                             dry_run=dry_run, accept_skips=accept_skips, now=datetime.now(timezone.utc),
+                             limits=settings.import_limits)
     finally:
         db.dispose()
     for line in report.lines():

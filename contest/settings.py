@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from contest.banks.limits import DEFAULT as DEFAULT_LIMITS, Limits
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -93,6 +95,26 @@ class Settings:
     export_keep_hours: int = _setting(
         "CONTEST_EXPORT_KEEP_HOURS", 72, "Hours a background export's file stays for download before it is deleted."
     )
+    import_max_questions: int = _setting(
+        "CONTEST_IMPORT_MAX_QUESTIONS", 50_000,
+        "Questions one bank import may hold (rows of a spreadsheet, questions of a text file); a larger file is "
+        "refused with a message asking to split it.",
+    )
+    import_max_unit_rows: int = _setting(
+        "CONTEST_IMPORT_MAX_UNIT_ROWS", 100_000, "Rows one import of work units or localities may hold.",
+    )
+    import_max_inflated_mb: int = _setting(
+        "CONTEST_IMPORT_MAX_INFLATED_MB", 100,
+        "Megabytes an uploaded .xlsx may hold once decompressed (all its parts, counted while they are "
+        "decompressed); guards against zip bombs. Other limits (cells, cell length, lines) are in contest/banks/limits.py.",
+    )
+
+    @property
+    def import_limits(self) -> Limits:
+        """The limits every importer enforces, with this installation's settings applied."""
+        return replace(DEFAULT_LIMITS, max_questions=self.import_max_questions,
+                       max_unit_rows=self.import_max_unit_rows,
+                       max_inflated_bytes=self.import_max_inflated_mb * 1024 * 1024)
 
     @property
     def production(self) -> bool:

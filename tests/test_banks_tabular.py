@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from contest.banks import csv_format, xlsx
+from contest.banks import common, csv_format, xlsx
 from contest.banks.common import MULTIPLE, SINGLE, TRUEFALSE, BankFileError, ParsedQuestion
 from contest.banks.validate import validate
 from tests.banks_helpers import GOOD_ROWS, HEADER, csv_bytes, row, xlsx_bytes
@@ -167,4 +167,4 @@ def test_zip_bomb_is_refused_without_expanding_it():
 
 def test_oversized_file_is_refused_before_reading():
     with pytest.raises(BankFileError, match="Tệp quá lớn"):
-        xlsx.parse(b"PK" + b"\0" * (xlsx.MAX_FILE_BYTES + 1))
+        xlsx.parse(b"PK" + b"\0" * (common.MAX_FILE_BYTES + 1))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from contest.banks.common import LETTERS, MAX_OPTIONS, SINGLE, ParsedQuestion, ParseResult, clean_text
 from contest.banks.common import decode_utf8
+from contest.banks.limits import DEFAULT, Limits, check_text, too_many_questions
 
 # Any letter, so that a seventh option "G." is reported rather than read as question text.
 _OPTION = re.compile(r"([A-Za-z])[.)](?:\s+(.*))?")
@@ -36,11 +37,11 @@ class _Draft:
     after_blank: bool = False
 
 
-def parse(data: bytes) -> ParseResult:
+def parse(data: bytes, limits: Limits = DEFAULT) -> ParseResult:
     """Read an Aiken file; every question it yields is one-answer (SINGLE)."""
     result = ParseResult()
     draft: _Draft | None = None
-    for number, raw in enumerate(_LINE_BREAK.split(decode_utf8(data)), 1):
+    for number, raw in enumerate(_LINE_BREAK.split(_text(data, limits)), 1):
         line = clean_text(raw)
         if not line:
             if draft is not None:
@@ -68,7 +69,7 @@ def parse(data: bytes) -> ParseResult:
             draft.text.append(line)
     if draft is not None:
         _finish(draft, result, None, None)
-    return result
+    return too_many_questions(result, limits)
 
 
 def _add_option(draft: _Draft, result: ParseResult, number: int, letter: str, text: str) -> None:
@@ -107,3 +108,9 @@ def _finish(draft: _Draft, result: ParseResult, number: int | None, value: str |
         row=draft.row, text="\n".join(draft.text), options=list(draft.options.values()),
         correct=[LETTERS.index(key)], kind=SINGLE,
     ))
+
+
+def _text(data: bytes, limits: Limits) -> str:
+    text = decode_utf8(data)
+    check_text(text, limits)
+    return text

@@ -88,8 +88,12 @@ def clean_text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unicodedata.normalize("NFC", str(value)).replace("\u00a0", " ")
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", str(value))).replace("\u00a0", " ")
     return re.sub(r"[ \t]+", " ", text).strip()
+
+
+# Invisible, and refused by PostgreSQL (NUL) or by Excel when the text is exported again.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _accent_table() -> dict[int, str]:

@@ -6,20 +6,35 @@ import csv
 import io
 
 from contest.banks.common import BankFileError, ParseResult, decode_utf8
+from contest.banks.limits import DEFAULT, Limits, check_text, guarded_rows
 from contest.banks.tabular import parse_rows
 
 
-def parse(data: bytes) -> ParseResult:
-    """Read a CSV file laid out like the Excel template."""
+def decode_csv(data: bytes, limits: Limits) -> str:
+    """The text of a CSV file, refused when not UTF-8 or beyond the text limits."""
     try:
         text = decode_utf8(data)
     except BankFileError as exc:
         raise BankFileError(f"{str(exc).rstrip('.')} (Excel: Lưu dưới dạng → CSV UTF-8).") from exc
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count)
+    check_text(text, limits)
+    return text
+
+
+def csv_rows(text: str, limits: Limits):
+    """(line number, cells) of each record, under the cell limits; a malformed record is a BankFileError."""
+    delimiter = max(",;\t", key=text.split("\n", 1)[0].count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        rows = [(reader.line_num, row) for row in reader]
-    except csv.Error as exc:
-        raise BankFileError(f"Tệp CSV không đúng định dạng ở dòng {reader.line_num}: {exc}.") from exc
-    return parse_rows(rows, ParseResult())
+
+    def records():
+        try:
+            for row in reader:
+                yield reader.line_num, row[: limits.max_columns]
+        except csv.Error as exc:
+            raise BankFileError(f"Tệp CSV không đúng định dạng ở dòng {reader.line_num}: {exc}.") from exc
+
+    return guarded_rows(records(), limits)
+
+
+def parse(data: bytes, limits: Limits = DEFAULT) -> ParseResult:
+    """Read a CSV file laid out like the Excel template."""
+    return parse_rows(csv_rows(decode_csv(data, limits), limits), ParseResult(), max_rows=limits.max_questions)

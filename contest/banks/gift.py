@@ -28,6 +28,7 @@ from contest.banks.common import (
     MULTIPLE, TRUE_FALSE_OPTIONS, TRUEFALSE, ParsedQuestion, ParseResult, clean_text,
 )
 from contest.banks.common import decode_utf8
+from contest.banks.limits import DEFAULT, Limits, check_text, too_many_questions
 
 BLANK = "___"
 TRUE_WORDS, FALSE_WORDS = ("T", "TRUE"), ("F", "FALSE")
@@ -53,11 +54,11 @@ _HTML_BREAK = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6]|/tr)\b[^>]*>", re.IGNOR
 _HTML_TAG = re.compile(r"<[^>]*>")
 
 
-def parse(data: bytes) -> ParseResult:
+def parse(data: bytes, limits: Limits = DEFAULT) -> ParseResult:
     """Read a GIFT file; questions of unsupported types are reported as errors and skipped."""
     result = ParseResult()
     topic = ""
-    for start, lines in _paragraphs(decode_utf8(data)):
+    for start, lines in _paragraphs(_text(data, limits)):
         for index, line in enumerate(lines):
             category = _CATEGORY.match(line)
             if line and not category:
@@ -69,7 +70,7 @@ def parse(data: bytes) -> ParseResult:
             question = _question(start, "\n".join(lines), topic, result)
             if question is not None:
                 result.questions.append(question)
-    return result
+    return too_many_questions(result, limits)
 
 
 def _paragraphs(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -217,3 +218,9 @@ def _plain(text: str, fmt: str) -> str:
 def _fail(result: ParseResult, line: int, message: str) -> None:
     result.error(line, message)
     return None
+
+
+def _text(data: bytes, limits: Limits) -> str:
+    text = decode_utf8(data)
+    check_text(text, limits)
+    return text

@@ -1,20 +1,27 @@
 """One entry point for importing a question file, whatever its format.
 
-The file is checked in full first; nothing is written unless it is clean or the organiser
-accepted skipping the bad rows, and the write is one transaction.
+The file is checked in full first, with no transaction open; nothing is written unless it is
+clean or the organiser accepted skipping the bad rows. `import_file` then writes in short
+transactions, so contestants' saves keep flowing, and the questions appear all at once or not at all.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from datetime import datetime
 from pathlib import PurePath
 
 from sqlalchemy.orm import Session
 
 from contest.banks import aiken, csv_format, gift, store, xlsx
-from contest.banks.common import BankFileError, Problem, ParseResult, clean_text
+from contest.banks.common import BankFileError, ParsedQuestion, Problem, ParseResult, clean_text
+from contest.banks.limits import DEFAULT, Limits
 from contest.banks.validate import validate
+from contest.db import Database
 from contest.i18n import N_
 
 FORMATS = {"xlsx": xlsx.parse, "csv": csv_format.parse, "aiken": aiken.parse, "gift": gift.parse}
@@ -81,28 +88,94 @@ class ImportReport:
         return out
 
 
+def read_file(report: ImportReport, data: bytes, fmt: str | None, limits: Limits) -> ParseResult | None:
+    """Parse the file into `report`'s format; None (the reason in the report) if it cannot be read."""
+    try:
+        report.format = fmt or detect_format(report.filename, data)
+        if report.format not in FORMATS:
+            raise BankFileError(f"Định dạng '{report.format}' không được hỗ trợ.")
+        return FORMATS[report.format](data, limits)
+    except BankFileError as exc:
+        report.problems.append(Problem(None, str(exc)))
+        return None
+
+
+def _checked(report: ImportReport, result: ParseResult, hashes: set[str], *, accept_skips: bool,
+             dry_run: bool) -> list[ParsedQuestion]:
+    """The questions to write, after the checks every format shares; [] when nothing may be written."""
+    accepted = validate(result, hashes)
+    report.problems = sorted(result.problems, key=lambda p: (p.row or 0, p.severity != "error"))
+    report.ready = len(accepted)
+    if dry_run or (report.errors and not accept_skips) or report.file_error:
+        return []
+    return accepted
+
+
 def check_and_import(
     session: Session, *, data: bytes, filename: str, bank_name: str, now: datetime,
     user_id: int | None = None, fmt: str | None = None, accept_skips: bool = False, dry_run: bool = False,
+    limits: Limits = DEFAULT,
 ) -> ImportReport:
     """Check the whole file, then import it in the caller's transaction if allowed."""
     bank_name = clean_text(bank_name) or clean_text(PurePath(filename).stem)
     report = ImportReport(filename=filename, bank_name=bank_name, dry_run=dry_run)
-    try:
-        report.format = fmt or detect_format(filename, data)
-        if report.format not in FORMATS:
-            raise BankFileError(f"Định dạng '{report.format}' không được hỗ trợ.")
-        result: ParseResult = FORMATS[report.format](data)
-    except BankFileError as exc:
-        report.problems.append(Problem(None, str(exc)))
+    result = read_file(report, data, fmt, limits)
+    if result is None:
         return report
     bank = store.find_bank(session, bank_name) if bank_name else None
-    accepted = validate(result, store.existing_hashes(session, bank.id if bank else None))
-    report.problems = sorted(result.problems, key=lambda p: (p.row or 0, p.severity != "error"))
-    report.ready = len(accepted)
-    if dry_run or (report.errors and not accept_skips) or report.file_error or not accepted:
+    accepted = _checked(report, result, store.existing_hashes(session, bank.id if bank else None),
+                        accept_skips=accept_skips, dry_run=dry_run)
+    if not accepted:
         return report
     bank = bank or store.get_or_create_bank(session, name=bank_name, now=now)
     report.imported = store.add_questions(session, bank=bank, questions=accepted, user_id=user_id, now=now)
     report.saved = True
     return report
+
+
+def import_file(
+    db: Database, *, data: bytes, filename: str, bank_name: str, now: datetime, user_id: int | None = None,
+    fmt: str | None = None, accept_skips: bool = False, dry_run: bool = False, limits: Limits = DEFAULT,
+) -> ImportReport:
+    """Check the whole file outside any transaction, then write it in short batches, all or nothing."""
+    bank_name = clean_text(bank_name) or clean_text(PurePath(filename).stem)
+    report = ImportReport(filename=filename, bank_name=bank_name, dry_run=dry_run)
+    result = read_file(report, data, fmt, limits)
+    if result is None:
+        return report
+    with db.session() as session:
+        bank = store.find_bank(session, bank_name) if bank_name else None
+        hashes = store.existing_hashes(session, bank.id if bank else None)
+    accepted = _checked(report, result, hashes, accept_skips=accept_skips, dry_run=dry_run)
+    if not accepted:
+        return report
+    staged = store.stage_questions(db, bank_name=bank.name if bank else bank_name, questions=accepted,
+                                   user_id=user_id, now=now)
+    report.imported = store.publish(db, staged, now=now)
+    report.saved = True
+    return report
+
+
+_child: ProcessPoolExecutor | None = None
+
+
+def import_in_child(database_url: str, **kwargs) -> ImportReport:
+    """`import_file` in a separate, lower-priority process: parsing a large file then competes with the
+    server's workers neither for their interpreter lock nor, at equal priority, for the CPU."""
+    global _child
+    if _child is None:
+        _child = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=os.nice,
+                                     initargs=(10,))
+    try:
+        return _child.submit(_import_with_url, database_url, **kwargs).result()
+    except BrokenProcessPool:  # the child died (killed, out of memory): the next import starts a new one
+        _child = None
+        raise
+
+
+def _import_with_url(database_url: str, **kwargs) -> ImportReport:
+    db = Database(database_url)
+    try:
+        return import_file(db, **kwargs)
+    finally:
+        db.dispose()

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from contest.banks.common import LETTERS, ParsedQuestion, clean_text, fold
 from contest.banks.validate import dedupe_hash, structural_problems
 from contest.banks.tabular import KIND_LABELS
+from contest.db import Database
 from contest.models import (AttemptQuestion, Contest, Question, QuestionBank, QuestionOption, QuestionRevision,
                             Round, RoundTrack, Topic)
 
 ACTIVE, RETIRED = "active", "retired"
+# Questions of an import still being written: never drawn, listed, exported or counted as duplicates.
+PENDING = "pending"
+PENDING_TTL = timedelta(hours=1)  # older pending rows were left by a process that died mid-import
+BATCH = 50  # questions per short write transaction: a save waits at most one batch for the write lock
+# Between batches: a writer that takes the lock again at once would starve the saves waiting for it
+# (they retry every few hundred microseconds, see contest.db.take_write_lock).
+BATCH_PAUSE = 0.005
 
 # Called as handler(session, question_id=..., user_id=..., now=...) after a question's answer
 # key changes; the contests package registers the re-grading of attempts here, so that this
@@ -50,7 +59,8 @@ def find_bank(session: Session, ref: str | int) -> QuestionBank | None:
 def existing_hashes(session: Session, bank_id: int | None) -> set[str]:
     if bank_id is None:
         return set()
-    return set(session.scalars(select(Question.dedupe_hash).where(Question.bank_id == bank_id)))
+    return set(session.scalars(select(Question.dedupe_hash).where(Question.bank_id == bank_id,
+                                                                   Question.status != PENDING)))
 
 
 def _search_text(question: ParsedQuestion) -> str:
@@ -69,20 +79,25 @@ def snapshot(question: ParsedQuestion, status: str = ACTIVE) -> str:
 def add_questions(
     session: Session, *, bank: QuestionBank, questions: list[ParsedQuestion], user_id: int | None, now: datetime
 ) -> int:
-    """Insert validated questions with their options and a 'created' revision; returns the count.
-
-    Uses multi-row Core inserts: a 10,000-question bank goes in a handful of statements.
-    """
+    """Insert validated questions with their options and a 'created' revision; returns the count."""
     if not questions:
         return 0
     topic_ids = _topic_ids(session, bank.id, {q.topic for q in questions if q.topic})
+    ids = _insert_questions(session, bank.id, topic_ids, questions, user_id, now, ACTIVE)
+    bank.updated_at = now
+    session.add(bank)
+    return len(ids)
+
+
+def _insert_questions(session: Session, bank_id: int, topic_ids: dict[str, int], questions: list[ParsedQuestion],
+                      user_id: int | None, now: datetime, status: str) -> list[int]:
+    # Multi-row Core inserts (not ORM bulk persistence): several times faster.
     rows = [{
-        "bank_id": bank.id, "topic_id": topic_ids.get(q.topic), "number": q.number[:40], "kind": q.kind,
+        "bank_id": bank_id, "topic_id": topic_ids.get(q.topic), "number": q.number[:40], "kind": q.kind,
         "difficulty": q.difficulty, "text": q.text, "explanation": q.explanation, "source": q.source,
-        "status": ACTIVE, "dedupe_hash": dedupe_hash(q), "search_text": _search_text(q), "version": 1,
+        "status": status, "dedupe_hash": dedupe_hash(q), "search_text": _search_text(q), "version": 1,
         "created_at": now, "updated_at": now,
     } for q in questions]
-    # Core statements on the tables (not ORM bulk persistence): several times faster.
     questions_table, options_table = Question.__table__, QuestionOption.__table__
     ids = session.scalars(insert(questions_table).returning(questions_table.c.id, sort_by_parameter_order=True),
                           rows).all()
@@ -95,9 +110,75 @@ def add_questions(
          "snapshot": snapshot(q), "changed_by": user_id, "changed_at": now}
         for qid, q in zip(ids, questions)
     ])
-    bank.updated_at = now
-    session.add(bank)
-    return len(ids)
+    return list(ids)
+
+
+@dataclass
+class StagedImport:
+    """Questions written as pending by `stage_questions`, waiting for `publish` or `discard`."""
+
+    bank_id: int
+    new_bank: bool
+    new_topics: set[int]
+    ids: list[int]
+
+
+def stage_questions(
+    db: Database, *, bank_name: str, questions: list[ParsedQuestion], user_id: int | None, now: datetime,
+    batch: int = BATCH,
+) -> StagedImport:
+    """Write questions as pending, a short write transaction per batch; on failure nothing stays behind."""
+    with db.write() as session:
+        session.execute(delete(Question).where(Question.status == PENDING, Question.created_at < now - PENDING_TTL))
+        bank = session.scalar(select(QuestionBank).where(QuestionBank.name == clean_text(bank_name)))
+        staged = StagedImport(bank_id=0, new_bank=bank is None, new_topics=set(), ids=[])
+        bank = bank or get_or_create_bank(session, name=bank_name, now=now)
+        staged.bank_id = bank.id
+        known = set(session.scalars(select(Topic.id).where(Topic.bank_id == bank.id)))
+        topic_ids = _topic_ids(session, bank.id, {q.topic for q in questions if q.topic})
+        staged.new_topics = set(topic_ids.values()) - known
+    try:
+        for start in range(0, len(questions), batch):
+            with db.write() as session:
+                staged.ids += _insert_questions(session, staged.bank_id, topic_ids, questions[start:start + batch],
+                                                user_id, now, PENDING)
+            time.sleep(BATCH_PAUSE)
+    except BaseException:
+        discard(db, staged)
+        raise
+    return staged
+
+
+def publish(db: Database, staged: StagedImport, *, now: datetime) -> int:
+    """Make every staged question drawable in one short transaction; returns their count."""
+    try:
+        with db.write() as session:
+            # Pools are cached under (count, latest updated_at) of their banks: the pending rows are
+            # already counted, so the switch must raise the latest updated_at of every pool holding them.
+            latest = session.scalar(select(func.max(Question.updated_at)))
+            switched_at = max(now, latest or now) + timedelta(microseconds=1)
+            for start in range(0, len(staged.ids), 5000):
+                session.execute(update(Question).where(Question.id.in_(staged.ids[start:start + 5000]))
+                                .values(status=ACTIVE, updated_at=switched_at))
+            session.execute(update(QuestionBank).where(QuestionBank.id == staged.bank_id).values(updated_at=now))
+    except BaseException:
+        discard(db, staged)
+        raise
+    return len(staged.ids)
+
+
+def discard(db: Database, staged: StagedImport) -> None:
+    """Remove what a failed import wrote (options and revisions go with their questions)."""
+    with db.write() as session:
+        for start in range(0, len(staged.ids), 5000):
+            session.execute(delete(Question).where(Question.id.in_(staged.ids[start:start + 5000]),
+                                                   Question.status == PENDING))
+        if staged.new_topics:
+            session.execute(delete(Topic).where(Topic.id.in_(staged.new_topics), ~Topic.id.in_(
+                select(Question.topic_id).where(Question.topic_id.is_not(None)))))
+        if staged.new_bank and session.scalar(
+                select(func.count()).select_from(Question).where(Question.bank_id == staged.bank_id)) == 0:
+            session.execute(delete(QuestionBank).where(QuestionBank.id == staged.bank_id))
 
 
 def _topic_ids(session: Session, bank_id: int, names: set[str]) -> dict[str, int]:
@@ -138,7 +219,7 @@ def parsed_questions(session: Session, questions: list[Question]) -> dict[int, P
 
 def bank_questions(session: Session, bank_id: int, *, include_retired: bool = False) -> list[ParsedQuestion]:
     """Every question of a bank in import order, as parsed questions (for export)."""
-    query = select(Question).where(Question.bank_id == bank_id).order_by(Question.id)
+    query = select(Question).where(Question.bank_id == bank_id, Question.status != PENDING).order_by(Question.id)
     if not include_retired:
         query = query.where(Question.status == ACTIVE)
     questions = list(session.scalars(query))
@@ -157,7 +238,7 @@ def search_questions(
     status: str | None = None, offset: int = 0, limit: int = 50,
 ) -> SearchPage:
     """Questions of a bank matching every word of `query`, accents and case ignored."""
-    conditions = [Question.bank_id == bank_id]
+    conditions = [Question.bank_id == bank_id, Question.status != PENDING]
     for word in fold(query).split():
         conditions.append(Question.search_text.contains(word, autoescape=True))
     if topic_id:

@@ -52,7 +52,6 @@ KIND_NAMES = {"mot dap an": SINGLE, "single": SINGLE, "1 dap an": SINGLE,
 KIND_LABELS = {SINGLE: N_("Một đáp án"), MULTIPLE: N_("Nhiều đáp án"), TRUEFALSE: N_("Đúng/Sai")}
 TRUE_WORDS = {"dung", "d", "true", "t", "a"}
 FALSE_WORDS = {"sai", "s", "false", "f", "b"}
-MAX_ROWS = 50_000
 
 
 def map_headers(header_row: Sequence, result: ParseResult, header_line: int = 1) -> dict[int, str] | None:
@@ -76,8 +75,8 @@ def map_headers(header_row: Sequence, result: ParseResult, header_line: int = 1)
     return mapping
 
 
-def parse_rows(rows: Iterable[tuple[int, Sequence]], result: ParseResult) -> ParseResult:
-    """Read (row number, cells) pairs, the first being the header, into `result`."""
+def parse_rows(rows: Iterable[tuple[int, Sequence]], result: ParseResult, *, max_rows: int) -> ParseResult:
+    """Read (row number, cells) pairs, the first being the header, into `result`; at most `max_rows` after it."""
     mapping = None
     for row_number, cells in rows:
         if mapping is None:
@@ -85,8 +84,8 @@ def parse_rows(rows: Iterable[tuple[int, Sequence]], result: ParseResult) -> Par
             if mapping is None:
                 return result
             continue
-        if row_number > MAX_ROWS + 1:
-            result.error(row_number, f"Tệp có quá {MAX_ROWS:,} dòng câu hỏi; hãy chia thành nhiều tệp.".replace(",", "."))
+        if row_number > max_rows + 1:
+            result.error(row_number, f"Tệp có quá {max_rows:,} dòng câu hỏi; hãy chia thành nhiều tệp.".replace(",", "."))
             return result
         values = {field: cells[index] if index < len(cells) else None for index, field in mapping.items()}
         if all(clean_text(v) == "" for v in values.values()):

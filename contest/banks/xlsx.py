@@ -1,58 +1,55 @@
 """The platform's Excel template (.xlsx), read in openpyxl's read-only mode.
 
-Hostile files fail fast, before openpyxl parses anything: not a zip, too large, or a zip
-whose members expand far beyond their compressed size (a zip bomb).
+Hostile files fail fast, before openpyxl parses anything: not a zip, too large, members that
+inflate beyond the limits (a zip bomb, declared sizes true or not); while rows are read, too many
+rows or cells, or a cell too long, stop the reading (see `contest.banks.limits`).
 """
 
 from __future__ import annotations
 
 import io
-import zipfile
 
-from contest.banks.common import MAX_FILE_BYTES, BankFileError, ParseResult, fold
+from contest.banks.common import BankFileError, ParseResult, fold
+from contest.banks.limits import DEFAULT, Limits, check_archive, guarded_rows
 from contest.banks.tabular import parse_rows
 
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_RATIO = 200  # real workbooks compress 5-20x; bombs compress 1000x and more
 SHEET_NAMES = ("cau hoi", "questions")
 
 
-def check_archive(data: bytes) -> None:
-    """Refuse anything that is not a plausible .xlsx before handing it to openpyxl."""
-    if len(data) > MAX_FILE_BYTES:
-        raise BankFileError(f"Tệp quá lớn ({len(data) // (1024 * 1024)} MB); giới hạn là "
-                            f"{MAX_FILE_BYTES // (1024 * 1024)} MB.")
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise BankFileError("Tệp không phải là tệp Excel .xlsx hợp lệ (không đọc được cấu trúc tệp).")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise BankFileError("Tệp Excel bị hỏng, không đọc được.") from exc
-    if not any(m.filename == "[Content_Types].xml" for m in members):
-        raise BankFileError("Tệp không phải là tệp Excel .xlsx hợp lệ (thiếu [Content_Types].xml).")
-    total = sum(m.file_size for m in members)
-    compressed = sum(m.compress_size for m in members) or 1
-    if total > MAX_UNCOMPRESSED_BYTES or (total > 10 * 1024 * 1024 and total / compressed > MAX_RATIO):
-        raise BankFileError("Tệp nén có dung lượng giải nén bất thường (nghi ngờ zip bomb); không nhập.")
-
-
-def parse(data: bytes) -> ParseResult:
-    """Read the sheet "Câu hỏi" (or the first sheet) of a template workbook."""
+def sheet_rows(data: bytes, limits: Limits, *, data_only: bool, names: tuple[str, ...]):
+    """(workbook, sheet, is the sheet one of `names`) of a checked workbook; the caller closes the workbook."""
     from openpyxl import load_workbook
 
-    check_archive(data)
-    result = ParseResult()
+    check_archive(data, limits)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
     except Exception as exc:  # openpyxl raises many kinds on corrupt parts
         raise BankFileError(f"Không đọc được tệp Excel: {type(exc).__name__}.") from exc
+    sheets = workbook.worksheets
+    if not sheets:
+        workbook.close()
+        raise BankFileError("Tệp Excel không có trang tính nào.")
+    sheet = next((ws for ws in sheets if fold(ws.title) in names), None)
+    return workbook, sheet or sheets[0], sheet is not None
+
+
+def numbered_rows(sheet, limits: Limits):
+    """The sheet's rows, numbered from 1, at most `max_columns` wide, under the cell limits."""
+    rows = sheet.iter_rows(values_only=True, max_col=limits.max_columns)
+    return guarded_rows(enumerate(rows, start=1), limits)
+
+
+def parse(data: bytes, limits: Limits = DEFAULT) -> ParseResult:
+    """Read the sheet "Câu hỏi" (or the first sheet) of a template workbook."""
+    result = ParseResult()
+    workbook, sheet, named = sheet_rows(data, limits, data_only=False, names=SHEET_NAMES)
     try:
-        sheet = next((ws for ws in workbook.worksheets if fold(ws.title) in SHEET_NAMES), None)
-        if sheet is None:
-            sheet = workbook.worksheets[0]
+        if not named:
             result.warning(None, f"Không có trang tính 'Câu hỏi'; đã đọc trang tính đầu tiên '{sheet.title}'.")
-        rows = ((number, row) for number, row in enumerate(sheet.iter_rows(values_only=True), start=1))
-        return parse_rows(rows, result)
+        return parse_rows(numbered_rows(sheet, limits), result, max_rows=limits.max_questions)
+    except BankFileError:
+        raise
+    except Exception as exc:  # malformed sheet XML surfaces only while rows are read
+        raise BankFileError(f"Không đọc được tệp Excel: {type(exc).__name__}.") from exc
     finally:
         workbook.close()

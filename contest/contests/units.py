@@ -9,17 +9,20 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import PurePath
 from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from contest.banks.common import BankFileError, Problem, clean_text, decode_utf8, fold
-from contest.banks.tabular import MAX_ROWS
-from contest.banks.xlsx import check_archive
+from contest.banks.common import BankFileError, Problem, clean_text, fold
+from contest.banks.csv_format import csv_rows, decode_csv
+from contest.banks.limits import DEFAULT, Limits
+from contest.banks.xlsx import numbered_rows, sheet_rows
+from contest.db import Database
 from contest.models import Unit
 
 UNIT, LOCALITY = "unit", "locality"
@@ -87,60 +90,40 @@ class UnitImportReport:
         return out
 
 
-def parse_units(data: bytes, *, filename: str) -> tuple[list[UnitRow], list[Problem]]:
+def parse_units(data: bytes, *, filename: str, limits: Limits = DEFAULT) -> tuple[list[UnitRow], list[Problem]]:
     """Read a .xlsx or .csv list; every row with a code comes back, so cross-row checks see all codes."""
     problems: list[Problem] = []
     suffix = PurePath(filename).suffix.lower()
     if suffix == ".xlsx":
-        rows = _xlsx_rows(data, problems)
+        rows = _xlsx_rows(data, problems, limits)
     elif suffix == ".csv":
-        rows = _csv_rows(data)
+        rows = list(islice(csv_rows(decode_csv(data, limits), limits), limits.max_unit_rows + HEADER_SEARCH_ROWS + 1))
     else:
         raise BankFileError(f"Tệp '{filename}' không phải .xlsx hay .csv; hãy dùng một trong hai định dạng này.")
-    return _read_rows(rows, problems), problems
+    return _read_rows(rows, problems, limits.max_unit_rows), problems
 
 
-def _xlsx_rows(data: bytes, problems: list[Problem]) -> list[tuple[int, Sequence]]:
-    from openpyxl import load_workbook
-
-    check_archive(data)
+def _xlsx_rows(data: bytes, problems: list[Problem], limits: Limits) -> list[tuple[int, Sequence]]:
+    # data_only: a headcount is often a formula (=SUM(...)); Excel stores its computed value.
+    workbook, sheet, named = sheet_rows(data, limits, data_only=True, names=SHEET_NAMES)
     try:
-        # data_only: a headcount is often a formula (=SUM(...)); Excel stores its computed value.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on corrupt parts
-        raise BankFileError(f"Không đọc được tệp Excel: {type(exc).__name__}.") from exc
-    try:
-        sheets = workbook.worksheets
-        if not sheets:
-            raise BankFileError("Tệp Excel không có trang tính nào.")
-        sheet = next((ws for ws in sheets if fold(ws.title) in SHEET_NAMES), sheets[0])
-        if len(sheets) > 1 and fold(sheet.title) not in SHEET_NAMES:
+        if len(workbook.worksheets) > 1 and not named:
             problems.append(Problem(None, f"Không có trang tính 'Đơn vị' hay 'Địa bàn'; đã đọc trang tính "
                                           f"đầu tiên '{sheet.title}'.", severity="warning"))
-        numbered = enumerate(sheet.iter_rows(values_only=True), start=1)
-        return list(islice(numbered, MAX_ROWS + HEADER_SEARCH_ROWS + 1))
+        return list(islice(numbered_rows(sheet, limits), limits.max_unit_rows + HEADER_SEARCH_ROWS + 1))
+    except BankFileError:
+        raise
+    except Exception as exc:  # malformed sheet XML surfaces only while rows are read
+        raise BankFileError(f"Không đọc được tệp Excel: {type(exc).__name__}.") from exc
     finally:
         workbook.close()
-
-
-def _csv_rows(data: bytes) -> list[tuple[int, Sequence]]:
-    try:
-        text = decode_utf8(data)
-    except BankFileError as exc:
-        raise BankFileError(f"{str(exc).rstrip('.')} (Excel: Lưu dưới dạng → CSV UTF-8).") from exc
-    delimiter = max(",;\t", key=text.split("\n", 1)[0].count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        return [(reader.line_num, row) for row in islice(reader, MAX_ROWS + HEADER_SEARCH_ROWS + 1)]
-    except csv.Error as exc:
-        raise BankFileError(f"Tệp CSV không đúng định dạng ở dòng {reader.line_num}: {exc}.") from exc
 
 
 def _field(cell) -> str | None:
     return _HEADER_TO_FIELD.get(fold(clean_text(cell)).strip(" :*."))
 
 
-def _read_rows(rows: list[tuple[int, Sequence]], problems: list[Problem]) -> list[UnitRow]:
+def _read_rows(rows: list[tuple[int, Sequence]], problems: list[Problem], max_rows: int) -> list[UnitRow]:
     header = _header(rows, problems)
     if header is None:
         return []
@@ -150,8 +133,8 @@ def _read_rows(rows: list[tuple[int, Sequence]], problems: list[Problem]) -> lis
         values = {f: clean_text(cells[i]) if i < len(cells) else "" for f, i in columns.items()}
         if not any(values.values()):
             continue
-        if len(units) >= MAX_ROWS:
-            problems.append(Problem(number, f"Tệp có quá {MAX_ROWS:,} dòng; hãy chia thành nhiều tệp.".replace(",", ".")))
+        if len(units) >= max_rows:
+            problems.append(Problem(number, f"Tệp có quá {max_rows:,} dòng; hãy chia thành nhiều tệp.".replace(",", ".")))
             break
         unit = _parse_row(number, values, problems)
         if unit is not None:
@@ -246,19 +229,16 @@ def _check(rows: list[UnitRow], existing: dict[str, Unit], kind: str) -> list[Pr
     return problems
 
 
-def import_units(session: Session, *, contest_id: int, kind: str, data: bytes, filename: str,
-                 dry_run: bool = False) -> UnitImportReport:
-    """Check the whole file, then upsert it by code in the caller's transaction if it has no error."""
+def _check_file(existing: dict[str, Unit], *, kind: str, data: bytes, filename: str, dry_run: bool,
+                limits: Limits) -> tuple[UnitImportReport, list[UnitRow]]:
     if kind not in NOUNS:
         raise ValueError(f"unknown unit kind {kind!r}")
     report = UnitImportReport(filename=filename, kind=kind, dry_run=dry_run)
     try:
-        rows, problems = parse_units(data, filename=filename)
+        rows, problems = parse_units(data, filename=filename, limits=limits)
     except BankFileError as exc:
         report.problems.append(Problem(None, str(exc)))
-        return report
-    existing = {u.code: u for u in session.scalars(
-        select(Unit).where(Unit.contest_id == contest_id, Unit.kind == kind))}
+        return report, []
     problems += _check(rows, existing, kind)
     report.problems = sorted(problems, key=lambda p: (p.row or 0, p.severity != "error"))
     codes = {r.code for r in rows}
@@ -266,6 +246,18 @@ def import_units(session: Session, *, contest_id: int, kind: str, data: bytes, f
     report.updated = len(codes & existing.keys())
     report.created = len(codes) - report.updated
     report.unchanged_existing = len(existing) - report.updated
+    return report, rows
+
+
+def _existing(session: Session, contest_id: int, kind: str) -> dict[str, Unit]:
+    return {u.code: u for u in session.scalars(select(Unit).where(Unit.contest_id == contest_id, Unit.kind == kind))}
+
+
+def import_units(session: Session, *, contest_id: int, kind: str, data: bytes, filename: str,
+                 dry_run: bool = False, limits: Limits = DEFAULT) -> UnitImportReport:
+    """Check the whole file, then upsert it by code in the caller's transaction if it has no error."""
+    existing = _existing(session, contest_id, kind) if kind in NOUNS else {}
+    report, rows = _check_file(existing, kind=kind, data=data, filename=filename, dry_run=dry_run, limits=limits)
     if report.errors or dry_run:
         return report
     by_code = dict(existing)
@@ -279,6 +271,68 @@ def import_units(session: Session, *, contest_id: int, kind: str, data: bytes, f
     session.flush()
     report.saved = True
     return report
+
+
+PENDING = "~pending"  # appended to the kind of rows an import is still writing: never listed or chosen
+BATCH = 500  # rows per short write transaction
+BATCH_PAUSE = 0.005  # lets the saves waiting for the write lock take it between batches
+
+
+def import_units_file(db: Database, *, contest_id: int, kind: str, data: bytes, filename: str,
+                      limits: Limits = DEFAULT) -> UnitImportReport:
+    """Check the file with no transaction open, then write it in short batches, all visible at once or none."""
+    with db.session() as session:
+        existing = _existing(session, contest_id, kind) if kind in NOUNS else {}
+    report, rows = _check_file(existing, kind=kind, data=data, filename=filename, dry_run=False, limits=limits)
+    if report.errors:
+        return report
+    table, staged = Unit.__table__, kind + PENDING
+    new_rows = [r for r in rows if r.code not in existing]
+    with db.write() as session:  # rows staged by an import that died half-way
+        session.execute(delete(Unit).where(Unit.contest_id == contest_id, Unit.kind == staged))
+    ids: dict[str, int] = {code: unit.id for code, unit in existing.items()}
+    new_ids: list[int] = []
+    try:
+        for start in range(0, len(new_rows), BATCH):
+            chunk = new_rows[start:start + BATCH]
+            with db.write() as session:
+                inserted = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), [
+                    {"contest_id": contest_id, "kind": staged, "code": r.code, "name": r.name,
+                     "headcount": r.headcount, "search_text": fold(f"{r.name} {r.code}"), "parent_id": None}
+                    for r in chunk]).all()
+            ids.update(zip((r.code for r in chunk), inserted))
+            new_ids += inserted
+            time.sleep(BATCH_PAUSE)
+        set_parent = (update(table).where(table.c.id == bindparam("row_id"))
+                      .values(parent_id=bindparam("parent")))
+        for start in range(0, len(new_rows), BATCH):
+            with db.write() as session:
+                session.connection().execute(set_parent, [
+                    {"row_id": ids[r.code], "parent": ids[r.parent_code] if r.parent_code else None}
+                    for r in new_rows[start:start + BATCH]])
+            time.sleep(BATCH_PAUSE)
+        changed = [{"row_id": ids[r.code], "name": r.name, "headcount": r.headcount,
+                    "search_text": fold(f"{r.name} {r.code}"), "parent": ids[r.parent_code] if r.parent_code else None}
+                   for r in rows if r.code in existing and _differs(existing[r.code], r, ids)]
+        with db.write() as session:
+            connection = session.connection()
+            for start in range(0, len(new_ids), 5000):
+                connection.execute(update(table).where(table.c.id.in_(new_ids[start:start + 5000])).values(kind=kind))
+            if changed:
+                connection.execute(update(table).where(table.c.id == bindparam("row_id")).values(
+                    name=bindparam("name"), headcount=bindparam("headcount"), search_text=bindparam("search_text"),
+                    parent_id=bindparam("parent")), changed)
+    except BaseException:
+        with db.write() as session:
+            session.execute(delete(Unit).where(Unit.contest_id == contest_id, Unit.kind == staged))
+        raise
+    report.saved = True
+    return report
+
+
+def _differs(unit: Unit, row: UnitRow, ids: dict[str, int]) -> bool:
+    parent = ids[row.parent_code] if row.parent_code else None
+    return (unit.name, unit.headcount, unit.parent_id) != (row.name, row.headcount, parent)
 
 
 class UnitError(ValueError):

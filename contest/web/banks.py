@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 
 from contest.banks import store
 from contest.banks.common import LETTERS, SINGLE, TRUEFALSE, ParsedQuestion, clean_text
-from contest.banks.importer import FORMAT_LABELS, check_and_import
+from contest.banks.importer import FORMAT_LABELS, import_in_child
 from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
 from contest.banks.common import MAX_FILE_BYTES
 from contest.exports.bank_workbook import write_bank, write_template
@@ -64,11 +64,12 @@ class BanksController(Controller):
         content = upload.file.read(MAX_FILE_BYTES + 1)
         filename = upload.filename
         now = _now()
+        report = import_in_child(db.url, data=content, filename=filename, bank_name=bank_name,
+                                 fmt=fmt if fmt in FORMAT_LABELS else None, user_id=_user(request).id, now=now,
+                                 limits=request.app.state.settings.import_limits)
+        token = None
         with db.write() as session:
             session.execute(delete(BankUpload).where(BankUpload.created_at < now - UPLOAD_TTL))
-            report = check_and_import(session, data=content, filename=filename, bank_name=bank_name,
-                                      fmt=fmt if fmt in FORMAT_LABELS else None, user_id=_user(request).id, now=now)
-            token = None
             if report.errors and not report.file_error and report.ready:
                 token = secrets.token_urlsafe(24)
                 session.add(BankUpload(token=token, filename=filename, bank_name=report.bank_name, content=content,
@@ -78,15 +79,15 @@ class BanksController(Controller):
     @post("/import/{token:str}", sync_to_thread=True, status_code=200)
     def confirm(self, request: Request, db: DB, token: FromPath[str], data: Form) -> Template:
         """The organiser accepted skipping the rows with errors: import the rest."""
-        with db.write() as session:
+        with db.write() as session:  # taken once: a second click finds nothing to import
             pending = session.scalar(select(BankUpload).where(BankUpload.token == token))
             if pending is None:
                 return self._index(db, report=_message_report(
                     "Phiên nhập tệp đã hết hạn hoặc đã được thực hiện. Vui lòng tải tệp lên lại."), status_code=400)
-            report = check_and_import(session, data=pending.content, filename=pending.filename,
-                                      bank_name=pending.bank_name, accept_skips=True,
-                                      user_id=_user(request).id, now=_now())
+            content, filename, bank_name = pending.content, pending.filename, pending.bank_name
             session.delete(pending)
+        report = import_in_child(db.url, data=content, filename=filename, bank_name=bank_name, accept_skips=True,
+                                 user_id=_user(request).id, now=_now(), limits=request.app.state.settings.import_limits)
         return self._index(db, report=report)
 
     @get("/{bank_id:int}", name="bank", sync_to_thread=True)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from contest.banks.common import fold
 from contest.contests.units import (COLUMN_LABELS, LOCALITY, MAX_CODE, MAX_NAME, UNIT, UnitError, import_units,
-                                    save_unit, search_units, unit_paths)
+                                    import_units_file, save_unit, search_units, unit_paths)
 from contest.exports.sheets import append_rows, start_sheet
 from contest.models import Role, Unit
 from contest.web import DB, Form, Multipart, xlsx_response
@@ -122,7 +122,7 @@ class UnitsController(Controller):
         with db.session() as session:
             get_contest(session, contest_id)
             report = import_units(session, contest_id=contest_id, kind=kind, data=content, filename=filename,
-                                  dry_run=True)
+                                  dry_run=True, limits=request.app.state.settings.import_limits)
         pending = None if report.errors else {"kind": kind, "filename": filename,
                                               "content": base64.b64encode(content).decode()}
         return self._page(request, db, contest_id, kind, report=report, pending=pending,
@@ -139,9 +139,10 @@ class UnitsController(Controller):
         if not content or not filename:
             return self._page(request, db, contest_id, kind, status_code=400,
                               error="Phiên nhập tệp không hợp lệ. Vui lòng tải tệp lên lại.")
-        with db.write() as session:
+        with db.session() as session:
             get_contest(session, contest_id)
-            report = import_units(session, contest_id=contest_id, kind=kind, data=content, filename=filename)
+        report = import_units_file(db, contest_id=contest_id, kind=kind, data=content, filename=filename,
+                                   limits=request.app.state.settings.import_limits)
         return self._page(request, db, contest_id, kind, report=report, status_code=200 if report.saved else 400)
 
     @post("/new", sync_to_thread=True, status_code=303)
