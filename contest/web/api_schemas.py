@@ -19,6 +19,7 @@ from msgspec import Struct
 
 from contest.contests import attempts as attempt_domain
 from contest.contests.draw import DrawError
+from contest.web import Int
 
 log = logging.getLogger("contest.api")
 
@@ -209,8 +210,8 @@ class RegistrationBody(Struct):
     gender: Literal["nam", "nu", "khac", ""] = ""
     cccd: str = ""
     email: str = ""
-    unit_id: int | None = None
-    locality_id: int | None = None
+    unit_id: Int | None = None
+    locality_id: Int | None = None
     occupation: str = ""
     access_code: str = ""
 
@@ -295,7 +296,7 @@ class AttemptOut(Struct):
 
 
 class AnswerBody(Struct):
-    choice: list[int]
+    choice: list[Int]
     """Option indexes in display order; [] clears the answer."""
 
 
@@ -306,7 +307,7 @@ class AnswerSaved(Struct):
 
 
 class PredictionBody(Struct):
-    value: int
+    value: Int
 
 
 class PredictionSaved(Struct):
@@ -315,7 +316,7 @@ class PredictionSaved(Struct):
 
 
 class SubmitBody(Struct):
-    prediction: int | None = None
+    prediction: Int | None = None
 
 
 class ReviewItem(Struct):
