@@ -28,7 +28,7 @@ from contest.web.sessions import SessionConfig
 from contest.contests.attempts import close_all_expired
 from contest.contests.draw import PoolCache
 from contest.exports import jobs as export_jobs
-from contest.web import api, contestant
+from contest.web import BODY_BYTES, api, contestant
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.exports import ExportJobsController, ExportsController
@@ -42,7 +42,6 @@ from contest.web.stats import PublicStatsController, StaffStatsController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
-MAX_REQUEST_BYTES = 25 * 1024 * 1024
 SWEEP_SECONDS = 60  # how often each app process closes attempts left open past their deadline
 
 # Only our own files: no CDN, no inline script. htmx's own indicator style is switched off
@@ -173,7 +172,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exception_handlers={**EXCEPTION_HANDLERS, **contestant.EXCEPTION_HANDLERS},
         before_request=_before_request,
         after_request=_security_headers,
-        request_max_body_size=MAX_REQUEST_BYTES,
+        # Small by default; the upload routes and long staff forms raise their own limit.
+        request_max_body_size=BODY_BYTES,
         on_startup=[start_sweeper],
         on_shutdown=[dispose],
         debug=settings.debug,
