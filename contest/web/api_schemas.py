@@ -88,6 +88,9 @@ EXPECTED = {"int": "Cần một số nguyên.", "str": "Cần một chuỗi ký 
 
 
 def _field_message(message: str) -> str:
+    bound = re.match(r"Expected `int` ([<>])= (-?\d+)", message)
+    if bound:
+        return f"Cần một số nguyên {'không lớn hơn' if bound.group(1) == '<' else 'không nhỏ hơn'} {bound.group(2)}."
     expected = re.match(r"Expected `(\w+)", message)
     if expected and expected.group(1) in EXPECTED:
         return EXPECTED[expected.group(1)]
