@@ -170,7 +170,7 @@ def _taken(session: Session, contest_id: int, phone: str, cccd: str | None) -> b
 def _unit(session: Session, contest_id: int, kind: str, raw: str, errors: dict, field: str) -> int | None:
     if not raw:
         return None
-    wanted = int(raw) if re.fullmatch(r"[0-9]{1,18}", str(raw)) else None  # a longer number is no unit's id
+    wanted = int(raw) if re.fullmatch(r"[0-9]{1,9}", str(raw)) else None  # a longer number is no unit's id
     unit_id = None if wanted is None else session.scalar(select(Unit.id).where(
         Unit.contest_id == contest_id, Unit.kind == kind, Unit.id == wanted))
     if unit_id is None:

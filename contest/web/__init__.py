@@ -29,8 +29,9 @@ FORM_BYTES = 1024 * 1024
 UPLOAD_BYTES = 25 * 1024 * 1024
 """File uploads (bank and units imports) and the confirm form that carries a checked file back."""
 
-INT_MAX = 2**63 - 1
-"""The largest integer a database column holds (BIGINT); a larger id can only be hostile."""
+INT_MAX = 2**31 - 1
+"""The largest integer the database's INTEGER columns hold (ids, positions, numbers; PostgreSQL refuses more
+with an error): a larger one in a request can only be hostile."""
 
 
 def bounded_int(low: int, high: int) -> Any:
@@ -45,7 +46,7 @@ Page = bounded_int(1, 1_000_000)
 """A page number: (page - 1) x page size stays far inside what an OFFSET holds."""
 OptionalInt = Annotated[int | None, Parameter(ge=-INT_MAX - 1, le=INT_MAX)]
 """An optional query integer (Litestar reads the bounds of an optional parameter from its outer annotation)."""
-_INT_TEXT = re.compile(r"-?[0-9]{1,19}")
+_INT_TEXT = re.compile(r"-?[0-9]{1,10}")
 
 
 def form_int(value: Any, *, low: int = 0, high: int = INT_MAX) -> int | None:
