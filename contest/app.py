@@ -30,7 +30,7 @@ from contest.web.sessions import SessionConfig, SessionCSRFMiddleware
 from contest.contests.attempts import close_all_expired
 from contest.contests.draw import PoolCache
 from contest.exports import jobs as export_jobs
-from contest.web import api, contestant
+from contest.web import BODY_BYTES, api, contestant
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.exports import ExportJobsController, ExportsController
@@ -44,7 +44,6 @@ from contest.web.stats import PublicStatsController, StaffStatsController
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
-MAX_REQUEST_BYTES = 25 * 1024 * 1024
 SWEEP_SECONDS = 60  # how often each app process closes attempts left open past their deadline
 
 # Only our own files: no CDN, no inline script. htmx's own indicator style is switched off
@@ -189,7 +188,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exception_handlers={**EXCEPTION_HANDLERS, **contestant.EXCEPTION_HANDLERS},
         before_request=_before_request,
         before_send=[security_headers(settings.production)],
-        request_max_body_size=MAX_REQUEST_BYTES,
+        # Small by default; the upload routes and long staff forms raise their own limit.
+        request_max_body_size=BODY_BYTES,
         on_startup=[start_sweeper],
         on_shutdown=[dispose],
         debug=settings.debug,

@@ -20,11 +20,12 @@ from contest.accounts import (CONTESTANT_HASHER, LoginPolicy, check_address, has
                               reserve_attempt, verify_password)
 from contest.db import Database
 from contest.banks.common import clean_text, fold
-from contest.contests.setup import FIELDS, field_rules, tracks_of
+from contest.contests.setup import FIELDS, field_rules, too_long, tracks_of
 from contest.models import Contest, Contestant, Unit
 
 _DUMMY_HASH = hash_password("not-a-real-password", CONTESTANT_HASHER)
 GENDERS = {"nam": "Nam", "nu": "Nữ", "khac": "Khác"}
+MAX_PASSWORD = 256  # characters; hashing a megabyte-long "password" would only cost CPU
 
 
 class RegistrationError(ValueError):
@@ -136,6 +137,13 @@ def _checked(session: Session, *, contest: Contest, form: RegistrationForm, now:
     full_name = clean_text(form.full_name)
     if len(full_name) < 2:
         errors["full_name"] = "Nhập họ và tên."
+    occupation = clean_text(form.occupation)
+    for name, column, value in (("full_name", Contestant.full_name, full_name),
+                                ("occupation", Contestant.occupation, occupation),
+                                ("email", Contestant.email, clean_text(form.email))):
+        problem = too_long(column, value, FIELDS[name])
+        if problem:
+            errors[name] = problem
     phone = normalise_phone(form.phone)
     if phone is None:
         errors["phone"] = "Số điện thoại phải có 10 chữ số, bắt đầu bằng 0."
@@ -146,12 +154,12 @@ def _checked(session: Session, *, contest: Contest, form: RegistrationForm, now:
     if form.birth_date and (birth is None or not date(1900, 1, 1) <= birth <= now.date()):
         errors["birth_date"] = "Ngày sinh không hợp lệ (dd/mm/yyyy)."
     email = clean_text(form.email).lower()
-    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+    if email and "email" not in errors and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         errors["email"] = "E-mail không hợp lệ."
     unit_id = _unit(session, contest.id, "unit", form.unit_id, errors, "unit")
     locality_id = _unit(session, contest.id, "locality", form.locality_id, errors, "locality")
     values = {"birth_date": birth, "gender": GENDERS.get(form.gender, ""), "cccd": cccd, "email": email,
-              "unit": unit_id, "locality": locality_id, "occupation": clean_text(form.occupation)}
+              "unit": unit_id, "locality": locality_id, "occupation": occupation}
     for name, rule in rules.items():
         if rule == "required" and name in values and not values[name] and name not in errors:
             if name == "unit" and track != "officials":
@@ -161,6 +169,8 @@ def _checked(session: Session, *, contest: Contest, form: RegistrationForm, now:
             errors[name] = f"Cần nhập {FIELDS[name].lower()}."
     if len(form.password) < 8:
         errors["password"] = "Mật khẩu phải có ít nhất 8 ký tự."
+    elif len(form.password) > MAX_PASSWORD:
+        errors["password"] = f"Mật khẩu dài quá {MAX_PASSWORD} ký tự."
     if not form.consent:
         errors["consent"] = "Cần đồng ý cho phép xử lý dữ liệu cá nhân để dự thi."
     if errors:
@@ -183,8 +193,9 @@ def _taken(session: Session, contest_id: int, phone: str, cccd: str | None) -> b
 def _unit(session: Session, contest_id: int, kind: str, raw: str, errors: dict, field: str) -> int | None:
     if not raw:
         return None
-    unit_id = session.scalar(select(Unit.id).where(Unit.contest_id == contest_id, Unit.kind == kind,
-                                                   Unit.id == int(raw) if str(raw).isdigit() else False))
+    wanted = int(raw) if re.fullmatch(r"[0-9]{1,9}", str(raw)) else None  # a longer number is no unit's id
+    unit_id = None if wanted is None else session.scalar(select(Unit.id).where(
+        Unit.contest_id == contest_id, Unit.kind == kind, Unit.id == wanted))
     if unit_id is None:
         errors[field] = "Chọn một mục trong danh sách."
     return unit_id

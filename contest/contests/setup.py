@@ -22,6 +22,7 @@ FIELDS = {
     "unit": N_("Đơn vị công tác"), "locality": N_("Địa bàn (xã, phường)"), "occupation": N_("Nghề nghiệp"),
 }
 ALWAYS_REQUIRED = ("full_name", "phone")  # the phone is the login
+MAX_RULES = 50_000  # characters of the rules, and of the excluded list (TEXT columns: the limit is ours)
 DEFAULT_FIELDS = {"full_name": "required", "birth_date": "required", "gender": "optional", "phone": "required",
                   "cccd": "optional", "email": "optional", "unit": "required", "locality": "required",
                   "occupation": "optional"}
@@ -34,6 +35,20 @@ PREDICTIONS = {
 
 class SetupError(ValueError):
     """A contest or round setting that cannot be accepted; the message says why."""
+
+
+def too_long(column, value: str, label: str) -> str | None:
+    """Why `value` cannot be stored in the model's `column` (e.g. Contestant.full_name), or None if it fits."""
+    limit = column.type.length
+    return f"{label} dài quá {limit} ký tự." if limit is not None and len(value) > limit else None
+
+
+def check_length(column, value: str, label: str) -> str:
+    """`value` when it fits the model's `column`; SetupError naming `label` and the limit when it does not."""
+    problem = too_long(column, value, label)
+    if problem:
+        raise SetupError(problem)
+    return value
 
 
 def slugify(text: str) -> str:
@@ -53,7 +68,7 @@ def create_contest(session: Session, *, title: str, now: datetime, slug: str = "
                    tracks: list[str] = ("officials", "citizens"), fields: dict[str, str] | None = None,
                    rules: str = "", access_code: str = "", plan_reference: str = "") -> Contest:
     """A new contest; the slug (its public address) must be unique."""
-    title = clean_text(title)
+    title = check_length(Contest.title, clean_text(title), "Tên hội thi")
     if not title:
         raise SetupError("Cần nhập tên hội thi.")
     slug = slugify(slug or title)
@@ -80,10 +95,13 @@ def apply_settings(contest: Contest, *, organiser_body: str, tracks, fields: dic
     contest.tracks = ",".join(tracks)
     contest.fields = json.dumps({n: fields.get(n, "off") if fields.get(n) in ("required", "optional") else "off"
                                  for n in FIELDS} | {n: "required" for n in ALWAYS_REQUIRED})
-    contest.organiser_body = clean_text(organiser_body)[:300]
-    contest.plan_reference = clean_text(plan_reference)[:300]
+    contest.organiser_body = check_length(Contest.organiser_body, clean_text(organiser_body), "Cơ quan tổ chức")
+    contest.plan_reference = check_length(Contest.plan_reference, clean_text(plan_reference), "Căn cứ (kế hoạch)")
     contest.rules = rules.replace("\r\n", "\n").strip()
-    contest.access_code = clean_text(access_code)[:64]
+    for text, label in ((contest.rules, "Thể lệ"), (excluded, "Danh sách không xét giải")):
+        if len(text) > MAX_RULES:
+            raise SetupError(f"{label} dài quá {MAX_RULES:,} ký tự.".replace(",", "."))
+    contest.access_code = check_length(Contest.access_code, clean_text(access_code), "Mã truy cập")
     contest.excluded = "\n".join(clean_text(line) for line in excluded.splitlines() if clean_text(line))
 
 
@@ -135,6 +153,7 @@ def save_round(session: Session, *, contest: Contest, now: datetime, round_: Rou
         raise SetupError("Loại câu hỏi dự đoán không hợp lệ.")
     if not 0 <= grace_seconds <= 600:
         raise SetupError("Thời gian bù trễ mạng phải từ 0 đến 600 giây.")
+    title = check_length(Round.title, clean_text(title), "Tên đợt thi")
     for config in tracks:
         config.check()
         if config.track not in tracks_of(contest):
@@ -142,14 +161,14 @@ def save_round(session: Session, *, contest: Contest, now: datetime, round_: Rou
     if round_ is not None and round_started(session, round_, now):
         _refuse_result_changes(session, round_, number, opens_at, closes_at, grace_seconds, prediction_kind,
                                tracks, now)
-        round_.title, round_.closes_at = clean_text(title)[:200], closes_at
+        round_.title, round_.closes_at = title, closes_at
         session.add(round_)
         return round_
     clash = session.scalar(select(Round.id).where(Round.contest_id == contest.id, Round.number == number))
     if clash is not None and (round_ is None or clash != round_.id):
         raise SetupError(f"Đã có đợt thi số {number}.")
     round_ = round_ or Round(contest_id=contest.id, number=number, opens_at=opens_at, closes_at=closes_at)
-    round_.number, round_.title, round_.opens_at, round_.closes_at = number, clean_text(title)[:200], opens_at, closes_at
+    round_.number, round_.title, round_.opens_at, round_.closes_at = number, title, opens_at, closes_at
     round_.grace_seconds, round_.prediction_kind = grace_seconds, prediction_kind
     round_.prediction_question = PREDICTIONS[prediction_kind]
     session.add(round_)

@@ -37,7 +37,8 @@ _FIELD_NAMES = {
 _HEADER_TO_FIELD = {alias: name for name, aliases in _FIELD_NAMES.items() for alias in aliases}
 _IGNORED = {"stt", "no", "ghi chu", "note"}  # columns organisers add that mean nothing here
 COLUMN_LABELS = {"code": "Mã", "name": "Tên", "parent": "Mã cấp trên", "headcount": "Số CBCCVC"}
-MAX_CODE, MAX_NAME, MAX_HEADCOUNT = 60, 300, 10_000_000
+MAX_CODE, MAX_NAME = Unit.code.type.length, Unit.name.type.length  # the model holds the limits
+MAX_HEADCOUNT = 10_000_000
 HEADER_SEARCH_ROWS = 10  # real sheets often start with a title ("UBND TỈNH ...") above the header
 _THOUSANDS = re.compile(r"\d{1,3}(?:[., ]\d{3})+")  # "1.200" is one thousand two hundred in Vietnamese
 

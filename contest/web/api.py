@@ -50,7 +50,7 @@ from contest.contests.setup import (FIELDS, PREDICTIONS, TRACKS, field_rules, qu
                                     track_config, tracks_of)
 from contest.contests.units import search_units
 from contest.models import Contest, Contestant, Round
-from contest.web import DB, quick
+from contest.web import DB, Int, quick
 from contest.web.auth import client_address, login_policy
 from contest.web.api_schemas import (EXCEPTION_HANDLERS, AnswerBody, AnswerSaved, ApiError, AttemptOut, AttemptSummary,
                                      ContestantInfo, ContestInfo, FieldInfo, LoginBody, PredictionBody,
@@ -334,7 +334,7 @@ class ContestsApi(Controller):
           responses={200: ResponseSpec(AttemptOut, description="The open attempt, resumed.", generate_examples=False),
                      **error_responses(401, 404, 409)})
     @quick
-    def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[int],
+    def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int],
               claims: SignedIn) -> Response[AttemptOut]:
         """Start an attempt in the round (201), or resume the one still open (200)."""
         contest = _contest(db, slug)
@@ -364,13 +364,13 @@ class AttemptsApi(Controller):
 
     @get("/", responses=error_responses(401, 404))
     @quick
-    def attempt(self, request: Request, db: DB, attempt_id: FromPath[int], claims: SignedIn) -> AttemptOut:
+    def attempt(self, request: Request, db: DB, attempt_id: FromPath[Int], claims: SignedIn) -> AttemptOut:
         """The attempt's questions in display order with saved choices and the true time left."""
         return _attempt_out(db, request, _load(db, request, attempt_id, claims))
 
     @put("/answers/{position:int}", responses=error_responses(401, 404, 409))
     @quick
-    def answer(self, request: Request, db: DB, attempt_id: FromPath[int], position: FromPath[int],
+    def answer(self, request: Request, db: DB, attempt_id: FromPath[Int], position: FromPath[Int],
                data: JSONBody[AnswerBody], claims: SignedIn) -> AnswerSaved:
         """Save the choice for the question at `position`; [] clears it."""
         saved_at = attempt_domain.save_answer(db, attempt_id=attempt_id, contestant_id=claims.contestant_id,
@@ -379,7 +379,7 @@ class AttemptsApi(Controller):
 
     @put("/prediction", responses=error_responses(401, 404, 409))
     @quick
-    def prediction(self, request: Request, db: DB, attempt_id: FromPath[int], data: JSONBody[PredictionBody],
+    def prediction(self, request: Request, db: DB, attempt_id: FromPath[Int], data: JSONBody[PredictionBody],
                    claims: SignedIn) -> PredictionSaved:
         """Save the answer to the prediction (tie-break) question."""
         attempt_domain.save_prediction(db, attempt_id=attempt_id, contestant_id=claims.contestant_id,
@@ -388,7 +388,7 @@ class AttemptsApi(Controller):
 
     @post("/submit", status_code=200, responses=error_responses(401, 404))
     @quick
-    def submit(self, request: Request, db: DB, attempt_id: FromPath[int], claims: SignedIn,
+    def submit(self, request: Request, db: DB, attempt_id: FromPath[Int], claims: SignedIn,
                data: JSONBody[SubmitBody | None] = None) -> ResultOut:
         """Submit (with the prediction, if given) and answer the result. Submitting again changes nothing."""
         attempt_domain.submit_attempt(db, attempt_id=attempt_id, contestant_id=claims.contestant_id,
@@ -397,7 +397,7 @@ class AttemptsApi(Controller):
 
     @get("/result", responses=error_responses(401, 404, 409))
     @quick
-    def result(self, request: Request, db: DB, attempt_id: FromPath[int], claims: SignedIn) -> ResultOut:
+    def result(self, request: Request, db: DB, attempt_id: FromPath[Int], claims: SignedIn) -> ResultOut:
         """Score and time; after the round closes, also the key and explanations of each question."""
         return _result_out(db, request, _load(db, request, attempt_id, claims))
 

@@ -19,6 +19,7 @@ from msgspec import Struct
 
 from contest.contests import attempts as attempt_domain
 from contest.contests.draw import DrawError
+from contest.web import Int
 
 log = logging.getLogger("contest.api")
 
@@ -87,6 +88,9 @@ EXPECTED = {"int": "Cần một số nguyên.", "str": "Cần một chuỗi ký 
 
 
 def _field_message(message: str) -> str:
+    bound = re.match(r"Expected `int` ([<>])= (-?\d+)", message)
+    if bound:
+        return f"Cần một số nguyên {'không lớn hơn' if bound.group(1) == '<' else 'không nhỏ hơn'} {bound.group(2)}."
     expected = re.match(r"Expected `(\w+)", message)
     if expected and expected.group(1) in EXPECTED:
         return EXPECTED[expected.group(1)]
@@ -209,8 +213,8 @@ class RegistrationBody(Struct):
     gender: Literal["nam", "nu", "khac", ""] = ""
     cccd: str = ""
     email: str = ""
-    unit_id: int | None = None
-    locality_id: int | None = None
+    unit_id: Int | None = None
+    locality_id: Int | None = None
     occupation: str = ""
     access_code: str = ""
 
@@ -295,7 +299,7 @@ class AttemptOut(Struct):
 
 
 class AnswerBody(Struct):
-    choice: list[int]
+    choice: list[Int]
     """Option indexes in display order; [] clears the answer."""
 
 
@@ -306,7 +310,7 @@ class AnswerSaved(Struct):
 
 
 class PredictionBody(Struct):
-    value: int
+    value: Int
 
 
 class PredictionSaved(Struct):
@@ -315,7 +319,7 @@ class PredictionSaved(Struct):
 
 
 class SubmitBody(Struct):
-    prediction: int | None = None
+    prediction: Int | None = None
 
 
 class ReviewItem(Struct):

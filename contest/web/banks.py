@@ -20,7 +20,8 @@ from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
 from contest.banks.common import MAX_FILE_BYTES
 from contest.exports.bank_workbook import write_bank, write_template
 from contest.models import BankUpload, Question, QuestionBank, Role, User
-from contest.web import DB, Form, Multipart, xlsx_response
+from contest.web import (DB, FORM_BYTES, UPLOAD_BYTES, Form, Int, Multipart, OptionalInt, Page,
+                         xlsx_response)
 from contest.web.auth import requires
 
 PAGE_SIZE = 50
@@ -54,7 +55,7 @@ class BanksController(Controller):
     def template(self) -> Response:
         return xlsx_response(write_template, "mau-ngan-hang-cau-hoi.xlsx")
 
-    @post("/import", sync_to_thread=True, status_code=200)
+    @post("/import", sync_to_thread=True, status_code=200, request_max_body_size=UPLOAD_BYTES)
     def upload(self, request: Request, db: DB, data: Multipart) -> Template:
         upload = data.get("file")
         bank_name = clean_text(data.get("bank_name"))
@@ -91,8 +92,8 @@ class BanksController(Controller):
         return self._index(db, report=report)
 
     @get("/{bank_id:int}", name="bank", sync_to_thread=True)
-    def bank(self, request: Request, db: DB, bank_id: FromPath[int], q: FromQuery[str] = "",
-             topic: FromQuery[int | None] = None, status: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
+    def bank(self, request: Request, db: DB, bank_id: FromPath[Int], q: FromQuery[str] = "",
+             topic: FromQuery[OptionalInt] = None, status: FromQuery[str] = "", page: FromQuery[Page] = 1) -> Template:
         page = max(page, 1)
         with db.session() as session:
             bank = session.get(QuestionBank, bank_id)
@@ -110,7 +111,7 @@ class BanksController(Controller):
         return Template("staff/bank.html", context=context)
 
     @get("/{bank_id:int}/export.xlsx", name="bank_export", sync_to_thread=True)
-    def export(self, db: DB, bank_id: FromPath[int]) -> Response:
+    def export(self, db: DB, bank_id: FromPath[Int]) -> Response:
         with db.session() as session:
             bank = session.get(QuestionBank, bank_id)
             if bank is None:
@@ -122,6 +123,7 @@ class BanksController(Controller):
 class QuestionsController(Controller):
     path = "/staff/questions"
     guards = [requires(Role.organiser)]
+    request_max_body_size = FORM_BYTES
 
     def _page(self, request: Request, db, question_id: int, *, error: str | None = None, saved: str | None = None,
               form: ParsedQuestion | None = None, status_code: int = 200) -> Template:
@@ -141,11 +143,11 @@ class QuestionsController(Controller):
             "kinds": KIND_LABELS, "difficulties": DIFFICULTY_LABELS})
 
     @get("/{question_id:int}", name="question", sync_to_thread=True)
-    def show(self, request: Request, db: DB, question_id: FromPath[int]) -> Template:
+    def show(self, request: Request, db: DB, question_id: FromPath[Int]) -> Template:
         return self._page(request, db, question_id)
 
     @post("/{question_id:int}", sync_to_thread=True, status_code=200)
-    def edit(self, request: Request, db: DB, question_id: FromPath[int], data: Form) -> Template:
+    def edit(self, request: Request, db: DB, question_id: FromPath[Int], data: Form) -> Template:
         edited = _question_from_form(data)
         try:
             with db.write() as session:
@@ -160,7 +162,7 @@ class QuestionsController(Controller):
         return self._page(request, db, question_id, saved=summary)
 
     @post("/{question_id:int}/status", sync_to_thread=True, status_code=303)
-    def status(self, request: Request, db: DB, question_id: FromPath[int], data: Form) -> Redirect:
+    def status(self, request: Request, db: DB, question_id: FromPath[Int], data: Form) -> Redirect:
         with db.write() as session:
             question = session.get(Question, question_id)
             if question is None:

@@ -21,7 +21,7 @@ from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, round_tracks, tracks_of
 from contest.contests.units import search_units
 from contest.models import Contest, Round, Unit
-from contest.web import DB, Form, quick
+from contest.web import DB, Form, Int, form_int, quick
 from contest.web.auth import CSRF_NONCE, client_address, login_policy, new_csrf_nonce
 
 
@@ -66,9 +66,25 @@ def cached_contest_id(request: Request, db, slug: str) -> int:
     return contest_id
 
 
+class _BadNumber(ValueError):
+    """A form value that should be a whole number (an option index, a prediction) and is not."""
+
+
 def _ints(values) -> list[int]:
-    values = values if isinstance(values, list) else [values]
-    return [int(v) for v in values if str(v).strip().isdigit()]
+    """The option indexes (or the prediction) a form sent; blanks (the page's "no choice" field) are skipped.
+    Anything else that is not a whole number from 0 is refused, never read as "clear the answer"."""
+    numbers = []
+    for value in values if isinstance(values, list) else [values]:
+        if str(value).strip():
+            number = form_int(value)
+            if number is None:
+                raise _BadNumber(str(value)[:20])
+            numbers.append(number)
+    return numbers
+
+
+def _bad_request(message: str) -> Response:
+    return Response({"error": {"code": "bad_answer", "message": message}}, status_code=400)
 
 
 def _error_json(exc: attempt_domain.AttemptError) -> Response:
@@ -180,7 +196,7 @@ class ContestantController(Controller):
 
     @post("/dot/{number:int}/bat-dau", status_code=200)
     @quick
-    def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[int]) -> Template:
+    def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int]) -> Template:
         """Begin an attempt (or resume the open one) and answer its page at once.
 
         At a round's opening minute every contestant presses start together, so the page comes
@@ -224,7 +240,7 @@ class ContestantController(Controller):
 
     @get("/bai-thi/{attempt_id:int}", name="attempt")
     @quick
-    def attempt(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int]) -> Template | Redirect:
+    def attempt(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int]) -> Template | Redirect:
         state = self._state(request, db, slug, attempt_id)
         if state.status != attempt_domain.OPEN:
             return Redirect(f"/c/{slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
@@ -233,16 +249,20 @@ class ContestantController(Controller):
     @post("/bai-thi/{attempt_id:int}/cau/{position:int}", status_code=200,
           opt={"skip_compression": True})
     @quick
-    def save_one(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
-                 position: FromPath[int], data: Form) -> Response:
+    def save_one(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int],
+                 position: FromPath[Int], data: Form) -> Response:
         """The script's save of one click; answers JSON."""
         contestant_id = signed_in_to(request, cached_contest_id(request, db, slug))
         if contestant_id is None:
             return Response({"error": {"code": "not_authenticated", "message": "Phiên đăng nhập đã hết; hãy đăng nhập lại."}},
                             status_code=401)
         try:
+            choice = _ints(data.get("choice", []))
+        except _BadNumber:
+            return _bad_request("Phương án không hợp lệ.")
+        try:
             attempt_domain.save_answer(db, attempt_id=attempt_id, contestant_id=contestant_id, position=position,
-                                       choice=_ints(data.get("choice", [])), now=request.app.state.clock())
+                                       choice=choice, now=request.app.state.clock())
         except attempt_domain.AttemptError as exc:
             return _error_json(exc)
         return Response({"saved": True, "position": position})
@@ -250,10 +270,13 @@ class ContestantController(Controller):
     @post("/bai-thi/{attempt_id:int}/du-doan", status_code=200,
           opt={"skip_compression": True})
     @quick
-    def save_prediction(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
+    def save_prediction(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int],
                         data: Form) -> Response:
         contestant_id = signed_in_to(request, cached_contest_id(request, db, slug))
-        value = _ints(data.get("prediction", ""))
+        try:
+            value = _ints(data.get("prediction", ""))
+        except _BadNumber:
+            value = []
         if contestant_id is None or not value:
             return Response({"error": {"code": "bad_request", "message": "Nhập một số nguyên."}}, status_code=400)
         try:
@@ -265,7 +288,7 @@ class ContestantController(Controller):
 
     @post("/bai-thi/{attempt_id:int}/nop", status_code=303)
     @quick
-    def submit(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int],
+    def submit(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int],
                data: Form) -> Template | Redirect:
         """The plain form: saves every answer on the page, then asks to confirm, then submits."""
         state = self._state(request, db, slug, attempt_id)
@@ -300,11 +323,15 @@ class ContestantController(Controller):
                 return target
             return Template("contest/message.html", status_code=exc.status,
                             context={"contest": load_contest(db, slug), "message": exc.message})
+        except _BadNumber:
+            return Template("contest/message.html", status_code=400, context={
+                "contest": load_contest(db, slug),
+                "message": "Câu trả lời hoặc số dự đoán gửi lên không hợp lệ; hãy tải lại trang và thử lại."})
         return target
 
     @get("/bai-thi/{attempt_id:int}/ket-qua", name="attempt_result")
     @quick
-    def result(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[int]) -> Template | Redirect:
+    def result(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int]) -> Template | Redirect:
         state = self._state(request, db, slug, attempt_id)
         if state.status == attempt_domain.OPEN:
             return Redirect(f"/c/{slug}/bai-thi/{attempt_id}", status_code=303)

@@ -19,7 +19,7 @@ from contest.contests.setup import TRACKS, round_tracks, tracks_of
 from contest.exports import jobs
 from contest.i18n import N_
 from contest.models import Contest, ExportJob, Role, Round
-from contest.web import DB, Form
+from contest.web import DB, Form, Int, form_int
 from contest.web.auth import requires
 from contest.web.staff_contests import form_text, get_contest
 
@@ -35,7 +35,7 @@ STATUS_LABELS = {jobs.QUEUED: N_("Đang chờ"), jobs.RUNNING: N_("Đang xuất"
 def _spec(contest_id: int, data: dict) -> jobs.ExportSpec:
     round_id = form_text(data, "round_id", 12)
     return jobs.ExportSpec(kind=form_text(data, "kind", 20), contest_id=contest_id,
-                           round_id=int(round_id) if round_id.isdigit() else None,
+                           round_id=form_int(round_id),
                            track=form_text(data, "track", 20) or None, public=form_text(data, "public", 2) == "1",
                            drafts=bool(data.get("drafts")), fmt=form_text(data, "fmt", 5) or "xlsx")
 
@@ -74,13 +74,13 @@ class ExportsController(Controller):
             "now": request.app.state.clock(), "abandoned": jobs.abandoned})
 
     @get("/", name="exports_index", sync_to_thread=True)
-    def index(self, request: Request, db: DB, contest_id: FromPath[int], round_id: FromQuery[str] = "",
+    def index(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromQuery[str] = "",
               track: FromQuery[str] = "") -> Template:
-        chosen = int(round_id) if round_id.strip().isdigit() else None
+        chosen = form_int(round_id)
         return self._page(request, db, contest_id, round_id=chosen, track=track if track in TRACKS else "")
 
     @post("/", name="exports_create", sync_to_thread=True, status_code=200)
-    def create(self, request: Request, db: DB, contest_id: FromPath[int], data: Form) -> Response | Redirect:
+    def create(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Response | Redirect:
         spec = _spec(contest_id, data)
         settings, now = request.app.state.settings, request.app.state.clock()
         try:
@@ -107,7 +107,7 @@ class ExportJobsController(Controller):
     guards = [requires(Role.viewer)]
 
     @get("/{job_id:int}", name="export_job", sync_to_thread=True)
-    def show(self, request: Request, db: DB, job_id: FromPath[int]) -> Template:
+    def show(self, request: Request, db: DB, job_id: FromPath[Int]) -> Template:
         with db.session() as session:
             job = session.get(ExportJob, job_id)
             if job is None:
@@ -122,7 +122,7 @@ class ExportJobsController(Controller):
         return Template("exports/_job.html" if fragment else "exports/job.html", context=context)
 
     @get("/{job_id:int}/download", name="export_job_download", sync_to_thread=True)
-    def download(self, request: Request, db: DB, job_id: FromPath[int]) -> File:
+    def download(self, request: Request, db: DB, job_id: FromPath[Int]) -> File:
         with db.session() as session:
             job = session.get(ExportJob, job_id)
         path = jobs.job_file(_exports_dir(request), job) if job is not None else None

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from contest import accounts
 from contest.db import Database
 from contest.web import DB, Form
-from contest.i18n import LOCALES
+from contest.i18n import LOCALES, N_
 from contest.models import Role, User
 from contest.web.auth import SESSION_ID, client_address, login_policy, requires, safe_next
 from contest.web.context import LANG_COOKIE, translate
@@ -109,6 +109,13 @@ class UsersController(Controller):
         role = form.get("role", "")
         if role not in {r.value for r in Role}:
             return self._page(db, error=translate(request, "Vai trò không hợp lệ."), form=form, status_code=400)
+        too_long = next((translate(request, "{field} dài quá {limit} ký tự.", field=translate(request, label),
+                                   limit=column.type.length)
+                         for name, column, label in (("email", User.email, N_("E-mail")),
+                                                     ("full_name", User.full_name, N_("Họ và tên")))
+                         if len(form.get(name, "").strip()) > column.type.length), None)
+        if too_long:
+            return self._page(db, error=too_long, form=form, status_code=400)
         try:
             with db.write() as session:
                 user = accounts.create_user(

@@ -20,7 +20,7 @@ from contest.contests.setup import TRACKS, round_tracks, tracks_of
 from contest.i18n import N_
 from contest.models import Contest, PrizeList, Round, RoundTrack, Unit
 from contest.results import prizes, ranking  # importing ranking registers its key-correction hook
-from contest.web import DB
+from contest.web import DB, Int, OptionalInt, Page
 from contest.web.contestant import load_contest
 
 PER_PAGE, MAX_PER_PAGE = 50, 200
@@ -133,8 +133,8 @@ class PublicResultsController(Controller):
         return Template("results/public_index.html", context=base_context(contest=contest, rounds=rounds))
 
     @get("/dot/{number:int}/{track_slug:str}", name="public_results_round", sync_to_thread=True)
-    def round_page(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[int],
-                   track_slug: FromPath[str], page: FromQuery[int] = 1, n: FromQuery[int] = PER_PAGE,
+    def round_page(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int],
+                   track_slug: FromPath[str], page: FromQuery[Page] = 1, n: FromQuery[Int] = PER_PAGE,
                    q: FromQuery[str] = "") -> Template:
         contest = self._contest(db, slug)
         round_, track = self._closed_round(request, db, contest, number, track_slug)
@@ -156,7 +156,7 @@ class PublicResultsController(Controller):
         return Template("results/public_round.html", context=context)
 
     @get("/dot/{number:int}/{track_slug:str}/tim", name="public_results_find", sync_to_thread=True)
-    def find(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[int], track_slug: FromPath[str],
+    def find(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int], track_slug: FromPath[str],
              q: FromQuery[str] = "") -> Template:
         contest = self._contest(db, slug)
         round_, track = self._closed_round(request, db, contest, number, track_slug)
@@ -166,7 +166,7 @@ class PublicResultsController(Controller):
         return Template("partials/_leaderboard_find.html", context=base_context(found=found, q=_shown(q), public=True))
 
     @get("/don-vi", name="public_results_teams", sync_to_thread=True)
-    def teams(self, request: Request, db: DB, slug: FromPath[str], dot: FromQuery[int | None] = None) -> Template:
+    def teams(self, request: Request, db: DB, slug: FromPath[str], dot: FromQuery[OptionalInt] = None) -> Template:
         contest = self._contest(db, slug)
         now = request.app.state.clock()
         with db.session() as session:

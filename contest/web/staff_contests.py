@@ -19,7 +19,7 @@ from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, SetupError
 from contest.contests.units import LOCALITY, UNIT
 from contest.i18n import N_
 from contest.models import Contest, Contestant, QuestionBank, Role, Round, Unit
-from contest.web import DB, Form
+from contest.web import DB, FORM_BYTES, Form, Int
 from contest.web.auth import requires
 
 
@@ -30,8 +30,9 @@ FIELD_RULES = {"required": N_("Bắt buộc"), "optional": N_("Không bắt bu�
 KIND_LABELS = {UNIT: N_("Đơn vị công tác"), LOCALITY: N_("Địa bàn")}
 
 
-def form_text(data: dict, key: str, limit: int = 300) -> str:
-    """One submitted value as trimmed text, cut at `limit` characters ("" when absent)."""
+def form_text(data: dict, key: str, limit: int | None = 300) -> str:
+    """One submitted value as trimmed text, cut at `limit` characters ("" when absent). Text a person
+    typed is read whole (limit=None) and checked by the domain against the model's length instead."""
     value = data.get(key, "")
     if isinstance(value, list):
         value = value[0] if value else ""
@@ -54,11 +55,12 @@ def public_url(request: Request, contest: Contest) -> str:
 
 def _contest_form(data: dict) -> dict:
     tracks = form_text(data, "tracks")
-    return {"title": form_text(data, "title"), "slug": form_text(data, "slug", 80),
-            "organiser_body": form_text(data, "organiser_body"), "plan_reference": form_text(data, "plan_reference"),
-            "rules": form_text(data, "rules", 50_000), "tracks": tracks if tracks in TRACK_CHOICES else "both",
+    return {"title": form_text(data, "title", None), "slug": form_text(data, "slug", 80),
+            "organiser_body": form_text(data, "organiser_body", None),
+            "plan_reference": form_text(data, "plan_reference", None),
+            "rules": form_text(data, "rules", None), "tracks": tracks if tracks in TRACK_CHOICES else "both",
             "fields": {name: form_text(data, f"field-{name}") or "off" for name in FIELDS},
-            "access_code": form_text(data, "access_code", 64), "excluded": form_text(data, "excluded", 50_000),
+            "access_code": form_text(data, "access_code", None), "excluded": form_text(data, "excluded", None),
             "is_published": bool(data.get("is_published")),
             "answers_published": form_text(data, "answers_published", 20) or disclosure.AFTER_CONTEST}
 
@@ -84,7 +86,7 @@ def _apply_form(session: Session, contest: Contest, form: dict) -> None:
     slug = setup.slugify(form["slug"] or title)
     if session.scalar(select(Contest.id).where(Contest.slug == slug, Contest.id != contest.id)) is not None:
         raise SetupError(f"Địa chỉ '{slug}' đã được dùng cho hội thi khác.")
-    contest.title, contest.slug = title[:300], slug
+    contest.title, contest.slug = setup.check_length(Contest.title, title, "Tên hội thi"), slug
     setup.apply_settings(contest, organiser_body=form["organiser_body"], tracks=TRACK_CHOICES[form["tracks"]],
                          fields=form["fields"], rules=form["rules"], access_code=form["access_code"],
                          plan_reference=form["plan_reference"], excluded=form["excluded"],
@@ -101,6 +103,7 @@ def _qr(url: str):
 class ContestsController(Controller):
     path = "/staff/contests"
     guards = [requires(Role.organiser)]
+    request_max_body_size = FORM_BYTES  # the rules and the excluded list: 50,000 characters each
 
     def _form(self, request: Request, contest: Contest | None, form: dict, *, error: str | None = None,
               status_code: int = 200) -> Template:
@@ -139,7 +142,7 @@ class ContestsController(Controller):
         return Redirect(f"/staff/contests/{contest_id}", status_code=303)
 
     @get("/{contest_id:int}", name="staff_contest", sync_to_thread=True)
-    def show(self, request: Request, db: DB, contest_id: FromPath[int]) -> Template:
+    def show(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Template:
         with db.session() as session:
             contest = get_contest(session, contest_id)
             rounds = session.scalars(select(Round).where(Round.contest_id == contest_id).order_by(Round.number)).all()
@@ -162,13 +165,13 @@ class ContestsController(Controller):
             "difficulties": DIFFICULTY_LABELS, "kinds": KIND_LABELS, "predictions": PREDICTIONS})
 
     @get("/{contest_id:int}/edit", name="staff_contest_edit", sync_to_thread=True)
-    def edit_form(self, request: Request, db: DB, contest_id: FromPath[int]) -> Template:
+    def edit_form(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Template:
         with db.session() as session:
             contest = get_contest(session, contest_id)
         return self._form(request, contest, _contest_values(contest))
 
     @post("/{contest_id:int}/edit", sync_to_thread=True, status_code=303)
-    def edit(self, request: Request, db: DB, contest_id: FromPath[int], data: Form) -> Template | Redirect:
+    def edit(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Template | Redirect:
         form = _contest_form(data)
         try:
             with db.write() as session:
@@ -181,7 +184,7 @@ class ContestsController(Controller):
         return Redirect(f"/staff/contests/{contest_id}", status_code=303)
 
     @get("/{contest_id:int}/qr.svg", name="staff_contest_qr", sync_to_thread=True)
-    def qr(self, request: Request, db: DB, contest_id: FromPath[int]) -> Response:
+    def qr(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Response:
         with db.session() as session:
             contest = get_contest(session, contest_id)
         buffer = io.BytesIO()
@@ -191,7 +194,7 @@ class ContestsController(Controller):
                         headers={"Content-Disposition": f'attachment; filename="qr-{contest.slug}.svg"'})
 
     @get("/{contest_id:int}/poster", name="staff_contest_poster", sync_to_thread=True)
-    def poster(self, request: Request, db: DB, contest_id: FromPath[int]) -> Template:
+    def poster(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Template:
         with db.session() as session:
             contest = get_contest(session, contest_id)
         url = public_url(request, contest)

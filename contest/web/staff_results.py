@@ -18,7 +18,7 @@ from contest.contests.units import LOCALITY, UNIT, unit_paths
 from contest.i18n import N_, to_local
 from contest.models import Contest, PrizeList, Role, Round
 from contest.results import prizes, ranking
-from contest.web import DB
+from contest.web import DB, Int, Page, form_int
 from contest.web.auth import requires
 from contest.web.results import (PER_PAGE, award_rows, base_context, board_page, entry_rows, is_fragment,
                                  ordered_tracks, paging, rank_if_due, rounds_with_tracks)
@@ -82,11 +82,11 @@ class ResultsController(Controller):
             can_act=_can(request, Role.organiser)))
 
     @get("/", name="results_index", sync_to_thread=True)
-    def index(self, request: Request, db: DB, contest_id: FromPath[int]) -> Template:
+    def index(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Template:
         return self._index(request, db, contest_id)
 
     @post("/settings", guards=[requires(Role.organiser)], sync_to_thread=True, status_code=303)
-    def settings(self, request: Request, db: DB, contest_id: FromPath[int], data: Form) -> Template | Redirect:
+    def settings(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Template | Redirect:
         form = {**{p: form_text(data, p, 10) for p in prizes.PRIZES},
                 "team_min_rate": form_text(data, "team_min_rate", 10),
                 "one_prize_per_person": bool(data.get("one_prize_per_person")),
@@ -128,13 +128,13 @@ class ResultsController(Controller):
         return Template("results/round.html", status_code=status_code, context=context)
 
     @get("/rounds/{round_id:int}/{track:str}", name="results_round", sync_to_thread=True)
-    def round_page(self, request: Request, db: DB, contest_id: FromPath[int], round_id: FromPath[int],
-                   track: FromPath[str], page: FromQuery[int] = 1, n: FromQuery[int] = PER_PAGE,
+    def round_page(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromPath[Int],
+                   track: FromPath[str], page: FromQuery[Page] = 1, n: FromQuery[Int] = PER_PAGE,
                    q: FromQuery[str] = "") -> Template:
         return self._round(request, db, contest_id, round_id, track, page=page, per=n, q=q.strip())
 
     @get("/rounds/{round_id:int}/{track:str}/find", name="results_round_find", sync_to_thread=True)
-    def find(self, request: Request, db: DB, contest_id: FromPath[int], round_id: FromPath[int],
+    def find(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromPath[Int],
              track: FromPath[str], q: FromQuery[str] = "") -> Template:
         with db.session() as session:
             round_ = _round_of(session, get_contest(session, contest_id), round_id, track)
@@ -144,7 +144,7 @@ class ResultsController(Controller):
         return Template("partials/_leaderboard_find.html", context=base_context(found=found, q=q.strip(), public=False))
 
     @post("/rounds/{round_id:int}/rank", guards=[requires(Role.organiser)], sync_to_thread=True, status_code=303)
-    def rerank(self, request: Request, db: DB, contest_id: FromPath[int], round_id: FromPath[int],
+    def rerank(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromPath[Int],
                data: Form) -> Redirect:
         track = form_text(data, "track", 20)
         with db.write() as session:
@@ -155,7 +155,7 @@ class ResultsController(Controller):
 
     @post("/rounds/{round_id:int}/{track:str}/prizes", guards=[requires(Role.organiser)], sync_to_thread=True,
           status_code=303)
-    def propose(self, request: Request, db: DB, contest_id: FromPath[int], round_id: FromPath[int],
+    def propose(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromPath[Int],
                 track: FromPath[str]) -> Template | Redirect:
         try:
             with db.write() as session:
@@ -181,13 +181,13 @@ class ResultsController(Controller):
                         status_code=303)
 
     @post("/prizes/{list_id:int}/lock", guards=[requires(Role.organiser)], sync_to_thread=True, status_code=303)
-    def lock(self, request: Request, db: DB, contest_id: FromPath[int], list_id: FromPath[int]) -> Template | Redirect:
+    def lock(self, request: Request, db: DB, contest_id: FromPath[Int], list_id: FromPath[Int]) -> Template | Redirect:
         user_id, now = _user(request).id, request.app.state.clock()
         return self._list_action(request, db, contest_id, list_id,
                                  lambda session: prizes.lock(session, list_id, user_id, now))
 
     @post("/prizes/{list_id:int}/unlock", guards=[requires(Role.admin)], sync_to_thread=True, status_code=303)
-    def unlock(self, request: Request, db: DB, contest_id: FromPath[int], list_id: FromPath[int],
+    def unlock(self, request: Request, db: DB, contest_id: FromPath[Int], list_id: FromPath[Int],
                data: Form) -> Template | Redirect:
         user_id, now, reason = _user(request).id, request.app.state.clock(), form_text(data, "reason", 500)
         return self._list_action(request, db, contest_id, list_id,
@@ -215,17 +215,17 @@ class ResultsController(Controller):
             contest=contest, round=round_, track=prize_list.track, awards=rows, day=day))
 
     @get("/prizes/{list_id:int}/certificates", name="results_certificates", sync_to_thread=True)
-    def certificates(self, request: Request, db: DB, contest_id: FromPath[int], list_id: FromPath[int]) -> Template:
+    def certificates(self, request: Request, db: DB, contest_id: FromPath[Int], list_id: FromPath[Int]) -> Template:
         return self._certificates(request, db, contest_id, list_id, None)
 
     @get("/prizes/{list_id:int}/certificates/{contestant_id:int}", name="results_certificate", sync_to_thread=True)
-    def certificate(self, request: Request, db: DB, contest_id: FromPath[int], list_id: FromPath[int],
-                    contestant_id: FromPath[int]) -> Template:
+    def certificate(self, request: Request, db: DB, contest_id: FromPath[Int], list_id: FromPath[Int],
+                    contestant_id: FromPath[Int]) -> Template:
         return self._certificates(request, db, contest_id, list_id, contestant_id)
 
     @get("/overall/{track:str}", name="results_overall", sync_to_thread=True)
-    def overall(self, request: Request, db: DB, contest_id: FromPath[int], track: FromPath[str],
-                page: FromQuery[int] = 1, n: FromQuery[int] = PER_PAGE) -> Template:
+    def overall(self, request: Request, db: DB, contest_id: FromPath[Int], track: FromPath[str],
+                page: FromQuery[Page] = 1, n: FromQuery[Int] = PER_PAGE) -> Template:
         page, per = paging(page, n)
         with db.session() as session:
             contest = get_contest(session, contest_id)
@@ -243,9 +243,9 @@ class ResultsController(Controller):
         return Template("results/overall.html", context=context)
 
     @get("/teams", name="results_teams", sync_to_thread=True)
-    def teams(self, db: DB, contest_id: FromPath[int], round_id: FromQuery[str] = "",
+    def teams(self, db: DB, contest_id: FromPath[Int], round_id: FromQuery[str] = "",
               track: FromQuery[str] = "officials") -> Template:
-        round_id = int(round_id) if round_id.strip().isdigit() else None  # "" is the whole contest
+        round_id = form_int(round_id)  # "" is the whole contest
         with db.session() as session:
             contest = get_contest(session, contest_id)
             rounds = session.scalars(select(Round).where(Round.contest_id == contest_id).order_by(Round.number)).all()
@@ -258,7 +258,7 @@ class ResultsController(Controller):
             teams=teams, public=False))
 
     @get("/audit", name="results_audit", sync_to_thread=True)
-    def audit(self, db: DB, contest_id: FromPath[int], page: FromQuery[int] = 1) -> Template:
+    def audit(self, db: DB, contest_id: FromPath[Int], page: FromQuery[Page] = 1) -> Template:
         page = max(1, page)
         with db.session() as session:
             contest = get_contest(session, contest_id)

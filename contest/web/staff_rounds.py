@@ -19,7 +19,7 @@ from contest.contests import disclosure, setup
 from contest.contests.draw import DrawError, check_draw, load_pool
 from contest.contests.setup import PREDICTIONS, TRACKS, SetupError, TrackConfig
 from contest.models import Question, QuestionBank, Role, Round, Topic
-from contest.web import DB, Form
+from contest.web import DB, Form, Int, form_int
 from contest.web.auth import requires
 from contest.web.staff_contests import form_text, get_contest
 
@@ -77,7 +77,7 @@ def _track_form(data: dict, track: str) -> dict:
             break
         strata.append({"topic": form_text(data, f"{track}-topic-{i}"), "difficulty": form_text(data, f"{track}-difficulty-{i}"),
                        "count": form_text(data, f"{track}-count-{i}", 10)})
-    return {"banks": [int(v) for v in _many(data, f"{track}-banks") if v.isdigit()],
+    return {"banks": [b for b in map(form_int, _many(data, f"{track}-banks")) if b is not None],
             "mode": "strata" if form_text(data, f"{track}-mode") == "strata" else "total",
             "total": form_text(data, f"{track}-total", 10), "strata": strata,
             "minutes": form_text(data, f"{track}-minutes", 10), "attempts": form_text(data, f"{track}-attempts", 10),
@@ -98,7 +98,7 @@ def _track_values(config: TrackConfig | None) -> dict:
 
 
 def _round_form(data: dict, tracks: list[str]) -> dict:
-    return {"number": form_text(data, "number", 10), "title": form_text(data, "title", 200),
+    return {"number": form_text(data, "number", 10), "title": form_text(data, "title", None),
             "opens_at": form_text(data, "opens_at", 40), "closes_at": form_text(data, "closes_at", 40),
             "grace_seconds": form_text(data, "grace_seconds", 10), "prediction_kind": form_text(data, "prediction_kind", 30),
             "tracks": {t: _track_form(data, t) for t in tracks}}
@@ -272,24 +272,24 @@ class RoundsController(Controller):
         return Redirect(f"/staff/contests/{contest_id}#rounds", status_code=303)
 
     @get("/new", name="staff_round_new", sync_to_thread=True)
-    def new(self, request: Request, db: DB, contest_id: FromPath[int]) -> Template:
+    def new(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Template:
         return self._form(request, db, contest_id, None)
 
     @post("/new", sync_to_thread=True, status_code=303)
-    def create(self, request: Request, db: DB, contest_id: FromPath[int], data: Form) -> Template | Redirect:
+    def create(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Template | Redirect:
         return self._save(request, db, contest_id, None, data)
 
     @get("/{round_id:int}", name="staff_round", sync_to_thread=True)
-    def show(self, request: Request, db: DB, contest_id: FromPath[int], round_id: FromPath[int]) -> Template:
+    def show(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromPath[Int]) -> Template:
         return self._form(request, db, contest_id, round_id)
 
     @post("/{round_id:int}", sync_to_thread=True, status_code=303)
-    def edit(self, request: Request, db: DB, contest_id: FromPath[int], round_id: FromPath[int],
+    def edit(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromPath[Int],
              data: Form) -> Template | Redirect:
         return self._save(request, db, contest_id, round_id, data)
 
     @get("/draw/{track:str}", name="staff_round_draw", sync_to_thread=True)
-    def draw(self, request: Request, db: DB, contest_id: FromPath[int], track: FromPath[str]) -> Template:
+    def draw(self, request: Request, db: DB, contest_id: FromPath[Int], track: FromPath[str]) -> Template:
         """htmx: the draw table again with the topics of the banks just ticked, typed values kept."""
         if track not in TRACKS:
             raise NotFoundException()

@@ -21,7 +21,7 @@ from contest.contests.units import (COLUMN_LABELS, LOCALITY, MAX_CODE, MAX_NAME,
                                     import_units_file, save_unit, search_units, unit_paths)
 from contest.exports.sheets import append_rows, start_sheet
 from contest.models import Role, Unit
-from contest.web import DB, Form, Multipart, xlsx_response
+from contest.web import DB, UPLOAD_BYTES, Form, Int, Multipart, xlsx_response
 from contest.web.auth import requires
 from contest.web.staff_contests import KIND_LABELS, form_text, get_contest
 
@@ -88,7 +88,7 @@ class UnitsController(Controller):
         return Template("staff/units.html", status_code=status_code, context=context)
 
     @get("/", name="staff_units", sync_to_thread=True)
-    def index(self, request: Request, db: DB, contest_id: FromPath[int], kind: FromQuery[str] = UNIT,
+    def index(self, request: Request, db: DB, contest_id: FromPath[Int], kind: FromQuery[str] = UNIT,
               q: FromQuery[str] = "") -> Template:
         return self._page(request, db, contest_id, _kind(kind), q=q.strip())
 
@@ -98,7 +98,7 @@ class UnitsController(Controller):
         return xlsx_response(_write_units(kind, []).save, "mau-don-vi.xlsx" if kind == UNIT else "mau-dia-ban.xlsx")
 
     @get("/export.xlsx", name="staff_units_export", sync_to_thread=True)
-    def export(self, db: DB, contest_id: FromPath[int], kind: FromQuery[str] = UNIT) -> Response:
+    def export(self, db: DB, contest_id: FromPath[Int], kind: FromQuery[str] = UNIT) -> Response:
         kind = _kind(kind)
         with db.session() as session:
             contest = get_contest(session, contest_id)
@@ -108,8 +108,8 @@ class UnitsController(Controller):
         rows = [[u.code, u.name, code_of.get(u.parent_id, ""), u.headcount] for u in units]
         return xlsx_response(_write_units(kind, rows).save, f"{'don-vi' if kind == UNIT else 'dia-ban'}-{contest.slug}.xlsx")
 
-    @post("/import", sync_to_thread=True, status_code=200)
-    def upload(self, request: Request, db: DB, contest_id: FromPath[int], data: Multipart) -> Template:
+    @post("/import", sync_to_thread=True, status_code=200, request_max_body_size=UPLOAD_BYTES)
+    def upload(self, request: Request, db: DB, contest_id: FromPath[Int], data: Multipart) -> Template:
         """Check the whole file and report; nothing is saved until the organiser confirms a clean file."""
         kind, upload = _kind(data.get("kind")), data.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -128,8 +128,8 @@ class UnitsController(Controller):
         return self._page(request, db, contest_id, kind, report=report, pending=pending,
                           status_code=400 if report.errors else 200)
 
-    @post("/import/confirm", sync_to_thread=True, status_code=200)
-    def confirm(self, request: Request, db: DB, contest_id: FromPath[int], data: Form) -> Template:
+    @post("/import/confirm", sync_to_thread=True, status_code=200, request_max_body_size=UPLOAD_BYTES)
+    def confirm(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Template:
         """Save the checked file; it is checked again, and still saved all or nothing."""
         kind, filename = _kind(data.get("kind")), form_text(data, "filename", 200)
         try:
@@ -146,7 +146,7 @@ class UnitsController(Controller):
         return self._page(request, db, contest_id, kind, report=report, status_code=200 if report.saved else 400)
 
     @post("/new", sync_to_thread=True, status_code=303)
-    def add(self, request: Request, db: DB, contest_id: FromPath[int], data: Form) -> Template | Redirect:
+    def add(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Template | Redirect:
         kind, form = _kind(data.get("kind")), _unit_form(data)
         try:
             with db.write() as session:
@@ -175,11 +175,11 @@ class UnitsController(Controller):
             "contest": contest, "unit": unit, "path": path, "form": form, "error": error, "kinds": KIND_LABELS})
 
     @get("/{unit_id:int}", name="staff_unit", sync_to_thread=True)
-    def show(self, db: DB, contest_id: FromPath[int], unit_id: FromPath[int]) -> Template:
+    def show(self, db: DB, contest_id: FromPath[Int], unit_id: FromPath[Int]) -> Template:
         return self._edit_page(db, contest_id, unit_id)
 
     @post("/{unit_id:int}", sync_to_thread=True, status_code=303)
-    def edit(self, db: DB, contest_id: FromPath[int], unit_id: FromPath[int], data: Form) -> Template | Redirect:
+    def edit(self, db: DB, contest_id: FromPath[Int], unit_id: FromPath[Int], data: Form) -> Template | Redirect:
         form = _unit_form(data)
         try:
             with db.write() as session:

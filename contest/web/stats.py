@@ -29,7 +29,7 @@ from contest.models import AuditEvent, Contest, Role, Round
 from contest.results import stats
 from contest.results.charts import Bar, bar_chart, column_chart, histogram
 from contest.results.ranking import ensure_ranked, needs_ranking
-from contest.web import DB
+from contest.web import DB, Int, form_int
 from contest.web.auth import requires
 from contest.web.contestant import load_contest
 from contest.web.context import request_locale, translate
@@ -95,7 +95,8 @@ def _view(request: Request, db, contest: Contest, dot: str) -> View:
         rounds = list(session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)))
     chosen = None
     if dot.strip():
-        chosen = next((r for r in rounds if dot.strip().isdigit() and r.number == int(dot)), None)
+        number = form_int(dot)
+        chosen = next((r for r in rounds if r.number == number), None)
         if chosen is None:
             raise NotFoundException()
     in_view = [chosen] if chosen else rounds
@@ -191,13 +192,13 @@ class StaffStatsController(Controller):
         return _view(request, db, contest, dot)
 
     @get("/", name="staff_contest_stats", sync_to_thread=True)
-    def report(self, request: Request, db: DB, contest_id: FromPath[int], dot: FromQuery[str] = "") -> Template:
+    def report(self, request: Request, db: DB, contest_id: FromPath[Int], dot: FromQuery[str] = "") -> Template:
         view = self._view(request, db, contest_id, dot)
         return Template("stats/staff.html", context=_report(
             request, db, view, base=f"/staff/contests/{contest_id}/thong-ke", public=False))
 
     @get("/cau-hoi", name="staff_contest_item_stats", sync_to_thread=True)
-    def items(self, request: Request, db: DB, contest_id: FromPath[int], dot: FromQuery[str] = "") -> Template:
+    def items(self, request: Request, db: DB, contest_id: FromPath[Int], dot: FromQuery[str] = "") -> Template:
         view = self._view(request, db, contest_id, dot)
         return _items(request, db, view, base=f"/staff/contests/{contest_id}/thong-ke", public=False)
 
