@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 
 from contest import accounts
 from contest.db import Database
-from contest.web import DB, Form
+from contest.web import DB, Form, Int
 from contest.i18n import LOCALES, N_
 from contest.models import Role, User
 from contest.web.auth import SESSION_ID, client_address, login_policy, requires, safe_next
@@ -132,7 +132,7 @@ class UsersController(Controller):
         return self._page(db, created=created)
 
     @post("/{user_id:int}/active", sync_to_thread=True, status_code=200)
-    def set_active(self, request: Request, db: DB, user_id: FromPath[int], data: Form) -> Template:
+    def set_active(self, request: Request, db: DB, user_id: FromPath[Int], data: Form) -> Template:
         """Deactivating an account also ends every session it has open."""
         active = str(data.get("active", "")) == "1"
         if user_id == request.scope["state"]["user"].id and not active:
