@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from contest.exports import jobs
 from tests.conftest import html, login, post_form
-from tests.test_exports import CLOSED, TZ, contest, leaderboard, run  # noqa: F401 - fixtures
+from tests.test_exports import CLOSED, TZ, contest, run  # noqa: F401 - fixtures
 
 # Every phone and CCCD the `contest` fixture holds, which no masked file may contain.
 PHONES = ["0912000001", "0912000002", "0912000003", "0912000004", "0987000009"]
