@@ -206,13 +206,10 @@ def _run_export(output: str, **spec_values) -> None:
         spec = jobs.ExportSpec(fmt=fmt, **spec_values)
         with db.session() as session:
             jobs.check_spec(session, spec)
-        now = datetime.now(timezone.utc)
-        _, counts = jobs.export(db, spec, output, tz=settings.timezone, now=now)
         # The operator holds the database anyway, so the command keeps full data by default; each copy
         # still goes on the contest's record, under the operating-system account that made it.
-        with db.write() as session:
-            downloads.record(session, spec, user=None, actor=_os_user(), channel=downloads.CLI, now=now,
-                             rows=sum(counts.values()))
+        _, counts = downloads.export(db, spec, output, user=None, actor=_os_user(), channel=downloads.CLI,
+                                     tz=settings.timezone, now=datetime.now(timezone.utc))
     except jobs.SpecError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

@@ -1,9 +1,10 @@
 """Results downloads (Excel, CSV) for staff, and the page that follows a background export.
 
 Viewers and above may export, always masked (contest.exports.downloads); organisers and admins get full
-phone and CCCD numbers only when they tick the box, and every such download is recorded. A small export is answered at once with the file; one estimated at
-more than jobs.BACKGROUND_ROWS rows becomes an ExportJob run by a thread of this process, and the
-browser is sent to the job's page, which polls (htmx, every second) until the file is ready.
+phone and CCCD numbers only when they tick the box, and every such download is recorded. A small export
+is answered at once with the file; one estimated at more than jobs.BACKGROUND_ROWS rows becomes an
+ExportJob run by a thread of this process, and the browser is sent to the job's page, which polls (htmx,
+every second) until the file is ready.
 """
 
 from __future__ import annotations
@@ -111,11 +112,8 @@ class ExportsController(Controller):
                 large = jobs.estimate_rows(session, spec) > jobs.BACKGROUND_ROWS
             if not large:
                 buffer = io.BytesIO()
-                filename, counts = jobs.export(db, spec, buffer, tz=settings.timezone, now=now)
-                if downloads.unmasked(spec):
-                    with db.write() as session:
-                        downloads.record(session, spec, user=user, actor=user.email, channel=downloads.WEB, now=now,
-                                         rows=sum(counts.values()))
+                filename, _ = downloads.export(db, spec, buffer, user=user, actor=user.email,
+                                               channel=downloads.WEB, tz=settings.timezone, now=now)
                 return _download(buffer.getvalue(), filename, spec.fmt)
         except jobs.SpecError as exc:
             return self._page(request, db, contest_id, round_id=spec.round_id, track=spec.track or "",
