@@ -249,7 +249,7 @@ def world(db, make_client, staff, settings) -> World:
     with db.write() as session:
         contest_a = session.get(Contest, a.contest_id)
         contest_a.public_results = True
-        open_round = setup.save_round(
+        setup.save_round(
             session, contest=contest_a, now=NOW - timedelta(days=30), round_=None, number=2, title="Tuần 2",
             opens_at=NOW - timedelta(hours=1), closes_at=NOW + timedelta(days=7), grace_seconds=30,
             prediction_kind="perfect_scores",
@@ -263,10 +263,10 @@ def world(db, make_client, staff, settings) -> World:
             tracks=[setup.TrackConfig(track="officials", bank_ids=[a.bank_id], draw={"total": 10})])
         unit = session.scalar(select(Unit.id).where(Unit.contest_id == a.contest_id, Unit.code == "CCHC"))
         question_id = session.scalar(select(Question.id).where(Question.bank_id == a.bank_id).limit(1))
-        ids = {"contest_b": contest_b.id, "open_round": open_round.id}
+        contest_b_id = contest_b.id
     password_hash = accounts.hash_password(PASSWORD, accounts.CONTESTANT_HASHER)
     own = _contestant(db, a.contest_id, "0912000111", password_hash, unit=unit)
-    _contestant(db, ids["contest_b"], "0912000222", password_hash, unit=None)
+    _contestant(db, contest_b_id, "0912000222", password_hash, unit=None)
 
     with db.write() as session:  # a finished attempt in the closed round, ranked and awarded
         session.execute(insert(Attempt), {
