@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime, timezone
 
@@ -175,7 +176,9 @@ def export_bank(bank: str, output: str, include_retired: bool) -> None:
 
 
 @main.group(help="Export results to Excel (.xlsx) or CSV (.csv; .zip for several tables). The format "
-                  "follows the output file's extension.")
+                  "follows the output file's extension. Files carry full phone and CCCD numbers unless --public; "
+                  "each such file is recorded on the contest's personal-data download record under the "
+                  "operating-system user.")
 def export() -> None:
     pass
 
@@ -185,7 +188,7 @@ def _run_export(output: str, **spec_values) -> None:
     from pathlib import Path
 
     from contest.db import Database
-    from contest.exports import jobs
+    from contest.exports import downloads, jobs
     from contest.models import Round
 
     fmt = Path(output).suffix.lower().lstrip(".")
@@ -203,7 +206,10 @@ def _run_export(output: str, **spec_values) -> None:
         spec = jobs.ExportSpec(fmt=fmt, **spec_values)
         with db.session() as session:
             jobs.check_spec(session, spec)
-        _, counts = jobs.export(db, spec, output, tz=settings.timezone, now=datetime.now(timezone.utc))
+        # The operator holds the database anyway, so the command keeps full data by default; each copy
+        # still goes on the contest's record, under the operating-system account that made it.
+        _, counts = downloads.export(db, spec, output, user=None, actor=_os_user(), channel=downloads.CLI,
+                                     tz=settings.timezone, now=datetime.now(timezone.utc))
     except jobs.SpecError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -211,6 +217,15 @@ def _run_export(output: str, **spec_values) -> None:
     click.echo(output)
     for title, rows in counts.items():
         click.echo(f"  {title}: {rows} dòng")
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container may run under a uid without a name
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "?"
 
 
 _TRACK = click.Choice(["officials", "citizens"])

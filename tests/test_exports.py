@@ -429,7 +429,7 @@ def viewer(client, staff, clock):
 def test_small_export_downloads_at_once(viewer, contest):
     page = f"/staff/contests/{contest.contest_id}/exports"
     response = post_form(viewer, page, {"kind": "leaderboard", "round_id": str(contest.round_id),
-                                        "track": "officials", "public": "1", "fmt": "xlsx"})
+                                        "track": "officials", "fmt": "xlsx"})
     assert response.status_code == 200
     assert response.headers["content-type"] == XLSX
     assert response.headers["content-disposition"] == \
@@ -443,11 +443,12 @@ def test_attempt_list_is_offered_and_downloads_from_the_export_page(viewer, cont
     kinds = [field["value"] for field in html(viewer.get(page)).find_all("input", attrs={"name": "kind"})]
     assert kinds == ["leaderboard", "attempts", "winners", "overall", "stats", "evidence"]
     response = post_form(viewer, page, {"kind": "attempts", "round_id": str(contest.round_id), "track": "citizens",
-                                        "public": "0", "fmt": "csv"})
+                                        "fmt": "csv"})
     assert response.status_code == 200
-    assert response.headers["content-disposition"] == 'attachment; filename="thi-thu-luot-thi-dot-1-nguoi-dan.csv"'
+    assert response.headers["content-disposition"] == \
+        'attachment; filename="thi-thu-luot-thi-dot-1-nguoi-dan-cong-khai.csv"'
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert len(lines) == 2 and lines[1].split(",")[1:3] == ["Trần Thị Bình", "0987000009"]
+    assert len(lines) == 2 and lines[1].split(",")[1:3] == ["Trần Thị Bình", "09xx xxx 009"]
 
 
 def test_export_page_reports_a_refused_export(viewer, contest):
@@ -460,7 +461,7 @@ def test_export_page_reports_a_refused_export(viewer, contest):
 def test_large_export_runs_in_the_background_and_the_page_polls_until_done(viewer, contest, monkeypatch):
     monkeypatch.setattr(jobs, "BACKGROUND_ROWS", 0)
     page = f"/staff/contests/{contest.contest_id}/exports"
-    response = post_form(viewer, page, {"kind": "evidence", "public": "0", "fmt": "xlsx"},
+    response = post_form(viewer, page, {"kind": "evidence", "fmt": "xlsx"},
                          follow_redirects=False)
     assert response.status_code == 303
     job_url = response.headers["location"]
@@ -481,7 +482,7 @@ def test_large_export_runs_in_the_background_and_the_page_polls_until_done(viewe
     download = viewer.get(link)
     assert download.status_code == 200
     assert download.headers["content-disposition"].startswith("attachment;")
-    assert 'filename="thi-thu-ho-so-minh-chung.xlsx"' in download.headers["content-disposition"]
+    assert 'filename="thi-thu-ho-so-minh-chung-cong-khai.xlsx"' in download.headers["content-disposition"]
     assert "Tổng hợp" in load_workbook(io.BytesIO(download.content)).sheetnames
     listing = html(viewer.get(page))
     assert listing.find("a", href=link) is not None

@@ -5,13 +5,13 @@ from sqlmodel import SQLModel
 from contest.models.accounts import LoginAttempt, Role, StaffSession, User
 from contest.models.banks import BankUpload, Question, QuestionBank, QuestionOption, QuestionRevision, Topic
 from contest.models.contests import Attempt, AttemptQuestion, Contest, Contestant, Round, RoundTrack, Unit
-from contest.models.results import (AuditEvent, ExportJob, OverallEntry, PrizeAward, PrizeList, RankingEntry,
-                                    RoundResult)
+from contest.models.results import (AuditEvent, ExportJob, OverallEntry, PersonalDataDownload, PrizeAward, PrizeList,
+                                    RankingEntry, RoundResult)
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditEvent", "ExportJob", "OverallEntry", "PrizeAward", "PrizeList", "RankingEntry", "RoundResult",
+    "AuditEvent", "ExportJob", "OverallEntry", "PersonalDataDownload", "PrizeAward", "PrizeList", "RankingEntry", "RoundResult",
     "Attempt", "AttemptQuestion", "Contest", "Contestant", "Round", "RoundTrack", "Unit",
     "BankUpload", "LoginAttempt", "Question", "QuestionBank", "QuestionOption", "QuestionRevision",
     "Role", "StaffSession", "Topic", "User", "metadata",

@@ -124,3 +124,27 @@ class AuditEvent(SQLModel, table=True):
                                                                   nullable=True, index=True))
     action: str = Field(max_length=40)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class PersonalDataDownload(SQLModel, table=True):
+    """One download of an unmasked export (full phone and CCCD numbers), for the data-protection record.
+    `actor` keeps who it was as text (a staff e-mail, or the operating-system user of the command line), so
+    the record outlives the account."""
+
+    __tablename__ = "personal_data_downloads"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    user_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"),
+                                                               nullable=True))
+    actor: str = Field(max_length=254)
+    channel: str = Field(max_length=10)  # web | job | cli
+    contest_id: int = _fk("contests.id", index=True)
+    round_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("rounds.id", ondelete="SET NULL"),
+                                                                nullable=True))
+    kind: str = Field(max_length=30)
+    track: str = Field(default="", max_length=20)
+    fmt: str = Field(max_length=5)
+    rows: int | None = None
+    job_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("export_jobs.id", ondelete="SET NULL"),
+                                                              nullable=True))

@@ -1,8 +1,10 @@
 """Results downloads (Excel, CSV) for staff, and the page that follows a background export.
 
-Viewers and above may export. A small export is answered at once with the file; one estimated at
-more than jobs.BACKGROUND_ROWS rows becomes an ExportJob run by a thread of this process, and the
-browser is sent to the job's page, which polls (htmx, every second) until the file is ready.
+Viewers and above may export, always masked (contest.exports.downloads); organisers and admins get full
+phone and CCCD numbers only when they tick the box, and every such download is recorded. A small export
+is answered at once with the file; one estimated at more than jobs.BACKGROUND_ROWS rows becomes an
+ExportJob run by a thread of this process, and the browser is sent to the job's page, which polls (htmx,
+every second) until the file is ready.
 """
 
 from __future__ import annotations
@@ -10,20 +12,22 @@ from __future__ import annotations
 import io
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Response, Template
 from sqlalchemy import select
 
 from contest.contests.setup import TRACKS, round_tracks, tracks_of
-from contest.exports import jobs
+from contest.exports import downloads, jobs
+from contest.exports import results_workbook as books
 from contest.i18n import N_
 from contest.models import Contest, ExportJob, Role, Round
-from contest.web import DB, Form, Int, form_int
+from contest.web import DB, Form, Int, Page, form_int
 from contest.web.auth import requires
 from contest.web.staff_contests import form_text, get_contest
 
 RECENT_JOBS = 20
+RECORDS_PER_PAGE = 100
 KIND_LABELS = {"leaderboard": N_("Bảng xếp hạng một đợt"), "attempts": N_("Danh sách lượt thi một đợt"),
                "overall": N_("Xếp hạng chung cả hội thi"),
                "winners": N_("Danh sách giải"), "stats": N_("Thống kê tham gia và kết quả"),
@@ -32,12 +36,17 @@ STATUS_LABELS = {jobs.QUEUED: N_("Đang chờ"), jobs.RUNNING: N_("Đang xuất"
                  jobs.FAILED: N_("Lỗi"), jobs.EXPIRED: N_("Đã xóa tệp")}
 
 
-def _spec(contest_id: int, data: dict) -> jobs.ExportSpec:
+def _user(request: Request):
+    return request.scope["state"]["user"]
+
+
+def _spec(contest_id: int, data: dict, role: str) -> jobs.ExportSpec:
     round_id = form_text(data, "round_id", 12)
-    return jobs.ExportSpec(kind=form_text(data, "kind", 20), contest_id=contest_id,
+    spec = jobs.ExportSpec(kind=form_text(data, "kind", 20), contest_id=contest_id,
                            round_id=form_int(round_id),
-                           track=form_text(data, "track", 20) or None, public=form_text(data, "public", 2) == "1",
-                           drafts=bool(data.get("drafts")), fmt=form_text(data, "fmt", 5) or "xlsx")
+                           track=form_text(data, "track", 20) or None, drafts=bool(data.get("drafts")),
+                           fmt=form_text(data, "fmt", 5) or "xlsx")
+    return downloads.allowed_spec(spec, role=role, full=form_text(data, "full", 2) == "1")
 
 
 def _rounds(session, contest: Contest) -> list[tuple[Round, list[str]]]:
@@ -50,6 +59,16 @@ def _rounds(session, contest: Contest) -> list[tuple[Round, list[str]]]:
 def _download(body: bytes, filename: str, fmt: str) -> Response:
     return Response(body, media_type=jobs.MEDIA_TYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _unmasked(job: ExportJob) -> bool:
+    spec = jobs.job_spec(job)
+    return spec is not None and downloads.unmasked(spec)
+
+
+def _may_download(request: Request, job: ExportJob) -> bool:
+    """A job written with full personal data is for organisers and admins only, whoever started it."""
+    return not _unmasked(job) or downloads.may_have_full_data(_user(request).role)
 
 
 def _exports_dir(request: Request):
@@ -71,7 +90,8 @@ class ExportsController(Controller):
             "contest": contest, "rounds": rounds, "contest_tracks": tracks_of(contest), "tracks": TRACKS,
             "round_id": round_id, "track": track, "error": error, "jobs": mine[:RECENT_JOBS],
             "kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "threshold": jobs.BACKGROUND_ROWS,
-            "now": request.app.state.clock(), "abandoned": jobs.abandoned})
+            "now": request.app.state.clock(), "abandoned": jobs.abandoned, "unmasked": _unmasked,
+            "can_full": downloads.may_have_full_data(_user(request).role)})
 
     @get("/", name="exports_index", sync_to_thread=True)
     def index(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromQuery[str] = "",
@@ -81,7 +101,8 @@ class ExportsController(Controller):
 
     @post("/", name="exports_create", sync_to_thread=True, status_code=200)
     def create(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Response | Redirect:
-        spec = _spec(contest_id, data)
+        user = _user(request)
+        spec = _spec(contest_id, data, user.role)
         settings, now = request.app.state.settings, request.app.state.clock()
         try:
             with db.session() as session:
@@ -90,16 +111,37 @@ class ExportsController(Controller):
                 large = jobs.estimate_rows(session, spec) > jobs.BACKGROUND_ROWS
             if not large:
                 buffer = io.BytesIO()
-                filename, _ = jobs.export(db, spec, buffer, tz=settings.timezone, now=now)
+                filename, _ = downloads.export(db, spec, buffer, user=user, actor=user.email,
+                                               channel=downloads.WEB, tz=settings.timezone, now=now)
                 return _download(buffer.getvalue(), filename, spec.fmt)
         except jobs.SpecError as exc:
             return self._page(request, db, contest_id, round_id=spec.round_id, track=spec.track or "",
                               error=str(exc), status_code=400)
         with db.write() as session:
-            job_id = jobs.create_job(session, spec, user_id=request.scope["state"]["user"].id, now=now).id
+            job_id = jobs.create_job(session, spec, user_id=user.id, now=now).id
         jobs.start_job(request.app.state.db, job_id, directory=_exports_dir(request), tz=settings.timezone,
                        clock=request.app.state.clock)
         return Redirect(f"/staff/exports/{job_id}", status_code=303)
+
+    @get("/personal-data", name="exports_personal_data", guards=[requires(Role.organiser)], sync_to_thread=True)
+    def personal_data(self, db: DB, contest_id: FromPath[Int], page: FromQuery[Page] = 1) -> Template:
+        """Who took full phone and CCCD numbers out of this contest, when, and what."""
+        with db.session() as session:
+            contest = get_contest(session, contest_id)
+            records = downloads.recent(session, contest_id=contest_id, limit=RECORDS_PER_PAGE + 1,
+                                       offset=(page - 1) * RECORDS_PER_PAGE)
+        return Template("exports/personal_data.html", context={
+            "contest": contest, "records": records[:RECORDS_PER_PAGE], "has_next": len(records) > RECORDS_PER_PAGE,
+            "page": page, "kind_labels": KIND_LABELS, "channel_labels": downloads.CHANNEL_LABELS, "tracks": TRACKS})
+
+    @get("/personal-data.xlsx", name="exports_personal_data_xlsx", guards=[requires(Role.organiser)],
+         sync_to_thread=True)
+    def personal_data_xlsx(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Response:
+        buffer = io.BytesIO()
+        with db.session() as session:
+            book = downloads.record_book(session, get_contest(session, contest_id), kind_labels=KIND_LABELS)
+        books.write_book(book, buffer, "xlsx", tz=request.app.state.settings.timezone)
+        return _download(buffer.getvalue(), f"{book.name}.xlsx", "xlsx")
 
 
 class ExportJobsController(Controller):
@@ -117,7 +159,8 @@ class ExportJobsController(Controller):
             contest = session.get(Contest, spec.contest_id) if spec else None
         context = {"job": job, "spec": spec, "round": round_, "contest": contest, "kind_labels": KIND_LABELS,
                    "status_labels": STATUS_LABELS, "tracks": TRACKS, "name": jobs.download_name(job),
-                   "abandoned": jobs.abandoned(job, request.app.state.clock())}
+                   "abandoned": jobs.abandoned(job, request.app.state.clock()), "full": _unmasked(job),
+                   "may_download": _may_download(request, job)}
         fragment = request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request")
         return Template("exports/_job.html" if fragment else "exports/job.html", context=context)
 
@@ -128,5 +171,12 @@ class ExportJobsController(Controller):
         path = jobs.job_file(_exports_dir(request), job) if job is not None else None
         if path is None:
             raise NotFoundException()
+        if not _may_download(request, job):
+            raise PermissionDeniedException()
+        if _unmasked(job):
+            user = _user(request)
+            with db.write() as session:
+                downloads.record(session, jobs.job_spec(job), user=user, actor=user.email, channel=downloads.JOB,
+                                 now=request.app.state.clock(), job_id=job.id)
         fmt = path.suffix.lstrip(".")
         return File(path=path, filename=jobs.download_name(job), media_type=jobs.MEDIA_TYPES[fmt])

@@ -1,7 +1,8 @@
 """Staff results pages: leaderboards, "find me", prize lists, team ranking, certificates, the audit trail.
 
-Viewers and above see everything; organisers re-rank and propose/lock prize lists; only admins
-unlock a locked list (with a reason). Every route checks the role on the server.
+Viewers and above see every page, with phones masked for viewers (full numbers are for organisers and
+admins); organisers re-rank and propose/lock prize lists; only admins unlock a locked list (with a reason).
+Every route checks the role on the server.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def _user(request: Request):
 def _can(request: Request, role: Role) -> bool:
     user = _user(request)
     return user is not None and Role(user.role).includes(role)
+
+
+def _masked(request: Request) -> bool:
+    """Viewers see phones masked, as the public does; organisers need them to reach winners."""
+    return not _can(request, Role.organiser)
 
 
 def _round_of(session: Session, contest: Contest, round_id: int, track: str) -> Round:
@@ -110,14 +116,15 @@ class ResultsController(Controller):
             round_ = _round_of(session, contest, round_id, track)
         rank_if_due(db, round_, now)
         with db.session() as session:
-            board = board_page(session, round_, track, page=page, per=per, public=False)
+            masked = _masked(request)
+            board = board_page(session, round_, track, page=page, per=per, public=masked)
             prize_list = prizes.current_list(session, round_id, track)
             counts = prizes.prize_counts(contest)
             context = base_context(
                 contest=contest, round=round_, track=track,
                 round_track_list=ordered_tracks(contest, round_tracks(session, round_id)), now=now, closed=now >= round_.closes_at, q=q,
-                found=entry_rows(session, ranking.find(session, round_id, track, q[:100]), public=False) if q else None,
-                prize_list=prize_list, awards=award_rows(session, prize_list, public=False),
+                found=entry_rows(session, ranking.find(session, round_id, track, q[:100]), public=masked) if q else None,
+                prize_list=prize_list, awards=award_rows(session, prize_list, public=masked),
                 diffs=prizes.differences(session, prize_list.id) if prize_list else [],
                 skipped=(prizes.plan(session, round_, track, counts).skipped
                          if prize_list is None or prize_list.status == prizes.DRAFT else []),
@@ -140,7 +147,8 @@ class ResultsController(Controller):
             round_ = _round_of(session, get_contest(session, contest_id), round_id, track)
         rank_if_due(db, round_, request.app.state.clock())
         with db.session() as session:
-            found = entry_rows(session, ranking.find(session, round_id, track, q.strip()[:100]), public=False)
+            found = entry_rows(session, ranking.find(session, round_id, track, q.strip()[:100]),
+                               public=_masked(request))
         return Template("partials/_leaderboard_find.html", context=base_context(found=found, q=q.strip(), public=False))
 
     @post("/rounds/{round_id:int}/rank", guards=[requires(Role.organiser)], sync_to_thread=True, status_code=303)
@@ -234,7 +242,7 @@ class ResultsController(Controller):
         ranking.ensure_overall(db, contest_id)
         with db.session() as session:
             rows = entry_rows(session, ranking.overall(session, contest_id, track, limit=per + 1, offset=(page - 1) * per),
-                         public=False)
+                              public=_masked(request))
         context = base_context(contest=contest, track=track, contest_tracks=tracks_of(contest), rows=rows[:per],
                         has_next=len(rows) > per, page=page, per=per, public=False, overall=True,
                         base=f"/staff/contests/{contest_id}/results/overall/{track}")
