@@ -4,8 +4,8 @@ Every download of an unmasked results export (full phone and CCCD numbers) is re
 through which channel (web page, background job, command line) and what (contest, round, kind, track,
 format, rows), so organisers can answer for each copy of personal data (Nghị định 13/2023/NĐ-CP).
 
-Revision ID: 0010
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06
 """
 
@@ -15,8 +15,8 @@ import sqlmodel
 from contest.models.base import UTCDateTime
 
 
-revision = '0010'
-down_revision = '0006'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
