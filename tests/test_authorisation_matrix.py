@@ -30,7 +30,7 @@ from sqlalchemy import insert, select
 from contest import accounts
 from contest.contests import setup
 from contest.exports import jobs
-from contest.models import Attempt, Contest, Contestant, ExportJob, PrizeList, Question, Round, Unit
+from contest.models import Attempt, Contest, Contestant, ExportJob, PrizeList, Question, Round, Unit, User
 from contest.results import prizes, ranking
 from tests.conftest import NOW, PASSWORD, csrf_token, login, post_form
 from tests.contest_helpers import make_contest
@@ -84,6 +84,10 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("GET", "/staff"): Rule("viewer"),
     ("GET", "/staff/users"): Rule("admin"),
     ("POST", "/staff/users"): Rule("admin", form={"email": ""}),
+    # re-activating an active account: the admin's answer changes nothing
+    ("POST", "/staff/users/{user_id:int}/active"): Rule("admin", form={"active": "1"}),
+    ("GET", "/staff/password"): Rule("viewer"),
+    ("POST", "/staff/password"): Rule("viewer", form={"current_password": "", "new_password": ""}),
     ("GET", "/staff/results"): Rule("viewer"),
     # --- question banks (organisers) ---
     ("GET", "/staff/banks"): Rule("organiser"),
@@ -263,6 +267,7 @@ def world(db, make_client, staff, settings) -> World:
             tracks=[setup.TrackConfig(track="officials", bank_ids=[a.bank_id], draw={"total": 10})])
         unit = session.scalar(select(Unit.id).where(Unit.contest_id == a.contest_id, Unit.code == "CCHC"))
         question_id = session.scalar(select(Question.id).where(Question.bank_id == a.bank_id).limit(1))
+        viewer_id = session.scalar(select(User.id).where(User.email == staff["viewer"]))
         contest_b_id = contest_b.id
     password_hash = accounts.hash_password(PASSWORD, accounts.CONTESTANT_HASHER)
     own = _contestant(db, a.contest_id, "0912000111", password_hash, unit=unit)
@@ -302,7 +307,8 @@ def world(db, make_client, staff, settings) -> World:
               "closed_round": str(a.round_id), "number": "1", "open_number": "2", "track": "officials",
               "track_slug": "can-bo", "bank_id": str(a.bank_id), "question_id": str(question_id), "unit_id": str(unit),
               "list_id": str(list_id), "contestant_id": str(own), "job_id": str(job_id), "attempt_id": attempt_id,
-              "position": "0", "own_phone": "0912000111"}
+              "position": "0", "own_phone": "0912000111",
+              "user_id": str(viewer_id)}
     # Each browser's own form token, read from a page the way a browser gets it.
     csrf = {actor: csrf_token(client, "/login") for actor, client in clients.items()}
     return World(values=values, clients=clients, csrf=csrf)
