@@ -83,6 +83,11 @@ def _ints(values) -> list[int]:
     return numbers
 
 
+def _signed_out() -> Response:
+    return Response({"error": {"code": "not_authenticated", "message": "Phiên đăng nhập đã hết; hãy đăng nhập lại."}},
+                    status_code=401)
+
+
 def _bad_request(message: str) -> Response:
     return Response({"error": {"code": "bad_answer", "message": message}}, status_code=400)
 
@@ -254,8 +259,7 @@ class ContestantController(Controller):
         """The script's save of one click; answers JSON."""
         contestant_id = signed_in_to(request, cached_contest_id(request, db, slug))
         if contestant_id is None:
-            return Response({"error": {"code": "not_authenticated", "message": "Phiên đăng nhập đã hết; hãy đăng nhập lại."}},
-                            status_code=401)
+            return _signed_out()
         try:
             choice = _ints(data.get("choice", []))
         except _BadNumber:
@@ -273,11 +277,13 @@ class ContestantController(Controller):
     def save_prediction(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int],
                         data: Form) -> Response:
         contestant_id = signed_in_to(request, cached_contest_id(request, db, slug))
+        if contestant_id is None:
+            return _signed_out()
         try:
             value = _ints(data.get("prediction", ""))
         except _BadNumber:
             value = []
-        if contestant_id is None or not value:
+        if not value:
             return Response({"error": {"code": "bad_request", "message": "Nhập một số nguyên."}}, status_code=400)
         try:
             attempt_domain.save_prediction(db, attempt_id=attempt_id, contestant_id=contestant_id, value=value[0],
