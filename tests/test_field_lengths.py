@@ -148,7 +148,7 @@ def test_a_megabyte_click_is_too_large(client, db, contest):
     client.post(f"{HOME}/dang-ky", data={**registration_form(db), "_csrf_token": token})
     response = client.post(f"{HOME}/bai-thi/1/cau/0", data={"choice": MEGABYTE}, headers={"X-CSRFToken": token})
     assert response.status_code == 413
-    assert html(response).find("h1").get_text(strip=True) == "Tệp quá lớn"
+    assert html(response).find("h1").get_text(strip=True) == "Dữ liệu gửi lên quá lớn"
 
 
 def test_a_megabyte_registration_in_the_api_is_too_large(client, db, contest):

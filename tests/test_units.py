@@ -340,3 +340,9 @@ def test_search_units_without_accents_every_word(db, contest_id):
         assert names("phường", limit=2) == ["Phường 1", "Phường 10"]
         assert names("50%") == []
         assert search_units(session, contest_id=contest_id, kind="unit", query="phuong") == []
+
+
+def test_parse_units_headcount_of_thousands_of_digits_is_a_row_error_not_a_crash():
+    _, problems = parse_units(csv_bytes([["SNV", "Sở Nội vụ", None, "9" * 5000]]), filename="don-vi.csv")
+    assert [(p.row, p.column) for p in problems] == [(2, "Số CBCCVC")]
+    assert "quá lớn" in problems[0].message

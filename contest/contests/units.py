@@ -188,8 +188,10 @@ def _parse_row(number: int, values: dict[str, str], problems: list[Problem]) -> 
     headcount = None
     if count:
         digits = re.sub(r"[., ]", "", count) if _THOUSANDS.fullmatch(count) else count
-        if not re.fullmatch(r"-?\d+", digits):
+        if not re.fullmatch(r"-?[0-9]+", digits):
             error("headcount", f"'{count}' không phải số nguyên")
+        elif len(digits.lstrip("-0")) > len(str(MAX_HEADCOUNT)):  # int() of thousands of digits is refused
+            error("headcount", f"số CBCCVC quá lớn ({count[:20]}…)")
         elif int(digits) < 0:
             error("headcount", f"số CBCCVC không được âm ({count})")
         elif int(digits) > MAX_HEADCOUNT:
@@ -362,7 +364,7 @@ def save_unit(session: Session, *, contest_id: int, kind: str, unit: Unit | None
     count = None
     if headcount:
         digits = re.sub(r"[.\s]", "", headcount)
-        if not digits.isdigit() or int(digits) > MAX_HEADCOUNT:
+        if not re.fullmatch(r"[0-9]{1,9}", digits) or int(digits) > MAX_HEADCOUNT:
             raise UnitError("headcount", f"Số CBCCVC '{headcount}' phải là số nguyên không âm.")
         count = int(digits)
     parent_id = None

@@ -21,7 +21,7 @@ TITLES = {
     403: N_("Không có quyền truy cập"),
     404: N_("Không tìm thấy trang"),
     405: N_("Phương thức không được hỗ trợ"),
-    413: N_("Tệp quá lớn"),
+    413: N_("Dữ liệu gửi lên quá lớn"),
     429: N_("Quá nhiều yêu cầu"),
     500: N_("Lỗi hệ thống"),
 }
@@ -31,7 +31,7 @@ MESSAGES = {
     403: N_("Tài khoản của bạn không có quyền xem trang này."),
     404: N_("Trang bạn tìm không tồn tại hoặc đã được chuyển đi."),
     405: N_("Thao tác này không được hỗ trợ tại địa chỉ này."),
-    413: N_("Tệp gửi lên vượt quá dung lượng cho phép."),
+    413: N_("Dữ liệu hoặc tệp gửi lên vượt quá dung lượng cho phép."),
     429: N_("Bạn thao tác quá nhanh. Vui lòng chờ một lát rồi thử lại."),
     500: N_("Đã có lỗi xảy ra phía máy chủ. Dữ liệu của bạn không bị mất; vui lòng thử lại sau ít phút."),
 }
