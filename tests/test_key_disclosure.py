@@ -443,7 +443,7 @@ def test_new_contest_publishes_answers_after_the_whole_contest(db):
         assert contest.answers_published == "after_contest"
 
 
-REUSE_WARNING = "Ngân hàng X: đáp án đã được công bố sau đợt 1 của “Hội thi thi-a”."
+REUSE_WARNING = "Ngân hàng X: đợt 1 của “Hội thi thi-a” đã kết thúc và hội thi này cho công bố đáp án."
 
 
 def test_round_reusing_a_bank_whose_keys_were_published_is_warned_not_refused(client, db, staff):

@@ -106,9 +106,10 @@ class PublishedBank:
 
 
 def published_banks(conn: Executor, bank_ids, *, now: datetime, except_round_id: int | None = None) -> list[PublishedBank]:
-    """Banks among `bank_ids` whose keys contestants have been shown: a closed round drew from each, its
-    contest's choice published them, and no other round could still draw them (the round being set
-    up, `except_round_id`, left aside). A new round on such a bank draws questions whose keys are out."""
+    """Banks among `bank_ids` whose keys contestants may have been shown: a closed round drew from each, its
+    contest's choice publishes them, and no other round holds them back now (the round being set up,
+    `except_round_id`, left aside). When each round was set up is not recorded, so whether a window
+    without any hold ever opened cannot be told: the warning says "may"."""
     wanted = set(bank_ids)
     if not wanted:
         return []
