@@ -111,17 +111,24 @@ def _checked(report: ImportReport, result: ParseResult, hashes: set[str], *, acc
     return accepted
 
 
+def _read(data: bytes, *, filename: str, bank_name: str, fmt: str | None, dry_run: bool,
+          limits: Limits) -> tuple[ImportReport, ParseResult | None]:
+    """The report to fill (the bank named after the file by default) and the parsed file; None when unreadable."""
+    report = ImportReport(filename=filename, bank_name=clean_text(bank_name) or clean_text(PurePath(filename).stem),
+                          dry_run=dry_run)
+    return report, read_file(report, data, fmt, limits)
+
+
 def check_and_import(
     session: Session, *, data: bytes, filename: str, bank_name: str, now: datetime,
     user_id: int | None = None, fmt: str | None = None, accept_skips: bool = False, dry_run: bool = False,
     limits: Limits = DEFAULT,
 ) -> ImportReport:
     """Check the whole file, then import it in the caller's transaction if allowed."""
-    bank_name = clean_text(bank_name) or clean_text(PurePath(filename).stem)
-    report = ImportReport(filename=filename, bank_name=bank_name, dry_run=dry_run)
-    result = read_file(report, data, fmt, limits)
+    report, result = _read(data, filename=filename, bank_name=bank_name, fmt=fmt, dry_run=dry_run, limits=limits)
     if result is None:
         return report
+    bank_name = report.bank_name
     bank = store.find_bank(session, bank_name) if bank_name else None
     accepted = _checked(report, result, store.existing_hashes(session, bank.id if bank else None),
                         accept_skips=accept_skips, dry_run=dry_run)
@@ -138,11 +145,10 @@ def import_file(
     fmt: str | None = None, accept_skips: bool = False, dry_run: bool = False, limits: Limits = DEFAULT,
 ) -> ImportReport:
     """Check the whole file outside any transaction, then write it in short batches, all or nothing."""
-    bank_name = clean_text(bank_name) or clean_text(PurePath(filename).stem)
-    report = ImportReport(filename=filename, bank_name=bank_name, dry_run=dry_run)
-    result = read_file(report, data, fmt, limits)
+    report, result = _read(data, filename=filename, bank_name=bank_name, fmt=fmt, dry_run=dry_run, limits=limits)
     if result is None:
         return report
+    bank_name = report.bank_name
     with db.session() as session:
         bank = store.find_bank(session, bank_name) if bank_name else None
         hashes = store.existing_hashes(session, bank.id if bank else None)
