@@ -211,7 +211,11 @@ class Load:
             token = page is not None and CSRF.search(page.text)
             done = token and await self.call(None, who, "POST", f"{BASE}/dang-nhap", form={
                 "phone": phone, "password": PASSWORD, "_csrf_token": token.group(1)})
-        if not done or done.status_code != 303 or "contest_session" not in who["jar"]:
+            if done and done.status_code == 303 and "contest_session" in who["jar"]:
+                # Signing in binds a new form token to the session: read it where the login leads, as a browser does.
+                page = await self.call(None, who, "GET", BASE)
+                token = page is not None and CSRF.search(page.text)
+        if not done or done.status_code != 303 or "contest_session" not in who["jar"] or not token:
             self.errors[f"login: HTTP {getattr(done or page, 'status_code', '-')}"] += 1
             return None
         return {**who, "token": token.group(1)}

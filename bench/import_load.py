@@ -20,7 +20,6 @@ import asyncio
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,9 @@ import httpx
 
 from bench import attempts, import_bank
 from bench.attempts import BASE, CSRF, OPTION, QUESTION, Load, percentile
+from bench.server import Server
 from contest.demo import DEMO_ORGANISER
+from contest.settings import Settings
 
 TARGET_P99_MS, BOMB_SECONDS, BOMB_MB = 100, 2.0, 200
 
@@ -195,19 +196,14 @@ def main(argv: list[str] | None = None) -> bool:
         bomb_s = float(said.split()[0])
         print(f"bomb: {said.strip().splitlines()[-1]}", flush=True)
         phones = attempts.register(database, args.contestants)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        workers = ["--workers", str(args.workers)] if args.workers else []
-        with open(log, "wb") as out:
-            server = subprocess.Popen([sys.executable, "-m", "contest.cli", "serve", "--port", str(port), *workers],
-                                      env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        workers = args.workers or Settings.from_env(env).workers  # what `contest serve` will use
+        server = Server(env, log, workers=workers)
         try:
-            attempts.wait_healthy(f"http://127.0.0.1:{port}", server)
+            server.start()
             with asyncio.Runner() as runner:
-                *phases, errors = runner.run(drive(args, port, phones, files))
+                *phases, errors = runner.run(drive(args, server.port, phones, files))
         finally:
-            attempts.stop(server)
+            server.stop()
     print(f"{args.contestants} contestants saving every {args.think:g} s on average (uniform 0..2x); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for label, line, _, said in phases:
