@@ -485,3 +485,18 @@ def test_no_warning_while_no_key_of_the_bank_was_published(client, db, staff, po
 
     assert form.status_code == 200
     assert html(form).select(".published-keys") == []
+
+
+@pytest.mark.parametrize(("policy", "says"), [
+    ("after_round", "Sau khi từng đợt thi kết thúc."),
+    ("after_contest", "Sau khi tất cả các đợt thi của hội thi kết thúc."),
+    ("never", "Không công bố đáp án."),
+])
+def test_rules_page_tells_contestants_when_answers_are_published(client, db, policy, says):
+    x = marker_bank(db, "X")
+    make_marked_contest(db, "thi-a", policy=policy, rounds=[(timedelta(hours=-1), timedelta(hours=1), [x], 5)])
+
+    text = html(client.get("/c/thi-a/the-le")).select_one(".answer-policy").get_text(" ", strip=True)
+
+    assert text.startswith(says)
+    assert ("chỉ được công bố đáp án khi không còn đợt thi nào dùng câu hỏi đó" in text) == (policy != "never")

@@ -130,7 +130,8 @@ class ContestantController(Controller):
 
     @get("/the-le", name="contest_rules", sync_to_thread=True)
     def rules(self, db: DB, slug: FromPath[str]) -> Template:
-        return Template("contest/rules.html", context={"contest": load_contest(db, slug)})
+        return Template("contest/rules.html", context={"contest": load_contest(db, slug),
+                                                       "answer_policies": disclosure.POLICIES})
 
     def _register_page(self, db, contest: Contest, form=None, errors=None, status_code=200) -> Template:
         with db.session() as session:
