@@ -88,8 +88,8 @@ def _signed_out() -> Response:
                     status_code=401)
 
 
-def _bad_request(message: str) -> Response:
-    return Response({"error": {"code": "bad_answer", "message": message}}, status_code=400)
+def _bad_request(message: str, code: str = "bad_answer") -> Response:
+    return Response({"error": {"code": code, "message": message}}, status_code=400)
 
 
 def _error_json(exc: attempt_domain.AttemptError) -> Response:
@@ -285,7 +285,7 @@ class ContestantController(Controller):
         except _BadNumber:
             value = []
         if not value:
-            return Response({"error": {"code": "bad_request", "message": "Nhập một số nguyên."}}, status_code=400)
+            return _bad_request("Nhập một số nguyên.", code="bad_request")
         try:
             attempt_domain.save_prediction(db, attempt_id=attempt_id, contestant_id=contestant_id, value=value[0],
                                            now=request.app.state.clock())
