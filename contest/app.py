@@ -25,12 +25,12 @@ from litestar.types import Message, Scope
 from contest.db import Database
 from contest.settings import PROJECT_ROOT, Settings
 from contest.web import context as template_context
-from contest.web.auth import AuthController, current_user
+from contest.web.auth import AuthController
 from contest.web.sessions import SessionConfig, SessionCSRFMiddleware
 from contest.contests.attempts import close_all_expired
 from contest.contests.draw import PoolCache
 from contest.exports import jobs as export_jobs
-from contest.web import BODY_BYTES, api, contestant
+from contest.web import BODY_BYTES, api, contestant, current_user
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.exports import ExportJobsController, ExportsController

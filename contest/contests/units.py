@@ -23,10 +23,12 @@ from contest.banks.csv_format import csv_rows, decode_csv
 from contest.banks.limits import DEFAULT, Limits
 from contest.banks.xlsx import numbered_rows, sheet_rows
 from contest.db import Database
+from contest.i18n import N_
 from contest.models import Unit
 
 UNIT, LOCALITY = "unit", "locality"
 NOUNS = {UNIT: "đơn vị", LOCALITY: "địa bàn"}
+KIND_LABELS = {UNIT: N_("Đơn vị công tác"), LOCALITY: N_("Địa bàn")}
 SHEET_NAMES = ("don vi", "dia ban", "units", "localities")
 _FIELD_NAMES = {
     "code": ("ma", "ma don vi", "ma dia ban", "code"),

@@ -1,19 +1,43 @@
-"""HTTP controllers: parse input, call the domain, pick a template."""
+"""HTTP controllers: parse input, call the domain, pick a template.
+
+This package module is the one place for what more than one controller uses: request types and
+limits, reading form fields, the staff guards and sign-in helpers, the contestant's session, loading
+a contest or 404, and the results pages' shared context. Controllers import it, the domain and
+Litestar; never one another.
+"""
 
 from __future__ import annotations
 
 import functools
 import io
 import re
+import secrets
+import time
+from datetime import timedelta
 from typing import Annotated, Any, Callable
+from urllib.parse import quote
 
-from litestar import Response
+import anyio
+from litestar import Request, Response
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, Parameter
 from msgspec import Meta
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from contest import accounts
+from contest.contests.setup import TRACKS
 from contest.db import Database
+from contest.i18n import N_
+from contest.models import Contest, Role, User
+from contest.results import prizes
+# Re-exported so that controllers need no other module of this package.
+from contest.web.context import LANG_COOKIE, request_locale, translate  # noqa: F401
+from contest.web.sessions import CSRF_NONCE
 
 DB = NamedDependency[Database]
 """The process's database, injected by name into handlers that declare `db: DB`."""
@@ -56,6 +80,166 @@ def form_int(value: Any, *, low: int = 0, high: int = INT_MAX) -> int | None:
         return None
     number = int(text)
     return number if low <= number <= high else None
+
+
+def form_text(data: dict, key: str, limit: int | None = 300) -> str:
+    """One submitted value as trimmed text, cut at `limit` characters ("" when absent). Text a person
+    typed is read whole (limit=None) and checked by the domain against the model's length instead."""
+    value = data.get(key, "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value).strip()[:limit]
+
+
+def is_fragment(request: Request) -> bool:
+    """An htmx swap asks for the fragment only; a history restore needs the whole page."""
+    return bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")
+
+
+PER_PAGE, MAX_PER_PAGE = 50, 200
+
+
+def paging(page: int, per: int) -> tuple[int, int]:
+    """A leaderboard's page number and page size, held to what a page may show."""
+    return max(1, page), min(max(10, per), MAX_PER_PAGE)
+
+
+# --- staff: sign-in and the guards that check roles on the server for every staff route ----------------
+
+SESSION_USER = "uid"
+SESSION_ID = "sid"  # the staff session's random id; its row in staff_sessions keeps the login alive
+
+
+def _load_user(db: Database, user_id: int, session_id: str) -> User | None:
+    with db.session() as session:
+        return session.scalar(accounts.session_user_query(user_id, session_id))
+
+
+async def current_user(connection: ASGIConnection) -> User | None:
+    """The signed-in staff member, looked up once per request (roles may change any time, and
+    logout, a password change or deactivation ends the session on the server)."""
+    if "user" in connection.scope.get("state", {}):
+        return connection.scope["state"]["user"]
+    session = connection.session if "session" in connection.scope else {}
+    user_id, session_id = session.get(SESSION_USER), session.get(SESSION_ID)
+    user = None
+    if isinstance(user_id, int) and isinstance(session_id, str):
+        user = await anyio.to_thread.run_sync(_load_user, connection.app.state.db, user_id, session_id)
+    connection.scope.setdefault("state", {})["user"] = user
+    return user
+
+
+def requires(role: Role):
+    """A guard letting through staff whose role includes `role`; others get 401 or 403."""
+
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        user = await current_user(connection)
+        if user is None:
+            raise NotAuthorizedException()
+        if not Role(user.role).includes(role):
+            raise PermissionDeniedException()
+
+    guard.__name__ = f"requires_{role.value}"
+    return guard
+
+
+def new_csrf_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def login_policy(settings) -> accounts.LoginPolicy:
+    """How many failed logins (staff or contestant) are allowed per account within the window."""
+    return accounts.LoginPolicy(max_failures=settings.login_max_failures,
+                                window=timedelta(seconds=settings.login_window_seconds),
+                                max_account_failures=settings.login_max_account_failures,
+                                max_address_failures=settings.login_max_address_failures)
+
+
+def client_address(request: Request) -> str:
+    """The client's address; behind a proxy, uvicorn has already put the forwarded one here
+    (only from the proxies FORWARDED_ALLOW_IPS trusts)."""
+    return request.client.host if request.client else ""
+
+
+def safe_next(target: str | None, default: str = "/staff") -> str:
+    """Only local paths are followed after a redirect, never another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def login_url(path: str) -> str:
+    return f"/login?next={quote(path, safe='/')}"
+
+
+# --- contests, and the contestant signed in to one --------------------------------------------------------
+
+TOO_MANY_TRIES = "Có quá nhiều lần thử từ địa chỉ này. Vui lòng thử lại sau ít phút."
+
+
+def get_contest(session: Session, contest_id: int) -> Contest:
+    """The contest, or 404."""
+    contest = session.get(Contest, contest_id)
+    if contest is None:
+        raise NotFoundException()
+    return contest
+
+
+def load_contest(db, slug: str) -> Contest:
+    """The published contest at `slug`, or 404."""
+    with db.session() as session:
+        contest = session.scalar(select(Contest).where(Contest.slug == slug, Contest.is_published.is_(True)))
+    if contest is None:
+        raise NotFoundException()
+    return contest
+
+
+CONTEST_ID_TTL = 10.0  # seconds a slug -> contest id lookup is reused by the answer-saving hot path
+
+
+def cached_contest_id(request: Request, db, slug: str) -> int:
+    """The published contest's id for `slug`, remembered briefly per process: saving a click then
+    costs one database transaction, not two."""
+    cache = request.app.state.contest_ids
+    hit = cache.get(slug)
+    now = time.monotonic()
+    if hit is not None and now - hit[1] < CONTEST_ID_TTL:
+        return hit[0]
+    contest_id = load_contest(db, slug).id
+    cache[slug] = (contest_id, now)
+    return contest_id
+
+
+def public_url(request: Request, contest: Contest) -> str:
+    """The contest's public address, as contestants open it."""
+    return f"{str(request.base_url).rstrip('/')}/c/{contest.slug}"
+
+
+def session_key(contest_id: int) -> str:
+    return f"contestant:{contest_id}"
+
+
+def signed_in_to(request: Request, contest_id: int) -> int | None:
+    """The id of the contestant signed in to this contest in this browser, if any."""
+    value = request.session.get(session_key(contest_id)) if "session" in request.scope else None
+    return value if isinstance(value, int) else None
+
+
+# --- what the public and the staff results pages share ------------------------------------------------------
+
+PUBLIC_TRACKS = {"can-bo": "officials", "nguoi-dan": "citizens"}
+TRACK_SLUGS = {track: slug for slug, track in PUBLIC_TRACKS.items()}
+TEAM_STATUS = {prizes.BELOW_MIN: N_("Dưới tỉ lệ tối thiểu, không xếp hạng"),
+               prizes.NO_HEADCOUNT: N_("Chưa có số CBCCVC, không xếp hạng")}
+
+
+def base_context(**context) -> dict:
+    """A results template's context: the labels every results page uses, then the page's own values."""
+    return {"tracks": TRACKS, "prize_labels": prizes.PRIZE_LABELS, "skip_labels": prizes.SKIP_LABELS,
+            "team_status": TEAM_STATUS, "track_slugs": TRACK_SLUGS, **context}
+
+
+# --- running handlers, answering files ----------------------------------------------------------------------
 
 
 def quick(handler: Callable[..., Any]) -> Callable[..., Any]:

@@ -50,14 +50,12 @@ from contest.contests.setup import (FIELDS, PREDICTIONS, TRACKS, field_rules, qu
                                     track_config, tracks_of)
 from contest.contests.units import search_units
 from contest.models import Contest, Contestant, Round
-from contest.web import DB, Int, quick
-from contest.web.auth import client_address, login_policy
+from contest.web import DB, TOO_MANY_TRIES, Int, client_address, load_contest, login_policy, quick
 from contest.web.api_schemas import (EXCEPTION_HANDLERS, AnswerBody, AnswerSaved, ApiError, AttemptOut, AttemptSummary,
                                      ContestantInfo, ContestInfo, FieldInfo, LoginBody, PredictionBody,
                                      PredictionSaved, QuestionOut, RegistrationBody, ResultOut, ReviewItem, RoundInfo,
                                      RoundStatus, RoundTrackInfo, SubmitBody, TokenOut, TrackInfo, UnitInfo,
                                      error_responses)
-from contest.web.contestant import TOO_MANY_TRIES, load_contest
 
 API_PATH = "/api/v1"
 SCHEMA_PATH = "/api/v1/schema"

@@ -20,9 +20,8 @@ from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
 from contest.banks.common import MAX_FILE_BYTES
 from contest.exports.bank_workbook import write_bank, write_template
 from contest.models import BankUpload, Question, QuestionBank, Role, User
-from contest.web import (DB, FORM_BYTES, UPLOAD_BYTES, Form, Int, Multipart, OptionalInt, Page,
+from contest.web import (DB, FORM_BYTES, UPLOAD_BYTES, Form, Int, Multipart, OptionalInt, Page, requires,
                          xlsx_response)
-from contest.web.auth import requires
 
 PAGE_SIZE = 50
 UPLOAD_TTL = timedelta(hours=6)

@@ -6,8 +6,6 @@ the countdown. The answer key is never in any response before the round closes.
 
 from __future__ import annotations
 
-import time
-
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -21,49 +19,12 @@ from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, round_tracks, tracks_of
 from contest.contests.units import search_units
 from contest.models import Contest, Round, Unit
-from contest.web import DB, Form, Int, form_int, quick
-from contest.web.auth import CSRF_NONCE, client_address, login_policy, new_csrf_nonce
-
-
-
-TOO_MANY_TRIES = "Có quá nhiều lần thử từ địa chỉ này. Vui lòng thử lại sau ít phút."
-
-
-def session_key(contest_id: int) -> str:
-    return f"contestant:{contest_id}"
-
-
-def signed_in_to(request: Request, contest_id: int) -> int | None:
-    value = request.session.get(session_key(contest_id)) if "session" in request.scope else None
-    return value if isinstance(value, int) else None
+from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, Form, Int, cached_contest_id, client_address, form_int,
+                         load_contest, login_policy, new_csrf_nonce, quick, session_key, signed_in_to)
 
 
 def signed_in(request: Request, contest: Contest) -> int | None:
     return signed_in_to(request, contest.id)
-
-
-def load_contest(db, slug: str) -> Contest:
-    with db.session() as session:
-        contest = session.scalar(select(Contest).where(Contest.slug == slug, Contest.is_published.is_(True)))
-    if contest is None:
-        raise NotFoundException()
-    return contest
-
-
-CONTEST_ID_TTL = 10.0  # seconds a slug -> contest id lookup is reused by the answer-saving hot path
-
-
-def cached_contest_id(request: Request, db, slug: str) -> int:
-    """The published contest's id for `slug`, remembered briefly per process: saving a click then
-    costs one database transaction, not two."""
-    cache = request.app.state.contest_ids
-    hit = cache.get(slug)
-    now = time.monotonic()
-    if hit is not None and now - hit[1] < CONTEST_ID_TTL:
-        return hit[0]
-    contest_id = load_contest(db, slug).id
-    cache[slug] = (contest_id, now)
-    return contest_id
 
 
 class _BadNumber(ValueError):

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from contest.i18n import N_
-from contest.web.context import translate
+from contest.web import login_url, translate
 
 log = logging.getLogger("contest.errors")
 
@@ -59,8 +59,6 @@ def error_response(request: Request, status: int, message: str | None = None, co
 
 def http_exception_handler(request: Request, exc: HTTPException):
     if exc.status_code == 401 and not wants_json(request):
-        from contest.web.auth import login_url
-
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(login_url(target), status_code=303)
     detail = None

@@ -22,9 +22,7 @@ from contest.exports import downloads, jobs
 from contest.exports import results_workbook as books
 from contest.i18n import N_
 from contest.models import Contest, ExportJob, Role, Round
-from contest.web import DB, Form, Int, Page, form_int
-from contest.web.auth import requires
-from contest.web.staff_contests import form_text, get_contest
+from contest.web import DB, Form, Int, Page, form_int, form_text, get_contest, requires
 
 RECENT_JOBS = 20
 RECORDS_PER_PAGE = 100

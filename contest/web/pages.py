@@ -15,11 +15,10 @@ from sqlalchemy import select, text
 
 from contest import accounts
 from contest.db import Database
-from contest.web import DB, Form, Int
+from contest.web import (DB, LANG_COOKIE, SESSION_ID, Form, Int, client_address, login_policy, requires, safe_next,
+                         translate)
 from contest.i18n import LOCALES, N_
 from contest.models import Role, User
-from contest.web.auth import SESSION_ID, client_address, login_policy, requires, safe_next
-from contest.web.context import LANG_COOKIE, translate
 
 
 @get("/", name="home", sync_to_thread=False)

@@ -1,4 +1,4 @@
-"""Organisers' pages for contests: settings, public link and QR poster; helpers the units and rounds pages share."""
+"""Organisers' pages for contests: settings, public link and QR poster."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import io
 
 import segno
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 from sqlalchemy import func, select
@@ -16,39 +15,16 @@ from contest.banks.common import clean_text
 from contest.banks.tabular import DIFFICULTY_LABELS
 from contest.contests import disclosure, setup
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, SetupError
-from contest.contests.units import LOCALITY, UNIT
+from contest.contests.units import KIND_LABELS
 from contest.i18n import N_
 from contest.models import Contest, Contestant, QuestionBank, Role, Round, Unit
-from contest.web import DB, FORM_BYTES, Form, Int
-from contest.web.auth import requires
+from contest.web import DB, FORM_BYTES, Form, Int, form_text, get_contest, public_url, requires
 
 
 TRACK_CHOICES = {"both": ["officials", "citizens"], "officials": ["officials"], "citizens": ["citizens"]}
 TRACK_CHOICE_LABELS = {"both": N_("Cả hai: cán bộ, công chức, viên chức và người dân"),
                        "officials": TRACKS["officials"], "citizens": TRACKS["citizens"]}
 FIELD_RULES = {"required": N_("Bắt buộc"), "optional": N_("Không bắt buộc"), "off": N_("Không hỏi")}
-KIND_LABELS = {UNIT: N_("Đơn vị công tác"), LOCALITY: N_("Địa bàn")}
-
-
-def form_text(data: dict, key: str, limit: int | None = 300) -> str:
-    """One submitted value as trimmed text, cut at `limit` characters ("" when absent). Text a person
-    typed is read whole (limit=None) and checked by the domain against the model's length instead."""
-    value = data.get(key, "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return str(value).strip()[:limit]
-
-
-def get_contest(session: Session, contest_id: int) -> Contest:
-    """The contest, or 404."""
-    contest = session.get(Contest, contest_id)
-    if contest is None:
-        raise NotFoundException()
-    return contest
-
-
-def public_url(request: Request, contest: Contest) -> str:
-    return f"{str(request.base_url).rstrip('/')}/c/{contest.slug}"
 
 
 # --- contests -------------------------------------------------------------------------------------------

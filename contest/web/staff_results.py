@@ -19,11 +19,10 @@ from contest.contests.units import LOCALITY, UNIT, unit_paths
 from contest.i18n import N_, to_local
 from contest.models import Contest, PrizeList, Role, Round
 from contest.results import prizes, ranking
-from contest.web import DB, Int, Page, form_int
-from contest.web.auth import requires
-from contest.web.results import (PER_PAGE, award_rows, base_context, board_page, entry_rows, is_fragment,
-                                 ordered_tracks, paging, rank_if_due, rounds_with_tracks)
-from contest.web.staff_contests import Form, form_text, get_contest
+from contest.results.boards import (award_rows, board_page, entry_rows, ordered_tracks, rank_if_due,
+                                    rounds_with_tracks)
+from contest.web import (DB, PER_PAGE, Form, Int, Page, base_context, form_int, form_text, get_contest, is_fragment,
+                         paging, requires)
 
 AUDIT_PER_PAGE = 100
 ACTIONS = {"ranked": N_("Xếp hạng"), "reranked": N_("Xếp hạng lại"),

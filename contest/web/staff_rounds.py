@@ -19,9 +19,7 @@ from contest.contests import disclosure, setup
 from contest.contests.draw import DrawError, check_draw, load_pool
 from contest.contests.setup import PREDICTIONS, TRACKS, SetupError, TrackConfig
 from contest.models import Question, QuestionBank, Role, Round, Topic
-from contest.web import DB, Form, Int, form_int
-from contest.web.auth import requires
-from contest.web.staff_contests import form_text, get_contest
+from contest.web import DB, Form, Int, form_int, form_text, get_contest, requires
 
 STRATA_ROWS, MAX_STRATA = 8, 60
 NEW_TRACK = {"banks": [], "mode": "total", "total": "20", "strata": [], "minutes": "15", "attempts": "1",

@@ -17,13 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contest.banks.common import fold
-from contest.contests.units import (COLUMN_LABELS, LOCALITY, MAX_CODE, MAX_NAME, UNIT, UnitError, import_units,
-                                    import_units_file, save_unit, search_units, unit_paths)
+from contest.contests.units import (COLUMN_LABELS, KIND_LABELS, LOCALITY, MAX_CODE, MAX_NAME, UNIT, UnitError,
+                                    import_units, import_units_file, save_unit, search_units, unit_paths)
 from contest.exports.sheets import append_rows, start_sheet
 from contest.models import Role, Unit
-from contest.web import DB, UPLOAD_BYTES, Form, Int, Multipart, xlsx_response
-from contest.web.auth import requires
-from contest.web.staff_contests import KIND_LABELS, form_text, get_contest
+from contest.web import (DB, UPLOAD_BYTES, Form, Int, Multipart, form_text, get_contest, requires,
+                         xlsx_response)
 
 MAX_UNIT_FILE_BYTES = 5 * 1024 * 1024  # the checked file travels back in the confirm form
 UNITS_SHOWN = 500

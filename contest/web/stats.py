@@ -29,11 +29,7 @@ from contest.models import AuditEvent, Contest, Role, Round
 from contest.results import stats
 from contest.results.charts import Bar, bar_chart, column_chart, histogram
 from contest.results.ranking import ensure_ranked, needs_ranking
-from contest.web import DB, Int, form_int
-from contest.web.auth import requires
-from contest.web.contestant import load_contest
-from contest.web.context import request_locale, translate
-from contest.web.staff_contests import get_contest
+from contest.web import DB, Int, form_int, get_contest, load_contest, request_locale, requires, translate
 
 CACHE_SECONDS = 60  # while a round in view is open: new attempts show within a minute
 CLOSED_CACHE_SECONDS = 6 * 3600  # closed rounds change only by a new ranking, which changes the key

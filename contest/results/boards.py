@@ -1,0 +1,73 @@
+"""What a results page reads: one page of a leaderboard, prize rows, a contest's rounds with their tracks.
+
+Shared by the public results pages and the staff ones. Rows are plain dicts for a template; public rows
+carry masked phones only (Nghị định 13/2023/NĐ-CP). A leaderboard page reads one page of stored ranks
+(LIMIT/OFFSET on the (round_id, track, rank) index), never the whole round.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contest.contests.registration import mask_phone
+from contest.contests.setup import round_tracks, tracks_of
+from contest.models import Contest, PrizeList, Round, Unit
+from contest.results import prizes, ranking
+
+
+def _unit_names(session: Session, ids) -> dict[int, str]:
+    """Names of just the units on one page (a contest may have thousands)."""
+    ids = sorted({i for i in ids if i is not None})
+    return dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all()) if ids else {}
+
+
+def entry_rows(session: Session, entries: list[ranking.Entry], *, public: bool) -> list[dict]:
+    """Leaderboard rows for a template; public rows carry the masked phone only."""
+    names = _unit_names(session, (e.unit_id or e.locality_id for e in entries))
+    return [{"rank": e.rank, "contestant_id": e.contestant_id, "name": e.full_name,
+             "phone": mask_phone(e.phone) if public else e.phone, "unit": names.get(e.unit_id or e.locality_id, ""),
+             "correct": e.correct_count, "total": e.question_count, "gap": e.gap, "duration_ms": e.duration_ms,
+             "finished_at": e.finished_at} for e in entries]
+
+
+def rank_if_due(db, round_: Round, now: datetime) -> None:
+    """A closed round is ranked on first view (and again when stale); checked first without the write lock."""
+    with db.session() as session:
+        needed = ranking.needs_ranking(session, round_, now)
+    if needed:
+        ranking.ensure_ranked(db, round_, now=now)
+
+
+def board_page(session: Session, round_: Round, track: str, *, page: int, per: int, public: bool) -> dict:
+    """One page of a round's leaderboard for a track: its rows, whether a next page exists, the round's result."""
+    rows = entry_rows(session, ranking.leaderboard(session, round_.id, track, limit=per + 1, offset=(page - 1) * per),
+                      public=public)
+    return {"rows": rows[:per], "has_next": len(rows) > per, "page": page, "per": per,
+            "result": ranking.round_result(session, round_.id, track)}
+
+
+def award_rows(session: Session, prize_list: PrizeList | None, *, public: bool) -> list[dict]:
+    """A prize list's awards with each winner's unit name; public rows carry the masked phone only."""
+    if prize_list is None:
+        return []
+    rows = prizes.awards(session, prize_list.id)
+    names = _unit_names(session, (r["unit_id"] or r["locality_id"] for r in rows))
+    for row in rows:
+        row["unit"] = names.get(row["unit_id"] or row["locality_id"], "")
+        row["phone"] = mask_phone(row["phone"]) if public else row["phone"]
+    return rows
+
+
+def ordered_tracks(contest: Contest, tracks) -> list[str]:
+    """A round's tracks in the contest's order (officials before citizens)."""
+    order = tracks_of(contest)
+    return sorted(tracks, key=lambda t: order.index(t) if t in order else len(order))
+
+
+def rounds_with_tracks(session: Session, contest: Contest) -> list[tuple[Round, list[str]]]:
+    """The contest's rounds by number, each with its tracks in the contest's order."""
+    rounds = session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)).all()
+    return [(r, ordered_tracks(contest, round_tracks(session, r.id))) for r in rounds]
