@@ -14,7 +14,7 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy import delete, select
 
 from contest.banks import store
-from contest.banks.common import LETTERS, SINGLE, TRUEFALSE, ParsedQuestion, clean_text
+from contest.banks.common import LETTERS, SINGLE, TRUEFALSE, ParsedQuestion, clean_text, parse_day
 from contest.banks.importer import FORMAT_LABELS, import_in_child
 from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
 from contest.banks.common import MAX_FILE_BYTES
@@ -149,6 +149,12 @@ class QuestionsController(Controller):
     @post("/{question_id:int}", sync_to_thread=True, status_code=200)
     def edit(self, request: Request, db: DB, question_id: FromPath[Int], data: Form) -> Template:
         edited = _question_from_form(data)
+        try:
+            edited.valid_as_of = parse_day(data.get("valid_as_of"))
+        except ValueError:
+            return self._page(request, db, question_id, form=edited, status_code=400, error=(
+                f"Ngày '{clean_text(data.get('valid_as_of'))[:40]}' ở ô Đúng đến ngày không hợp lệ; "
+                "ghi theo dạng dd/mm/yyyy."))
         try:
             with db.write() as session:
                 revision = store.update_question(session, question_id=question_id, edited=edited,
