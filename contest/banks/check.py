@@ -18,6 +18,7 @@ from contest.banks.citations import ReplacedDocument, citations
 from contest.banks.common import LETTERS, MULTIPLE, SINGLE, TRUEFALSE, ParsedQuestion, fold, format_day
 from contest.banks.duplicates import NEAR_DUPLICATE, find_duplicates
 from contest.banks.tabular import DIFFICULTY_LABELS
+from contest.i18n import N_
 
 DEFAULT_AGE_MONTHS = 24
 LONG_KEY_RATIO, LONG_KEY_MARGIN = 1.5, 20
@@ -27,14 +28,14 @@ NO_TOPIC = "(chưa ghi chủ đề)"
 
 REPLACED, OUTDATED, KEY_ALL, LONG_KEY, DUPLICATE, NEGATIVE, BALANCE = (
     "replaced", "outdated", "key_all", "long_key", "duplicate", "negative", "balance")
-TITLES = {
-    REPLACED: "Trích văn bản đã được thay thế hoặc hết hiệu lực",
-    OUTDATED: "Ngày đúng đến đã cũ hoặc chưa ghi",
-    KEY_ALL: "Câu nhiều đáp án có đáp án là tất cả hoặc tất cả trừ một phương án",
-    LONG_KEY: "Phương án đúng dài hơn hẳn các phương án khác",
-    DUPLICATE: "Câu hỏi trùng hoặc gần trùng",
-    NEGATIVE: "Câu hỏi ở dạng phủ định",
-    BALANCE: "Cân đối chủ đề, mức độ và vị trí đáp án",
+TITLES = {  # also the web page's headings, translated there
+    REPLACED: N_("Trích văn bản đã được thay thế hoặc hết hiệu lực"),
+    OUTDATED: N_("Ngày đúng đến đã cũ hoặc chưa ghi"),
+    KEY_ALL: N_("Câu nhiều đáp án có đáp án là tất cả hoặc tất cả trừ một phương án"),
+    LONG_KEY: N_("Phương án đúng dài hơn hẳn các phương án khác"),
+    DUPLICATE: N_("Câu hỏi trùng hoặc gần trùng"),
+    NEGATIVE: N_("Câu hỏi ở dạng phủ định"),
+    BALANCE: N_("Cân đối chủ đề, mức độ và vị trí đáp án"),
 }
 RULES = {
     REPLACED: "Câu hỏi, phương án, giải thích hoặc nguồn trích một văn bản có trong bảng văn bản đã được thay thế "

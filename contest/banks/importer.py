@@ -18,6 +18,7 @@ from pathlib import PurePath
 from sqlalchemy.orm import Session
 
 from contest.banks import aiken, csv_format, gift, store, xlsx
+from contest.banks.check import CheckOptions, check_with
 from contest.banks.common import BankFileError, ParsedQuestion, Problem, ParseResult, clean_text
 from contest.banks.limits import DEFAULT, Limits
 from contest.banks.validate import validate
@@ -55,6 +56,8 @@ class ImportReport:
     imported: int = 0
     saved: bool = False
     dry_run: bool = False
+    bank_id: int | None = None
+    flags: int | None = None  # what the bank checker found in the whole bank after the import, when asked
 
     @property
     def errors(self) -> list[Problem]:
@@ -143,8 +146,10 @@ def check_and_import(
 def import_file(
     db: Database, *, data: bytes, filename: str, bank_name: str, now: datetime, user_id: int | None = None,
     fmt: str | None = None, accept_skips: bool = False, dry_run: bool = False, limits: Limits = DEFAULT,
+    check: CheckOptions | None = None,
 ) -> ImportReport:
-    """Check the whole file outside any transaction, then write it in short batches, all or nothing."""
+    """Check the whole file outside any transaction, then write it in short batches, all or nothing;
+    with `check`, run the bank checker over the whole bank afterwards and count its flags in the report."""
     report, result = _read(data, filename=filename, bank_name=bank_name, fmt=fmt, dry_run=dry_run, limits=limits)
     if result is None:
         return report
@@ -159,6 +164,11 @@ def import_file(
                                    user_id=user_id, now=now)
     report.imported = store.publish(db, staged, now=now)
     report.saved = True
+    report.bank_id = staged.bank_id
+    if check is not None:
+        with db.session() as session:
+            questions = store.bank_questions(session, staged.bank_id)
+        report.flags = len(check_with(questions, check).flags)
     return report
 
 
