@@ -22,7 +22,7 @@ NOTES = [
     ["Loại: Một đáp án (mặc định khi để trống), Nhiều đáp án, Đúng/Sai."],
     ["A–D (thêm E, F nếu cần): nội dung phương án, không cần ghi 'A.' ở đầu."],
     ["Đáp án: một chữ cái (B); nhiều chữ cái cách nhau bằng dấu phẩy (A, C); Đúng hoặc Sai cho câu Đúng/Sai."],
-    ["Nguồn: văn bản và điều, khoản làm căn cứ cho đáp án (ví dụ: Nghị định 61/2018/NĐ-CP, Điều 3)."],
+    ["Nguồn: văn bản và điều, khoản làm căn cứ cho đáp án (ví dụ: Nghị định 118/2025/NĐ-CP, Điều 3)."],
     ["Đúng đến ngày (không bắt buộc): ngày gần nhất nội dung câu hỏi được đối chiếu với văn bản còn hiệu lực, "
      "dạng dd/mm/yyyy (ví dụ 01/07/2025) hoặc ô kiểu ngày. Lệnh kiểm tra ngân hàng (contest check-bank, trang "
      "'Kiểm tra ngân hàng') nêu các câu có ngày quá cũ hoặc chưa ghi ngày, để đối chiếu lại khi văn bản thay đổi."],
