@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Sequence
 
-from contest.banks.citations import ReplacedDocument, citations
+from contest.banks.citations import ReplacedDocument, folded_citations
 from contest.banks.common import LETTERS, MULTIPLE, SINGLE, TRUEFALSE, ParsedQuestion, fold, format_day
 from contest.banks.duplicates import NEAR_DUPLICATE, find_duplicates
 from contest.banks.tabular import DIFFICULTY_LABELS
@@ -209,9 +209,8 @@ def check_with(questions: Sequence[ParsedQuestion], options: CheckOptions,
 def _replaced_citations(q: ParsedQuestion, replaced: Sequence[ReplacedDocument], today: date) -> list[str]:
     if not replaced:
         return []
-    whole = " \n ".join([q.text, *q.options, q.explanation, q.source])
-    cited = citations(whole)
-    folded = fold(whole)
+    folded = fold(" \n ".join([q.text, *q.options, q.explanation, q.source]))
+    cited = folded_citations(folded)
     return [f"trích {document.label}, {document.status(today)}" for document in replaced
             if document.key in cited and not document.is_history(folded, cited)]
 

@@ -36,7 +36,14 @@ HISTORY_PHRASES = ("het hieu luc", "khong con hieu luc", "duoc thay the", "bi th
 
 def citations(text: str) -> set[DocumentKey]:
     """Every document cited in `text`, as keys."""
-    folded = _KIND_WORDS.sub(lambda m: _KIND_OF_WORD[m.group(1)], fold(text))
+    return folded_citations(fold(text))
+
+
+def folded_citations(folded: str) -> set[DocumentKey]:
+    """Every document cited in text already folded (`contest.banks.common.fold`)."""
+    if "/" not in folded:
+        return set()
+    folded = _KIND_WORDS.sub(lambda m: _KIND_OF_WORD[m.group(1)], folded)
     found = set()
     for match in _CITATION.finditer(folded):
         kind = match.group("symbol") or match.group("bare_symbol") or match.group("prefix")

@@ -5,9 +5,12 @@ Two questions are duplicates when the words of the stem and of the key options a
 duplicates when the Jaccard similarity of their shingles is at least NEAR_DUPLICATE. The shingles are
 the word 2- and 3-grams of the stem and, apart, of the key (a part of one word is its own shingle).
 
-Pairs are found without comparing all of them: each question's shingles are ordered rarest first,
-and two questions can reach the threshold only if they share one of the first |x| - ⌈t·|x|⌉ + 1
-(prefix filtering, exact for Jaccard); only those candidates are compared.
+Each later question is reported once, with the first earlier question found like it. Pairs are found
+without comparing all of them: each question's shingles are ordered rarest first, and two questions
+can reach the threshold only if they share one of their first |x| - ⌈t·|x|⌉ + 1 (prefix filtering);
+only those candidates are compared. A shingle shared by many earlier questions says little about any
+one of them, so only the MAX_POSTINGS latest of them are taken as candidates through it: this bounds
+the time on banks generated from one pattern, where nearly every question resembles every other.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Sequence
 from contest.banks.common import ParsedQuestion, fold
 
 NEAR_DUPLICATE = 0.7
+MAX_POSTINGS = 32
 _NOT_WORD = re.compile(r"[^\w]+|_")
 
 
@@ -66,31 +70,32 @@ def find_duplicates(questions: Sequence[ParsedQuestion], threshold: float = NEAR
             first_of[signature] = i
             distinct.append(i)
     sets = {i: frozenset(_shingles("s:", stems[i]) | _shingles("k:", keys[i])) for i in distinct}
-    for a, b, similarity in _similar_pairs(sets, threshold):
-        matches.append(Match(a, b, similarity, keys[a] == keys[b]))
+    for earlier, later, similarity in _most_similar_earlier(sets, threshold):
+        matches.append(Match(earlier, later, similarity, keys[earlier] == keys[later]))
     return sorted(matches, key=lambda m: (m.later, m.earlier))
 
 
-def _similar_pairs(sets: dict[int, frozenset[str]], threshold: float) -> list[tuple[int, int, float]]:
+def _most_similar_earlier(sets: dict[int, frozenset[str]], threshold: float) -> list[tuple[int, int, float]]:
+    """(earlier, later, similarity) for each question with an earlier one at or above the threshold."""
     frequency = Counter(token for tokens in sets.values() for token in tokens)
     index: dict[str, list[int]] = defaultdict(list)
-    pairs = []
-    # Smallest sets first: a set is compared only with those indexed before it (never larger).
-    for i in sorted(sets, key=lambda i: (len(sets[i]), i)):
+    found = []
+    for i in sorted(sets):
         tokens = sets[i]
         size = len(tokens)
         prefix = sorted(tokens, key=lambda t: (frequency[t], t))[:size - math.ceil(threshold * size - 1e-9) + 1]
         candidates = set()
         for token in prefix:
-            candidates.update(index[token])
-        for j in candidates:
+            candidates.update(index[token][-MAX_POSTINGS:])
+        for j in sorted(candidates):
             other = sets[j]
-            if len(other) < threshold * size - 1e-9:
+            if not threshold * size - 1e-9 <= len(other) <= size / threshold + 1e-9:
                 continue
             shared = len(tokens & other)
             similarity = shared / (size + len(other) - shared)
             if similarity >= threshold:
-                pairs.append((min(i, j), max(i, j), similarity))
+                found.append((j, i, similarity))
+                break
         for token in prefix:
             index[token].append(i)
-    return pairs
+    return found
