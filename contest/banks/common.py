@@ -129,11 +129,12 @@ def question_key(text: str, options: list[str]) -> str:
 
 
 _DAY = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})")
-_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d\d(?::\d\d)?)?")  # a time after it: ignored
 
 
 def parse_day(value) -> date | None:
-    """A calendar day from a date cell, dd/mm/yyyy text (also with '-' or '.') or yyyy-mm-dd; None when empty.
+    """A calendar day from a date cell, dd/mm/yyyy text (also with '-' or '.') or yyyy-mm-dd (a time after it, as
+    some spreadsheets write dates into CSV, is ignored); None when empty.
 
     Raises ValueError for anything else, including impossible days such as 31/02/2025."""
     if value is None:
