@@ -8,6 +8,7 @@ RULES, which the report prints next to its flags.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -151,12 +152,7 @@ class CheckReport:
 def months_before(day: date, months: int) -> date:
     """The same day `months` earlier (the month's last day when it has no such day)."""
     year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    for last in (day.day, 30, 29, 28):
-        try:
-            return date(year, month + 1, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def check_bank(
@@ -189,8 +185,8 @@ def check_bank(
             flag(DUPLICATE, match.later, f"trùng với {other}")
         else:
             keys = "cùng đáp án" if match.same_key else "đáp án khác nhau"
-            flag(DUPLICATE, match.later, f"gần trùng với {other} (độ giống {match.similarity:.2f}, {keys})"
-                 .replace(".", ","))
+            similarity = f"{match.similarity:.2f}".replace(".", ",")
+            flag(DUPLICATE, match.later, f"gần trùng với {other} (độ giống {similarity}, {keys})")
     for i, q in enumerate(questions):
         if words := negations(q.text):
             flag(NEGATIVE, i, "câu hỏi phủ định: " + ", ".join(f"“{w}”" for w in words))
