@@ -210,10 +210,9 @@ def check_bank(source: str, fmt: str | None, older_than: str | None, replaced_pa
     options = CheckOptions(today=to_local(datetime.now(timezone.utc), settings.timezone).date(),
                            replaced=replaced, older_than=threshold)
     if Path(source).is_file():
-        questions, ids = _questions_of_file(Path(source), fmt, settings), None
+        report = check_with(_questions_of_file(Path(source), fmt, settings), options)
     else:
-        questions, ids = _questions_of_bank(source, settings)
-    report = check_with(questions, options, ids)
+        report = _check_stored(source, options, settings)
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=1))
     else:
@@ -247,21 +246,21 @@ def _questions_of_file(path, fmt: str | None, settings: Settings) -> list:
     return result.questions
 
 
-def _questions_of_bank(ref: str, settings: Settings) -> tuple[list, list[int]]:
-    """The active questions of a stored bank (by id or name) and their ids; exit 2 if there is no such bank."""
+def _check_stored(ref: str, options, settings: Settings):
+    """The report on a stored bank (by id or name); exit 2 if there is no such bank."""
     from contest.banks import store
+    from contest.banks.importer import check_stored_bank
     from contest.db import Database
 
     db = Database(settings.database_url)
     try:
         with db.session() as session:
             bank = store.find_bank(session, ref)
-            if bank is None:
-                _fail(f"Không có tệp hay ngân hàng câu hỏi '{ref}'.")
-            by_id = store.bank_questions_by_id(session, bank.id)
+        if bank is None:
+            _fail(f"Không có tệp hay ngân hàng câu hỏi '{ref}'.")
+        return check_stored_bank(db, bank.id, options)
     finally:
         db.dispose()
-    return list(by_id.values()), list(by_id)
 
 
 @main.group(help="Export results to Excel (.xlsx) or CSV (.csv; .zip for several tables). The format "

@@ -31,7 +31,8 @@ _CITATION = re.compile(
 )
 # Words by which a question says the document it cites is no longer in force (accents and case ignored):
 # such a question is about the history of the rules, not a stale one.
-HISTORY_PHRASES = ("het hieu luc", "khong con hieu luc", "duoc thay the", "bi thay the", "thay the boi")
+HISTORY_PHRASES = ("het hieu luc", "khong con hieu luc", "duoc thay the", "bi thay the", "thay the boi",
+                   "het giai doan ap dung")
 
 
 def citations(text: str) -> set[DocumentKey]:

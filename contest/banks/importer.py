@@ -18,7 +18,7 @@ from pathlib import PurePath
 from sqlalchemy.orm import Session
 
 from contest.banks import aiken, csv_format, gift, store, xlsx
-from contest.banks.check import CheckOptions, check_with
+from contest.banks.check import CheckOptions, CheckReport, check_with
 from contest.banks.common import BankFileError, ParsedQuestion, Problem, ParseResult, clean_text
 from contest.banks.limits import DEFAULT, Limits
 from contest.banks.validate import validate
@@ -166,32 +166,55 @@ def import_file(
     report.saved = True
     report.bank_id = staged.bank_id
     if check is not None:
-        with db.session() as session:
-            questions = store.bank_questions(session, staged.bank_id)
-        report.flags = len(check_with(questions, check).flags)
+        report.flags = len(check_stored_bank(db, staged.bank_id, check).flags)
     return report
 
 
 _child: ProcessPoolExecutor | None = None
 
 
-def import_in_child(database_url: str, **kwargs) -> ImportReport:
-    """`import_file` in a separate, lower-priority process: parsing a large file then competes with the
-    server's workers neither for their interpreter lock nor, at equal priority, for the CPU."""
+def _in_child(function, *args, **kwargs):
+    """Run `function` in a separate, lower-priority process: reading and checking a large bank then competes
+    with the server's workers neither for their interpreter lock nor, at equal priority, for the CPU."""
     global _child
     if _child is None:
         _child = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=os.nice,
                                      initargs=(10,))
     try:
-        return _child.submit(_import_with_url, database_url, **kwargs).result()
-    except BrokenProcessPool:  # the child died (killed, out of memory): the next import starts a new one
+        return _child.submit(function, *args, **kwargs).result()
+    except BrokenProcessPool:  # the child died (killed, out of memory): the next call starts a new one
         _child = None
         raise
+
+
+def import_in_child(database_url: str, **kwargs) -> ImportReport:
+    """`import_file` in the child process (see `_in_child`)."""
+    return _in_child(_import_with_url, database_url, **kwargs)
+
+
+def check_in_child(database_url: str, bank_id: int, options: CheckOptions) -> CheckReport:
+    """`check_stored_bank` in the child process (see `_in_child`)."""
+    return _in_child(_check_with_url, database_url, bank_id, options)
+
+
+def check_stored_bank(db: Database, bank_id: int, options: CheckOptions) -> CheckReport:
+    """The bank checker's report on a stored bank's active questions, each named by its id."""
+    with db.session() as session:
+        by_id = store.bank_questions_by_id(session, bank_id)
+    return check_with(list(by_id.values()), options, list(by_id))
 
 
 def _import_with_url(database_url: str, **kwargs) -> ImportReport:
     db = Database(database_url)
     try:
         return import_file(db, **kwargs)
+    finally:
+        db.dispose()
+
+
+def _check_with_url(database_url: str, bank_id: int, options: CheckOptions) -> CheckReport:
+    db = Database(database_url)
+    try:
+        return check_stored_bank(db, bank_id, options)
     finally:
         db.dispose()

@@ -15,9 +15,9 @@ from sqlalchemy import delete, select
 
 from contest.banks import store
 from contest.banks.common import LETTERS, SINGLE, TRUEFALSE, ParsedQuestion, clean_text, format_day, parse_day
-from contest.banks.check import CheckOptions, check_with
+from contest.banks.check import CheckOptions
 from contest.banks.citations import ReplacedTableError, load_replaced_documents
-from contest.banks.importer import FORMAT_LABELS, import_in_child
+from contest.banks.importer import FORMAT_LABELS, check_in_child, import_in_child
 from contest.i18n import to_local
 from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
 from contest.banks.common import MAX_FILE_BYTES
@@ -130,9 +130,7 @@ class BanksController(Controller):
         except ReplacedTableError as exc:
             context["error"] = str(exc)
             return Template("staff/bank_check.html", context=context, status_code=500)
-        with db.session() as session:
-            by_id = store.bank_questions_by_id(session, bank_id)
-        report = check_with(list(by_id.values()), options, list(by_id))
+        report = check_in_child(db.url, bank_id, options)
         context.update(report=report, older_than=older_than[:40] or format_day(report.older_than))
         return Template("staff/bank_check.html", context=context)
 
