@@ -175,6 +175,94 @@ def export_bank(bank: str, output: str, include_retired: bool) -> None:
     click.echo(f"Đã xuất {count} câu hỏi của '{found.name}' ra {output}.")
 
 
+@main.command("check-bank", help="Check a question file (.xlsx, .csv, Aiken, GIFT; nothing is imported) or a stored "
+                                   "bank (id or name; its active questions) for what to read again: replaced documents, "
+                                   "old or missing 'valid as of' days, guessable keys, duplicates, negative questions, "
+                                   "balance. Exit 0 with flags (1 with --strict), 2 when the file cannot be read.")
+@click.argument("source")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "aiken", "gift"]), default=None,
+              help="Format of a file (default: from the file name and content).")
+@click.option("--older-than", "older_than", default=None, metavar="DD/MM/YYYY",
+              help="Flag questions valid as of a day before this one (default: 24 months before today).")
+@click.option("--replaced", "replaced_path", default=None, type=click.Path(dir_okay=False),
+              help="Table of replaced documents (default: CONTEST_REPLACED_DOCUMENTS, the shipped table).")
+@click.option("--strict", is_flag=True, help="Exit 1 when anything is flagged.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def check_bank(source: str, fmt: str | None, older_than: str | None, replaced_path: str | None, strict: bool,
+               as_json: bool) -> None:
+    import json
+    from pathlib import Path
+
+    from contest.banks.check import CheckOptions, check_with
+    from contest.banks.citations import ReplacedTableError, load_replaced_documents
+    from contest.banks.common import parse_day
+    from contest.i18n import to_local
+
+    settings = _settings()
+    try:
+        threshold = parse_day(older_than)
+    except ValueError:
+        _fail(f"--older-than: '{older_than}' không phải ngày dạng dd/mm/yyyy.")
+    try:
+        replaced = load_replaced_documents(replaced_path or settings.replaced_documents)
+    except ReplacedTableError as exc:
+        _fail(str(exc))
+    options = CheckOptions(today=to_local(datetime.now(timezone.utc), settings.timezone).date(),
+                           replaced=replaced, older_than=threshold)
+    if Path(source).is_file():
+        report = check_with(_questions_of_file(Path(source), fmt, settings), options)
+    else:
+        report = _check_stored(source, options, settings)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=1))
+    else:
+        for line in report.lines():
+            click.echo(line)
+    if strict and report.flags:
+        sys.exit(1)
+
+
+def _fail(message: str) -> None:
+    """Stop with exit status 2: the input cannot be checked at all."""
+    click.echo(message, err=True)
+    sys.exit(2)
+
+
+def _questions_of_file(path, fmt: str | None, settings: Settings) -> list:
+    """The questions of a file, parsed by the import's readers; exit 2 with the parser's problems if any."""
+    from contest.banks.common import MAX_FILE_BYTES, Problem
+    from contest.banks.importer import ImportReport, read_file
+    from contest.banks.validate import structural_problems
+
+    if path.stat().st_size > MAX_FILE_BYTES:
+        _fail(f"{path.name}: tệp quá lớn; giới hạn là {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    report = ImportReport(filename=path.name, bank_name="")
+    result = read_file(report, path.read_bytes(), fmt, settings.import_limits)
+    if result is not None:
+        report.problems = result.problems + [
+            Problem(q.row, message, column) for q in result.questions for message, column in structural_problems(q)]
+    if result is None or report.errors:
+        _fail("\n".join([f"Không kiểm tra được {path.name}:"] + [f"LỖI  {p}" for p in report.errors]))
+    return result.questions
+
+
+def _check_stored(ref: str, options, settings: Settings):
+    """The report on a stored bank (by id or name); exit 2 if there is no such bank."""
+    from contest.banks import store
+    from contest.banks.importer import check_stored_bank
+    from contest.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        with db.session() as session:
+            bank = store.find_bank(session, ref)
+        if bank is None:
+            _fail(f"Không có tệp hay ngân hàng câu hỏi '{ref}'.")
+        return check_stored_bank(db, bank.id, options)
+    finally:
+        db.dispose()
+
+
 @main.group(help="Export results to Excel (.xlsx) or CSV (.csv; .zip for several tables). The format "
                   "follows the output file's extension. Files carry full phone and CCCD numbers unless --public; "
                   "each such file is recorded on the contest's personal-data download record under the "

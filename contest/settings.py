@@ -108,6 +108,11 @@ class Settings:
         "Megabytes an uploaded .xlsx may hold once decompressed (all its parts, counted while they are "
         "decompressed); guards against zip bombs. Other limits (cells, cell length, lines) are in contest/banks/limits.py.",
     )
+    replaced_documents: Path = _setting(
+        "CONTEST_REPLACED_DOCUMENTS", PROJECT_ROOT / "question_banks" / "replaced-documents.csv",
+        "CSV table of legal documents replaced or no longer in force (columns Văn bản, Tên, Thay thế bởi, Từ ngày, "
+        "Ghi chú); the bank checker (`contest check-bank`, a bank's check page) flags questions that cite them.",
+    )
 
     @property
     def import_limits(self) -> Limits:

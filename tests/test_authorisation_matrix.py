@@ -94,6 +94,7 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("POST", "/staff/banks/import"): Rule("organiser", form={"bank_name": "x"}),
     ("POST", "/staff/banks/import/{token:str}"): Rule("organiser", params={"token": "no-such-upload"}),
     ("GET", "/staff/banks/{bank_id:int}"): Rule("organiser"),
+    ("GET", "/staff/banks/{bank_id:int}/check"): Rule("organiser", query="older_than=01/07/2025"),
     ("GET", "/staff/banks/{bank_id:int}/export.xlsx"): Rule("organiser"),
     ("GET", "/staff/questions/{question_id:int}"): Rule("organiser"),
     ("POST", "/staff/questions/{question_id:int}"): Rule("organiser", form={"text": ""}),

@@ -98,7 +98,7 @@ def test_round_trip_import_export_import_gives_the_same_bank(db):
 
     sheet = load_workbook(io.BytesIO(exported))["Câu hỏi"]
     assert [c.value for c in sheet[1]] == ["STT", "Chủ đề", "Mức độ", "Loại", "Câu hỏi", "A", "B", "C", "D", "E", "F",
-                                          "Đáp án", "Giải thích", "Nguồn"]
+                                          "Đáp án", "Giải thích", "Nguồn", "Đúng đến ngày"]
     assert sheet["E6"].value == '=HYPERLINK("http://evil.example","x")'
     assert sheet["E6"].data_type == "s"  # text, never a live formula
     assert sheet.freeze_panes == "A2"

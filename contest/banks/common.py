@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 SINGLE, MULTIPLE, TRUEFALSE = "single", "multiple", "truefalse"
@@ -51,6 +52,7 @@ class ParsedQuestion:
     explanation: str = ""
     source: str = ""
     number: str = ""
+    valid_as_of: date | None = None  # the date the question's facts were last checked to hold
 
 
 @dataclass
@@ -124,3 +126,33 @@ def _canonical(text: str) -> str:
 def question_key(text: str, options: list[str]) -> str:
     """Identity of a question for duplicate detection: its text and its set of options."""
     return _canonical(text) + "\x1f" + "\x1e".join(sorted(_canonical(o) for o in options))
+
+
+_DAY = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})")
+_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d\d(?::\d\d)?)?")  # a time after it: ignored
+
+
+def parse_day(value) -> date | None:
+    """A calendar day from a date cell, dd/mm/yyyy text (also with '-' or '.') or yyyy-mm-dd (a time after it, as
+    some spreadsheets write dates into CSV, is ignored); None when empty.
+
+    Raises ValueError for anything else, including impossible days such as 31/02/2025."""
+    if value is None:
+        return None
+    if isinstance(value, date):  # datetime (an Excel date cell) is a date too
+        return value if type(value) is date else value.date()
+    text = clean_text(value)
+    if not text:
+        return None
+    if match := _DAY.fullmatch(text):
+        day, month, year = (int(part) for part in match.groups())
+    elif match := _ISO_DAY.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups())
+    else:
+        raise ValueError(text)
+    return date(year, month, day)  # ValueError for an impossible day
+
+
+def format_day(value: date | None) -> str:
+    """dd/mm/yyyy, the way every date is written for Vietnamese readers; empty for None."""
+    return value.strftime("%d/%m/%Y") if value else ""

@@ -18,6 +18,7 @@ from pathlib import PurePath
 from sqlalchemy.orm import Session
 
 from contest.banks import aiken, csv_format, gift, store, xlsx
+from contest.banks.check import CheckOptions, CheckReport, check_with
 from contest.banks.common import BankFileError, ParsedQuestion, Problem, ParseResult, clean_text
 from contest.banks.limits import DEFAULT, Limits
 from contest.banks.validate import validate
@@ -55,6 +56,8 @@ class ImportReport:
     imported: int = 0
     saved: bool = False
     dry_run: bool = False
+    bank_id: int | None = None
+    flags: int | None = None  # what the bank checker found in the whole bank after the import, when asked
 
     @property
     def errors(self) -> list[Problem]:
@@ -143,8 +146,10 @@ def check_and_import(
 def import_file(
     db: Database, *, data: bytes, filename: str, bank_name: str, now: datetime, user_id: int | None = None,
     fmt: str | None = None, accept_skips: bool = False, dry_run: bool = False, limits: Limits = DEFAULT,
+    check: CheckOptions | None = None,
 ) -> ImportReport:
-    """Check the whole file outside any transaction, then write it in short batches, all or nothing."""
+    """Check the whole file outside any transaction, then write it in short batches, all or nothing;
+    with `check`, run the bank checker over the whole bank afterwards and count its flags in the report."""
     report, result = _read(data, filename=filename, bank_name=bank_name, fmt=fmt, dry_run=dry_run, limits=limits)
     if result is None:
         return report
@@ -159,29 +164,57 @@ def import_file(
                                    user_id=user_id, now=now)
     report.imported = store.publish(db, staged, now=now)
     report.saved = True
+    report.bank_id = staged.bank_id
+    if check is not None:
+        report.flags = len(check_stored_bank(db, staged.bank_id, check).flags)
     return report
 
 
 _child: ProcessPoolExecutor | None = None
 
 
-def import_in_child(database_url: str, **kwargs) -> ImportReport:
-    """`import_file` in a separate, lower-priority process: parsing a large file then competes with the
-    server's workers neither for their interpreter lock nor, at equal priority, for the CPU."""
+def _in_child(function, *args, **kwargs):
+    """Run `function` in a separate, lower-priority process: reading and checking a large bank then competes
+    with the server's workers neither for their interpreter lock nor, at equal priority, for the CPU."""
     global _child
     if _child is None:
         _child = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=os.nice,
                                      initargs=(10,))
     try:
-        return _child.submit(_import_with_url, database_url, **kwargs).result()
-    except BrokenProcessPool:  # the child died (killed, out of memory): the next import starts a new one
+        return _child.submit(function, *args, **kwargs).result()
+    except BrokenProcessPool:  # the child died (killed, out of memory): the next call starts a new one
         _child = None
         raise
+
+
+def import_in_child(database_url: str, **kwargs) -> ImportReport:
+    """`import_file` in the child process (see `_in_child`)."""
+    return _in_child(_import_with_url, database_url, **kwargs)
+
+
+def check_in_child(database_url: str, bank_id: int, options: CheckOptions) -> CheckReport:
+    """`check_stored_bank` in the child process (see `_in_child`)."""
+    return _in_child(_check_with_url, database_url, bank_id, options)
+
+
+def check_stored_bank(db: Database, bank_id: int, options: CheckOptions) -> CheckReport:
+    """The bank checker's report on a stored bank's active questions, each named by its id."""
+    with db.session() as session:
+        by_id = store.bank_questions_by_id(session, bank_id)
+    return check_with(list(by_id.values()), options, list(by_id))
 
 
 def _import_with_url(database_url: str, **kwargs) -> ImportReport:
     db = Database(database_url)
     try:
         return import_file(db, **kwargs)
+    finally:
+        db.dispose()
+
+
+def _check_with_url(database_url: str, bank_id: int, options: CheckOptions) -> CheckReport:
+    db = Database(database_url)
+    try:
+        return check_stored_bank(db, bank_id, options)
     finally:
         db.dispose()

@@ -72,7 +72,8 @@ def snapshot(question: ParsedQuestion, status: str = ACTIVE) -> str:
         "number": question.number, "topic": question.topic, "difficulty": question.difficulty,
         "kind": question.kind, "text": question.text, "options": question.options,
         "correct": [LETTERS[i] for i in question.correct], "explanation": question.explanation,
-        "source": question.source, "status": status,
+        "source": question.source, "valid_as_of": question.valid_as_of.isoformat() if question.valid_as_of else None,
+        "status": status,
     }, ensure_ascii=False)
 
 
@@ -95,7 +96,7 @@ def _insert_questions(session: Session, bank_id: int, topic_ids: dict[str, int],
     rows = [{
         "bank_id": bank_id, "topic_id": topic_ids.get(q.topic), "number": q.number[:40], "kind": q.kind,
         "difficulty": q.difficulty, "text": q.text, "explanation": q.explanation, "source": q.source,
-        "status": status, "dedupe_hash": dedupe_hash(q), "search_text": _search_text(q), "version": 1,
+        "valid_as_of": q.valid_as_of, "status": status, "dedupe_hash": dedupe_hash(q), "search_text": _search_text(q), "version": 1,
         "created_at": now, "updated_at": now,
     } for q in questions]
     questions_table, options_table = Question.__table__, QuestionOption.__table__
@@ -213,18 +214,24 @@ def parsed_questions(session: Session, questions: list[Question]) -> dict[int, P
         row=0, text=q.text, options=[o.text for o in options[q.id]],
         correct=[o.position for o in options[q.id] if o.is_correct], kind=q.kind,
         topic=topics.get(q.topic_id, ""), difficulty=q.difficulty, explanation=q.explanation,
-        source=q.source, number=q.number,
+        source=q.source, number=q.number, valid_as_of=q.valid_as_of,
     ) for q in questions}
 
 
 def bank_questions(session: Session, bank_id: int, *, include_retired: bool = False) -> list[ParsedQuestion]:
     """Every question of a bank in import order, as parsed questions (for export)."""
+    return list(bank_questions_by_id(session, bank_id, include_retired=include_retired).values())
+
+
+def bank_questions_by_id(session: Session, bank_id: int, *,
+                         include_retired: bool = False) -> dict[int, ParsedQuestion]:
+    """Every question of a bank in import order, as parsed questions keyed by question id (for the checker)."""
     query = select(Question).where(Question.bank_id == bank_id, Question.status != PENDING).order_by(Question.id)
     if not include_retired:
         query = query.where(Question.status == ACTIVE)
     questions = list(session.scalars(query))
     parsed = parsed_questions(session, questions)
-    return [parsed[q.id] for q in questions]
+    return {q.id: parsed[q.id] for q in questions}
 
 
 @dataclass
@@ -280,6 +287,7 @@ def update_question(
 
     question.text, question.kind, question.difficulty = edited.text, edited.kind, edited.difficulty
     question.explanation, question.source, question.number = edited.explanation, edited.source, edited.number[:40]
+    question.valid_as_of = edited.valid_as_of
     question.topic_id = _topic_ids(session, question.bank_id, {edited.topic}).get(edited.topic) if edited.topic else None
     question.dedupe_hash, question.search_text = dedupe_hash(edited), _search_text(edited)
     question.version += 1
@@ -358,7 +366,8 @@ def _replace_options(session: Session, question_id: int, edited: ParsedQuestion)
 def _describe_changes(before: ParsedQuestion, after: ParsedQuestion) -> list[str]:
     changes = []
     labels = {"text": "nội dung", "topic": "chủ đề", "difficulty": "mức độ", "kind": "loại",
-              "explanation": "giải thích", "source": "nguồn", "number": "STT", "options": "phương án"}
+              "explanation": "giải thích", "source": "nguồn", "number": "STT", "options": "phương án",
+              "valid_as_of": "ngày đúng đến"}
     for field, label in labels.items():
         if getattr(before, field) != getattr(after, field):
             changes.append(f"Sửa {label}")

@@ -2,7 +2,8 @@
 
 Columns (matched without regard to case, accents or surrounding spaces; English aliases too):
 STT [no] · Chủ đề [topic] · Mức độ [difficulty] · Loại [type] · Câu hỏi [question] ·
-A B C D E F [options] · Đáp án [answer] · Giải thích [explanation] · Nguồn [source].
+A B C D E F [options] · Đáp án [answer] · Giải thích [explanation] · Nguồn [source] ·
+Đúng đến ngày [valid as of] (optional: a date cell or dd/mm/yyyy).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from typing import Iterable, Sequence
 from contest.i18n import N_
 from contest.banks.common import (
     EASY, HARD, LETTERS, MEDIUM, MULTIPLE, SINGLE, TRUE_FALSE_OPTIONS, TRUEFALSE,
-    ParsedQuestion, ParseResult, clean_text, fold,
+    ParsedQuestion, ParseResult, clean_text, fold, parse_day,
 )
 
 # Header names as written in the template, in order; also the export's header row.
 HEADERS = ["STT", "Chủ đề", "Mức độ", "Loại", "Câu hỏi", "A", "B", "C", "D", "E", "F",
-           "Đáp án", "Giải thích", "Nguồn"]
+           "Đáp án", "Giải thích", "Nguồn", "Đúng đến ngày"]
 
 _FIELD_NAMES = {
     "number": ("stt", "no", "so thu tu"),
@@ -29,6 +30,7 @@ _FIELD_NAMES = {
     "answer": ("dap an", "answer", "dap an dung"),
     "explanation": ("giai thich", "explanation"),
     "source": ("nguon", "source", "can cu"),
+    "valid_as_of": ("dung den ngay", "valid as of"),
 }
 _HEADER_TO_FIELD = {alias: name for name, aliases in _FIELD_NAMES.items() for alias in aliases}
 for _letter in LETTERS:
@@ -38,7 +40,7 @@ for _letter in LETTERS:
 # What each field is called in messages (the Vietnamese header).
 COLUMN_LABELS = {"number": "STT", "topic": "Chủ đề", "difficulty": "Mức độ", "kind": "Loại",
                  "text": "Câu hỏi", "answer": "Đáp án", "explanation": "Giải thích", "source": "Nguồn",
-                 **{f"option_{letter}": letter for letter in LETTERS}}
+                 "valid_as_of": "Đúng đến ngày", **{f"option_{letter}": letter for letter in LETTERS}}
 REQUIRED = ("text", "option_A", "option_B", "answer")
 
 DIFFICULTIES = {"de": EASY, "1": EASY, "easy": EASY,
@@ -125,6 +127,13 @@ def parse_row(row: int, values: dict, result: ParseResult) -> ParsedQuestion | N
         error("difficulty", f"'{difficulty_raw}' không phải mức độ hợp lệ (Dễ, Trung bình, Khó hoặc 1, 2, 3).")
         difficulty = MEDIUM
 
+    valid_as_of = None
+    try:
+        valid_as_of = parse_day(values.get("valid_as_of"))
+    except ValueError:
+        error("valid_as_of", f"'{clean_text(values.get('valid_as_of'))}' không phải ngày hợp lệ; "
+                             "ghi theo dạng dd/mm/yyyy (ví dụ 01/07/2025) hoặc dùng ô kiểu ngày.")
+
     options = _options(row, values, kind, result)
     answer_raw = clean_text(values.get("answer"))
     correct = _answer(answer_raw, options, kind, error)
@@ -135,7 +144,7 @@ def parse_row(row: int, values: dict, result: ParseResult) -> ParsedQuestion | N
         row=row, text=text, options=options, correct=correct, kind=kind,
         topic=clean_text(values.get("topic")), difficulty=difficulty,
         explanation=clean_text(values.get("explanation")), source=clean_text(values.get("source")),
-        number=clean_text(values.get("number")),
+        number=clean_text(values.get("number")), valid_as_of=valid_as_of,
     )
 
 
@@ -196,4 +205,5 @@ def question_to_row(question: ParsedQuestion) -> list:
     else:
         answer = ", ".join(LETTERS[i] for i in question.correct)
     return [question.number, question.topic, DIFFICULTY_LABELS.get(question.difficulty, "Trung bình"),
-            KIND_LABELS[question.kind], question.text, *options, answer, question.explanation, question.source]
+            KIND_LABELS[question.kind], question.text, *options, answer, question.explanation, question.source,
+            question.valid_as_of]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from contest.models.base import UTCDateTime
@@ -44,6 +44,8 @@ class Question(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     explanation: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     source: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # The day the question's facts were last checked against the documents in force (column "Đúng đến ngày").
+    valid_as_of: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     status: str = Field(default="active", max_length=20)  # active | retired
     dedupe_hash: str = Field(max_length=64)
     search_text: str = Field(sa_column=Column(Text, nullable=False))  # accent-free, lower case

@@ -14,8 +14,11 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy import delete, select
 
 from contest.banks import store
-from contest.banks.common import LETTERS, SINGLE, TRUEFALSE, ParsedQuestion, clean_text
-from contest.banks.importer import FORMAT_LABELS, import_in_child
+from contest.banks.common import LETTERS, SINGLE, TRUEFALSE, ParsedQuestion, clean_text, format_day, parse_day
+from contest.banks.check import CheckOptions
+from contest.banks.citations import ReplacedTableError, load_replaced_documents
+from contest.banks.importer import FORMAT_LABELS, check_in_child, import_in_child
+from contest.i18n import to_local
 from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
 from contest.banks.common import MAX_FILE_BYTES
 from contest.exports.bank_workbook import write_bank, write_template
@@ -66,7 +69,7 @@ class BanksController(Controller):
         now = _now()
         report = import_in_child(db.url, data=content, filename=filename, bank_name=bank_name,
                                  fmt=fmt if fmt in FORMAT_LABELS else None, user_id=_user(request).id, now=now,
-                                 limits=request.app.state.settings.import_limits)
+                                 limits=request.app.state.settings.import_limits, check=_import_check(request))
         token = None
         with db.write() as session:
             session.execute(delete(BankUpload).where(BankUpload.created_at < now - UPLOAD_TTL))
@@ -87,7 +90,8 @@ class BanksController(Controller):
             content, filename, bank_name = pending.content, pending.filename, pending.bank_name
             session.delete(pending)
         report = import_in_child(db.url, data=content, filename=filename, bank_name=bank_name, accept_skips=True,
-                                 user_id=_user(request).id, now=_now(), limits=request.app.state.settings.import_limits)
+                                 user_id=_user(request).id, now=_now(), limits=request.app.state.settings.import_limits,
+                                 check=_import_check(request))
         return self._index(db, report=report)
 
     @get("/{bank_id:int}", name="bank", sync_to_thread=True)
@@ -108,6 +112,26 @@ class BanksController(Controller):
         if request.headers.get("hx-request"):
             return Template("partials/_questions.html", context=context)
         return Template("staff/bank.html", context=context)
+
+    @get("/{bank_id:int}/check", name="bank_check", sync_to_thread=True)
+    def check(self, request: Request, db: DB, bank_id: FromPath[Int], older_than: FromQuery[str] = "") -> Template:
+        """The bank checker's report on the bank's active questions; the threshold day is the organiser's."""
+        with db.session() as session:
+            bank = session.get(QuestionBank, bank_id)
+            if bank is None:
+                raise NotFoundException()
+        context = {"bank": bank, "older_than": older_than[:40], "report": None, "error": None}
+        try:
+            options = _check_options(request, older_than=parse_day(older_than[:40]))
+        except ValueError:
+            context["error"] = f"'{older_than[:40]}' không phải ngày hợp lệ; ghi theo dạng dd/mm/yyyy."
+            return Template("staff/bank_check.html", context=context, status_code=400)
+        except ReplacedTableError as exc:
+            context["error"] = str(exc)
+            return Template("staff/bank_check.html", context=context, status_code=500)
+        report = check_in_child(db.url, bank_id, options)
+        context.update(report=report, older_than=older_than[:40] or format_day(report.older_than))
+        return Template("staff/bank_check.html", context=context)
 
     @get("/{bank_id:int}/export.xlsx", name="bank_export", sync_to_thread=True)
     def export(self, db: DB, bank_id: FromPath[Int]) -> Response:
@@ -149,6 +173,12 @@ class QuestionsController(Controller):
     def edit(self, request: Request, db: DB, question_id: FromPath[Int], data: Form) -> Template:
         edited = _question_from_form(data)
         try:
+            edited.valid_as_of = parse_day(data.get("valid_as_of"))
+        except ValueError:
+            return self._page(request, db, question_id, form=edited, status_code=400, error=(
+                f"Ngày '{clean_text(data.get('valid_as_of'))[:40]}' ở ô Đúng đến ngày không hợp lệ; "
+                "ghi theo dạng dd/mm/yyyy."))
+        try:
             with db.write() as session:
                 revision = store.update_question(session, question_id=question_id, edited=edited,
                                                  user_id=_user(request).id, now=request.app.state.clock(),
@@ -171,6 +201,22 @@ class QuestionsController(Controller):
             bank_id = question.bank_id
         request.app.state.pools.forget(bank_id)
         return Redirect(f"/staff/questions/{question_id}", status_code=303)
+
+
+def _check_options(request: Request, *, older_than=None) -> CheckOptions:
+    """Today in the platform's time zone and the table of replaced documents from the settings."""
+    settings = request.app.state.settings
+    return CheckOptions(today=to_local(request.app.state.clock(), settings.timezone).date(),
+                        replaced=load_replaced_documents(settings.replaced_documents), older_than=older_than)
+
+
+def _import_check(request: Request) -> CheckOptions | None:
+    """The checker's options for an import's follow-up count; none when the table cannot be read (the
+    check page then says why), since the checker never holds an import back."""
+    try:
+        return _check_options(request)
+    except ReplacedTableError:
+        return None
 
 
 def _question_from_form(data: dict[str, Any]) -> ParsedQuestion:
