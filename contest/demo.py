@@ -27,6 +27,7 @@ BANKS_DIR = PROJECT_ROOT / "question_banks"
 SHIPPED_BANKS = {
     "cchc-can-bo-cong-chuc.xlsx": "CCHC – Cán bộ, công chức, viên chức",
     "cchc-nguoi-dan.xlsx": "CCHC – Người dân",
+    "cchc-dia-phuong-mau.xlsx": "CCHC – Nội dung địa phương (mẫu: Tây Ninh, Gia Lai, Sóc Trăng 2020–2022)",
 }
 
 
@@ -84,10 +85,11 @@ thì kết quả không được công nhận.
 
 Đây là hội thi mẫu để giới thiệu nền tảng; dữ liệu không có giá trị thật."""
 OFFICIAL_STRATA = [  # 20 questions across the topics of the officials' bank
-    ("Chương trình tổng thể CCHC 2021–2030", 3), ("Cải cách thể chế và thủ tục hành chính", 3),
-    ("Cơ chế một cửa, một cửa liên thông", 3), ("Chính phủ điện tử, chính phủ số và dịch vụ công trực tuyến", 3),
-    ("Các chỉ số PAR INDEX, SIPAS, PAPI, PCI, ICT INDEX", 2), ("Bưu chính công ích", 2), ("Văn hóa công vụ", 2),
-    ("Tuyên truyền CCHC ở địa phương", 2),
+    ("Chương trình tổng thể CCHC 2021–2030", 2), ("Chính quyền địa phương hai cấp", 2),
+    ("Tổ chức bộ máy và công chức", 2), ("Cơ chế một cửa, một cửa liên thông", 3),
+    ("Dịch vụ công trực tuyến và chuyển đổi số", 3), ("Đề án 06 và định danh điện tử", 2),
+    ("Kiểm soát thủ tục hành chính", 1), ("Quyền của người dân khi giải quyết thủ tục hành chính", 1),
+    ("Văn hóa công vụ", 2), ("Các chỉ số đánh giá CCHC", 2),
 ]
 
 
