@@ -393,14 +393,15 @@ def test_round_with_strata_is_stored_with_times_in_utc(organiser, db, contest):
     assert response.status_code == 303, alert(response)
     with db.session() as session:
         round_ = session.scalar(select(Round).where(Round.contest_id == contest.contest_id, Round.number == 2))
-        tracks = {t: setup.track_config(row) for t, row in setup.round_tracks(session, round_.id).items()}
+        rows = setup.round_tracks(session, round_.id)
+        tracks = {t: setup.track_config(row) for t, row in rows.items()}
     assert (round_.title, round_.opens_at, round_.closes_at) == (
         "Tuần 2", datetime(2026, 3, 9, 3, 0, tzinfo=timezone.utc), datetime(2026, 3, 16, 2, 30, tzinfo=timezone.utc))
-    assert tracks["officials"].draw == {"strata": [{"topic": "Thể chế", "count": 2},
-                                                   {"topic": "Một cửa", "difficulty": 1, "count": 3},
-                                                   {"count": 5}]}
+    assert json.loads(rows["officials"].draw) == {"strata": [{"topic": "Thể chế", "count": 2},
+                                                             {"topic": "Một cửa", "difficulty": 1, "count": 3},
+                                                             {"count": 5}]}
     assert (tracks["officials"].time_limit_seconds, tracks["officials"].bank_ids) == (1200, [contest.bank_id])
-    assert (tracks["citizens"].draw, tracks["citizens"].shuffle_options) == ({"total": 10}, False)
+    assert (json.loads(rows["citizens"].draw), tracks["citizens"].shuffle_options) == ({"total": 10}, False)
 
 
 def test_draw_the_banks_cannot_satisfy_is_refused_naming_the_topic(organiser, db, contest):
