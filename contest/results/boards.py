@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contest.contests.queries import rounds_of
 from contest.contests.registration import mask_phone
 from contest.contests.setup import round_tracks, tracks_of
 from contest.models import Contest, PrizeList, Round, Unit
@@ -69,5 +70,4 @@ def ordered_tracks(contest: Contest, tracks) -> list[str]:
 
 def rounds_with_tracks(session: Session, contest: Contest) -> list[tuple[Round, list[str]]]:
     """The contest's rounds by number, each with its tracks in the contest's order."""
-    rounds = session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)).all()
-    return [(r, ordered_tracks(contest, round_tracks(session, r.id))) for r in rounds]
+    return [(r, ordered_tracks(contest, round_tracks(session, r.id))) for r in rounds_of(session, contest.id)]
