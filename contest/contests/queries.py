@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contest.models import Contest, Contestant, Question, QuestionBank, Round, Topic, Unit
+from contest.models import Contest, Contestant, Question, QuestionBank, Round, RoundTrack, Topic, Unit
 
 
 # --- contests -----------------------------------------------------------------------------------------------
@@ -74,6 +74,12 @@ def round_by_number(session: Session, contest_id: int, number: int) -> Round | N
     return session.scalar(select(Round).where(Round.contest_id == contest_id, Round.number == number))
 
 
+def round_has_track(session: Session, round_id: int, track: str) -> bool:
+    """Whether the round is set up for this track."""
+    return session.scalar(select(RoundTrack.id).where(RoundTrack.round_id == round_id,
+                                                      RoundTrack.track == track)) is not None
+
+
 # --- banks --------------------------------------------------------------------------------------------------
 
 def bank_names(session: Session) -> dict[int, str]:
@@ -132,3 +138,4 @@ def unit_in_contest(session: Session, contest_id: int, unit_id: int) -> Unit | N
     """The unit, if it belongs to the contest."""
     unit = session.get(Unit, unit_id)
     return unit if unit is not None and unit.contest_id == contest_id else None
+

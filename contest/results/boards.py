@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from contest.contests.queries import rounds_of
 from contest.contests.registration import mask_phone
 from contest.contests.setup import round_tracks, tracks_of
+from contest.contests.units import LOCALITY, UNIT, unit_paths
 from contest.models import Contest, PrizeList, Round, Unit
 from contest.results import prizes, ranking
 
@@ -59,6 +60,20 @@ def award_rows(session: Session, prize_list: PrizeList | None, *, public: bool) 
     for row in rows:
         row["unit"] = names.get(row["unit_id"] or row["locality_id"], "")
         row["phone"] = mask_phone(row["phone"]) if public else row["phone"]
+    return rows
+
+
+def certificate_rows(session: Session, contest_id: int, prize_list: PrizeList,
+                     contestant_id: int | None = None) -> list[dict]:
+    """A locked list's awards (one winner's with `contestant_id`), each naming the winner's whole unit,
+    nearest first ("Phòng Cải cách hành chính, Sở Nội vụ")."""
+    rows = [r for r in award_rows(session, prize_list, public=False)
+            if contestant_id is None or r["contestant_id"] == contestant_id]
+    paths = {**unit_paths(session, contest_id=contest_id, kind=UNIT),
+             **unit_paths(session, contest_id=contest_id, kind=LOCALITY)}
+    for row in rows:
+        path = paths.get(row["unit_id"] or row["locality_id"])
+        row["unit"] = ", ".join(reversed(path.split(" › "))) if path else row["unit"]
     return rows
 
 

@@ -26,10 +26,10 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException, Permi
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, Parameter
 from msgspec import Meta
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contest import accounts
+from contest.contests import queries
 from contest.contests.setup import TRACKS
 from contest.db import Database
 from contest.i18n import N_
@@ -188,7 +188,7 @@ def get_contest(session: Session, contest_id: int) -> Contest:
 def load_contest(db, slug: str) -> Contest:
     """The published contest at `slug`, or 404."""
     with db.session() as session:
-        contest = session.scalar(select(Contest).where(Contest.slug == slug, Contest.is_published.is_(True)))
+        contest = queries.published_contest(session, slug)
     if contest is None:
         raise NotFoundException()
     return contest
