@@ -51,7 +51,7 @@ BODY_BYTES = 64 * 1024
 FORM_BYTES = 1024 * 1024
 """Forms with long texts (a contest's rules and excluded list, a question with its explanation)."""
 UPLOAD_BYTES = 25 * 1024 * 1024
-"""File uploads (bank and units imports) and the confirm form that carries a checked file back."""
+"""File uploads (bank and units imports)."""
 
 INT_MAX = 2**31 - 1
 """The largest integer the database's INTEGER columns hold (ids, positions, numbers; PostgreSQL refuses more
