@@ -6,7 +6,7 @@ parameters for existing jobs. A units file checked but not yet saved is kept in 
 bank file is, with the contest and the kind of units it is for.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-07
 """
 
@@ -18,7 +18,7 @@ import sqlmodel
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
