@@ -570,7 +570,7 @@ def test_migration_0011_gives_existing_export_jobs_the_contest_named_in_their_pa
     from contest.db import Database, migrate
 
     url = f"sqlite:///{tmp_path / 'before-0011.sqlite3'}"
-    migrate(url, "0009")
+    migrate(url, "0010")
     old = Database(url)
     with old.write() as session:
         contest_id = setup.create_contest(session, title="Thi cũ", now=NOW).id
