@@ -126,6 +126,7 @@ def staff_users(session: Session) -> list[User]:
 
 
 def get_user(session: Session, user_id: int) -> User | None:
+    """The staff account, if there is one with this id."""
     return session.get(User, user_id)
 
 

@@ -10,10 +10,12 @@ from contest.models import Question, QuestionBank, User
 
 
 def get_bank(session: Session, bank_id: int) -> QuestionBank | None:
+    """The bank, if there is one with this id."""
     return session.get(QuestionBank, bank_id)
 
 
 def get_question(session: Session, question_id: int) -> Question | None:
+    """The question, if there is one with this id."""
     return session.get(Question, question_id)
 
 

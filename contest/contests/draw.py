@@ -83,6 +83,7 @@ class DrawSpec:
         return {"strata": rows}
 
     def to_json(self) -> str:
+        """The stored JSON text (RoundTrack.draw)."""
         return json.dumps(self.to_stored(), ensure_ascii=False)
 
     @classmethod

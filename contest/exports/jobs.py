@@ -230,6 +230,7 @@ class JobScope:
 
 
 def find_job(session: Session, job_id: int) -> ExportJob | None:
+    """The export job, if there is one with this id."""
     return session.get(ExportJob, job_id)
 
 
