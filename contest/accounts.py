@@ -120,6 +120,21 @@ def change_password(db: Database, *, user_id: int, current: str, new: str, ip: s
         end_all_sessions(session, user_id, keep=keep_session)
 
 
+def staff_users(session: Session) -> list[User]:
+    """Every staff account, by e-mail."""
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def get_user(session: Session, user_id: int) -> User | None:
+    """The staff account, if there is one with this id."""
+    return session.get(User, user_id)
+
+
+def database_answers(session: Session) -> None:
+    """One round trip to the database (the health check): raises if it does not answer."""
+    session.execute(text("SELECT 1"))
+
+
 def set_active(session: Session, *, user: User, active: bool) -> None:
     """Deactivate (ending every session at once) or reactivate a staff account."""
     user.is_active = active

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from contest.accounts import CONTESTANT_HASHER, hash_password
 from contest.banks.common import fold
 from contest.contests.attempts import A, AQ, EXPIRED, SUBMITTED
-from contest.contests.draw import Pool, check_draw, draw_questions, load_pool
+from contest.contests.draw import Drawing, Pool, check_draw, load_pool, shuffles_options
 from contest.contests.setup import round_tracks, track_config
 from contest.models import Contestant, Question, QuestionOption, Round, Unit
 
@@ -84,7 +84,8 @@ class _Track:
     name: str
     time_limit: int
     max_attempts: int
-    draw: Callable[[random.Random], list[int]]
+    drawing: Drawing
+    shuffle_questions: bool
     items: dict[int, _Item]
     profile: Profile
     latest_start: datetime = None  # type: ignore[assignment]
@@ -92,29 +93,6 @@ class _Track:
 
 def _csv(values) -> str:
     return ",".join(str(v) for v in values)
-
-
-def _drawer(pool: Pool, draw: dict, shuffle_questions: bool) -> Callable[[random.Random], list[int]]:
-    """A draw with the distribution of draw_questions, made cheap for the usual draws (a total, or
-    strata whose candidates do not overlap) by finding the candidates once instead of per attempt."""
-    check_draw(pool, draw)
-    if "strata" in draw:
-        groups = [(pool.matching(s.get("topic"), s.get("difficulty")), int(s.get("count", 0)))
-                  for s in draw["strata"]]
-        if sum(len(ids) for ids, _ in groups) != len(set().union(*(ids for ids, _ in groups))):
-            return lambda rng: [q for q, _ in draw_questions(pool, draw, rng=rng, shuffle_questions=shuffle_questions,
-                                                               shuffle_options=False)]
-    else:
-        groups = [(sorted(pool.questions), int(draw.get("total", 0)))]
-
-    def drawn(rng: random.Random) -> list[int]:
-        chosen = []
-        for ids, count in groups:
-            chosen.extend(rng.sample(ids, count))
-        if shuffle_questions:
-            rng.shuffle(chosen)
-        return chosen
-    return drawn
 
 
 def _items(session: Session, pool: Pool, bank_ids: list[int], shuffle_options: bool,
@@ -129,7 +107,7 @@ def _items(session: Session, pool: Pool, bank_ids: list[int], shuffle_options: b
     items = {}
     for qid, q in pool.questions.items():
         n = len(q.options)
-        if not shuffle_options or q.kind == "truefalse":
+        if not shuffles_options(q.kind, shuffle_options):
             orders = (_csv(range(n)),)
         elif n <= 5:
             orders = tuple(_csv(p) for p in permutations(range(n)))
@@ -239,8 +217,9 @@ def simulate_round(session: Session, *, round_: Round, contestants: int, units: 
     for name, config in configs.items():
         bank_key = tuple(sorted(config.bank_ids))
         pool = pools.get(bank_key) or pools.setdefault(bank_key, load_pool(session, list(bank_key)))
+        check_draw(pool, config.draw)
         track = _Track(name=name, time_limit=config.time_limit_seconds, max_attempts=config.max_attempts,
-                       draw=_drawer(pool, config.draw, config.shuffle_questions),
+                       drawing=Drawing(pool, config.draw), shuffle_questions=config.shuffle_questions,
                        items=_items(session, pool, list(bank_key), config.shuffle_options, rng),
                        profile=PROFILES.get(name, PROFILES["citizens"]))
         # A round still open at `now` gets only attempts that would be over by then.
@@ -270,7 +249,7 @@ def simulate_round(session: Session, *, round_: Round, contestants: int, units: 
     people_tracks = [name for name, n in counts.items() for _ in range(n)]
     rng.shuffle(people_tracks)
 
-    questions = {name: len(track.draw(random.Random(0))) for name, track in tracks.items()}
+    questions = {name: track.drawing.spec.question_count for name, track in tracks.items()}
     plausible = _plausible(rng, round_, tracks, counts, attempts, questions)
     # one hash for all; nobody logs in
     password_hash = password_hash or hash_password(secrets.token_urlsafe(16), CONTESTANT_HASHER)
@@ -380,7 +359,7 @@ class _People:
             if start is None or start >= track.latest_start:
                 break
             deadline = min(start + timedelta(seconds=track.time_limit), round_.closes_at)
-            qids = track.draw(rng)
+            qids = track.drawing.question_ids(rng, shuffle=track.shuffle_questions)
             n = len(qids)
             seconds = n * track.profile.seconds_per_question * speed * rng.lognormvariate(0, 0.3)
             seconds = max(20.0, seconds * 0.85 ** (seq - 1))

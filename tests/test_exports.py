@@ -561,3 +561,31 @@ def test_cli_refuses_an_unknown_extension_and_csv_for_two_tracks(run, contest, t
     result = run("export", "leaderboard", "--round", str(contest.round_id), "-o", str(tmp_path / "x.csv"))
     assert result.exit_code == 1 and "một bảng" in result.output
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_migration_0011_gives_existing_export_jobs_the_contest_named_in_their_parameters(tmp_path):
+    from sqlalchemy import text
+
+    from contest.contests import setup
+    from contest.db import Database, migrate
+
+    url = f"sqlite:///{tmp_path / 'before-0011.sqlite3'}"
+    migrate(url, "0010")
+    old = Database(url)
+    with old.write() as session:
+        contest_id = setup.create_contest(session, title="Thi cũ", now=NOW).id
+        for params in (jobs.ExportSpec(kind="stats", contest_id=contest_id).to_json(),
+                       jobs.ExportSpec(kind="stats", contest_id=contest_id + 99).to_json(), "not json"):
+            session.execute(text("INSERT INTO export_jobs (kind, params, status, progress, filename, error, "
+                                 "created_at) VALUES ('stats', :params, 'done', 100, '', '', :at)"),
+                            {"params": params, "at": NOW.isoformat()})
+    old.dispose()
+
+    migrate(url)
+
+    db = Database(url)
+    with db.session() as session:
+        assert [j.contest_id for j in session.scalars(select(ExportJob).order_by(ExportJob.id))] == [
+            contest_id, None, None]
+        assert [j.id for j in jobs.recent_jobs(session, contest_id, limit=20)] == [1]
+    db.dispose()

@@ -1,6 +1,5 @@
 """The organiser's contest pages over HTTP: contest settings, public link and QR, units, rounds."""
 
-import base64
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -11,8 +10,9 @@ import segno
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from contest import uploads
 from contest.contests import setup
-from contest.models import Contest, Round, Unit
+from contest.models import BankUpload, Contest, Round, Unit
 from tests.conftest import NOW, csrf_token, html, login, post_form
 from tests.contest_helpers import SLUG, make_contest, unit_id
 
@@ -295,11 +295,40 @@ def test_bad_unit_file_reports_row_and_column_and_saves_nothing(organiser, db, c
 
 def test_confirm_checks_the_file_again(organiser, db, contest):
     action = f"/staff/contests/{contest.contest_id}/units/import/confirm"
-    bad = base64.b64encode(csv_bytes([["X", "Phòng X", "KHONGCO", 1]])).decode()
-    response = post_form(organiser, action, {"kind": "unit", "filename": "x.csv", "content": bad},
+    with db.write() as session:  # a staged file that no longer passes (its parent is unknown)
+        token = uploads.stage(session, filename="x.csv", content=csv_bytes([["X", "Phòng X", "KHONGCO", 1]]),
+                              contest_id=contest.contest_id, unit_kind="unit", user_id=None, now=NOW)
+    response = post_form(organiser, action, {"kind": "unit", "token": token},
                          form_page=f"/staff/contests/{contest.contest_id}/units")
     assert response.status_code == 400
     assert unit_count(db, contest.contest_id) == 2
+
+
+def test_confirmed_unit_file_is_staged_once_and_is_gone_after_saving(organiser, db, contest):
+    response = upload_units(organiser, contest.contest_id, csv_bytes([["VP", "Văn phòng", None, 9]]),
+                            filename="don-vi.csv")
+    action = f"/staff/contests/{contest.contest_id}/units/import/confirm"
+    fields = form_fields(response, action)
+    assert set(fields) == {"_csrf_token", "kind", "token"}  # the file stays on the server
+
+    assert organiser.post(action, data=fields).status_code == 200
+    again = organiser.post(action, data=fields)
+
+    assert (again.status_code, alert(again)) == (400, "Phiên nhập tệp không hợp lệ. Vui lòng tải tệp lên lại.")
+    assert unit_count(db, contest.contest_id) == 3
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(BankUpload)) == 0
+
+
+def test_unit_file_staged_for_one_contest_is_not_confirmed_in_another(organiser, db, contest):
+    with db.write() as session:
+        other = setup.create_contest(session, title="Hội thi khác", now=NOW).id
+        token = uploads.stage(session, filename="x.csv", content=csv_bytes([["VP", "Văn phòng", None, 9]]),
+                              contest_id=other, unit_kind="unit", user_id=None, now=NOW)
+    response = post_form(organiser, f"/staff/contests/{contest.contest_id}/units/import/confirm",
+                         {"kind": "unit", "token": token}, form_page=f"/staff/contests/{contest.contest_id}/units")
+    assert response.status_code == 400
+    assert (unit_count(db, contest.contest_id), unit_count(db, other)) == (2, 0)
 
 
 def test_localities_import_into_their_own_list(organiser, db, contest):
@@ -393,14 +422,15 @@ def test_round_with_strata_is_stored_with_times_in_utc(organiser, db, contest):
     assert response.status_code == 303, alert(response)
     with db.session() as session:
         round_ = session.scalar(select(Round).where(Round.contest_id == contest.contest_id, Round.number == 2))
-        tracks = {t: setup.track_config(row) for t, row in setup.round_tracks(session, round_.id).items()}
+        rows = setup.round_tracks(session, round_.id)
+        tracks = {t: setup.track_config(row) for t, row in rows.items()}
     assert (round_.title, round_.opens_at, round_.closes_at) == (
         "Tuần 2", datetime(2026, 3, 9, 3, 0, tzinfo=timezone.utc), datetime(2026, 3, 16, 2, 30, tzinfo=timezone.utc))
-    assert tracks["officials"].draw == {"strata": [{"topic": "Thể chế", "count": 2},
-                                                   {"topic": "Một cửa", "difficulty": 1, "count": 3},
-                                                   {"count": 5}]}
+    assert json.loads(rows["officials"].draw) == {"strata": [{"topic": "Thể chế", "count": 2},
+                                                             {"topic": "Một cửa", "difficulty": 1, "count": 3},
+                                                             {"count": 5}]}
     assert (tracks["officials"].time_limit_seconds, tracks["officials"].bank_ids) == (1200, [contest.bank_id])
-    assert (tracks["citizens"].draw, tracks["citizens"].shuffle_options) == ({"total": 10}, False)
+    assert (json.loads(rows["citizens"].draw), tracks["citizens"].shuffle_options) == ({"total": 10}, False)
 
 
 def test_draw_the_banks_cannot_satisfy_is_refused_naming_the_topic(organiser, db, contest):

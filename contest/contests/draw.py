@@ -2,22 +2,126 @@
 
 from __future__ import annotations
 
+import json
 import random
+import re
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from contest.banks.tabular import DIFFICULTY_LABELS
 from contest.models import Question, QuestionOption, Topic
 
 POOL_CHECK_SECONDS = 10.0  # how stale a cached pool may be before its version is re-checked
 
 
 class DrawError(ValueError):
-    """The pool cannot satisfy the draw (too few questions of a topic or level)."""
+    """The pool cannot satisfy the draw (too few questions of a topic or level), or a typed draw is not one."""
+
+
+MAX_QUESTIONS = 200  # per attempt
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """`count` questions of one topic and/or level (None: any)."""
+
+    count: int
+    topic: str | None = None
+    difficulty: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.topic or "mọi chủ đề"
+
+
+@dataclass(frozen=True)
+class DrawSpec:
+    """What each attempt of a track draws: `total` questions from the whole pool, or, when `strata` is
+    not empty, each stratum's count from its topic and level. Stored as JSON, {"total": n} or
+    {"strata": [{"topic": t, "difficulty": d, "count": n}, ...]} (topic and difficulty left out when any)."""
+
+    total: int = 0
+    strata: tuple[Stratum, ...] = ()
+
+    @property
+    def question_count(self) -> int:
+        """How many questions an attempt holds."""
+        return sum(s.count for s in self.strata) if self.strata else self.total
+
+    @classmethod
+    def of(cls, draw: "DrawSpec | dict | str") -> "DrawSpec":
+        """The spec itself, or the one a stored value (JSON text or its dict) describes."""
+        if isinstance(draw, DrawSpec):
+            return draw
+        return cls.from_stored(json.loads(draw) if isinstance(draw, str) else draw)
+
+    @classmethod
+    def from_stored(cls, data: dict) -> "DrawSpec":
+        """The spec of a round track's stored JSON (already decoded)."""
+        if "strata" not in data:
+            return cls(total=int(data.get("total", 0)))
+        return cls(strata=tuple(Stratum(count=int(s.get("count", 0)), topic=s.get("topic") or None,
+                                        difficulty=int(s["difficulty"]) if s.get("difficulty") else None)
+                                for s in data["strata"]))
+
+    def to_stored(self) -> dict:
+        """The stored form (the inverse of from_stored)."""
+        if not self.strata:
+            return {"total": self.total}
+        rows = []
+        for s in self.strata:
+            row: dict[str, Any] = {"topic": s.topic} if s.topic else {}
+            if s.difficulty:
+                row["difficulty"] = s.difficulty
+            rows.append({**row, "count": s.count})
+        return {"strata": rows}
+
+    def to_json(self) -> str:
+        """The stored JSON text (RoundTrack.draw)."""
+        return json.dumps(self.to_stored(), ensure_ascii=False)
+
+    @classmethod
+    def from_form(cls, *, label: str, mode: str, total: str, strata: list[dict[str, str]]) -> "DrawSpec":
+        """The spec an organiser typed: a total, or rows of topic, level and count (blank rows skipped).
+        DrawError says what to fix, naming the track (`label`)."""
+        if mode != "strata":
+            return cls(total=_whole(total, f"{label}: số câu mỗi lượt phải là số nguyên."))
+        rows = []
+        for row in strata:
+            topic, difficulty, count = row.get("topic", ""), row.get("difficulty", ""), row.get("count", "")
+            if not (topic or difficulty or count):
+                continue
+            where = f"chủ đề '{topic}'" if topic else "dòng 'mọi chủ đề'"
+            number = _whole(count or "0", f"{label}: số câu của {where} phải là số nguyên dương.")
+            if number < 1:
+                raise DrawError(f"{label}: số câu của {where} phải là số nguyên dương.")
+            level = None
+            if difficulty:
+                level = _whole(difficulty, "Mức độ không hợp lệ.")
+                if level not in DIFFICULTY_LABELS:
+                    raise DrawError("Mức độ không hợp lệ.")
+            rows.append(Stratum(count=number, topic=topic or None, difficulty=level))
+        if not rows:
+            raise DrawError(f"{label}: nhập ít nhất một dòng phân bổ số câu theo chủ đề.")
+        return cls(strata=tuple(rows))
+
+    def form_values(self) -> dict:
+        """The spec as the round form shows it (text fields)."""
+        return {"mode": "strata" if self.strata else "total", "total": str(self.question_count),
+                "strata": [{"topic": s.topic or "", "difficulty": str(s.difficulty or ""), "count": str(s.count)}
+                           for s in self.strata]}
+
+
+def _whole(text: str, message: str) -> int:
+    if not re.fullmatch(r"-?\d{1,9}", text.strip()):
+        raise DrawError(message)
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -98,45 +202,72 @@ class PoolCache:
         self._pools.clear()
 
 
-def check_draw(pool: Pool, draw: dict) -> None:
+def check_draw(pool: Pool, draw: DrawSpec | dict | str) -> None:
     """Raise DrawError unless every stratum (or the total) can be drawn without repeats."""
-    if "strata" not in draw:
-        if len(pool.questions) < int(draw.get("total", 0)):
-            raise DrawError(f"Ngân hàng chỉ có {len(pool.questions)} câu đang dùng, không đủ {draw.get('total')} câu.")
+    spec = DrawSpec.of(draw)
+    if not spec.strata:
+        if len(pool.questions) < spec.total:
+            raise DrawError(f"Ngân hàng chỉ có {len(pool.questions)} câu đang dùng, không đủ {spec.total} câu.")
         return
     taken: set[int] = set()
-    for stratum in draw["strata"]:
-        available = [i for i in pool.matching(stratum.get("topic"), stratum.get("difficulty")) if i not in taken]
-        count = int(stratum.get("count", 0))
-        if len(available) < count:
-            label = stratum.get("topic") or "mọi chủ đề"
-            raise DrawError(f"Chủ đề '{label}' chỉ còn {len(available)} câu phù hợp, không đủ {count} câu.")
-        taken.update(available[:count])
+    for stratum in spec.strata:
+        available = [i for i in pool.matching(stratum.topic, stratum.difficulty) if i not in taken]
+        if len(available) < stratum.count:
+            raise DrawError(f"Chủ đề '{stratum.label}' chỉ còn {len(available)} câu phù hợp, "
+                            f"không đủ {stratum.count} câu.")
+        taken.update(available[:stratum.count])
 
 
-def draw_questions(pool: Pool, draw: dict, *, rng: random.Random, shuffle_questions: bool = True,
-                   shuffle_options: bool = True) -> list[tuple[int, list[int]]]:
-    """(question id, option display order) for each place in the attempt."""
-    chosen: list[int] = []
-    if "strata" in draw:
-        for stratum in draw["strata"]:
-            candidates = [i for i in pool.matching(stratum.get("topic"), stratum.get("difficulty")) if i not in chosen]
-            count = int(stratum.get("count", 0))
-            if len(candidates) < count:
-                raise DrawError(f"Không đủ câu hỏi cho chủ đề '{stratum.get('topic') or 'mọi chủ đề'}'.")
-            chosen.extend(rng.sample(candidates, count))
-    else:
-        total = int(draw.get("total", 0))
-        if len(pool.questions) < total:
-            raise DrawError("Không đủ câu hỏi trong ngân hàng.")
-        chosen = rng.sample(sorted(pool.questions), total)
-    if shuffle_questions:
-        rng.shuffle(chosen)
-    placed = []
-    for question_id in chosen:
-        order = list(range(len(pool.questions[question_id].options)))
-        # True/false keeps Đúng before Sai: shuffling two fixed words only confuses.
-        if shuffle_options and pool.questions[question_id].kind != "truefalse":
+def shuffles_options(kind: str, shuffle_options: bool) -> bool:
+    """Whether a question's options are shown in a random order: never for true/false, since shuffling two
+    fixed words (Đúng before Sai) only confuses."""
+    return shuffle_options and kind != "truefalse"
+
+
+class Drawing:
+    """A draw specification bound to one pool: each stratum's candidates are found once, so drawing many
+    attempts from it (the simulator) costs a sample each, not a scan of the pool each."""
+
+    def __init__(self, pool: Pool, draw: DrawSpec | dict | str) -> None:
+        self.pool, self.spec = pool, DrawSpec.of(draw)
+        if self.spec.strata:
+            self._groups = [(pool.matching(s.topic, s.difficulty), s) for s in self.spec.strata]
+            found = [ids for ids, _ in self._groups]
+            # Overlapping strata take their candidates in turn, leaving out what an earlier one took.
+            self._overlap = sum(map(len, found)) != len(set().union(*found))
+        else:
+            self._groups, self._overlap = [], False
+
+    def question_ids(self, rng: random.Random, *, shuffle: bool = True) -> list[int]:
+        """The drawn questions' ids, in attempt order (shuffled unless the organiser keeps the drawn order)."""
+        chosen: list[int] = []
+        for candidates, stratum in self._groups:
+            if self._overlap:
+                candidates = [i for i in candidates if i not in chosen]
+            if len(candidates) < stratum.count:
+                raise DrawError(f"Không đủ câu hỏi cho chủ đề '{stratum.label}'.")
+            chosen.extend(rng.sample(candidates, stratum.count))
+        if not self.spec.strata:
+            if len(self.pool.questions) < self.spec.total:
+                raise DrawError("Không đủ câu hỏi trong ngân hàng.")
+            chosen = rng.sample(sorted(self.pool.questions), self.spec.total)
+        if shuffle:
+            rng.shuffle(chosen)
+        return chosen
+
+    def option_order(self, question_id: int, rng: random.Random, *, shuffle: bool = True) -> list[int]:
+        """The display order of a drawn question's options (stored positions)."""
+        question = self.pool.questions[question_id]
+        order = list(range(len(question.options)))
+        if shuffles_options(question.kind, shuffle):
             rng.shuffle(order)
-        placed.append((question_id, order))
-    return placed
+        return order
+
+
+def draw_questions(pool: Pool, draw: DrawSpec | dict | str, *, rng: random.Random, shuffle_questions: bool = True,
+                   shuffle_options: bool = True) -> list[tuple[int, list[int]]]:
+    """(question id, option display order) for each place in the attempt: the one drawing function,
+    used by attempts and by the simulator."""
+    drawing = Drawing(pool, draw)
+    return [(question_id, drawing.option_order(question_id, rng, shuffle=shuffle_options))
+            for question_id in drawing.question_ids(rng, shuffle=shuffle_questions)]

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contest.banks.common import clean_text, fold
+from contest.contests import queries
 from contest.contests.disclosure import POLICIES as ANSWER_POLICIES
+from contest.contests.draw import MAX_QUESTIONS, DrawSpec
 from contest.i18n import N_
 from contest.models import Attempt, Contest, Round, RoundTrack
 
@@ -71,12 +73,37 @@ def create_contest(session: Session, *, title: str, now: datetime, slug: str = "
     title = check_length(Contest.title, clean_text(title), "Tên hội thi")
     if not title:
         raise SetupError("Cần nhập tên hội thi.")
-    slug = slugify(slug or title)
-    if session.scalar(select(Contest.id).where(Contest.slug == slug)) is not None:
-        raise SetupError(f"Địa chỉ '{slug}' đã được dùng cho hội thi khác.")
+    slug = _free_slug(session, slug or title)
     contest = Contest(slug=slug, title=title, created_at=now, fields="{}")
     apply_settings(contest, organiser_body=organiser_body, tracks=tracks, fields=fields or DEFAULT_FIELDS,
                    rules=rules, access_code=access_code, plan_reference=plan_reference)
+    session.add(contest)
+    session.flush()
+    return contest
+
+
+def _free_slug(session: Session, text: str, *, contest_id: int | None = None) -> str:
+    """The address made of `text`, refused when another contest has it."""
+    slug = slugify(text)
+    if queries.slug_taken(session, slug, except_contest_id=contest_id):
+        raise SetupError(f"Địa chỉ '{slug}' đã được dùng cho hội thi khác.")
+    return slug
+
+
+def update_contest(session: Session, contest: Contest, *, title: str, slug: str, organiser_body: str, tracks,
+                   fields: dict[str, str], rules: str, access_code: str, plan_reference: str, excluded: str,
+                   answers_published: str, is_published: bool) -> Contest:
+    """Change a contest's settings: its title and address (unique; made from the title when blank), then
+    the rest through apply_settings."""
+    title = clean_text(title)
+    if not title:
+        raise SetupError("Cần nhập tên hội thi.")
+    slug = _free_slug(session, slug or title, contest_id=contest.id)
+    contest.title, contest.slug = check_length(Contest.title, title, "Tên hội thi"), slug
+    apply_settings(contest, organiser_body=organiser_body, tracks=tracks, fields=fields, rules=rules,
+                   access_code=access_code, plan_reference=plan_reference, excluded=excluded,
+                   answers_published=answers_published)
+    contest.is_published = is_published
     session.add(contest)
     session.flush()
     return contest
@@ -107,13 +134,18 @@ def apply_settings(contest: Contest, *, organiser_body: str, tracks, fields: dic
 
 @dataclass
 class TrackConfig:
+    """One track's settings in a round: its banks, what each attempt draws, time, attempts, shuffling."""
+
     track: str
     bank_ids: list[int]
-    draw: dict
+    draw: DrawSpec = field(default_factory=DrawSpec)
     time_limit_seconds: int = 900
     max_attempts: int = 1
     shuffle_questions: bool = True
     shuffle_options: bool = True
+
+    def __post_init__(self) -> None:
+        self.draw = DrawSpec.of(self.draw)  # the stored JSON's dict is accepted too
 
     def check(self) -> None:
         if self.track not in TRACKS:
@@ -124,14 +156,13 @@ class TrackConfig:
             raise SetupError("Thời gian làm bài phải từ 1 phút đến 4 giờ.")
         if not 1 <= self.max_attempts <= 20:
             raise SetupError("Số lượt thi cho phép phải từ 1 đến 20.")
-        if question_total(self.draw) < 1 or question_total(self.draw) > 200:
-            raise SetupError("Số câu hỏi mỗi lượt phải từ 1 đến 200.")
+        if not 1 <= self.draw.question_count <= MAX_QUESTIONS:
+            raise SetupError(f"Số câu hỏi mỗi lượt phải từ 1 đến {MAX_QUESTIONS}.")
 
 
-def question_total(draw: dict) -> int:
-    if "strata" in draw:
-        return sum(int(s.get("count", 0)) for s in draw["strata"])
-    return int(draw.get("total", 0))
+def question_total(draw: DrawSpec | dict | str) -> int:
+    """How many questions an attempt of a track with this draw holds (a spec, or its stored form)."""
+    return DrawSpec.of(draw).question_count
 
 
 def round_started(session: Session, round_: Round, now: datetime) -> bool:
@@ -177,7 +208,7 @@ def save_round(session: Session, *, contest: Contest, now: datetime, round_: Rou
     for config in tracks:
         row = existing.pop(config.track, None) or RoundTrack(round_id=round_.id, track=config.track,
                                                              bank_ids="[]", draw="{}")
-        row.bank_ids, row.draw = json.dumps(config.bank_ids), json.dumps(config.draw, ensure_ascii=False)
+        row.bank_ids, row.draw = json.dumps(config.bank_ids), config.draw.to_json()
         row.time_limit_seconds, row.max_attempts = config.time_limit_seconds, config.max_attempts
         row.shuffle_questions, row.shuffle_options = config.shuffle_questions, config.shuffle_options
         session.add(row)
@@ -205,7 +236,7 @@ def _refuse_result_changes(session, round_: Round, number, opens_at, closes_at, 
     current = {t.track: t for t in session.scalars(select(RoundTrack).where(RoundTrack.round_id == round_.id))}
     for config in tracks:
         row = current.get(config.track)
-        if row is None or (json.loads(row.bank_ids), json.loads(row.draw), row.time_limit_seconds, row.max_attempts,
+        if row is None or (json.loads(row.bank_ids), DrawSpec.of(row.draw), row.time_limit_seconds, row.max_attempts,
                            row.shuffle_questions, row.shuffle_options) != (
                 config.bank_ids, config.draw, config.time_limit_seconds, config.max_attempts,
                 config.shuffle_questions, config.shuffle_options):
@@ -218,10 +249,12 @@ def _refuse_result_changes(session, round_: Round, number, opens_at, closes_at, 
 
 
 def round_tracks(session: Session, round_id: int) -> dict[str, RoundTrack]:
+    """A round's track rows by track."""
     return {t.track: t for t in session.scalars(select(RoundTrack).where(RoundTrack.round_id == round_id))}
 
 
 def track_config(row: RoundTrack) -> TrackConfig:
-    return TrackConfig(track=row.track, bank_ids=json.loads(row.bank_ids), draw=json.loads(row.draw),
+    """A stored track row's settings, typed."""
+    return TrackConfig(track=row.track, bank_ids=json.loads(row.bank_ids), draw=DrawSpec.of(row.draw),
                        time_limit_seconds=row.time_limit_seconds, max_attempts=row.max_attempts,
                        shuffle_questions=row.shuffle_questions, shuffle_options=row.shuffle_options)

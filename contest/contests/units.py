@@ -6,8 +6,6 @@ and special zones, but the file decides the depth. An import is all-or-nothing, 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import time
 from dataclasses import dataclass, field
@@ -398,6 +396,16 @@ def search_units(session: Session, *, contest_id: int, kind: str, query: str, li
     for word in fold(query).split():
         statement = statement.where(Unit.search_text.contains(word, autoescape=True))
     return list(session.scalars(statement.order_by(Unit.name, Unit.code).limit(limit)))
+
+
+def listed_units(session: Session, *, contest_id: int, kind: str, paths: dict[int, str], query: str = "",
+                 limit: int) -> list[Unit]:
+    """The units a list shows: those matching `query` by name, or else every unit in the order of its
+    path (`paths`, from unit_paths), ignoring accents; at most `limit`."""
+    if query:
+        return search_units(session, contest_id=contest_id, kind=kind, query=query, limit=limit)
+    units = session.scalars(select(Unit).where(Unit.contest_id == contest_id, Unit.kind == kind))
+    return sorted(units, key=lambda u: fold(paths.get(u.id, "")))[:limit]
 
 
 def unit_paths(session: Session, *, contest_id: int, kind: str) -> dict[int, str]:

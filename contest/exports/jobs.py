@@ -161,8 +161,8 @@ def export(db, spec: ExportSpec, out: BinaryIO | str | Path, *, tz: str, now: da
 # --- background jobs ----------------------------------------------------------------------------------------
 
 def create_job(session: Session, spec: ExportSpec, *, user_id: int | None, now: datetime) -> ExportJob:
-    job = ExportJob(kind=spec.kind, params=spec.to_json(), status=QUEUED, progress=0, created_by=user_id,
-                    created_at=now)
+    job = ExportJob(kind=spec.kind, params=spec.to_json(), contest_id=spec.contest_id, status=QUEUED, progress=0,
+                    created_by=user_id, created_at=now)
     session.add(job)
     session.flush()
     return job
@@ -211,6 +211,37 @@ def start_job(db, job_id: int, *, directory: Path, tz: str, clock: Callable[[], 
                               kwargs={"directory": directory, "tz": tz, "clock": clock})
     thread.start()
     return thread
+
+
+def recent_jobs(session: Session, contest_id: int, *, limit: int) -> list[ExportJob]:
+    """The contest's latest export jobs, newest first."""
+    return list(session.scalars(select(ExportJob).where(ExportJob.contest_id == contest_id)
+                                .order_by(ExportJob.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class JobScope:
+    """A job with what its page names: its spec (None if unreadable), contest and round."""
+
+    job: ExportJob
+    spec: ExportSpec | None
+    contest: Contest | None
+    round: Round | None
+
+
+def find_job(session: Session, job_id: int) -> ExportJob | None:
+    """The export job, if there is one with this id."""
+    return session.get(ExportJob, job_id)
+
+
+def job_scope(session: Session, job_id: int) -> JobScope | None:
+    """The job and what it exports, or None when there is no such job."""
+    job = find_job(session, job_id)
+    if job is None:
+        return None
+    spec = job_spec(job)
+    return JobScope(job=job, spec=spec, contest=session.get(Contest, spec.contest_id) if spec else None,
+                    round=session.get(Round, spec.round_id) if spec and spec.round_id else None)
 
 
 def job_spec(job: ExportJob) -> ExportSpec | None:

@@ -83,9 +83,11 @@ class QuestionRevision(SQLModel, table=True):
 
 
 class BankUpload(SQLModel, table=True):
-    """A file checked but not yet imported, kept so the organiser can confirm without re-uploading.
+    """A file checked but not yet imported, kept so the organiser can confirm without re-uploading:
+    a question bank (named `bank_name`), or a contest's units of one kind (`contest_id`, `unit_kind`).
 
-    Stored in the database, not on a local disk, so any app process can finish the import.
+    Stored in the database, not on a local disk, so any app process can finish the import
+    (contest.uploads stages and takes them).
     """
 
     __tablename__ = "bank_uploads"
@@ -94,6 +96,9 @@ class BankUpload(SQLModel, table=True):
     token: str = Field(max_length=64, unique=True)
     filename: str = Field(max_length=255)
     bank_name: str = Field(max_length=200)
+    contest_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("contests.id", ondelete="CASCADE"),
+                                                                  nullable=True))
+    unit_kind: str | None = Field(default=None, max_length=20)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_by: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id"), nullable=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -100,8 +100,10 @@ class ExportJob(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=30)
-    params: str = Field(default="{}", max_length=500)
-    status: str = Field(default="queued", max_length=10)  # queued | running | done | failed
+    params: str = Field(default="{}", max_length=500)  # the ExportSpec as JSON
+    contest_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("contests.id", ondelete="CASCADE"),
+                                                                  nullable=True, index=True))
+    status: str = Field(default="queued", max_length=10)  # queued | running | done | failed | expired
     progress: int = 0  # percent
     filename: str = Field(default="", max_length=200)
     error: str = Field(default="", max_length=500)

@@ -12,8 +12,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contest.contests.queries import rounds_of
 from contest.contests.registration import mask_phone
 from contest.contests.setup import round_tracks, tracks_of
+from contest.contests.units import LOCALITY, UNIT, unit_paths
 from contest.models import Contest, PrizeList, Round, Unit
 from contest.results import prizes, ranking
 
@@ -61,6 +63,20 @@ def award_rows(session: Session, prize_list: PrizeList | None, *, public: bool) 
     return rows
 
 
+def certificate_rows(session: Session, contest_id: int, prize_list: PrizeList,
+                     contestant_id: int | None = None) -> list[dict]:
+    """A locked list's awards (one winner's with `contestant_id`), each naming the winner's whole unit,
+    nearest first ("Phòng Cải cách hành chính, Sở Nội vụ")."""
+    rows = [r for r in award_rows(session, prize_list, public=False)
+            if contestant_id is None or r["contestant_id"] == contestant_id]
+    paths = {**unit_paths(session, contest_id=contest_id, kind=UNIT),
+             **unit_paths(session, contest_id=contest_id, kind=LOCALITY)}
+    for row in rows:
+        path = paths.get(row["unit_id"] or row["locality_id"])
+        row["unit"] = ", ".join(reversed(path.split(" › "))) if path else row["unit"]
+    return rows
+
+
 def ordered_tracks(contest: Contest, tracks) -> list[str]:
     """A round's tracks in the contest's order (officials before citizens)."""
     order = tracks_of(contest)
@@ -69,5 +85,4 @@ def ordered_tracks(contest: Contest, tracks) -> list[str]:
 
 def rounds_with_tracks(session: Session, contest: Contest) -> list[tuple[Round, list[str]]]:
     """The contest's rounds by number, each with its tracks in the contest's order."""
-    rounds = session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)).all()
-    return [(r, ordered_tracks(contest, round_tracks(session, r.id))) for r in rounds]
+    return [(r, ordered_tracks(contest, round_tracks(session, r.id))) for r in rounds_of(session, contest.id)]

@@ -26,10 +26,10 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException, Permi
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Body, Parameter
 from msgspec import Meta
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contest import accounts
+from contest.contests import queries
 from contest.contests.setup import TRACKS
 from contest.db import Database
 from contest.i18n import N_
@@ -51,7 +51,7 @@ BODY_BYTES = 64 * 1024
 FORM_BYTES = 1024 * 1024
 """Forms with long texts (a contest's rules and excluded list, a question with its explanation)."""
 UPLOAD_BYTES = 25 * 1024 * 1024
-"""File uploads (bank and units imports) and the confirm form that carries a checked file back."""
+"""File uploads (bank and units imports)."""
 
 INT_MAX = 2**31 - 1
 """The largest integer the database's INTEGER columns hold (ids, positions, numbers; PostgreSQL refuses more
@@ -188,7 +188,7 @@ def get_contest(session: Session, contest_id: int) -> Contest:
 def load_contest(db, slug: str) -> Contest:
     """The published contest at `slug`, or 404."""
     with db.session() as session:
-        contest = session.scalar(select(Contest).where(Contest.slug == slug, Contest.is_published.is_(True)))
+        contest = queries.published_contest(session, slug)
     if contest is None:
         raise NotFoundException()
     return contest

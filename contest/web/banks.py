@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -11,9 +10,8 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
-from sqlalchemy import delete, select
-
-from contest.banks import store
+from contest import uploads
+from contest.banks import queries, store
 from contest.banks.common import LETTERS, SINGLE, TRUEFALSE, ParsedQuestion, clean_text, format_day, parse_day
 from contest.banks.check import CheckOptions
 from contest.banks.citations import ReplacedTableError, load_replaced_documents
@@ -22,12 +20,11 @@ from contest.i18n import to_local
 from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
 from contest.banks.common import MAX_FILE_BYTES
 from contest.exports.bank_workbook import write_bank, write_template
-from contest.models import BankUpload, Question, QuestionBank, Role, User
+from contest.models import Role, User
 from contest.web import (DB, FORM_BYTES, UPLOAD_BYTES, Form, Int, Multipart, OptionalInt, Page, requires,
                          xlsx_response)
 
 PAGE_SIZE = 50
-UPLOAD_TTL = timedelta(hours=6)
 
 
 def _now() -> datetime:
@@ -72,26 +69,24 @@ class BanksController(Controller):
                                  limits=request.app.state.settings.import_limits, check=_import_check(request))
         token = None
         with db.write() as session:
-            session.execute(delete(BankUpload).where(BankUpload.created_at < now - UPLOAD_TTL))
-            if report.errors and not report.file_error and report.ready:
-                token = secrets.token_urlsafe(24)
-                session.add(BankUpload(token=token, filename=filename, bank_name=report.bank_name, content=content,
-                                       created_by=_user(request).id, created_at=now))
+            if report.errors and not report.file_error and report.ready:  # the organiser may skip those rows
+                token = uploads.stage(session, filename=filename, content=content, bank_name=report.bank_name,
+                                      user_id=_user(request).id, now=now)
+            else:
+                uploads.forget_expired(session, now=now)
         return self._index(db, report=report, token=token, status_code=200 if report.saved else 400)
 
     @post("/import/{token:str}", sync_to_thread=True, status_code=200)
     def confirm(self, request: Request, db: DB, token: FromPath[str], data: Form) -> Template:
         """The organiser accepted skipping the rows with errors: import the rest."""
         with db.write() as session:  # taken once: a second click finds nothing to import
-            pending = session.scalar(select(BankUpload).where(BankUpload.token == token))
-            if pending is None:
-                return self._index(db, report=_message_report(
-                    "Phiên nhập tệp đã hết hạn hoặc đã được thực hiện. Vui lòng tải tệp lên lại."), status_code=400)
-            content, filename, bank_name = pending.content, pending.filename, pending.bank_name
-            session.delete(pending)
-        report = import_in_child(db.url, data=content, filename=filename, bank_name=bank_name, accept_skips=True,
-                                 user_id=_user(request).id, now=_now(), limits=request.app.state.settings.import_limits,
-                                 check=_import_check(request))
+            staged = uploads.take(session, token)
+        if staged is None:
+            return self._index(db, report=_message_report(
+                "Phiên nhập tệp đã hết hạn hoặc đã được thực hiện. Vui lòng tải tệp lên lại."), status_code=400)
+        report = import_in_child(db.url, data=staged.content, filename=staged.filename, bank_name=staged.bank_name,
+                                 accept_skips=True, user_id=_user(request).id, now=_now(),
+                                 limits=request.app.state.settings.import_limits, check=_import_check(request))
         return self._index(db, report=report)
 
     @get("/{bank_id:int}", name="bank", sync_to_thread=True)
@@ -99,7 +94,7 @@ class BanksController(Controller):
              topic: FromQuery[OptionalInt] = None, status: FromQuery[str] = "", page: FromQuery[Page] = 1) -> Template:
         page = max(page, 1)
         with db.session() as session:
-            bank = session.get(QuestionBank, bank_id)
+            bank = queries.get_bank(session, bank_id)
             if bank is None:
                 raise NotFoundException()
             found = store.search_questions(session, bank_id=bank_id, query=q[:200], topic_id=topic, status=status,
@@ -117,7 +112,7 @@ class BanksController(Controller):
     def check(self, request: Request, db: DB, bank_id: FromPath[Int], older_than: FromQuery[str] = "") -> Template:
         """The bank checker's report on the bank's active questions; the threshold day is the organiser's."""
         with db.session() as session:
-            bank = session.get(QuestionBank, bank_id)
+            bank = queries.get_bank(session, bank_id)
             if bank is None:
                 raise NotFoundException()
         context = {"bank": bank, "older_than": older_than[:40], "report": None, "error": None}
@@ -136,7 +131,7 @@ class BanksController(Controller):
     @get("/{bank_id:int}/export.xlsx", name="bank_export", sync_to_thread=True)
     def export(self, db: DB, bank_id: FromPath[Int]) -> Response:
         with db.session() as session:
-            bank = session.get(QuestionBank, bank_id)
+            bank = queries.get_bank(session, bank_id)
             if bank is None:
                 raise NotFoundException()
             questions = store.bank_questions(session, bank_id)
@@ -155,11 +150,10 @@ class QuestionsController(Controller):
             if loaded is None:
                 raise NotFoundException()
             question, parsed = loaded
-            bank = session.get(QuestionBank, question.bank_id)
+            bank = queries.get_bank(session, question.bank_id)
             lock = store.structure_lock(session, question, now=request.app.state.clock())
             revisions = store.history(session, question_id)
-            editors = dict(session.execute(select(User.id, User.email).where(
-                User.id.in_({r.changed_by for r in revisions if r.changed_by}))).all())
+            editors = queries.staff_emails(session, (r.changed_by for r in revisions))
         return Template("staff/question.html", status_code=status_code, context={
             "question": question, "parsed": form or parsed, "bank": bank, "revisions": revisions,
             "editors": editors, "error": error, "saved": saved, "lock": lock, "letters": LETTERS,
@@ -183,7 +177,7 @@ class QuestionsController(Controller):
                 revision = store.update_question(session, question_id=question_id, edited=edited,
                                                  user_id=_user(request).id, now=request.app.state.clock(),
                                                  reason=clean_text(data.get("reason"))[:500])
-                summary, bank_id = revision.summary, session.get(Question, question_id).bank_id
+                summary, bank_id = revision.summary, queries.get_question(session, question_id).bank_id
         except store.QuestionEditError as exc:
             return self._page(request, db, question_id, error=str(exc), form=edited, status_code=400)
         # After the commit: a pool reloaded before it would keep the old text for this worker.
@@ -193,7 +187,7 @@ class QuestionsController(Controller):
     @post("/{question_id:int}/status", sync_to_thread=True, status_code=303)
     def status(self, request: Request, db: DB, question_id: FromPath[Int], data: Form) -> Redirect:
         with db.write() as session:
-            question = session.get(Question, question_id)
+            question = queries.get_question(session, question_id)
             if question is None:
                 raise NotFoundException()
             store.set_status(session, question_id=question_id, status=str(data.get("status")),

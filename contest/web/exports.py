@@ -15,13 +15,12 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Response, Template
-from sqlalchemy import select
-
-from contest.contests.setup import TRACKS, round_tracks, tracks_of
+from contest.contests.setup import TRACKS, tracks_of
 from contest.exports import downloads, jobs
 from contest.exports import results_workbook as books
 from contest.i18n import N_
 from contest.models import Contest, ExportJob, Role, Round
+from contest.results.boards import rounds_with_tracks
 from contest.web import DB, Form, Int, Page, form_int, form_text, get_contest, requires
 
 RECENT_JOBS = 20
@@ -48,10 +47,9 @@ def _spec(contest_id: int, data: dict, role: str) -> jobs.ExportSpec:
 
 
 def _rounds(session, contest: Contest) -> list[tuple[Round, list[str]]]:
-    """Every round with its tracks, in the contest's track order."""
+    """Every round with those of its tracks the contest still has, in the contest's order."""
     order = tracks_of(contest)
-    rounds = session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)).all()
-    return [(r, [t for t in order if t in round_tracks(session, r.id)]) for r in rounds]
+    return [(r, [t for t in tracks if t in order]) for r, tracks in rounds_with_tracks(session, contest)]
 
 
 def _download(body: bytes, filename: str, fmt: str) -> Response:
@@ -82,11 +80,10 @@ class ExportsController(Controller):
         with db.session() as session:
             contest = get_contest(session, contest_id)
             rounds = _rounds(session, contest)
-            recent = session.scalars(select(ExportJob).order_by(ExportJob.id.desc()).limit(200)).all()
-        mine = [j for j in recent if (spec := jobs.job_spec(j)) is not None and spec.contest_id == contest_id]
+            recent = jobs.recent_jobs(session, contest_id, limit=RECENT_JOBS)
         return Template("exports/index.html", status_code=status_code, context={
             "contest": contest, "rounds": rounds, "contest_tracks": tracks_of(contest), "tracks": TRACKS,
-            "round_id": round_id, "track": track, "error": error, "jobs": mine[:RECENT_JOBS],
+            "round_id": round_id, "track": track, "error": error, "jobs": recent,
             "kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "threshold": jobs.BACKGROUND_ROWS,
             "now": request.app.state.clock(), "abandoned": jobs.abandoned, "unmasked": _unmasked,
             "can_full": downloads.may_have_full_data(_user(request).role)})
@@ -149,13 +146,12 @@ class ExportJobsController(Controller):
     @get("/{job_id:int}", name="export_job", sync_to_thread=True)
     def show(self, request: Request, db: DB, job_id: FromPath[Int]) -> Template:
         with db.session() as session:
-            job = session.get(ExportJob, job_id)
-            if job is None:
-                raise NotFoundException()
-            spec = jobs.job_spec(job)
-            round_ = session.get(Round, spec.round_id) if spec and spec.round_id else None
-            contest = session.get(Contest, spec.contest_id) if spec else None
-        context = {"job": job, "spec": spec, "round": round_, "contest": contest, "kind_labels": KIND_LABELS,
+            scope = jobs.job_scope(session, job_id)
+        if scope is None:
+            raise NotFoundException()
+        job = scope.job
+        context = {"job": job, "spec": scope.spec, "round": scope.round, "contest": scope.contest,
+                   "kind_labels": KIND_LABELS,
                    "status_labels": STATUS_LABELS, "tracks": TRACKS, "name": jobs.download_name(job),
                    "abandoned": jobs.abandoned(job, request.app.state.clock()), "full": _unmasked(job),
                    "may_download": _may_download(request, job)}
@@ -165,7 +161,7 @@ class ExportJobsController(Controller):
     @get("/{job_id:int}/download", name="export_job_download", sync_to_thread=True)
     def download(self, request: Request, db: DB, job_id: FromPath[Int]) -> File:
         with db.session() as session:
-            job = session.get(ExportJob, job_id)
+            job = jobs.find_job(session, job_id)
         path = jobs.job_file(_exports_dir(request), job) if job is not None else None
         if path is None:
             raise NotFoundException()

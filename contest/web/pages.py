@@ -11,7 +11,6 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Response, Template
 from litestar.datastructures import Cookie
-from sqlalchemy import select, text
 
 from contest import accounts
 from contest.db import Database
@@ -42,7 +41,7 @@ def set_language(request: Request, code: FromPath[str], next: FromQuery[str | No
 @get("/healthz", name="health", sync_to_thread=True)
 def health(db: DB) -> Response:
     with db.session() as session:
-        session.execute(text("SELECT 1"))
+        accounts.database_answers(session)
     return Response({"status": "ok", "database": db.engine.dialect.name})
 
 
@@ -85,7 +84,7 @@ class UsersController(Controller):
     def _page(self, db: Database, *, error: str | None = None, created: str | None = None,
               form: dict | None = None, status_code: int = 200) -> Template:
         with db.session() as session:
-            users = session.scalars(select(User).order_by(User.email)).all()
+            users = accounts.staff_users(session)
         return Template(
             "staff/users.html",
             context={"users": users, "roles": [r.value for r in Role], "error": error,
@@ -138,7 +137,7 @@ class UsersController(Controller):
             return self._page(db, error=translate(request, "Không thể tự khoá tài khoản của chính mình."),
                               status_code=400)
         with db.write() as session:
-            user = session.get(User, user_id)
+            user = accounts.get_user(session, user_id)
             if user is None:
                 raise NotFoundException()
             accounts.set_active(session, user=user, active=active)

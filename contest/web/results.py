@@ -11,11 +11,10 @@ from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
-from sqlalchemy import select
-
+from contest.contests import queries
 from contest.contests.registration import mask_phone, normalise_phone
 from contest.contests.setup import round_tracks
-from contest.models import Contest, Round, RoundTrack
+from contest.models import Contest, Round
 from contest.results import prizes, ranking  # importing ranking registers its key-correction hook
 from contest.results.boards import award_rows, board_page, entry_rows, ordered_tracks, rank_if_due, rounds_with_tracks
 from contest.web import (DB, PER_PAGE, PUBLIC_TRACKS, Int, OptionalInt, Page, base_context, is_fragment, load_contest,
@@ -43,9 +42,8 @@ class PublicResultsController(Controller):
     def _closed_round(self, request: Request, db, contest: Contest, number: int, track_slug: str) -> tuple[Round, str]:
         track = PUBLIC_TRACKS.get(track_slug)
         with db.session() as session:
-            round_ = session.scalar(select(Round).where(Round.contest_id == contest.id, Round.number == number))
-            ok = round_ is not None and track is not None and session.scalar(select(RoundTrack.id).where(
-                RoundTrack.round_id == round_.id, RoundTrack.track == track)) is not None
+            round_ = queries.round_by_number(session, contest.id, number)
+            ok = round_ is not None and track is not None and queries.round_has_track(session, round_.id, track)
         if not ok or request.app.state.clock() < round_.closes_at:
             raise NotFoundException()
         return round_, track
@@ -96,8 +94,7 @@ class PublicResultsController(Controller):
         contest = self._contest(db, slug)
         now = request.app.state.clock()
         with db.session() as session:
-            rounds = session.scalars(select(Round).where(Round.contest_id == contest.id, Round.closes_at <= now)
-                                     .order_by(Round.number)).all()
+            rounds = queries.rounds_of(session, contest.id, closed_by=now)
             chosen = next((r for r in rounds if r.number == dot), None)
             if dot is not None and chosen is None:
                 raise NotFoundException()

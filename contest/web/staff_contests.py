@@ -8,16 +8,14 @@ import segno
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contest.banks.common import clean_text
 from contest.banks.tabular import DIFFICULTY_LABELS
-from contest.contests import disclosure, setup
+from contest.contests import disclosure, queries, setup
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, SetupError
 from contest.contests.units import KIND_LABELS
 from contest.i18n import N_
-from contest.models import Contest, Contestant, QuestionBank, Role, Round, Unit
+from contest.models import Contest, Role
 from contest.web import DB, FORM_BYTES, Form, Int, form_text, get_contest, public_url, requires
 
 
@@ -55,21 +53,11 @@ def _contest_values(contest: Contest | None) -> dict:
 
 
 def _apply_form(session: Session, contest: Contest, form: dict) -> None:
-    """Title and address (unique), then every other setting through the domain."""
-    title = clean_text(form["title"])
-    if not title:
-        raise SetupError("Cần nhập tên hội thi.")
-    slug = setup.slugify(form["slug"] or title)
-    if session.scalar(select(Contest.id).where(Contest.slug == slug, Contest.id != contest.id)) is not None:
-        raise SetupError(f"Địa chỉ '{slug}' đã được dùng cho hội thi khác.")
-    contest.title, contest.slug = setup.check_length(Contest.title, title, "Tên hội thi"), slug
-    setup.apply_settings(contest, organiser_body=form["organiser_body"], tracks=TRACK_CHOICES[form["tracks"]],
+    setup.update_contest(session, contest, title=form["title"], slug=form["slug"],
+                         organiser_body=form["organiser_body"], tracks=TRACK_CHOICES[form["tracks"]],
                          fields=form["fields"], rules=form["rules"], access_code=form["access_code"],
                          plan_reference=form["plan_reference"], excluded=form["excluded"],
-                         answers_published=form["answers_published"])
-    contest.is_published = form["is_published"]
-    session.add(contest)
-    session.flush()
+                         answers_published=form["answers_published"], is_published=form["is_published"])
 
 
 def _qr(url: str):
@@ -92,10 +80,8 @@ class ContestsController(Controller):
     @get("/", name="staff_contests", sync_to_thread=True)
     def index(self, db: DB) -> Template:
         with db.session() as session:
-            contests = session.scalars(select(Contest).order_by(Contest.created_at.desc(), Contest.id.desc())).all()
-            rounds = dict(session.execute(select(Round.contest_id, func.count()).group_by(Round.contest_id)).all())
-            people = dict(session.execute(select(Contestant.contest_id, func.count())
-                                          .group_by(Contestant.contest_id)).all())
+            contests = queries.contests_newest_first(session)
+            rounds, people = queries.round_counts(session), queries.contestant_counts(session)
         return Template("staff/contests.html", context={
             "contests": contests, "rounds": rounds, "people": people, "tracks": TRACKS,
             "tracks_of": setup.tracks_of})
@@ -121,14 +107,12 @@ class ContestsController(Controller):
     def show(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Template:
         with db.session() as session:
             contest = get_contest(session, contest_id)
-            rounds = session.scalars(select(Round).where(Round.contest_id == contest_id).order_by(Round.number)).all()
+            rounds = queries.rounds_of(session, contest_id)
             configs = {r.id: {t: setup.track_config(row) for t, row in setup.round_tracks(session, r.id).items()}
                        for r in rounds}
-            banks = dict(session.execute(select(QuestionBank.id, QuestionBank.name)).all())
-            units = dict(session.execute(select(Unit.kind, func.count()).where(Unit.contest_id == contest_id)
-                                         .group_by(Unit.kind)).all())
-            people = session.scalar(select(func.count()).select_from(Contestant)
-                                    .where(Contestant.contest_id == contest_id))
+            banks = queries.bank_names(session)
+            units = queries.unit_counts_by_kind(session, contest_id)
+            people = queries.contestant_count(session, contest_id)
             now = request.app.state.clock()
             published = {r.id: disclosure.published_banks(
                 session, {b for c in configs[r.id].values() for b in c.bank_ids}, now=now, except_round_id=r.id)

@@ -11,16 +11,16 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contest.contests import queries
 from contest.contests.setup import round_tracks, tracks_of
-from contest.contests.units import LOCALITY, UNIT, unit_paths
 from contest.i18n import N_, to_local
-from contest.models import Contest, PrizeList, Role, Round
+from contest.models import Contest, Role, Round
 from contest.results import prizes, ranking
-from contest.results.boards import (award_rows, board_page, entry_rows, ordered_tracks, rank_if_due,
-                                    rounds_with_tracks)
+from contest.results import queries as result_queries
+from contest.results.boards import (award_rows, board_page, certificate_rows, entry_rows, ordered_tracks,
+                                    rank_if_due, rounds_with_tracks)
 from contest.web import (DB, PER_PAGE, Form, Int, Page, base_context, form_int, form_text, get_contest, is_fragment,
                          paging, requires)
 
@@ -50,8 +50,9 @@ def _masked(request: Request) -> bool:
 
 
 def _round_of(session: Session, contest: Contest, round_id: int, track: str) -> Round:
-    round_ = session.get(Round, round_id)
-    if round_ is None or round_.contest_id != contest.id or track not in round_tracks(session, round_id):
+    """The contest's round set up for this track, or 404."""
+    round_ = queries.round_in_contest(session, contest.id, round_id)
+    if round_ is None or not queries.round_has_track(session, round_id, track):
         raise NotFoundException()
     return round_
 
@@ -66,7 +67,7 @@ def _settings_values(contest: Contest) -> dict:
 def results_contests(db: DB) -> Template:
     """Where viewers (who do not manage contests) start: every contest's results page."""
     with db.session() as session:
-        contests = session.scalars(select(Contest).order_by(Contest.created_at.desc(), Contest.id.desc())).all()
+        contests = queries.contests_newest_first(session)
     return Template("results/contests.html", context={"contests": contests})
 
 
@@ -174,10 +175,10 @@ class ResultsController(Controller):
 
     def _list_action(self, request: Request, db, contest_id: int, list_id: int, action) -> Template | Redirect:
         with db.session() as session:
-            prize_list = session.get(PrizeList, list_id)
-            round_ = session.get(Round, prize_list.round_id) if prize_list else None
-            if round_ is None or round_.contest_id != contest_id:
-                raise NotFoundException()
+            found = result_queries.prize_list_in_contest(session, contest_id, list_id)
+        if found is None:
+            raise NotFoundException()
+        prize_list, round_ = found
         try:
             with db.write() as session:
                 action(session)
@@ -204,17 +205,11 @@ class ResultsController(Controller):
                       contestant_id: int | None) -> Template:
         with db.session() as session:
             contest = get_contest(session, contest_id)
-            prize_list = session.get(PrizeList, list_id)
-            round_ = session.get(Round, prize_list.round_id) if prize_list else None
-            if round_ is None or round_.contest_id != contest_id or prize_list.status != prizes.LOCKED:
+            found = result_queries.prize_list_in_contest(session, contest_id, list_id)
+            if found is None or found[0].status != prizes.LOCKED:
                 raise NotFoundException()
-            rows = [r for r in award_rows(session, prize_list, public=False)
-                    if contestant_id is None or r["contestant_id"] == contestant_id]
-            paths = {**unit_paths(session, contest_id=contest_id, kind=UNIT),
-                     **unit_paths(session, contest_id=contest_id, kind=LOCALITY)}
-        for row in rows:  # "Phòng Cải cách hành chính, Sở Nội vụ": the full unit, nearest first
-            path = paths.get(row["unit_id"] or row["locality_id"])
-            row["unit"] = ", ".join(reversed(path.split(" › "))) if path else row["unit"]
+            prize_list, round_ = found
+            rows = certificate_rows(session, contest_id, prize_list, contestant_id)
         if not rows:
             raise NotFoundException()
         day = to_local(prize_list.locked_at, request.app.state.settings.timezone)
@@ -255,7 +250,7 @@ class ResultsController(Controller):
         round_id = form_int(round_id)  # "" is the whole contest
         with db.session() as session:
             contest = get_contest(session, contest_id)
-            rounds = session.scalars(select(Round).where(Round.contest_id == contest_id).order_by(Round.number)).all()
+            rounds = queries.rounds_of(session, contest_id)
             if round_id is not None and round_id not in {r.id for r in rounds}:
                 raise NotFoundException()
             track = track if track in tracks_of(contest) else "officials"

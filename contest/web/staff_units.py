@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from pathlib import PurePath
 from typing import Any
 
@@ -12,19 +10,18 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
-from openpyxl import Workbook
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contest.banks.common import fold
-from contest.contests.units import (COLUMN_LABELS, KIND_LABELS, LOCALITY, MAX_CODE, MAX_NAME, UNIT, UnitError,
-                                    import_units, import_units_file, save_unit, search_units, unit_paths)
-from contest.exports.sheets import append_rows, start_sheet
+from contest import uploads
+from contest.contests import queries
+from contest.contests.units import (KIND_LABELS, LOCALITY, MAX_CODE, MAX_NAME, UNIT, UnitError, import_units,
+                                    import_units_file, listed_units, save_unit, unit_paths)
+from contest.exports.units_workbook import write_units
 from contest.models import Role, Unit
 from contest.web import (DB, UPLOAD_BYTES, Form, Int, Multipart, form_text, get_contest, requires,
                          xlsx_response)
 
-MAX_UNIT_FILE_BYTES = 5 * 1024 * 1024  # the checked file travels back in the confirm form
+MAX_UNIT_FILE_BYTES = 5 * 1024 * 1024  # a province's units and localities fit in far less
 UNITS_SHOWN = 500
 
 
@@ -43,23 +40,6 @@ def _save_unit(session: Session, *, contest_id: int, kind: str, unit: Unit | Non
                      parent_code=form["parent"], headcount=form["headcount"])
 
 
-def _write_units(kind: str, rows: list[list]) -> Workbook:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Đơn vị" if kind == UNIT else "Địa bàn")
-    start_sheet(sheet, list(COLUMN_LABELS.values()), [16, 50, 16, 12], rows_hint=max(len(rows), 1))
-    append_rows(sheet, rows)
-    notes = workbook.create_sheet("Hướng dẫn")
-    notes.column_dimensions["A"].width = 110
-    for line in ("Mỗi dòng là một đơn vị (hoặc địa bàn). Giữ nguyên dòng tiêu đề.",
-                 "Mã: duy nhất trong danh sách, ví dụ SNV. Tên: tên đầy đủ, ví dụ Sở Nội vụ.",
-                 "Mã cấp trên: mã của đơn vị cấp trên (để trống nếu là cấp cao nhất), ví dụ CCHC có cấp trên SNV.",
-                 "Số CBCCVC: số cán bộ, công chức, viên chức của đơn vị, dùng để tính tỉ lệ tham gia; "
-                 "địa bàn có thể để trống.",
-                 "Nhập lại tệp sẽ cập nhật theo mã; đơn vị không có trong tệp được giữ nguyên."):
-        notes.append([line])
-    return workbook
-
-
 class UnitsController(Controller):
     path = "/staff/contests/{contest_id:int}/units"
     guards = [requires(Role.organiser)]
@@ -70,15 +50,10 @@ class UnitsController(Controller):
         with db.session() as session:
             contest = get_contest(session, contest_id)
             paths = unit_paths(session, contest_id=contest_id, kind=kind)
-            codes = dict(session.execute(select(Unit.id, Unit.code).where(
-                Unit.contest_id == contest_id, Unit.kind == kind)).all())
-            if q:
-                units = search_units(session, contest_id=contest_id, kind=kind, query=q[:100], limit=UNITS_SHOWN)
-            else:
-                units = sorted(session.scalars(select(Unit).where(Unit.contest_id == contest_id, Unit.kind == kind)),
-                               key=lambda u: fold(paths.get(u.id, "")))[:UNITS_SHOWN]
-            headcount = session.scalar(select(func.sum(Unit.headcount)).where(
-                Unit.contest_id == contest_id, Unit.kind == kind))
+            codes = queries.unit_codes(session, contest_id, kind)
+            units = listed_units(session, contest_id=contest_id, kind=kind, paths=paths, query=q[:100],
+                                 limit=UNITS_SHOWN)
+            headcount = queries.total_headcount(session, contest_id, kind)
         context = {"contest": contest, "kind": kind, "kinds": KIND_LABELS, "units": units, "paths": paths,
                    "codes": codes, "total": len(codes), "shown_limit": UNITS_SHOWN, "headcount": headcount, "q": q,
                    "report": report, "pending": pending, "error": error, "form": form or {}}
@@ -94,18 +69,17 @@ class UnitsController(Controller):
     @get("/template.xlsx", name="staff_units_template", sync_to_thread=True)
     def template(self, kind: FromQuery[str] = UNIT) -> Response:
         kind = _kind(kind)
-        return xlsx_response(_write_units(kind, []).save, "mau-don-vi.xlsx" if kind == UNIT else "mau-dia-ban.xlsx")
+        return xlsx_response(lambda out: write_units(kind, [], out),
+                             "mau-don-vi.xlsx" if kind == UNIT else "mau-dia-ban.xlsx")
 
     @get("/export.xlsx", name="staff_units_export", sync_to_thread=True)
     def export(self, db: DB, contest_id: FromPath[Int], kind: FromQuery[str] = UNIT) -> Response:
         kind = _kind(kind)
         with db.session() as session:
             contest = get_contest(session, contest_id)
-            units = session.scalars(select(Unit).where(Unit.contest_id == contest_id, Unit.kind == kind)
-                                    .order_by(Unit.id)).all()
-        code_of = {u.id: u.code for u in units}
-        rows = [[u.code, u.name, code_of.get(u.parent_id, ""), u.headcount] for u in units]
-        return xlsx_response(_write_units(kind, rows).save, f"{'don-vi' if kind == UNIT else 'dia-ban'}-{contest.slug}.xlsx")
+            units = queries.units_of(session, contest_id, kind)
+        return xlsx_response(lambda out: write_units(kind, units, out),
+                             f"{'don-vi' if kind == UNIT else 'dia-ban'}-{contest.slug}.xlsx")
 
     @post("/import", sync_to_thread=True, status_code=200, request_max_body_size=UPLOAD_BYTES)
     def upload(self, request: Request, db: DB, contest_id: FromPath[Int], data: Multipart) -> Template:
@@ -122,26 +96,28 @@ class UnitsController(Controller):
             get_contest(session, contest_id)
             report = import_units(session, contest_id=contest_id, kind=kind, data=content, filename=filename,
                                   dry_run=True, limits=request.app.state.settings.import_limits)
-        pending = None if report.errors else {"kind": kind, "filename": filename,
-                                              "content": base64.b64encode(content).decode()}
+        pending = None
+        if not report.errors:  # kept until the organiser confirms, as a bank file is
+            with db.write() as session:
+                pending = {"token": uploads.stage(session, filename=filename, content=content, contest_id=contest_id,
+                                                  unit_kind=kind, user_id=request.scope["state"]["user"].id,
+                                                  now=request.app.state.clock()), "kind": kind}
         return self._page(request, db, contest_id, kind, report=report, pending=pending,
                           status_code=400 if report.errors else 200)
 
-    @post("/import/confirm", sync_to_thread=True, status_code=200, request_max_body_size=UPLOAD_BYTES)
+    @post("/import/confirm", sync_to_thread=True, status_code=200)
     def confirm(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Template:
-        """Save the checked file; it is checked again, and still saved all or nothing."""
-        kind, filename = _kind(data.get("kind")), form_text(data, "filename", 200)
-        try:
-            content = base64.b64decode(form_text(data, "content", MAX_UNIT_FILE_BYTES * 2), validate=True)
-        except (binascii.Error, ValueError):
-            content = b""
-        if not content or not filename:
+        """Save the staged file; it is checked again, and still saved all or nothing."""
+        kind, token = _kind(data.get("kind")), form_text(data, "token", 64)
+        with db.write() as session:  # taken once: a second click finds nothing to import
+            get_contest(session, contest_id)
+            staged = uploads.take(session, token, contest_id=contest_id) if token else None
+        if staged is None:
             return self._page(request, db, contest_id, kind, status_code=400,
                               error="Phiên nhập tệp không hợp lệ. Vui lòng tải tệp lên lại.")
-        with db.session() as session:
-            get_contest(session, contest_id)
-        report = import_units_file(db, contest_id=contest_id, kind=kind, data=content, filename=filename,
-                                   limits=request.app.state.settings.import_limits)
+        kind = _kind(staged.unit_kind)
+        report = import_units_file(db, contest_id=contest_id, kind=kind, data=staged.content,
+                                   filename=staged.filename, limits=request.app.state.settings.import_limits)
         return self._page(request, db, contest_id, kind, report=report, status_code=200 if report.saved else 400)
 
     @post("/new", sync_to_thread=True, status_code=303)
@@ -156,8 +132,8 @@ class UnitsController(Controller):
         return Redirect(f"/staff/contests/{contest_id}/units?kind={kind}", status_code=303)
 
     def _unit(self, session: Session, contest_id: int, unit_id: int) -> Unit:
-        unit = session.get(Unit, unit_id)
-        if unit is None or unit.contest_id != contest_id:
+        unit = queries.unit_in_contest(session, contest_id, unit_id)
+        if unit is None:
             raise NotFoundException()
         return unit
 
@@ -166,7 +142,7 @@ class UnitsController(Controller):
         with db.session() as session:
             contest = get_contest(session, contest_id)
             unit = self._unit(session, contest_id, unit_id)
-            parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
+            parent = queries.unit_in_contest(session, contest_id, unit.parent_id) if unit.parent_id else None
             path = unit_paths(session, contest_id=contest_id, kind=unit.kind).get(unit.id, unit.name)
         form = form or {"code": unit.code, "name": unit.name, "parent": parent.code if parent else "",
                         "headcount": "" if unit.headcount is None else str(unit.headcount)}

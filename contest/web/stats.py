@@ -21,11 +21,11 @@ from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
-from sqlalchemy import func, select
-
 from contest import i18n
+from contest.contests import queries
 from contest.contests.setup import TRACKS
-from contest.models import AuditEvent, Contest, Role, Round
+from contest.models import Contest, Role, Round
+from contest.results import queries as result_queries
 from contest.results import stats
 from contest.results.charts import Bar, bar_chart, column_chart, histogram
 from contest.results.ranking import ensure_ranked, needs_ranking
@@ -88,7 +88,7 @@ def _view(request: Request, db, contest: Contest, dot: str) -> View:
     """Parse the round selector (404 for a round the contest lacks) and rank closed rounds that need it."""
     now = request.app.state.clock()
     with db.session() as session:
-        rounds = list(session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)))
+        rounds = queries.rounds_of(session, contest.id)
     chosen = None
     if dot.strip():
         number = form_int(dot)
@@ -100,8 +100,8 @@ def _view(request: Request, db, contest: Contest, dot: str) -> View:
         due = [r for r in in_view if needs_ranking(session, r, now)]
     for round_ in due:
         ensure_ranked(db, round_, now=now)
-    with db.session() as session:  # every ranking and re-grade leaves an audit event
-        version = session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.contest_id == contest.id))
+    with db.session() as session:
+        version = result_queries.latest_result_event(session, contest.id)
     closed = bool(in_view) and all(now >= r.closes_at for r in in_view)
     return View(contest=contest, rounds=rounds, chosen=chosen, closed=closed, now=now, version=version)
 
