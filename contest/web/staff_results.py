@@ -126,7 +126,7 @@ class ResultsController(Controller):
                 prize_list=prize_list, awards=award_rows(session, prize_list, public=masked),
                 diffs=prizes.differences(session, prize_list.id) if prize_list else [],
                 skipped=(prizes.plan(session, round_, track, counts).skipped
-                         if prize_list is None or prize_list.status == prizes.DRAFT else []),
+                         if prize_list is None or prize_list.status == prizes.PrizeListStatus.DRAFT else []),
                 counts=counts, error=error, can_act=_can(request, Role.organiser), is_admin=_can(request, Role.admin),
                 base=f"/staff/contests/{contest_id}/results/rounds/{round_id}/{track}", public=False, **board)
         if is_fragment(request) and error is None:
@@ -206,7 +206,7 @@ class ResultsController(Controller):
             contest = get_contest(session, contest_id)
             prize_list = session.get(PrizeList, list_id)
             round_ = session.get(Round, prize_list.round_id) if prize_list else None
-            if round_ is None or round_.contest_id != contest_id or prize_list.status != prizes.LOCKED:
+            if round_ is None or round_.contest_id != contest_id or prize_list.status != prizes.PrizeListStatus.LOCKED:
                 raise NotFoundException()
             rows = [r for r in award_rows(session, prize_list, public=False)
                     if contestant_id is None or r["contestant_id"] == contestant_id]
