@@ -249,12 +249,15 @@ def test_a_key_correction_ranks_again_from_the_new_grades(client, db, clock):
 
     with db.write() as session:
         _, parsed = store.load_question(session, question_id)
-        store.update_question(session, question_id=question_id, edited=replace(parsed, correct=[shown_first]),
+        # The key moves to the option answered, or away from it when it was already the key.
+        other = next(p for p in range(len(parsed.options)) if p != shown_first)
+        new_key = [other] if parsed.correct == [shown_first] else [shown_first]
+        store.update_question(session, question_id=question_id, edited=replace(parsed, correct=new_key),
                               user_id=None, now=closed_at, reason="Sửa đáp án")
 
     with db.session() as session:
         graded = session.scalar(select(Attempt.correct_count))
         ranked = session.scalar(select(RankingEntry.correct_count))
-        first_right = session.scalar(select(AttemptQuestion.is_correct).where(AttemptQuestion.position == 0))
-    assert first_right is True
-    assert ranked == graded >= 1
+        marks = session.scalars(select(AttemptQuestion.is_correct).order_by(AttemptQuestion.position)).all()
+    assert marks[0] is (new_key == [shown_first])
+    assert ranked == graded == sum(marks)
