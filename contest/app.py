@@ -30,6 +30,7 @@ from contest.web.sessions import SessionConfig, SessionCSRFMiddleware
 from contest.contests.attempts import close_all_expired
 from contest.contests.draw import PoolCache
 from contest.exports import jobs as export_jobs
+from contest.results.ranking import wire_key_corrections
 from contest.web import BODY_BYTES, api, contestant, current_user
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     `clock` returns the current time (aware); tests pass their own to move time without sleeping.
     """
     settings = settings or Settings.from_env()
+    wire_key_corrections()
     db = database or Database(settings.database_url)
     app_clock = clock or (lambda: datetime.now(timezone.utc))
     logging.basicConfig(level=logging.INFO if settings.debug else logging.WARNING)

@@ -3,7 +3,7 @@
 Everything is drawn from the `rng` passed in, so one seed gives the same contest again. Rows go in
 with Core executemany in chunks; the cost is about 0.5 ms of CPU per attempt of 20 questions (half of
 it SQLAlchemy binding the answer rows): 3,000 contestants in a couple of seconds, a million attempts
-in about nine CPU-minutes (`python -m bench results`). Answers are graded as they are made up, by the rule of contest.contests.attempts._grade
+in about nine CPU-minutes (`python -m bench results`). Answers are graded as they are made up, by the rule of contest.contests.grading.grade_attempt
 (right only when the chosen set equals the key), so item statistics and re-grading work on them.
 """
 
@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 
 from contest.accounts import CONTESTANT_HASHER, hash_password
 from contest.banks.common import fold
-from contest.contests.attempts import A, AQ, EXPIRED, SUBMITTED
+from contest.contests.attempts import ATTEMPT_QUESTIONS as AQ, ATTEMPTS as A
 from contest.contests.draw import Drawing, Pool, check_draw, load_pool, shuffles_options
 from contest.contests.setup import round_tracks, track_config
-from contest.models import Contestant, Question, QuestionOption, Round, Unit
+from contest.models import AttemptStatus, Contestant, Question, QuestionOption, Round, Unit
 
 C = Contestant.__table__
 # Phones 0399 000 000 to 0399 999 999 are handed out in order: a million fake contestants per contest.
@@ -290,7 +290,7 @@ def simulate_round(session: Session, *, round_: Round, contestants: int, units: 
         for person in people:
             report.contestants[person["track"]] += 1
         report.attempts += len(rows)
-        report.expired += sum(1 for row in rows if row["status"] == EXPIRED)
+        report.expired += sum(1 for row in rows if row["status"] == AttemptStatus.EXPIRED)
         if progress:
             progress(report)
     return report
@@ -389,7 +389,8 @@ class _People:
                 items.append({"position": position, "question_id": qid, "option_order": order, "chosen": chosen,
                               "answered_at": answered_at if chosen else None, "is_correct": right})
             planned.append(({"round_id": round_.id, "track": track.name, "seq": seq, "started_at": start,
-                             "deadline": deadline, "finished_at": finished, "status": EXPIRED if expired else SUBMITTED,
+                             "deadline": deadline, "finished_at": finished,
+                             "status": AttemptStatus.EXPIRED if expired else AttemptStatus.SUBMITTED,
                              "question_count": n, "correct_count": correct,
                              "duration_ms": max(0, int((finished - start).total_seconds() * 1000)),
                              "prediction": guess if rand() < 0.7 else _guess(rng, self.plausible)}, items))

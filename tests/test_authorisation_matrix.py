@@ -281,7 +281,7 @@ def world(db, make_client, staff, settings) -> World:
         list_id = prizes.propose(session, a.round_id, "officials", NOW).id
     with db.write() as session:
         prizes.lock(session, list_id, None, NOW)
-        assert session.get(PrizeList, list_id).status == prizes.LOCKED
+        assert session.get(PrizeList, list_id).status == prizes.PrizeListStatus.LOCKED
     with db.write() as session:
         job_id = jobs.create_job(session, jobs.ExportSpec(kind="leaderboard", contest_id=a.contest_id,
                                                           round_id=a.round_id, public=True), user_id=None, now=NOW).id

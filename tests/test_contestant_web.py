@@ -16,7 +16,8 @@ from contest.accounts import hash_password, verify_password
 from contest.contests import attempts as domain
 from contest.contests.draw import PoolCache
 from contest.contests.setup import round_tracks, track_config
-from contest.models import Attempt, AttemptQuestion, Contest, Contestant, Question, QuestionOption, Round, Topic
+from contest.models import (Attempt, AttemptQuestion, Contest, Contestant, Question, QuestionOption, Round, RoundTrack,
+                            Topic)
 from tests.conftest import NOW, csrf_token, html, post_form
 from tests.contest_helpers import PASSWORD, PHONE, SLUG, make_contest, unit_id
 
@@ -189,13 +190,14 @@ def test_the_state_a_start_answers_is_the_attempt_as_stored(db):
             password_hash="x", consent_at=NOW, created_at=NOW).returning(Contestant.id))
     pools = PoolCache()
     began = domain.start_in_round(db, pools, contest_id=fixture.contest_id, number=1, contestant_id=contestant_id,
-                                  now=NOW)
+                                  now=NOW).state
     stored_state = domain.load_attempt(db, attempt_id=began.id, contestant_id=contestant_id, now=NOW)
     assert began == stored_state
     assert began.attempts_used == 1 and began.deadline == NOW + timedelta(seconds=300) and began.items
     resumed = domain.start_in_round(db, pools, contest_id=fixture.contest_id, number=1, contestant_id=contestant_id,
-                                    now=NOW + timedelta(seconds=5))
+                                    now=NOW + timedelta(seconds=5)).state
     assert resumed == stored_state
+    assert (began.is_new, resumed.is_new) == (True, False)
 
 
 def test_stratified_draw_takes_exactly_the_counts_asked(db):
@@ -205,18 +207,15 @@ def test_stratified_draw_takes_exactly_the_counts_asked(db):
     with db.write() as session:
         session.add(Contestant(contest_id=fixture.contest_id, track="officials", full_name="A", phone="0900000001",
                                password_hash="x", consent_at=NOW, created_at=NOW))
-    with db.session() as session:
-        round_ = session.get(Round, fixture.round_id)
-        config = round_tracks(session, round_.id)["officials"]
+    with db.write() as session:
+        session.execute(update(RoundTrack).where(RoundTrack.round_id == fixture.round_id).values(max_attempts=10))
         contestant_id = session.scalar(select(Contestant.id))
     pools = PoolCache()
     for seq in range(5):  # several draws, each must respect the strata
         with db.write() as session:
             session.execute(Attempt.__table__.update().values(status="submitted"))
-        config.max_attempts = 10
-        attempt_id = domain.start_attempt(db, pools, contestant_id=contestant_id, track="officials", round_=round_,
-                                          config=config, bank_ids=track_config(config).bank_ids,
-                                          draw={"strata": strata}, now=NOW)
+        attempt_id = domain.start_in_round(db, pools, contest_id=fixture.contest_id, number=1,
+                                           contestant_id=contestant_id, now=NOW).state.id
         with db.session() as session:
             drawn = session.execute(
                 select(Topic.name, Question.difficulty).join(Question, Question.topic_id == Topic.id)
@@ -451,16 +450,13 @@ def test_racing_starts_make_one_attempt(db, contest):
                                password_hash="x", consent_at=NOW, created_at=NOW))
     with db.session() as session:
         contestant_id = session.scalar(select(Contestant.id))
-        round_ = session.get(Round, contest.round_id)
-        config = round_tracks(session, round_.id)["officials"]
     pools, barrier, results = PoolCache(), threading.Barrier(6), []
 
     def go():
         barrier.wait()
         try:
-            results.append(domain.start_attempt(db, pools, contestant_id=contestant_id, track="officials",
-                                                round_=round_, config=config, bank_ids=[contest.bank_id],
-                                                draw={"total": 10}, now=NOW))
+            results.append(domain.start_in_round(db, pools, contest_id=contest.contest_id, number=1,
+                                                 contestant_id=contestant_id, now=NOW).state.id)
         except domain.AttemptError as exc:
             results.append(exc.code)
 

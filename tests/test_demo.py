@@ -64,9 +64,9 @@ def test_demo_is_idempotent_and_logs_in(db, client):
 def test_demo_contest_is_open_and_both_tracks_can_start(db, client):
     from datetime import timedelta
 
-    from contest.contests.attempts import start_attempt
+    from contest.contests.attempts import start_in_round
     from contest.contests.draw import PoolCache
-    from contest.contests.setup import round_tracks, track_config
+    from contest.contests.setup import round_tracks
     from contest.demo import DEMO_SLUG
     from contest.models import Contest, Contestant, Round
 
@@ -87,9 +87,7 @@ def test_demo_contest_is_open_and_both_tracks_can_start(db, client):
                                  .where(Contestant.contest_id == contest.id)).all()
     pools = PoolCache()
     for contestant_id, track in people:
-        config = track_config(configs[track])
-        start_attempt(db, pools, contestant_id=contestant_id, track=track, round_=round_, config=configs[track],
-                      bank_ids=config.bank_ids, draw=config.draw, now=later)
+        start_in_round(db, pools, contest_id=contest.id, number=round_.number, contestant_id=contestant_id, now=later)
     with db.session() as session:
         from contest.models import Attempt, AttemptQuestion
 
@@ -123,7 +121,7 @@ def test_finished_demo_contest_is_ranked_public_and_loaded_once(db):
         winners = ranking.leaderboard(session, round_.id, "citizens", limit=3)
         assert winners[0].rank == 1
         lists = {t: prizes.current_list(session, round_.id, t) for t in ("officials", "citizens")}
-        assert {t: lst.status for t, lst in lists.items()} == {"officials": prizes.LOCKED, "citizens": prizes.DRAFT}
+        assert {t: lst.status for t, lst in lists.items()} == {"officials": prizes.PrizeListStatus.LOCKED, "citizens": prizes.PrizeListStatus.DRAFT}
         awarded = [a["prize"] for a in prizes.awards(session, lists["officials"].id)]
         assert Counter(awarded) == {"first": 1, "second": 2, "third": 3, "consolation": 4}
     assert len(load_demo(db, now=NOW + timedelta(hours=1), simulated=SIMULATED)) == 2  # only the log-in lines

@@ -215,7 +215,7 @@ def test_key_leak_scan_of_full_attempts_through_pages_and_api(make_client, db, c
         page_person = session.scalar(select(Contestant.id).where(Contestant.phone == "0912000111"))
     # Round 1 was sat while it was open (three days ago), through the domain with that day's clock.
     pools, then = PoolCache(), NOW - timedelta(days=2, hours=12)
-    early = attempt_domain.start_in_round(db, pools, contest_id=a, number=1, contestant_id=page_person, now=then)
+    early = attempt_domain.start_in_round(db, pools, contest_id=a, number=1, contestant_id=page_person, now=then).state
     attempt_domain.submit_attempt(db, attempt_id=early.id, contestant_id=page_person, now=then + timedelta(minutes=5))
     page_round_2 = page_attempt(page, db, "thi-a", 2, seen)
 

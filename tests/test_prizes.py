@@ -93,7 +93,7 @@ def test_propose_skips_people_excluded_by_phone_and_by_cccd(db, contest):
         round_ = session.get(Round, contest.round_id)
         skipped = prizes.plan(session, round_, "officials", COUNTS_1111).skipped
     assert [(entry.full_name, reason) for entry, reason in skipped] == [
-        ("Ban tổ chức", prizes.EXCLUDED), ("Tổ giúp việc", prizes.EXCLUDED)]
+        ("Ban tổ chức", prizes.SkipReason.EXCLUDED), ("Tổ giúp việc", prizes.SkipReason.EXCLUDED)]
 
 
 def test_one_prize_per_person_skips_holders_of_a_locked_list_of_another_round(db, contest):
@@ -171,7 +171,7 @@ def test_unlock_needs_a_reason_and_makes_the_list_a_draft_again(db, contest):
     with db.write() as session, pytest.raises(prizes.PrizeError, match="lý do"):
         prizes.unlock(session, list_id, None, CLOSED, reason="   ")
     with db.write() as session:
-        assert prizes.unlock(session, list_id, None, CLOSED, reason="Sửa đáp án câu 5").status == prizes.DRAFT
+        assert prizes.unlock(session, list_id, None, CLOSED, reason="Sửa đáp án câu 5").status == prizes.PrizeListStatus.DRAFT
     with db.write() as session, pytest.raises(prizes.PrizeError, match="chưa được khóa"):
         prizes.unlock(session, list_id, None, CLOSED, reason="lần nữa")
 
@@ -249,8 +249,8 @@ def test_a_unit_under_the_minimum_rate_is_listed_but_not_ranked(db, contest):
     members(db, contest, "SNV", [5] * 4, prefix="Sở")  # 40%
     members(db, contest, "CCHC", [5] * 6, prefix="Phòng")  # 60%
     assert teams(db, contest) == [
-        ("Phòng Cải cách hành chính", 1, prizes.RANKED, 6, 60.0, 50.0),
-        ("Sở Nội vụ", None, prizes.BELOW_MIN, 4, 40.0, 50.0)]
+        ("Phòng Cải cách hành chính", 1, prizes.TeamStatus.RANKED, 6, 60.0, 50.0),
+        ("Sở Nội vụ", None, prizes.TeamStatus.BELOW_MIN, 4, 40.0, 50.0)]
 
 
 def test_units_rank_by_rate_then_average_and_child_units_count_for_themselves(db, contest):
@@ -258,8 +258,8 @@ def test_units_rank_by_rate_then_average_and_child_units_count_for_themselves(db
     members(db, contest, "SNV", [10, 8], prefix="Sở")  # 50%, average 90%
     members(db, contest, "CCHC", [6], prefix="Phòng")  # 50%, average 60%
     assert teams(db, contest, round_id=contest.round_id) == [
-        ("Sở Nội vụ", 1, prizes.RANKED, 2, 50.0, 90.0),
-        ("Phòng Cải cách hành chính", 2, prizes.RANKED, 1, 50.0, 60.0)]
+        ("Sở Nội vụ", 1, prizes.TeamStatus.RANKED, 2, 50.0, 90.0),
+        ("Phòng Cải cách hành chính", 2, prizes.TeamStatus.RANKED, 1, 50.0, 60.0)]
 
 
 def test_a_unit_without_headcount_is_not_ranked(db, contest):
@@ -267,7 +267,7 @@ def test_a_unit_without_headcount_is_not_ranked(db, contest):
     members(db, contest, "SNV", [5], prefix="Sở")
     members(db, contest, "CCHC", [5], prefix="Phòng")
     assert [(name, rank, status) for name, rank, status, *_ in teams(db, contest)] == [
-        ("Phòng Cải cách hành chính", 1, prizes.RANKED), ("Sở Nội vụ", None, prizes.NO_HEADCOUNT)]
+        ("Phòng Cải cách hành chính", 1, prizes.TeamStatus.RANKED), ("Sở Nội vụ", None, prizes.TeamStatus.NO_HEADCOUNT)]
 
 
 def test_public_team_ranking_leaves_out_rounds_not_closed(db, contest):

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from contest.contests.attempts import regrade_question
+from contest.contests.grading import regrade_question
 from contest.models import Attempt, AttemptQuestion, Contestant, Question, QuestionOption, Round, Unit
 from contest.results import ranking
 from contest.simulate import FAKE_PHONE_PREFIX, simulate_round
@@ -78,7 +78,7 @@ def test_simulate_regrading_with_the_same_key_changes_nothing(db, contest):
             select(Question.id, Question.kind).order_by(Question.id.desc())) if question_id in drawn}
         assert sorted(one_of_each_kind) == ["multiple", "single", "truefalse"]
         for question_id in one_of_each_kind.values():
-            regrade_question(session, question_id=question_id, user_id=None, now=CLOSED)
+            regrade_question(session, question_id=question_id)
     assert {a.id: a.correct_count for a in rows(db, Attempt)} == before
 
 

@@ -1,17 +1,22 @@
-"""The timed attempt: start, save each click, submit, close at the deadline, re-grade.
+"""The timed attempt, one function per step: start, the attempt page, save a click (or a whole page
+without JavaScript), the prediction, submit; and closing attempts left open past their deadline.
+
+The contestant's pages (contest.web.contestant) and the JSON API (contest.web.api) call the same
+function for each step and only render its answer differently; the result of a finished attempt is
+contest.contests.disclosure.finished_attempt, since what it may show depends on the key's disclosure.
 
 Starting and saving are the hot paths at a round's opening minute: each is one short write
 transaction on a Core connection (BEGIN IMMEDIATE on SQLite) running statements built once at
 import, with the draw made from a pool held in memory. Building a statement and an ORM session
-for each click would cost several times the database work itself. The clock lives on the
-server and is always passed in as `now`.
+for each click would cost several times the database work itself. Grading is in
+contest.contests.grading. The clock lives on the server and is always passed in as `now`.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,81 +24,88 @@ from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, liter
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from contest.banks import store as bank_store
-from contest.contests.draw import PoolCache, draw_questions
+from contest.contests.draw import Pool, PoolCache, draw_questions
+from contest.contests.grading import grade_attempt, positions_text, stored_positions
 from contest.db import Database
-from contest.models import (Attempt, AttemptQuestion, Contest, Contestant, Question, QuestionOption, Round,
-                            RoundTrack)
+from contest.models import (Attempt, AttemptQuestion, AttemptStatus, Contest, Contestant, Question, QuestionOption,
+                            Round, RoundTrack)
 
-A, AQ, C, RT = Attempt.__table__, AttemptQuestion.__table__, Contestant.__table__, RoundTrack.__table__
-OPEN, SUBMITTED, EXPIRED = "open", "submitted", "expired"
+ATTEMPTS, ATTEMPT_QUESTIONS = Attempt.__table__, AttemptQuestion.__table__
+_CONTESTANTS, _ROUND_TRACKS = Contestant.__table__, RoundTrack.__table__
 Executor = Connection | Session  # either runs the Core statements below
+PREDICTION_MAX = 10_000_000
 
 # The statements of the hot paths, built once. (Bound names differ from column names where
 # an UPDATE sets that column: SQLAlchemy reserves those.)
-_MINE_IN_ROUND = select(A.c.id, A.c.status, A.c.started_at, A.c.deadline).where(
-    A.c.contestant_id == bindparam("contestant_id"), A.c.round_id == bindparam("round_id"))
-_RACED_ATTEMPT = select(A.c.id).where(A.c.contestant_id == bindparam("contestant_id"),
-                                      A.c.round_id == bindparam("round_id"), A.c.seq == bindparam("seq"),
-                                      A.c.status == OPEN)
+_MINE_IN_ROUND = select(ATTEMPTS.c.id, ATTEMPTS.c.status, ATTEMPTS.c.started_at, ATTEMPTS.c.deadline).where(
+    ATTEMPTS.c.contestant_id == bindparam("contestant_id"), ATTEMPTS.c.round_id == bindparam("round_id"))
+_RACED_ATTEMPT = select(ATTEMPTS.c.id).where(
+    ATTEMPTS.c.contestant_id == bindparam("contestant_id"), ATTEMPTS.c.round_id == bindparam("round_id"),
+    ATTEMPTS.c.seq == bindparam("seq"), ATTEMPTS.c.status == AttemptStatus.OPEN)
 # A second attempt with the same number (a racing start) inserts nothing and returns no id,
 # without aborting the transaction (so no savepoint is needed).
-_NEW_ATTEMPT = {name: dialect.insert(A).on_conflict_do_nothing().returning(A.c.id)
+_NEW_ATTEMPT = {name: dialect.insert(ATTEMPTS).on_conflict_do_nothing().returning(ATTEMPTS.c.id)
                 for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
-_NEW_ITEMS = insert(AQ)
+_NEW_ITEMS = insert(ATTEMPT_QUESTIONS)
 # The option count filters option_order exactly as attempt_view does, so an index names the option shown there.
 _ANSWER_TARGET = (
-    select(A.c.contestant_id, A.c.status, A.c.deadline, Round.grace_seconds, AQ.c.option_order, Question.kind,
-           select(func.count()).where(QuestionOption.question_id == AQ.c.question_id).scalar_subquery()
-           .label("option_count"))
-    .join(Round, Round.id == A.c.round_id)
-    .join(AQ, and_(AQ.c.attempt_id == A.c.id, AQ.c.position == bindparam("position")))
-    .join(Question, Question.id == AQ.c.question_id)
-    .where(A.c.id == bindparam("attempt_id")))
-_STORE_ANSWER = (update(AQ).where(AQ.c.attempt_id == bindparam("in_attempt"), AQ.c.position == bindparam("at"))
+    select(ATTEMPTS.c.contestant_id, ATTEMPTS.c.status, ATTEMPTS.c.deadline, Round.grace_seconds,
+           ATTEMPT_QUESTIONS.c.option_order, Question.kind,
+           select(func.count()).where(QuestionOption.question_id == ATTEMPT_QUESTIONS.c.question_id)
+           .scalar_subquery().label("option_count"))
+    .join(Round, Round.id == ATTEMPTS.c.round_id)
+    .join(ATTEMPT_QUESTIONS, and_(ATTEMPT_QUESTIONS.c.attempt_id == ATTEMPTS.c.id,
+                                  ATTEMPT_QUESTIONS.c.position == bindparam("position")))
+    .join(Question, Question.id == ATTEMPT_QUESTIONS.c.question_id)
+    .where(ATTEMPTS.c.id == bindparam("attempt_id")))
+_STORE_ANSWER = (update(ATTEMPT_QUESTIONS)
+                 .where(ATTEMPT_QUESTIONS.c.attempt_id == bindparam("in_attempt"),
+                        ATTEMPT_QUESTIONS.c.position == bindparam("at"))
                  .values(chosen=bindparam("new_chosen"), answered_at=bindparam("new_answered_at")))
-_ATTEMPT_CLOCK = (select(A.c.contestant_id, A.c.status, A.c.started_at, A.c.deadline, Round.grace_seconds)
-                  .join(Round, Round.id == A.c.round_id).where(A.c.id == bindparam("attempt_id")))
-_STORE_PREDICTION = update(A).where(A.c.id == bindparam("in_attempt")).values(prediction=bindparam("new_prediction"))
-_ITEMS_TO_GRADE = select(AQ.c.position, AQ.c.question_id, AQ.c.chosen).where(AQ.c.attempt_id == bindparam("attempt_id"))
-_KEYS = select(QuestionOption.question_id, QuestionOption.position).where(
-    QuestionOption.question_id.in_(bindparam("question_ids", expanding=True)), QuestionOption.is_correct.is_(True))
-_STORE_GRADE = (update(AQ).where(AQ.c.attempt_id == bindparam("in_attempt"), AQ.c.position == bindparam("at"))
-                .values(is_correct=bindparam("right")))
-_FINISH = (update(A).where(A.c.id == bindparam("in_attempt"), A.c.status == OPEN).values(
-    status=bindparam("new_status"), finished_at=bindparam("new_finished_at"),
-    correct_count=bindparam("new_correct_count"), duration_ms=bindparam("new_duration_ms"),
-    prediction=func.coalesce(bindparam("new_prediction", type_=Integer), A.c.prediction)))
+_ATTEMPT_CLOCK = (select(ATTEMPTS.c.contestant_id, ATTEMPTS.c.status, ATTEMPTS.c.started_at, ATTEMPTS.c.deadline,
+                         Round.grace_seconds)
+                  .join(Round, Round.id == ATTEMPTS.c.round_id).where(ATTEMPTS.c.id == bindparam("attempt_id")))
+_STORE_PREDICTION = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("in_attempt"))
+                     .values(prediction=bindparam("new_prediction")))
+_FINISH = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("in_attempt"), ATTEMPTS.c.status == AttemptStatus.OPEN)
+           .values(status=bindparam("new_status"), finished_at=bindparam("new_finished_at"),
+                   correct_count=bindparam("new_correct_count"), duration_ms=bindparam("new_duration_ms"),
+                   prediction=func.coalesce(bindparam("new_prediction", type_=Integer), ATTEMPTS.c.prediction)))
 # status = 'open' written as a literal, so that both engines may use the partial ix_attempts_open index
-_OPEN_WITH_GRACE = (select(A.c.id, A.c.started_at, A.c.deadline, Round.grace_seconds)
-                    .join(Round, Round.id == A.c.round_id).where(A.c.status == literal_column(f"'{OPEN}'")))
-_OPEN_OF_ATTEMPT = _OPEN_WITH_GRACE.where(A.c.id == bindparam("attempt_id"))
-_OPEN_OF_CONTESTANT = _OPEN_WITH_GRACE.where(A.c.contestant_id == bindparam("contestant_id"))
-_A2 = A.alias("same_round")
+_OPEN_WITH_GRACE = (select(ATTEMPTS.c.id, ATTEMPTS.c.started_at, ATTEMPTS.c.deadline, Round.grace_seconds)
+                    .join(Round, Round.id == ATTEMPTS.c.round_id)
+                    .where(ATTEMPTS.c.status == literal_column(f"'{AttemptStatus.OPEN}'")))
+_OPEN_OF_ATTEMPT = _OPEN_WITH_GRACE.where(ATTEMPTS.c.id == bindparam("attempt_id"))
+_OPEN_OF_CONTESTANT = _OPEN_WITH_GRACE.where(ATTEMPTS.c.contestant_id == bindparam("contestant_id"))
+_SAME_ROUND = ATTEMPTS.alias("same_round")
 _ATTEMPT_ROW = (
-    select(A, Round.grace_seconds, Round.contest_id, Contest.slug.label("contest_slug"),
+    select(ATTEMPTS, Round.grace_seconds, Round.contest_id, Contest.slug.label("contest_slug"),
            Contest.title.label("contest_title"), Round.number.label("round_number"),
            Round.title.label("round_title"), Round.closes_at.label("round_closes_at"), Round.prediction_kind,
-           Round.prediction_question, RT.c.max_attempts, RT.c.bank_ids,
-           select(func.count()).select_from(_A2).where(_A2.c.contestant_id == A.c.contestant_id,
-                                                       _A2.c.round_id == A.c.round_id)
+           Round.prediction_question, _ROUND_TRACKS.c.max_attempts, _ROUND_TRACKS.c.bank_ids,
+           select(func.count()).select_from(_SAME_ROUND)
+           .where(_SAME_ROUND.c.contestant_id == ATTEMPTS.c.contestant_id,
+                  _SAME_ROUND.c.round_id == ATTEMPTS.c.round_id)
            .scalar_subquery().label("attempts_used"))
-    .join(Round, Round.id == A.c.round_id).join(Contest, Contest.id == Round.contest_id)
-    .outerjoin(RT, and_(RT.c.round_id == A.c.round_id, RT.c.track == A.c.track))
-    .where(A.c.id == bindparam("attempt_id")))
+    .join(Round, Round.id == ATTEMPTS.c.round_id).join(Contest, Contest.id == Round.contest_id)
+    .outerjoin(_ROUND_TRACKS, and_(_ROUND_TRACKS.c.round_id == ATTEMPTS.c.round_id,
+                                   _ROUND_TRACKS.c.track == ATTEMPTS.c.track))
+    .where(ATTEMPTS.c.id == bindparam("attempt_id")))
 _START_CONTEXT = (
-    select(Round.id.label("round_id"), Round.opens_at, Round.closes_at, Round.grace_seconds, RT.c.track,
-           RT.c.bank_ids, RT.c.draw,
-           RT.c.time_limit_seconds, RT.c.max_attempts, RT.c.shuffle_questions, RT.c.shuffle_options,
+    select(Round.id.label("round_id"), Round.opens_at, Round.closes_at, Round.grace_seconds, _ROUND_TRACKS.c.track,
+           _ROUND_TRACKS.c.bank_ids, _ROUND_TRACKS.c.draw, _ROUND_TRACKS.c.time_limit_seconds,
+           _ROUND_TRACKS.c.max_attempts, _ROUND_TRACKS.c.shuffle_questions, _ROUND_TRACKS.c.shuffle_options,
            Contest.slug.label("contest_slug"), Contest.title.label("contest_title"),
            Round.number.label("round_number"), Round.title.label("round_title"), Round.prediction_kind,
            Round.prediction_question)
     .select_from(Round)
     .join(Contest, Contest.id == Round.contest_id)
-    .join(C, and_(C.c.contest_id == Round.contest_id, C.c.id == bindparam("contestant_id")))
-    .join(RT, and_(RT.c.round_id == Round.id, RT.c.track == C.c.track))
+    .join(_CONTESTANTS, and_(_CONTESTANTS.c.contest_id == Round.contest_id,
+                             _CONTESTANTS.c.id == bindparam("contestant_id")))
+    .join(_ROUND_TRACKS, and_(_ROUND_TRACKS.c.round_id == Round.id, _ROUND_TRACKS.c.track == _CONTESTANTS.c.track))
     .where(Round.contest_id == bindparam("contest_id"), Round.number == bindparam("number")))
-_ATTEMPT_ITEMS = select(AQ).where(AQ.c.attempt_id == bindparam("attempt_id")).order_by(AQ.c.position)
+_ATTEMPT_ITEMS = (select(ATTEMPT_QUESTIONS).where(ATTEMPT_QUESTIONS.c.attempt_id == bindparam("attempt_id"))
+                  .order_by(ATTEMPT_QUESTIONS.c.position))
 
 
 class AttemptError(Exception):
@@ -124,6 +136,12 @@ class AttemptNotFound(AttemptError):
     status = 404
 
 
+class AttemptOpen(AttemptError):
+    """The attempt has no result yet: it is still being taken."""
+
+    code = "attempt_open"
+
+
 class RoundNotFound(AttemptError):
     code = "not_found"
     status = 404
@@ -132,14 +150,6 @@ class RoundNotFound(AttemptError):
 class BadAnswer(AttemptError):
     code = "bad_answer"
     status = 400
-
-
-def _csv(values) -> str:
-    return ",".join(str(v) for v in values)
-
-
-def _ints(text: str) -> list[int]:
-    return [int(v) for v in text.split(",") if v != ""]
 
 
 def round_is_open(round_: Round, now: datetime) -> bool:
@@ -151,98 +161,16 @@ def past_time(deadline: datetime, grace_seconds: int, now: datetime) -> bool:
     return now > deadline + timedelta(seconds=grace_seconds)
 
 
-def start_attempt(db: Database, pools: PoolCache, *, contestant_id: int, track: str, round_: Round,
-                  config: RoundTrack, bank_ids: list[int], draw: dict, now: datetime,
-                  rng: random.Random | None = None) -> int:
-    """Resume the contestant's open attempt in this round, or begin a new one; returns its id."""
-    if not round_is_open(round_, now):
-        raise RoundNotOpen("Đợt thi chưa mở hoặc đã kết thúc.")
-    with db.writing() as conn:
-        return _begin(conn, pools, contestant_id=contestant_id, track=track, round_id=round_.id,
-                      closes_at=round_.closes_at, grace_seconds=round_.grace_seconds, config=config,
-                      bank_ids=bank_ids, draw=draw, now=now, rng=rng).attempt_id
+@dataclass(slots=True)
+class AttemptItem:
+    """One drawn question in its place. The table stores option positions (`chosen`, in the bank's
+    order); here the contestant's choice is in display indexes, as the page and the API show it."""
 
-
-def start_in_round(db: Database, pools: PoolCache, *, contest_id: int, number: int, contestant_id: int,
-                   now: datetime, rng: random.Random | None = None) -> AttemptState:
-    """Resume the contestant's open attempt in round `number` of the contest, or begin a new one,
-    in one write transaction; returns the attempt as its page shows it.
-
-    A new attempt's state is built from what the transaction read and wrote (at a round's opening
-    minute every contestant starts at once, and reading the attempt back cost a third of the
-    start); a resumed one is read after the commit."""
-    with db.writing() as conn:
-        context = conn.execute(_START_CONTEXT, {"contest_id": contest_id, "number": number,
-                                                "contestant_id": contestant_id}).one_or_none()
-        if context is None:
-            raise RoundNotFound("Không tìm thấy đợt thi này.")
-        if not context.opens_at <= now < context.closes_at:
-            raise RoundNotOpen("Đợt thi chưa mở hoặc đã kết thúc.")
-        bank_ids = json.loads(context.bank_ids)
-        begun = _begin(conn, pools, contestant_id=contestant_id, track=context.track, round_id=context.round_id,
-                       closes_at=context.closes_at, grace_seconds=context.grace_seconds, config=context,
-                       bank_ids=bank_ids, draw=json.loads(context.draw), now=now, rng=rng)
-    if begun.placed is None:
-        return load_attempt(db, attempt_id=begun.attempt_id, contestant_id=contestant_id, now=now)
-    return AttemptState(
-        id=begun.attempt_id, contestant_id=contestant_id, round_id=context.round_id, track=context.track,
-        seq=begun.seq, status=OPEN, started_at=now, deadline=begun.deadline, finished_at=None, correct_count=None,
-        question_count=len(begun.placed), duration_ms=None, prediction=None, grace_seconds=context.grace_seconds,
-        items=[{"position": position, "question_id": question_id, "option_order": order, "chosen": [],
-                "is_correct": None} for position, (question_id, order) in enumerate(begun.placed)],
-        contest_id=contest_id, contest_slug=context.contest_slug, contest_title=context.contest_title,
-        round_number=context.round_number, round_title=context.round_title, round_closes_at=context.closes_at,
-        prediction_kind=context.prediction_kind, prediction_question=context.prediction_question,
-        max_attempts=context.max_attempts, attempts_used=begun.seq, bank_ids=bank_ids)
-
-
-@dataclass
-class _Begun:
-    attempt_id: int
-    seq: int = 0
-    deadline: datetime | None = None
-    placed: list[tuple[int, list[int]]] | None = None  # the new attempt's draw; None when resumed
-
-
-def _begin(conn: Connection, pools: PoolCache, *, contestant_id: int, track: str, round_id: int,
-           closes_at: datetime, grace_seconds: int, config, bank_ids: list[int], draw: dict, now: datetime,
-           rng: random.Random | None) -> _Begun:
-    """The open attempt (resumed) or a new one with its draw; `config` has the track's settings.
-    An attempt of this round found open past its time is closed first."""
-    rng = rng or random.Random()
-    mine = {"contestant_id": contestant_id, "round_id": round_id}
-    used, open_id = 0, None
-    for attempt in conn.execute(_MINE_IN_ROUND, mine):
-        used += 1
-        if attempt.status != OPEN:
-            continue
-        if past_time(attempt.deadline, grace_seconds, now):
-            _finish(conn, attempt.id, status=EXPIRED, finished_at=attempt.deadline, started_at=attempt.started_at)
-        else:
-            open_id = attempt.id
-    if open_id is not None:
-        return _Begun(open_id)
-    if used >= config.max_attempts:
-        raise NoAttemptsLeft(f"Bạn đã dùng hết {config.max_attempts} lượt thi của đợt này.")
-    pool = pools.get(conn, bank_ids)
-    placed = draw_questions(pool, draw, rng=rng, shuffle_questions=config.shuffle_questions,
-                            shuffle_options=config.shuffle_options)
-    deadline = min(now + timedelta(seconds=config.time_limit_seconds), closes_at)
-    attempt_id = conn.scalar(_NEW_ATTEMPT[conn.dialect.name], {
-        **mine, "track": track, "seq": used + 1, "started_at": now, "deadline": deadline, "status": OPEN,
-        "question_count": len(placed)})
-    if attempt_id is None:
-        # Another request (another tab or phone) started attempt number used + 1 at the same
-        # moment; the unique (contestant, round, seq) kept it to one. Resume that one.
-        raced = conn.scalar(_RACED_ATTEMPT, {**mine, "seq": used + 1})
-        if raced is None:
-            raise NoAttemptsLeft("Lượt thi này vừa được bắt đầu ở một thiết bị khác; hãy tải lại trang.")
-        return _Begun(raced)
-    conn.execute(_NEW_ITEMS, [
-        {"attempt_id": attempt_id, "position": position, "question_id": question_id,
-         "option_order": _csv(order), "chosen": ""}
-        for position, (question_id, order) in enumerate(placed)])
-    return _Begun(attempt_id, seq=used + 1, deadline=deadline, placed=placed)
+    position: int
+    question_id: int
+    option_order: list[int]  # stored option positions, in display order
+    choice: list[int]  # display indexes chosen, ascending
+    is_correct: bool | None = None
 
 
 @dataclass
@@ -252,7 +180,7 @@ class AttemptState:
     round_id: int
     track: str
     seq: int
-    status: str
+    status: str  # an AttemptStatus
     started_at: datetime
     deadline: datetime
     finished_at: datetime | None
@@ -261,7 +189,7 @@ class AttemptState:
     duration_ms: int | None
     prediction: int | None
     grace_seconds: int
-    items: list[dict]  # position, question_id, option_order, chosen (display indexes)
+    items: list[AttemptItem]
     # What the attempt's pages show about its round and contest, read in the same query.
     contest_id: int = 0
     contest_slug: str = ""
@@ -274,13 +202,163 @@ class AttemptState:
     max_attempts: int = 0
     attempts_used: int = 0
     bank_ids: list[int] = field(default_factory=list)
+    is_new: bool = field(default=False, compare=False)  # begun by this start, not resumed
 
     def remaining_seconds(self, now: datetime) -> int:
-        return max(0, int((self.deadline - now).total_seconds())) if self.status == OPEN else 0
+        return max(0, int((self.deadline - now).total_seconds())) if self.status == AttemptStatus.OPEN else 0
 
     @property
     def answered(self) -> int:
-        return sum(1 for item in self.items if item["chosen"])
+        return sum(1 for item in self.items if item.choice)
+
+
+@dataclass(slots=True)
+class QuestionView:
+    """One question of an attempt as the contestant sees it: options and choice in display order.
+    The key, the verdict and the explanation are filled only when they may be shown (contest.contests.disclosure)."""
+
+    position: int
+    number: int
+    text: str
+    kind: str
+    options: list[str]
+    choice: list[int]
+    key: list[int] | None = None
+    is_correct: bool | None = None
+    explanation: str | None = None
+    source: str | None = None
+    still_drawable: bool = False  # a round not yet closed can draw it, so its key is held back
+
+
+@dataclass
+class AttemptPage:
+    """An attempt and its questions without the key: what the attempt page and GET /attempts/{id} show."""
+
+    state: AttemptState
+    questions: list[QuestionView]
+
+
+# --- start ---------------------------------------------------------------------------------------------------
+
+class _PoolNotFresh(Exception):
+    def __init__(self, bank_ids: list[int]) -> None:
+        self.bank_ids = bank_ids
+
+
+def start_in_round(db: Database, pools: PoolCache, *, contest_id: int, number: int, contestant_id: int,
+                   now: datetime, rng: random.Random | None = None) -> AttemptPage:
+    """Resume the contestant's open attempt in round `number` of the contest, or begin a new one
+    (`state.is_new`), in one write transaction; returns the attempt with its questions.
+
+    A new attempt's state is built from what the transaction read and wrote (at a round's opening
+    minute every contestant starts at once, and reading the attempt back cost a third of the
+    start); a resumed one is read after the commit. The draw uses the pool held in memory: should it
+    be due for its check against the database, the transaction gives up before writing, the pool is
+    checked (or loaded) outside the write lock, and the start begins again."""
+    def fresh_pool(_conn: Connection, bank_ids: list[int]) -> Pool:
+        pool = pools.fresh(bank_ids)
+        if pool is None:
+            raise _PoolNotFresh(bank_ids)
+        return pool
+
+    ask = dict(contest_id=contest_id, number=number, contestant_id=contestant_id, now=now, rng=rng or random.Random())
+    try:
+        state = _start(db, fresh_pool, **ask)
+    except _PoolNotFresh as stale:
+        with db.reading() as conn:
+            pools.get(conn, stale.bank_ids)
+        state = _start(db, pools.get, **ask)  # fresh now, unless it was edited meanwhile: then read in the lock
+    return AttemptPage(state, _questions(db, pools, state))
+
+
+def _start(db: Database, pool_for: Callable[[Connection, list[int]], Pool], *, contest_id: int, number: int,
+           contestant_id: int, now: datetime, rng: random.Random) -> AttemptState:
+    with db.writing() as conn:
+        context = conn.execute(_START_CONTEXT, {"contest_id": contest_id, "number": number,
+                                                "contestant_id": contestant_id}).one_or_none()
+        if context is None:
+            raise RoundNotFound("Không tìm thấy đợt thi này.")
+        if not context.opens_at <= now < context.closes_at:
+            raise RoundNotOpen("Đợt thi chưa mở hoặc đã kết thúc.")
+        bank_ids = json.loads(context.bank_ids)
+        begun = _begin(conn, pool_for, contestant_id=contestant_id, track=context.track, round_id=context.round_id,
+                       closes_at=context.closes_at, grace_seconds=context.grace_seconds, config=context,
+                       bank_ids=bank_ids, draw=json.loads(context.draw), now=now, rng=rng)
+    if begun.placed is None:
+        return load_attempt(db, attempt_id=begun.attempt_id, contestant_id=contestant_id, now=now)
+    return AttemptState(
+        id=begun.attempt_id, contestant_id=contestant_id, round_id=context.round_id, track=context.track,
+        seq=begun.seq, status=AttemptStatus.OPEN, started_at=now, deadline=begun.deadline, finished_at=None,
+        correct_count=None, question_count=len(begun.placed), duration_ms=None, prediction=None,
+        grace_seconds=context.grace_seconds,
+        items=[AttemptItem(position=position, question_id=question_id, option_order=order, choice=[])
+               for position, (question_id, order) in enumerate(begun.placed)],
+        contest_id=contest_id, contest_slug=context.contest_slug, contest_title=context.contest_title,
+        round_number=context.round_number, round_title=context.round_title, round_closes_at=context.closes_at,
+        prediction_kind=context.prediction_kind, prediction_question=context.prediction_question,
+        max_attempts=context.max_attempts, attempts_used=begun.seq, bank_ids=bank_ids, is_new=True)
+
+
+@dataclass
+class _Begun:
+    attempt_id: int
+    seq: int = 0
+    deadline: datetime | None = None
+    placed: list[tuple[int, list[int]]] | None = None  # the new attempt's draw; None when resumed
+
+
+def _begin(conn: Connection, pool_for: Callable[[Connection, list[int]], Pool], *, contestant_id: int, track: str,
+           round_id: int, closes_at: datetime, grace_seconds: int, config, bank_ids: list[int], draw: dict,
+           now: datetime, rng: random.Random) -> _Begun:
+    """The open attempt (resumed) or a new one with its draw; `config` has the track's settings.
+    An attempt of this round found open past its time is closed first."""
+    mine = {"contestant_id": contestant_id, "round_id": round_id}
+    used, open_id = 0, None
+    for attempt in conn.execute(_MINE_IN_ROUND, mine):
+        used += 1
+        if attempt.status != AttemptStatus.OPEN:
+            continue
+        if past_time(attempt.deadline, grace_seconds, now):
+            _finish(conn, attempt.id, status=AttemptStatus.EXPIRED, finished_at=attempt.deadline,
+                    started_at=attempt.started_at)
+        else:
+            open_id = attempt.id
+    if open_id is not None:
+        return _Begun(open_id)
+    if used >= config.max_attempts:
+        raise NoAttemptsLeft(f"Bạn đã dùng hết {config.max_attempts} lượt thi của đợt này.")
+    placed = draw_questions(pool_for(conn, bank_ids), draw, rng=rng, shuffle_questions=config.shuffle_questions,
+                            shuffle_options=config.shuffle_options)
+    deadline = min(now + timedelta(seconds=config.time_limit_seconds), closes_at)
+    attempt_id = conn.scalar(_NEW_ATTEMPT[conn.dialect.name], {
+        **mine, "track": track, "seq": used + 1, "started_at": now, "deadline": deadline,
+        "status": AttemptStatus.OPEN, "question_count": len(placed)})
+    if attempt_id is None:
+        # Another request (another tab or phone) started attempt number used + 1 at the same
+        # moment; the unique (contestant, round, seq) kept it to one. Resume that one.
+        raced = conn.scalar(_RACED_ATTEMPT, {**mine, "seq": used + 1})
+        if raced is None:
+            raise NoAttemptsLeft("Lượt thi này vừa được bắt đầu ở một thiết bị khác; hãy tải lại trang.")
+        return _Begun(raced)
+    conn.execute(_NEW_ITEMS, [
+        {"attempt_id": attempt_id, "position": position, "question_id": question_id,
+         "option_order": positions_text(order), "chosen": ""}
+        for position, (question_id, order) in enumerate(placed)])
+    return _Begun(attempt_id, seq=used + 1, deadline=deadline, placed=placed)
+
+
+# --- the attempt page ----------------------------------------------------------------------------------------
+
+def attempt_page(db: Database, pools: PoolCache, *, attempt_id: int, contestant_id: int,
+                 now: datetime) -> AttemptPage:
+    """The contestant's attempt with its questions (no key); closed first if its deadline (+ grace) has passed."""
+    state = load_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id, now=now)
+    return AttemptPage(state, _questions(db, pools, state))
+
+
+def _questions(db: Database, pools: PoolCache, state: AttemptState) -> list[QuestionView]:
+    with db.reading() as conn:  # no statement at all while the round's pool is held fresh in memory
+        return attempt_view(conn, state, with_key=False, pools=pools)
 
 
 def load_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: datetime) -> AttemptState:
@@ -289,7 +367,7 @@ def load_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: date
     Read in a read transaction; only an attempt found open past its time takes the write lock."""
     with db.reading() as conn:
         state = _attempt_state(conn, attempt_id=attempt_id, contestant_id=contestant_id)
-    if state.status == OPEN and past_time(state.deadline, state.grace_seconds, now):
+    if state.status == AttemptStatus.OPEN and past_time(state.deadline, state.grace_seconds, now):
         with db.writing() as conn:
             close_expired(conn, now=now, attempt_id=attempt_id)
             state = _attempt_state(conn, attempt_id=attempt_id, contestant_id=contestant_id)
@@ -302,10 +380,10 @@ def _attempt_state(conn: Executor, *, attempt_id: int, contestant_id: int) -> At
         raise AttemptNotFound("Không tìm thấy bài thi.")
     items = []
     for item in conn.execute(_ATTEMPT_ITEMS, {"attempt_id": attempt_id}):
-        order = _ints(item.option_order)
-        chosen = [order.index(stored) for stored in _ints(item.chosen) if stored in order]
-        items.append({"position": item.position, "question_id": item.question_id, "option_order": order,
-                      "chosen": sorted(chosen), "is_correct": item.is_correct})
+        order = stored_positions(item.option_order)
+        choice = sorted(order.index(stored) for stored in stored_positions(item.chosen) if stored in order)
+        items.append(AttemptItem(position=item.position, question_id=item.question_id, option_order=order,
+                                 choice=choice, is_correct=item.is_correct))
     return AttemptState(
         id=row.id, contestant_id=row.contestant_id, round_id=row.round_id, track=row.track, seq=row.seq,
         status=row.status, started_at=row.started_at, deadline=row.deadline, finished_at=row.finished_at,
@@ -315,42 +393,6 @@ def _attempt_state(conn: Executor, *, attempt_id: int, contestant_id: int) -> At
         round_title=row.round_title, round_closes_at=row.round_closes_at, prediction_kind=row.prediction_kind,
         prediction_question=row.prediction_question, max_attempts=row.max_attempts or 0,
         attempts_used=row.attempts_used, bank_ids=json.loads(row.bank_ids) if row.bank_ids else [])
-
-
-def save_answer(db: Database, *, attempt_id: int, contestant_id: int, position: int, choice: list[int],
-                now: datetime) -> datetime:
-    """Store the contestant's choice (display indexes) for one question; returns the save time."""
-    with db.writing() as conn:
-        row = conn.execute(_ANSWER_TARGET, {"attempt_id": attempt_id, "position": position}).one_or_none()
-        if row is None or row.contestant_id != contestant_id:
-            raise AttemptNotFound("Không tìm thấy câu hỏi này trong bài thi của bạn.")
-        if row.status != OPEN:
-            raise AttemptClosed("Bài thi đã nộp; không thể lưu thêm câu trả lời.")
-        if past_time(row.deadline, row.grace_seconds, now):
-            raise AttemptClosed("Đã hết giờ làm bài; câu trả lời này không được lưu.")
-        order = [p for p in _ints(row.option_order) if p < row.option_count]
-        choice = sorted(set(choice))
-        if any(not 0 <= c < len(order) for c in choice):
-            raise BadAnswer("Phương án không tồn tại.")
-        if row.kind != "multiple" and len(choice) > 1:
-            raise BadAnswer("Câu hỏi này chỉ được chọn một phương án.")
-        conn.execute(_STORE_ANSWER, {"in_attempt": attempt_id, "at": position,
-                                     "new_chosen": _csv(sorted(order[c] for c in choice)),
-                                     "new_answered_at": now if choice else None})
-    return now
-
-
-def save_prediction(db: Database, *, attempt_id: int, contestant_id: int, value: int, now: datetime) -> None:
-    """Keep the prediction (tie-break) answer as typed, before the submit."""
-    if not 0 <= value <= 10_000_000:
-        raise BadAnswer("Số dự đoán phải là số nguyên từ 0 đến 10.000.000.")
-    with db.writing() as conn:
-        row = conn.execute(_ATTEMPT_CLOCK, {"attempt_id": attempt_id}).one_or_none()
-        if row is None or row.contestant_id != contestant_id:
-            raise AttemptNotFound("Không tìm thấy bài thi.")
-        if row.status != OPEN or past_time(row.deadline, row.grace_seconds, now):
-            raise AttemptClosed("Bài thi đã đóng; không thể lưu thêm.")
-        conn.execute(_STORE_PREDICTION, {"in_attempt": attempt_id, "new_prediction": value})
 
 
 _QUESTIONS = select(Question.id, Question.text, Question.kind, Question.explanation, Question.source).where(
@@ -372,24 +414,6 @@ def question_content(conn: Executor, question_ids) -> dict[int, dict]:
     return content
 
 
-@dataclass(slots=True)
-class QuestionView:
-    """One question of an attempt as the contestant sees it: options and choices in display order.
-    The key, the verdict and the explanation are filled only when they may be shown (contest.contests.disclosure)."""
-
-    position: int
-    number: int
-    text: str
-    kind: str
-    options: list[str]
-    chosen: list[int]
-    key: list[int] | None = None
-    is_correct: bool | None = None
-    explanation: str | None = None
-    source: str | None = None
-    still_drawable: bool = False  # a round not yet closed can draw it, so its key is held back
-
-
 def attempt_view(conn: Executor, state: AttemptState, *, with_key: bool,
                  pools: PoolCache | None = None, drawable: Collection[int] = ()) -> list[QuestionView]:
     """The attempt's questions in display order; the key only when `with_key` (see contest.contests.disclosure).
@@ -397,7 +421,7 @@ def attempt_view(conn: Executor, state: AttemptState, *, with_key: bool,
     Without the key, texts come from the round's pool held in memory when `pools` is given
     (questions retired since the draw are read from the database). Questions in `drawable` are
     marked as still drawable by an unfinished round."""
-    wanted = {item["question_id"] for item in state.items}
+    wanted = {item.question_id for item in state.items}
     if with_key or pools is None or not state.bank_ids:
         content = question_content(conn, wanted)
     else:
@@ -408,44 +432,92 @@ def attempt_view(conn: Executor, state: AttemptState, *, with_key: bool,
             content.update(question_content(conn, wanted - content.keys()))
     view = []
     for item in state.items:
-        question = content[item["question_id"]]
-        order = [p for p in item["option_order"] if p < len(question["options"])]
-        chosen = item["chosen"]
-        if len(order) < len(item["option_order"]):  # options removed before structures were locked
-            chosen = sorted(order.index(item["option_order"][i]) for i in chosen if item["option_order"][i] in order)
-        entry = QuestionView(position=item["position"], number=item["position"] + 1, text=question["text"],
+        question = content[item.question_id]
+        order = [p for p in item.option_order if p < len(question["options"])]
+        choice = item.choice
+        if len(order) < len(item.option_order):  # options removed before structures were locked
+            choice = sorted(order.index(item.option_order[i]) for i in choice if item.option_order[i] in order)
+        entry = QuestionView(position=item.position, number=item.position + 1, text=question["text"],
                              kind=question["kind"], options=[question["options"][p] for p in order],
-                             chosen=chosen, still_drawable=item["question_id"] in drawable)
+                             choice=choice, still_drawable=item.question_id in drawable)
         if with_key:
             entry.key = [order.index(p) for p in question["key"] if p in order]
-            entry.is_correct = item["is_correct"]
+            entry.is_correct = item.is_correct
             entry.explanation, entry.source = question["explanation"], question["source"]
         view.append(entry)
     return view
 
 
-def _keys(conn: Executor, question_ids) -> dict[int, list[int]]:
-    keys: dict[int, list[int]] = {qid: [] for qid in question_ids}
-    for question_id, position in conn.execute(_KEYS, {"question_ids": list(keys)}):
-        keys[question_id].append(position)
-    return keys
+# --- saving: one click, a whole page without JavaScript, the prediction ------------------------------------------
+
+def save_answer(db: Database, *, attempt_id: int, contestant_id: int, position: int, choice: list[int],
+                now: datetime) -> datetime:
+    """Store the contestant's choice (display indexes) for one question; returns the save time."""
+    with db.writing() as conn:
+        _store_choice(conn, attempt_id=attempt_id, contestant_id=contestant_id, position=position, choice=choice,
+                      now=now)
+    return now
 
 
-def _grade(conn: Executor, attempt_id: int) -> int:
-    """Mark each answer right or wrong against the current key; returns the correct count."""
-    items = conn.execute(_ITEMS_TO_GRADE, {"attempt_id": attempt_id}).all()
-    keys = _keys(conn, {i.question_id for i in items})
-    marks = [{"in_attempt": attempt_id, "at": item.position,
-              "right": bool(item.chosen) and sorted(_ints(item.chosen)) == sorted(keys[item.question_id])}
-             for item in items]
-    if marks:
-        conn.execute(_STORE_GRADE, marks)
-    return sum(mark["right"] for mark in marks)
+def save_answers(db: Database, *, attempt_id: int, contestant_id: int, choices: dict[int, list[int]],
+                 prediction: int | None, now: datetime) -> None:
+    """Store several choices ({position: display indexes}) and the prediction, if given, all or none,
+    in one transaction: what the page sends when submitted without JavaScript."""
+    _check_prediction(prediction)
+    with db.writing() as conn:
+        for position, choice in choices.items():
+            _store_choice(conn, attempt_id=attempt_id, contestant_id=contestant_id, position=position, choice=choice,
+                          now=now)
+        if prediction is not None:
+            _store_prediction(conn, attempt_id=attempt_id, contestant_id=contestant_id, value=prediction, now=now)
 
 
-def _finish(conn: Executor, attempt_id: int, *, status: str, finished_at: datetime, started_at: datetime,
+def _store_choice(conn: Connection, *, attempt_id: int, contestant_id: int, position: int, choice: list[int],
+                  now: datetime) -> None:
+    row = conn.execute(_ANSWER_TARGET, {"attempt_id": attempt_id, "position": position}).one_or_none()
+    if row is None or row.contestant_id != contestant_id:
+        raise AttemptNotFound("Không tìm thấy câu hỏi này trong bài thi của bạn.")
+    if row.status != AttemptStatus.OPEN:
+        raise AttemptClosed("Bài thi đã nộp; không thể lưu thêm câu trả lời.")
+    if past_time(row.deadline, row.grace_seconds, now):
+        raise AttemptClosed("Đã hết giờ làm bài; câu trả lời này không được lưu.")
+    order = [p for p in stored_positions(row.option_order) if p < row.option_count]
+    choice = sorted(set(choice))
+    if any(not 0 <= c < len(order) for c in choice):
+        raise BadAnswer("Phương án không tồn tại.")
+    if row.kind != "multiple" and len(choice) > 1:
+        raise BadAnswer("Câu hỏi này chỉ được chọn một phương án.")
+    conn.execute(_STORE_ANSWER, {"in_attempt": attempt_id, "at": position,
+                                 "new_chosen": positions_text(sorted(order[c] for c in choice)),
+                                 "new_answered_at": now if choice else None})
+
+
+def _check_prediction(value: int | None) -> None:
+    if value is not None and not 0 <= value <= PREDICTION_MAX:
+        raise BadAnswer("Số dự đoán phải là số nguyên từ 0 đến 10.000.000.")
+
+
+def save_prediction(db: Database, *, attempt_id: int, contestant_id: int, value: int, now: datetime) -> None:
+    """Keep the prediction (tie-break) answer as typed, before the submit."""
+    _check_prediction(value)
+    with db.writing() as conn:
+        _store_prediction(conn, attempt_id=attempt_id, contestant_id=contestant_id, value=value, now=now)
+
+
+def _store_prediction(conn: Connection, *, attempt_id: int, contestant_id: int, value: int, now: datetime) -> None:
+    row = conn.execute(_ATTEMPT_CLOCK, {"attempt_id": attempt_id}).one_or_none()
+    if row is None or row.contestant_id != contestant_id:
+        raise AttemptNotFound("Không tìm thấy bài thi.")
+    if row.status != AttemptStatus.OPEN or past_time(row.deadline, row.grace_seconds, now):
+        raise AttemptClosed("Bài thi đã đóng; không thể lưu thêm.")
+    conn.execute(_STORE_PREDICTION, {"in_attempt": attempt_id, "new_prediction": value})
+
+
+# --- submit, and closing at the deadline ------------------------------------------------------------------------
+
+def _finish(conn: Executor, attempt_id: int, *, status: AttemptStatus, finished_at: datetime, started_at: datetime,
             prediction: int | None = None) -> None:
-    correct = _grade(conn, attempt_id)
+    correct = grade_attempt(conn, attempt_id)
     conn.execute(_FINISH, {"in_attempt": attempt_id, "new_status": status, "new_finished_at": finished_at,
                            "new_correct_count": correct, "new_prediction": prediction,
                            "new_duration_ms": max(0, int((finished_at - started_at).total_seconds() * 1000))})
@@ -454,18 +526,18 @@ def _finish(conn: Executor, attempt_id: int, *, status: str, finished_at: dateti
 def submit_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: datetime,
                    prediction: int | None = None) -> None:
     """Submit explicitly. Idempotent: a second submit, or one after the deadline closed it, changes nothing."""
-    if prediction is not None and not 0 <= prediction <= 10_000_000:
-        raise BadAnswer("Số dự đoán phải là số nguyên từ 0 đến 10.000.000.")
+    _check_prediction(prediction)
     with db.writing() as conn:
         row = conn.execute(_ATTEMPT_CLOCK, {"attempt_id": attempt_id}).one_or_none()
         if row is None or row.contestant_id != contestant_id:
             raise AttemptNotFound("Không tìm thấy bài thi.")
-        if row.status != OPEN:
+        if row.status != AttemptStatus.OPEN:
             return
         if past_time(row.deadline, row.grace_seconds, now):
-            _finish(conn, attempt_id, status=EXPIRED, finished_at=row.deadline, started_at=row.started_at)
+            _finish(conn, attempt_id, status=AttemptStatus.EXPIRED, finished_at=row.deadline,
+                    started_at=row.started_at)
             return
-        _finish(conn, attempt_id, status=SUBMITTED, finished_at=min(now, row.deadline),
+        _finish(conn, attempt_id, status=AttemptStatus.SUBMITTED, finished_at=min(now, row.deadline),
                 started_at=row.started_at, prediction=prediction)
 
 
@@ -482,7 +554,7 @@ def close_expired(conn: Executor, *, now: datetime, attempt_id: int | None = Non
     closed = 0
     for row in rows:
         if past_time(row.deadline, row.grace_seconds, now):
-            _finish(conn, row.id, status=EXPIRED, finished_at=row.deadline, started_at=row.started_at)
+            _finish(conn, row.id, status=AttemptStatus.EXPIRED, finished_at=row.deadline, started_at=row.started_at)
             closed += 1
     return closed
 
@@ -496,20 +568,3 @@ def close_all_expired(db: Database, *, now: datetime, batch: int = 500) -> int:
         total += closed
         if closed < batch:
             return total
-
-
-def regrade_question(session: Session, *, question_id: int, user_id: int | None, now: datetime) -> int:
-    """After a key correction: re-grade every finished attempt that drew the question."""
-    attempt_ids = session.scalars(select(AQ.c.attempt_id).join(A, A.c.id == AQ.c.attempt_id).where(
-        AQ.c.question_id == question_id, A.c.status != OPEN)).all()
-    for attempt_id in attempt_ids:
-        session.execute(update(A).where(A.c.id == attempt_id).values(correct_count=_grade(session, attempt_id)))
-    return len(attempt_ids)
-
-
-def attempts_used(session: Session, *, contestant_id: int, round_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(A).where(
-        A.c.contestant_id == contestant_id, A.c.round_id == round_id))
-
-
-bank_store.KEY_CHANGE_HANDLERS.append(regrade_question)

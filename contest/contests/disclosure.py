@@ -15,10 +15,12 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
 
-from contest.contests.attempts import AttemptState, Executor, QuestionView, attempt_view
+from contest.contests.attempts import (AttemptOpen, AttemptState, Executor, QuestionView, attempt_view,
+                                      load_attempt)
 from contest.contests.draw import PoolCache
 from contest.i18n import N_
-from contest.models import Contest, Question, QuestionBank, Round, RoundTrack
+from contest.db import Database
+from contest.models import AttemptStatus, Contest, Question, QuestionBank, Round, RoundTrack
 
 AFTER_ROUND, AFTER_CONTEST, NEVER = "after_round", "after_contest", "never"
 POLICIES = {AFTER_ROUND: N_("Sau khi từng đợt thi kết thúc"),
@@ -82,7 +84,7 @@ def attempt_disclosure(conn: Executor, state: AttemptState, *, now: datetime) ->
         available = last_close
     # Every question of a listed bank counts, retired ones too: restoring one takes a click.
     banks = unfinished_banks(conn, now=now)
-    questions = {item["question_id"] for item in state.items}
+    questions = {item.question_id for item in state.items}
     drawable = frozenset(conn.scalars(_IN_BANKS, {"question_ids": list(questions), "bank_ids": list(banks)})
                          if banks and questions else ())
     return Disclosure(policy, STILL_DRAWABLE if drawable else None, available, drawable)
@@ -95,6 +97,23 @@ def attempt_review(conn: Executor, state: AttemptState, *, now: datetime, pools:
         return Review(disclosure, None)
     return Review(disclosure, attempt_view(conn, state, with_key=disclosure.withheld is None, pools=pools,
                                            drawable=disclosure.drawable))
+
+
+@dataclass
+class AttemptResult:
+    state: AttemptState
+    review: Review
+
+
+def finished_attempt(db: Database, pools: PoolCache, *, attempt_id: int, contestant_id: int,
+                     now: datetime) -> AttemptResult:
+    """The contestant's finished attempt with its review: what the result page and GET /attempts/{id}/result
+    show. Closed first if its time is up; AttemptOpen while it is still being taken."""
+    state = load_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id, now=now)
+    if state.status == AttemptStatus.OPEN:
+        raise AttemptOpen("Bài thi chưa nộp nên chưa có kết quả.")
+    with db.reading() as conn:
+        return AttemptResult(state, attempt_review(conn, state, now=now, pools=pools))
 
 
 @dataclass(frozen=True)

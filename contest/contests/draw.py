@@ -192,6 +192,11 @@ class PoolCache:
             self._pools[key] = pool
         return pool
 
+    def fresh(self, bank_ids: list[int]) -> Pool | None:
+        """The pool of these banks if it was checked within POOL_CHECK_SECONDS, without asking the database."""
+        pool = self._pools.get(tuple(sorted(bank_ids)))
+        return pool if pool is not None and time.monotonic() - pool.checked_at < POOL_CHECK_SECONDS else None
+
     def forget(self, bank_id: int) -> None:
         """Drop the pools holding this bank, so that the next start or page reads its edit at once."""
         with self._lock:

@@ -123,6 +123,12 @@ def units_of(session: Session, contest_id: int, kind: str) -> list[Unit]:
                                 .order_by(Unit.id)))
 
 
+def units_by_name(session: Session, contest_id: int, kind: str) -> list[Unit]:
+    """The contest's units of one kind in name order, as the registration form lists them."""
+    return list(session.scalars(select(Unit).where(Unit.contest_id == contest_id, Unit.kind == kind)
+                                .order_by(Unit.name)))
+
+
 def unit_codes(session: Session, contest_id: int, kind: str) -> dict[int, str]:
     """Each unit's code by id, for one kind."""
     return dict(session.execute(select(Unit.id, Unit.code).where(Unit.contest_id == contest_id,

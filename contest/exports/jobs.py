@@ -24,7 +24,7 @@ from typing import BinaryIO, Callable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from contest.contests.attempts import A
+from contest.contests.attempts import ATTEMPTS as A
 from contest.contests.setup import TRACKS
 from contest.exports import report_workbook as reports
 from contest.exports import results_workbook as books

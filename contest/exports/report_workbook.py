@@ -19,8 +19,8 @@ from contest.exports.results_workbook import (ExportError, contest_paths, get_co
 from contest.models import Contest, PrizeAward, PrizeList, Round
 from contest.results import prizes, stats
 
-TEAM_NOTES = {prizes.BELOW_MIN: "Dưới tỉ lệ tối thiểu, không xếp hạng",
-              prizes.NO_HEADCOUNT: "Chưa có số CBCCVC, không xếp hạng"}
+TEAM_NOTES = {prizes.TeamStatus.BELOW_MIN: "Dưới tỉ lệ tối thiểu, không xếp hạng",
+              prizes.TeamStatus.NO_HEADCOUNT: "Chưa có số CBCCVC, không xếp hạng"}
 
 
 # --- statistics ---------------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def evidence_book(session: Session, contest_id: int, *, tz: str, now: datetime, 
     people = session.scalar(select(func.count(func.distinct(PrizeAward.contestant_id)))
                             .join(PrizeList, PrizeList.id == PrizeAward.list_id)
                             .join(Round, Round.id == PrizeList.round_id)
-                            .where(Round.contest_id == contest_id, PrizeList.status == prizes.LOCKED))
+                            .where(Round.contest_id == contest_id, PrizeList.status == prizes.PrizeListStatus.LOCKED))
     summary = _summary(session, contest, figures, rounds, people, now)
     round_rows = _round_rows(session, contest, rounds)
     stat_tables = {t.slug: t for t in _stats_tables(contest, figures)}

@@ -20,14 +20,14 @@ from typing import BinaryIO, Callable, Iterator
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from contest.contests.attempts import A, EXPIRED, SUBMITTED
+from contest.contests.attempts import ATTEMPTS as A
 from contest.contests.registration import mask_cccd, mask_phone
 from contest.contests.setup import TRACKS, round_tracks, tracks_of
 from contest.contests.units import LOCALITY, UNIT, unit_paths
 from contest.exports.csv_tables import (DATETIME, INT, PERCENT, SECONDS, Book, Column, Table, write_csv,
                                         write_csv_zip)
 from contest.exports.xlsx_book import write_xlsx
-from contest.models import Contest, Contestant, OverallEntry, PrizeList, RankingEntry, Round, RoundResult
+from contest.models import AttemptStatus, Contest, Contestant, OverallEntry, PrizeList, RankingEntry, Round, RoundResult
 from contest.results import prizes
 from contest.results.ranking import scored
 
@@ -35,7 +35,7 @@ R, OE = RankingEntry.__table__, OverallEntry.__table__
 CHUNK = 5000  # rows fetched from the database at a time
 TRACK_SHORT = {"officials": "CBCCVC", "citizens": "Người dân"}
 TRACK_SLUGS = {"officials": "can-bo", "citizens": "nguoi-dan"}
-LIST_STATUS = {prizes.LOCKED: "Đã khóa", prizes.DRAFT: "BẢN ĐỀ XUẤT – CHƯA KHÓA"}
+LIST_STATUS = {prizes.PrizeListStatus.LOCKED: "Đã khóa", prizes.PrizeListStatus.DRAFT: "BẢN ĐỀ XUẤT – CHƯA KHÓA"}
 
 
 class ExportError(LookupError):
@@ -183,7 +183,7 @@ def overall_book(session: Session, contest_id: int, track: str | None = None, *,
 
 # --- every attempt of a round ----------------------------------------------------------------------------
 
-ATTEMPT_STATUS = {SUBMITTED: "Đã nộp", EXPIRED: "Hết giờ, tự nộp"}
+ATTEMPT_STATUS = {AttemptStatus.SUBMITTED: "Đã nộp", AttemptStatus.EXPIRED: "Hết giờ, tự nộp"}
 
 
 def _attempt_columns(*, public: bool) -> list[Column]:
@@ -258,7 +258,7 @@ def winner_table(session: Session, contest: Contest, *, round_id: int | None, tr
     if track is not None:
         query = query.where(PrizeList.track == track)
     if not drafts:
-        query = query.where(PrizeList.status == prizes.LOCKED)
+        query = query.where(PrizeList.status == prizes.PrizeListStatus.LOCKED)
     lists = session.execute(query).all()
     order = tracks_of(contest)
     lists.sort(key=lambda pair: (pair[1], order.index(pair[0].track) if pair[0].track in order else len(order)))
@@ -268,7 +268,7 @@ def winner_table(session: Session, contest: Contest, *, round_id: int | None, tr
         awards = prizes.awards(session, prize_list.id)
         ids = [a["contestant_id"] for a in awards]
         cccds = dict(session.execute(select(Contestant.id, Contestant.cccd).where(Contestant.id.in_(ids))).all())
-        any_draft = any_draft or (prize_list.status != prizes.LOCKED and bool(awards))
+        any_draft = any_draft or (prize_list.status != prizes.PrizeListStatus.LOCKED and bool(awards))
         for a in awards:
             cccd = cccds.get(a["contestant_id"])
             rows.append([number, TRACKS.get(prize_list.track, prize_list.track), LIST_STATUS[prize_list.status],

@@ -4,15 +4,17 @@ from sqlmodel import SQLModel
 
 from contest.models.accounts import LoginAttempt, Role, StaffSession, User
 from contest.models.banks import BankUpload, Question, QuestionBank, QuestionOption, QuestionRevision, Topic
-from contest.models.contests import Attempt, AttemptQuestion, Contest, Contestant, Round, RoundTrack, Unit
+from contest.models.contests import (Attempt, AttemptQuestion, AttemptStatus, Contest, Contestant, Round, RoundTrack,
+                                     Unit)
 from contest.models.results import (AuditEvent, ExportJob, OverallEntry, PersonalDataDownload, PrizeAward, PrizeList,
-                                    RankingEntry, RoundResult)
+                                    PrizeListStatus, RankingEntry, RoundResult)
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AuditEvent", "ExportJob", "OverallEntry", "PersonalDataDownload", "PrizeAward", "PrizeList", "RankingEntry", "RoundResult",
-    "Attempt", "AttemptQuestion", "Contest", "Contestant", "Round", "RoundTrack", "Unit",
+    "AuditEvent", "ExportJob", "OverallEntry", "PersonalDataDownload", "PrizeAward", "PrizeList", "PrizeListStatus",
+    "RankingEntry", "RoundResult",
+    "Attempt", "AttemptQuestion", "AttemptStatus", "Contest", "Contestant", "Round", "RoundTrack", "Unit",
     "BankUpload", "LoginAttempt", "Question", "QuestionBank", "QuestionOption", "QuestionRevision",
     "Role", "StaffSession", "Topic", "User", "metadata",
 ]

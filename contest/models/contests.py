@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, Date, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -113,6 +114,14 @@ class Contestant(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class AttemptStatus(StrEnum):
+    """Where an attempt is: taking answers, submitted by the contestant, or closed at its deadline."""
+
+    OPEN = "open"
+    SUBMITTED = "submitted"
+    EXPIRED = "expired"  # closed at the deadline (plus grace) with the answers saved by then
+
+
 class Attempt(SQLModel, table=True):
     """One sitting. (contestant, round, seq) is unique, so the database itself refuses an attempt
     beyond the allowed number even when two starts race."""
@@ -135,7 +144,7 @@ class Attempt(SQLModel, table=True):
     started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     deadline: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
-    status: str = Field(default="open", max_length=20)  # open | submitted | expired
+    status: str = Field(default=AttemptStatus.OPEN.value, max_length=20)  # an AttemptStatus
     question_count: int = Field(default=0)
     correct_count: int | None = Field(default=None)
     duration_ms: int | None = Field(default=None)

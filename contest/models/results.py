@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text
 from sqlmodel import Field, SQLModel
@@ -67,6 +68,13 @@ class OverallEntry(SQLModel, table=True):
     finished_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class PrizeListStatus(StrEnum):
+    """A prize list is proposed as a draft, then locked once reviewed (unlocking needs a reason)."""
+
+    DRAFT = "draft"
+    LOCKED = "locked"
+
+
 class PrizeList(SQLModel, table=True):
     """The proposed (draft) or locked prize list of a round and track."""
 
@@ -75,7 +83,7 @@ class PrizeList(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = _fk("rounds.id", index=True)
     track: str = Field(max_length=20)
-    status: str = Field(default="draft", max_length=10)  # draft | locked
+    status: str = Field(default=PrizeListStatus.DRAFT.value, max_length=10)  # a PrizeListStatus
     counts: str = Field(default="{}", max_length=200)  # JSON {"first": 1, ...} used for this list
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     locked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -3,7 +3,7 @@
 Individual prizes follow the round's ranking (contest.results.ranking), in rank order, by the
 contest's prize counts (first, second, third, consolation). Skipped: anyone whose phone or CCCD is
 in the contest's "not eligible" list (organising committee), and, when the contest gives one prize
-per person, anyone already holding a prize in a LOCKED list of another round.
+per person, anyone already holding a prize in a locked list of another round.
 
 Ties at a boundary: contestants who share a rank get the same prize, even when that makes more
 prizes of that kind than planned. Each of them still takes one place, so the prizes below move
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from enum import StrEnum
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -29,20 +30,36 @@ from sqlalchemy.orm import Session
 from contest.contests.registration import normalise_phone
 from contest.contests.units import UNIT, unit_paths
 from contest.i18n import N_
-from contest.models import AuditEvent, Contest, Contestant, PrizeAward, PrizeList, RankingEntry, Round, Unit, User
+from contest.models import AuditEvent, Contest, Contestant, PrizeAward, PrizeList, PrizeListStatus, Round, Unit, User
 from contest.results import ranking
+from contest.results.ranking import RANKING_ENTRIES
 
 PRIZES = ("first", "second", "third", "consolation")
 PRIZE_LABELS = {"first": N_("Giải Nhất"), "second": N_("Giải Nhì"), "third": N_("Giải Ba"),
                 "consolation": N_("Giải Khuyến khích")}
-DRAFT, LOCKED = "draft", "locked"
-EXCLUDED, HOLDER = "excluded", "holder"
-SKIP_LABELS = {EXCLUDED: N_("Không xét giải (thành viên Ban tổ chức, Tổ giúp việc)"),
-               HOLDER: N_("Đã nhận giải ở đợt khác (mỗi người chỉ nhận một giải)")}
-RANKED, BELOW_MIN, NO_HEADCOUNT = "ranked", "below_min", "no_headcount"
+
+
+class SkipReason(StrEnum):
+    """Why a ranked contestant is passed over for a prize."""
+
+    EXCLUDED = "excluded"  # on the contest's list of organisers and helpers
+    HOLDER = "holder"  # already holds a prize of another round (one prize per person)
+
+
+SKIP_LABELS = {SkipReason.EXCLUDED: N_("Không xét giải (thành viên Ban tổ chức, Tổ giúp việc)"),
+               SkipReason.HOLDER: N_("Đã nhận giải ở đợt khác (mỗi người chỉ nhận một giải)")}
+
+
+class TeamStatus(StrEnum):
+    """Whether a unit is ranked among the teams: only with a headcount and a participation rate from the minimum."""
+
+    RANKED = "ranked"
+    BELOW_MIN = "below_min"
+    NO_HEADCOUNT = "no_headcount"
+
+
 MAX_PRIZES = 1000
 _BATCH = 200
-R = RankingEntry.__table__
 
 
 class PrizeError(ValueError):
@@ -86,7 +103,7 @@ class TeamRow:
     participants: int
     rate: float | None  # percent of headcount
     average: float | None  # average score of the participants, percent
-    status: str  # ranked | below_min | no_headcount
+    status: TeamStatus
 
 
 # --- settings -------------------------------------------------------------------------------------------
@@ -150,7 +167,8 @@ def _holders(session: Session, contest: Contest, round_id: int) -> set[int]:
     return set(session.scalars(
         select(PrizeAward.contestant_id).join(PrizeList, PrizeList.id == PrizeAward.list_id)
         .join(Round, Round.id == PrizeList.round_id)
-        .where(Round.contest_id == contest.id, PrizeList.status == LOCKED, PrizeList.round_id != round_id)))
+        .where(Round.contest_id == contest.id, PrizeList.status == PrizeListStatus.LOCKED,
+               PrizeList.round_id != round_id)))
 
 
 def plan(session: Session, round_: Round, track: str, counts: dict[str, int]) -> Plan:
@@ -166,7 +184,8 @@ def plan(session: Session, round_: Round, track: str, counts: dict[str, int]) ->
             tied = last is not None and entry.rank == last.rank
             if len(result.awards) >= len(slots) and not tied:
                 return result
-            reason = EXCLUDED if entry.contestant_id in excluded else HOLDER if entry.contestant_id in holders else None
+            reason = (SkipReason.EXCLUDED if entry.contestant_id in excluded
+                      else SkipReason.HOLDER if entry.contestant_id in holders else None)
             if reason:
                 result.skipped.append((entry, reason))
                 continue
@@ -199,7 +218,7 @@ def propose(session: Session, round_id: int, track: str, now: datetime, *, user_
     if now < round_.closes_at:
         raise PrizeError("Đợt thi chưa kết thúc; chỉ đề xuất danh sách giải sau khi đợt thi kết thúc.")
     existing = current_list(session, round_id, track)
-    if existing is not None and existing.status == LOCKED:
+    if existing is not None and existing.status == PrizeListStatus.LOCKED:
         raise PrizeError("Danh sách giải đã được khóa; cần mở khóa trước khi đề xuất lại.")
     if ranking.needs_ranking(session, round_, now):
         ranking.rank_round(session, round_, now=now, user_id=user_id)
@@ -228,14 +247,14 @@ def _list(session: Session, list_id: int) -> tuple[PrizeList, Round]:
 def lock(session: Session, list_id: int, user_id: int | None, now: datetime) -> PrizeList:
     """Fix a draft list as the round's result. Refused when the ranking moved since it was proposed."""
     prize_list, round_ = _list(session, list_id)
-    if prize_list.status == LOCKED:
+    if prize_list.status == PrizeListStatus.LOCKED:
         raise PrizeError("Danh sách giải đã được khóa.")
     if ranking.needs_ranking(session, round_, now) or differences(session, list_id):
         raise PrizeError("Bản đề xuất không còn khớp với xếp hạng hiện tại (hoặc với giải đã khóa ở đợt khác); "
                          "hãy đề xuất lại danh sách giải rồi khóa.")
     if session.scalar(select(func.count()).select_from(PrizeAward).where(PrizeAward.list_id == list_id)) == 0:
         raise PrizeError("Danh sách giải chưa có ai; hãy đề xuất danh sách trước khi khóa.")
-    prize_list.status, prize_list.locked_at, prize_list.locked_by = LOCKED, now, user_id
+    prize_list.status, prize_list.locked_at, prize_list.locked_by = PrizeListStatus.LOCKED, now, user_id
     session.add(prize_list)
     _audit(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_locked",
            detail={"round": round_.number, "track": prize_list.track, "list": list_id})
@@ -248,9 +267,9 @@ def unlock(session: Session, list_id: int, user_id: int | None, now: datetime, *
     if not reason:
         raise PrizeError("Cần ghi lý do mở khóa danh sách giải.")
     prize_list, round_ = _list(session, list_id)
-    if prize_list.status != LOCKED:
+    if prize_list.status != PrizeListStatus.LOCKED:
         raise PrizeError("Danh sách giải chưa được khóa.")
-    prize_list.status, prize_list.locked_at, prize_list.locked_by = DRAFT, None, None
+    prize_list.status, prize_list.locked_at, prize_list.locked_by = PrizeListStatus.DRAFT, None, None
     session.add(prize_list)
     _audit(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_unlocked",
            detail={"round": round_.number, "track": prize_list.track, "list": list_id, "reason": reason})
@@ -259,14 +278,15 @@ def unlock(session: Session, list_id: int, user_id: int | None, now: datetime, *
 
 def awards(session: Session, list_id: int) -> list[dict]:
     """The list's awards in order, with each winner's name, contact, unit and counted result."""
+    entry = RANKING_ENTRIES
     rows = session.execute(
         select(PrizeAward.position, PrizeAward.prize, PrizeAward.rank, Contestant.id, Contestant.full_name,
-               Contestant.phone, Contestant.unit_id, Contestant.locality_id, R.c.correct_count, R.c.question_count,
-               R.c.duration_ms)
+               Contestant.phone, Contestant.unit_id, Contestant.locality_id, entry.c.correct_count,
+               entry.c.question_count, entry.c.duration_ms)
         .join(Contestant, Contestant.id == PrizeAward.contestant_id)
         .join(PrizeList, PrizeList.id == PrizeAward.list_id)
-        .outerjoin(R, (R.c.round_id == PrizeList.round_id) & (R.c.track == PrizeList.track)
-                   & (R.c.contestant_id == PrizeAward.contestant_id))
+        .outerjoin(entry, (entry.c.round_id == PrizeList.round_id) & (entry.c.track == PrizeList.track)
+                   & (entry.c.contestant_id == PrizeAward.contestant_id))
         .where(PrizeAward.list_id == list_id).order_by(PrizeAward.position))
     keys = ("position", "prize", "rank", "contestant_id", "full_name", "phone", "unit_id", "locality_id",
             "correct_count", "question_count", "duration_ms")
@@ -308,10 +328,11 @@ def team_ranking(session: Session, contest_id: int, round_id: int | None = None,
         rounds = rounds.where(Round.id == round_id)
     if closed_by is not None:
         rounds = rounds.where(Round.closes_at <= closed_by)
-    per_person = (select(R.c.contestant_id, (func.sum(R.c.correct_count) * 100.0
-                                             / func.nullif(func.sum(R.c.question_count), 0)).label("score"))
-                  .where(R.c.round_id.in_(rounds.scalar_subquery()), R.c.track == track)
-                  .group_by(R.c.contestant_id)).subquery()
+    entry = RANKING_ENTRIES
+    per_person = (select(entry.c.contestant_id, (func.sum(entry.c.correct_count) * 100.0
+                                                 / func.nullif(func.sum(entry.c.question_count), 0)).label("score"))
+                  .where(entry.c.round_id.in_(rounds.scalar_subquery()), entry.c.track == track)
+                  .group_by(entry.c.contestant_id)).subquery()
     totals = {unit_id: (count, None if average is None else float(average)) for unit_id, count, average in
               session.execute(select(Contestant.unit_id, func.count(), func.avg(per_person.c.score))
                               .join(per_person, per_person.c.contestant_id == Contestant.id)
@@ -322,18 +343,18 @@ def team_ranking(session: Session, contest_id: int, round_id: int | None = None,
         count, average = totals.get(unit.id, (0, None))
         if not unit.headcount:
             rows.append(TeamRow(None, unit.id, paths.get(unit.id, unit.name), unit.headcount, count, None, average,
-                                NO_HEADCOUNT))
+                                TeamStatus.NO_HEADCOUNT))
             continue
         rate = Fraction(count * 100, unit.headcount)
-        status = RANKED if rate >= contest.team_min_rate else BELOW_MIN
+        status = TeamStatus.RANKED if rate >= contest.team_min_rate else TeamStatus.BELOW_MIN
         rows.append(TeamRow(None, unit.id, paths.get(unit.id, unit.name), unit.headcount, count, rate, average,
                             status))
     key = lambda r: (-(r.rate or 0), -round(r.average or 0, 6))  # noqa: E731
-    ranked = sorted((r for r in rows if r.status == RANKED), key=lambda r: (*key(r), r.name))
+    ranked = sorted((r for r in rows if r.status == TeamStatus.RANKED), key=lambda r: (*key(r), r.name))
     for i, row in enumerate(ranked):
         row.rank = ranked[i - 1].rank if i and key(ranked[i - 1]) == key(row) else i + 1
-    below = sorted((r for r in rows if r.status == BELOW_MIN), key=lambda r: (*key(r), r.name))
-    others = sorted((r for r in rows if r.status == NO_HEADCOUNT), key=lambda r: r.name)
+    below = sorted((r for r in rows if r.status == TeamStatus.BELOW_MIN), key=lambda r: (*key(r), r.name))
+    others = sorted((r for r in rows if r.status == TeamStatus.NO_HEADCOUNT), key=lambda r: r.name)
     for row in rows:
         row.rate = None if row.rate is None else float(row.rate)
     return [*ranked, *below, *others]

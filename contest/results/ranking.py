@@ -12,8 +12,9 @@ Contestants equal on all four share a rank (1, 2, 2, 4). Each contestant is rank
 round and track, by their counted attempt: the best of their attempts by this same rule.
 The prediction's true value is counted over the whole round (all tracks) when it is ranked:
 contestants with every answer right in at least one attempt (the default), or participants,
-or finished attempts. Scoring is in contest.contests.attempts._grade: a multiple-choice
-question is right only when the chosen set equals the key.
+or finished attempts. Grading is in contest.contests.grading: a multiple-choice question is
+right only when the chosen set equals the key. After a key correction, `after_key_change` grades
+again, then ranks again, in that order (`wire_key_corrections` connects it to the question bank).
 
 Ranking is one INSERT ... SELECT per track with window functions, so a round of a million attempts
 is ranked inside the database in seconds; pages read the stored ranks by index. The counted attempt
@@ -34,11 +35,12 @@ from sqlalchemy.orm import Session
 
 from contest.banks import store as bank_store
 from contest.banks.common import fold
-from contest.contests.attempts import A, AQ, OPEN, close_expired
+from contest.contests import grading
+from contest.contests.attempts import ATTEMPTS, ATTEMPT_QUESTIONS, close_expired
 from contest.contests.registration import normalise_phone
 from contest.i18n import N_
-from contest.models import (AuditEvent, Contest, Contestant, OverallEntry, RankingEntry, Round, RoundResult,
-                            RoundTrack)
+from contest.models import (AttemptStatus, AuditEvent, Contest, Contestant, OverallEntry, RankingEntry, Round,
+                            RoundResult, RoundTrack)
 
 RULE_TEXT = N_("Xếp hạng theo số câu trả lời đúng (nhiều hơn xếp trên); nếu bằng nhau, người có số dự đoán gần "
                "với kết quả thực tế hơn xếp trên (không trả lời câu dự đoán coi như xa nhất); nếu vẫn bằng nhau, "
@@ -46,22 +48,23 @@ RULE_TEXT = N_("Xếp hạng theo số câu trả lời đúng (nhiều hơn x�
                "bằng nhau ở cả bốn tiêu chí cùng thứ hạng. Mỗi người chỉ có một kết quả trong mỗi đợt: lượt thi "
                "tốt nhất theo chính quy tắc này.")
 NO_PREDICTION = 2_000_000_000  # the gap of an attempt without a prediction: farther than any real one
-R, RR, OE = RankingEntry.__table__, RoundResult.__table__, OverallEntry.__table__
+RANKING_ENTRIES, ROUND_RESULTS, OVERALL_ENTRIES = RankingEntry.__table__, RoundResult.__table__, OverallEntry.__table__
 
 
 def scored(round_id: int):
     """The round's finished, graded attempts: what ranking, the true value and the attempt list read."""
-    return and_(A.c.round_id == round_id, A.c.status != OPEN, A.c.correct_count.is_not(None))
+    return and_(ATTEMPTS.c.round_id == round_id, ATTEMPTS.c.status != AttemptStatus.OPEN,
+                ATTEMPTS.c.correct_count.is_not(None))
 
 
 def true_value(session: Session, round_: Round) -> int:
     """The number the round's prediction question asks for, counted now."""
     finished = scored(round_.id)
     if round_.prediction_kind == "attempts":
-        return session.scalar(select(func.count()).select_from(A).where(finished))
-    query = select(func.count(func.distinct(A.c.contestant_id))).where(finished)
+        return session.scalar(select(func.count()).select_from(ATTEMPTS).where(finished))
+    query = select(func.count(func.distinct(ATTEMPTS.c.contestant_id))).where(finished)
     if round_.prediction_kind == "perfect_scores":
-        query = query.where(A.c.correct_count == A.c.question_count, A.c.question_count > 0)
+        query = query.where(ATTEMPTS.c.correct_count == ATTEMPTS.c.question_count, ATTEMPTS.c.question_count > 0)
     return session.scalar(query)
 
 
@@ -77,43 +80,45 @@ def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int |
         pass
     truth = true_value(session, round_)
     tracks = list(session.scalars(select(RoundTrack.track).where(RoundTrack.round_id == round_.id)))
-    session.execute(delete(R).where(R.c.round_id == round_.id))
-    gap = func.coalesce(func.abs(A.c.prediction - truth), NO_PREDICTION)
+    attempt, entry, result = ATTEMPTS, RANKING_ENTRIES, ROUND_RESULTS
+    session.execute(delete(entry).where(entry.c.round_id == round_.id))
+    gap = func.coalesce(func.abs(attempt.c.prediction - truth), NO_PREDICTION)
     counts = {}
     for track in tracks:
-        in_track = and_(scored(round_.id), A.c.track == track)
-        top = select(A.c.contestant_id, func.max(A.c.correct_count)).where(in_track).group_by(A.c.contestant_id)
-        best = (select(A.c.id, A.c.contestant_id, A.c.correct_count, A.c.question_count, A.c.duration_ms,
-                       A.c.finished_at, A.c.prediction, gap.label("gap"),
-                       func.row_number().over(partition_by=A.c.contestant_id,
-                                              order_by=[*_order(A, gap), A.c.id]).label("pick"))
-                .where(in_track, tuple_(A.c.contestant_id, A.c.correct_count).in_(top))).subquery()
+        in_track = and_(scored(round_.id), attempt.c.track == track)
+        top = (select(attempt.c.contestant_id, func.max(attempt.c.correct_count)).where(in_track)
+               .group_by(attempt.c.contestant_id))
+        best = (select(attempt.c.id, attempt.c.contestant_id, attempt.c.correct_count, attempt.c.question_count,
+                       attempt.c.duration_ms, attempt.c.finished_at, attempt.c.prediction, gap.label("gap"),
+                       func.row_number().over(partition_by=attempt.c.contestant_id,
+                                              order_by=[*_order(attempt, gap), attempt.c.id]).label("pick"))
+                .where(in_track, tuple_(attempt.c.contestant_id, attempt.c.correct_count).in_(top))).subquery()
         rank = func.rank().over(order_by=_order(best, best.c.gap))
         chosen = select(literal(round_.id), literal(track), best.c.contestant_id, best.c.id, rank,
                         best.c.correct_count, best.c.question_count,
                         func.nullif(best.c.gap, NO_PREDICTION), best.c.duration_ms,
                         best.c.finished_at).where(best.c.pick == 1)
-        session.execute(insert(R).from_select(
+        session.execute(insert(entry).from_select(
             ["round_id", "track", "contestant_id", "attempt_id", "rank", "correct_count", "question_count", "gap",
              "duration_ms", "finished_at"], chosen))
-        counts[track] = session.scalar(select(func.count()).select_from(R).where(
-            R.c.round_id == round_.id, R.c.track == track))
-        session.execute(delete(RR).where(RR.c.round_id == round_.id, RR.c.track == track))
-        session.execute(insert(RR).values(round_id=round_.id, track=track, true_value=truth, entries=counts[track],
-                                          computed_at=now, stale=False))
+        counts[track] = session.scalar(select(func.count()).select_from(entry).where(
+            entry.c.round_id == round_.id, entry.c.track == track))
+        session.execute(delete(result).where(result.c.round_id == round_.id, result.c.track == track))
+        session.execute(insert(result).values(round_id=round_.id, track=track, true_value=truth, entries=counts[track],
+                                              computed_at=now, stale=False))
     session.add(AuditEvent(at=now, user_id=user_id, contest_id=round_.contest_id, action=reason,
                            detail=json.dumps({"round": round_.number, "true_value": truth, "entries": counts},
                                              ensure_ascii=False)))
     # The overall ranking is out of date now; ensure_overall computes it again when it is asked for.
-    session.execute(delete(OE).where(OE.c.contest_id == round_.contest_id))
+    session.execute(delete(OVERALL_ENTRIES).where(OVERALL_ENTRIES.c.contest_id == round_.contest_id))
     return counts
 
 
 def _overall_missing(session: Session, contest_id: int) -> bool:
     rounds = select(Round.id).where(Round.contest_id == contest_id).scalar_subquery()
-    ranked = session.scalar(select(R.c.round_id).where(R.c.round_id.in_(rounds)).limit(1))
-    return ranked is not None and session.scalar(select(OE.c.contest_id).where(OE.c.contest_id == contest_id)
-                                                 .limit(1)) is None
+    ranked = session.scalar(select(RANKING_ENTRIES.c.round_id).where(RANKING_ENTRIES.c.round_id.in_(rounds)).limit(1))
+    return ranked is not None and session.scalar(
+        select(OVERALL_ENTRIES.c.contest_id).where(OVERALL_ENTRIES.c.contest_id == contest_id).limit(1)) is None
 
 
 def ensure_overall(db, contest_id: int) -> None:
@@ -133,16 +138,18 @@ def ensure_overall(db, contest_id: int) -> None:
 def rank_contest(session: Session, contest_id: int) -> None:
     """The overall ranking: counted results summed over every ranked round, then the same tie-breaks
     on the totals (the latest of the counted submissions stands for 'submission time')."""
-    session.execute(delete(OE).where(OE.c.contest_id == contest_id))
+    entry, total = RANKING_ENTRIES, OVERALL_ENTRIES
+    session.execute(delete(total).where(total.c.contest_id == contest_id))
     rounds = select(Round.id).where(Round.contest_id == contest_id).scalar_subquery()
-    gap_total = func.sum(func.coalesce(R.c.gap, NO_PREDICTION))
-    correct, duration, last = func.sum(R.c.correct_count), func.sum(R.c.duration_ms), func.max(R.c.finished_at)
-    rank = func.rank().over(partition_by=R.c.track, order_by=[correct.desc(), gap_total.asc(), duration.asc(),
-                                                               last.asc()])
-    totals = (select(literal(contest_id), R.c.track, R.c.contestant_id, rank, func.count(), correct,
-                     func.sum(R.c.question_count), func.sum(R.c.gap), duration, last)
-              .where(R.c.round_id.in_(rounds)).group_by(R.c.track, R.c.contestant_id))
-    session.execute(insert(OE).from_select(
+    gap_total = func.sum(func.coalesce(entry.c.gap, NO_PREDICTION))
+    correct, duration = func.sum(entry.c.correct_count), func.sum(entry.c.duration_ms)
+    last = func.max(entry.c.finished_at)
+    rank = func.rank().over(partition_by=entry.c.track, order_by=[correct.desc(), gap_total.asc(), duration.asc(),
+                                                                   last.asc()])
+    totals = (select(literal(contest_id), entry.c.track, entry.c.contestant_id, rank, func.count(), correct,
+                     func.sum(entry.c.question_count), func.sum(entry.c.gap), duration, last)
+              .where(entry.c.round_id.in_(rounds)).group_by(entry.c.track, entry.c.contestant_id))
+    session.execute(insert(total).from_select(
         ["contest_id", "track", "contestant_id", "rank", "rounds", "correct_count", "question_count", "gap",
          "duration_ms", "finished_at"], totals))
 
@@ -206,18 +213,20 @@ def _page(session: Session, table, where, *, limit: int | None, offset: int) -> 
 
 
 def leaderboard(session: Session, round_id: int, track: str, *, limit: int | None = 50, offset: int = 0):
-    return _page(session, R, [R.c.round_id == round_id, R.c.track == track], limit=limit, offset=offset)
+    where = [RANKING_ENTRIES.c.round_id == round_id, RANKING_ENTRIES.c.track == track]
+    return _page(session, RANKING_ENTRIES, where, limit=limit, offset=offset)
 
 
 def overall(session: Session, contest_id: int, track: str, *, limit: int | None = 50, offset: int = 0):
     """A page of the overall ranking, as last computed (call ensure_overall first)."""
-    return _page(session, OE, [OE.c.contest_id == contest_id, OE.c.track == track], limit=limit, offset=offset)
+    where = [OVERALL_ENTRIES.c.contest_id == contest_id, OVERALL_ENTRIES.c.track == track]
+    return _page(session, OVERALL_ENTRIES, where, limit=limit, offset=offset)
 
 
 def find(session: Session, round_id: int, track: str, query: str, *, limit: int = 20) -> list[Entry]:
     """'Find me': entries whose phone matches exactly, or whose name contains every word (no accents needed)."""
     phone = normalise_phone(query)
-    where = [R.c.round_id == round_id, R.c.track == track]
+    where = [RANKING_ENTRIES.c.round_id == round_id, RANKING_ENTRIES.c.track == track]
     if phone:  # the contest narrows the lookup to the unique (contest_id, phone) index
         contest_id = select(Round.contest_id).where(Round.id == round_id).scalar_subquery()
         where += [Contestant.contest_id == contest_id, Contestant.phone == phone]
@@ -226,20 +235,32 @@ def find(session: Session, round_id: int, track: str, query: str, *, limit: int 
         if not words:
             return []
         where += [Contestant.search_name.contains(word, autoescape=True) for word in words]
-    return _entries(session, R, where, limit=limit)
+    return _entries(session, RANKING_ENTRIES, where, limit=limit)
 
 
 def mark_stale(session: Session, *, question_id: int, user_id: int | None, now: datetime) -> int:
-    """After a key correction: every round that drew the question is ranked again (closed rounds at once)."""
-    round_ids = set(session.scalars(select(A.c.round_id).join(AQ, AQ.c.attempt_id == A.c.id)
-                                    .where(AQ.c.question_id == question_id).distinct()))
+    """After a key correction and the re-grade: every round that drew the question is ranked again
+    (closed rounds at once, from the new correct counts)."""
+    round_ids = set(session.scalars(select(ATTEMPTS.c.round_id)
+                                    .join(ATTEMPT_QUESTIONS, ATTEMPT_QUESTIONS.c.attempt_id == ATTEMPTS.c.id)
+                                    .where(ATTEMPT_QUESTIONS.c.question_id == question_id).distinct()))
     if not round_ids:
         return 0
-    session.execute(update(RR).where(RR.c.round_id.in_(round_ids)).values(stale=True))
+    session.execute(update(ROUND_RESULTS).where(ROUND_RESULTS.c.round_id.in_(round_ids)).values(stale=True))
     for round_ in session.scalars(select(Round).where(Round.id.in_(round_ids))):
         if now >= round_.closes_at:
             rank_round(session, round_, now=now, user_id=user_id, reason="regraded")
     return len(round_ids)
 
 
-bank_store.KEY_CHANGE_HANDLERS.append(mark_stale)
+def after_key_change(session: Session, *, question_id: int, user_id: int | None, now: datetime) -> None:
+    """What a corrected answer key sets off, in the same transaction and in this order: every finished
+    attempt that drew the question is graded again, then the rounds are ranked again from those grades."""
+    grading.regrade_question(session, question_id=question_id)
+    mark_stale(session, question_id=question_id, user_id=user_id, now=now)
+
+
+def wire_key_corrections() -> None:
+    """Connect `after_key_change` to the question bank's key corrections (contest.banks.store, which
+    may not import this package). create_app and the `contest` command call it; calling again changes nothing."""
+    bank_store.KEY_CHANGE_HANDLERS[:] = [after_key_change]

@@ -28,10 +28,10 @@ from sqlalchemy import (Date, Float, Integer, Interval, and_, case, cast, extrac
                         union_all)
 from sqlalchemy.orm import Session
 
-from contest.contests.attempts import AQ, OPEN, A
+from contest.contests.attempts import ATTEMPT_QUESTIONS as AQ, ATTEMPTS as A
 from contest.contests.units import LOCALITY, UNIT, unit_paths
 from contest.i18n import N_
-from contest.models import Contestant, Question, RankingEntry, Round, RoundResult, Unit
+from contest.models import AttemptStatus, Contestant, Question, RankingEntry, Round, RoundResult, Unit
 
 C, R, RR, Q = Contestant.__table__, RankingEntry.__table__, RoundResult.__table__, Question.__table__
 DISCRIMINATION_SHARE = 27  # percent of attempts in each of the upper and lower groups (Kelley's 27%)
@@ -82,7 +82,7 @@ def scope_of(session: Session, contest_id: int, round_id: int | None = None) -> 
 
 
 def _finished(round_ids):
-    return and_(A.c.round_id.in_(list(round_ids)), A.c.status != OPEN, A.c.correct_count.is_not(None))
+    return and_(A.c.round_id.in_(list(round_ids)), A.c.status != AttemptStatus.OPEN, A.c.correct_count.is_not(None))
 
 
 def _counted(scope: Scope):
@@ -138,7 +138,7 @@ def totals(session: Session, contest_id: int, round_id: int | None = None) -> To
     for track, count in session.execute(select(C.c.track, func.count()).where(C.c.contest_id == contest_id)
                                         .group_by(C.c.track)):
         row(track).registered = count
-    finished = case((and_(A.c.status != OPEN, A.c.correct_count.is_not(None)), 1), else_=0)
+    finished = case((and_(A.c.status != AttemptStatus.OPEN, A.c.correct_count.is_not(None)), 1), else_=0)
     for track, started, done in session.execute(
             select(A.c.track, func.count(), func.coalesce(func.sum(finished), 0))
             .where(A.c.round_id.in_(list(scope.round_ids))).group_by(A.c.track)):
@@ -358,7 +358,7 @@ def item_statistics(session: Session, contest_id: int, round_id: int | None = No
     size): the ceil(27% of n) finished attempts with the most, resp. fewest, correct answers, ties
     broken by attempt id so every attempt is in at most one group unless n = 1."""
     scope = scope_of(session, contest_id, round_id)
-    done = case((and_(A.c.status != OPEN, A.c.correct_count.is_not(None)), 1), else_=0)
+    done = case((and_(A.c.status != AttemptStatus.OPEN, A.c.correct_count.is_not(None)), 1), else_=0)
     part = [A.c.round_id, A.c.track, done]  # open attempts get ranks too, but are never in a group
     ranked = select(A.c.id, done.label("done"), func.count().over(partition_by=part).label("n"),
                     func.row_number().over(partition_by=part, order_by=[A.c.correct_count.desc(), A.c.id])

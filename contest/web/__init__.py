@@ -229,8 +229,8 @@ def signed_in_to(request: Request, contest_id: int) -> int | None:
 
 PUBLIC_TRACKS = {"can-bo": "officials", "nguoi-dan": "citizens"}
 TRACK_SLUGS = {track: slug for slug, track in PUBLIC_TRACKS.items()}
-TEAM_STATUS = {prizes.BELOW_MIN: N_("Dưới tỉ lệ tối thiểu, không xếp hạng"),
-               prizes.NO_HEADCOUNT: N_("Chưa có số CBCCVC, không xếp hạng")}
+TEAM_STATUS = {prizes.TeamStatus.BELOW_MIN: N_("Dưới tỉ lệ tối thiểu, không xếp hạng"),
+               prizes.TeamStatus.NO_HEADCOUNT: N_("Chưa có số CBCCVC, không xếp hạng")}
 
 
 def base_context(**context) -> dict:
@@ -242,10 +242,10 @@ def base_context(**context) -> dict:
 # --- running handlers, answering files ----------------------------------------------------------------------
 
 
-def quick(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """A sync handler whose blocking work is a few short statements on `db` (the contestant's hot
-    paths: start, the attempt page, saving a click, submitting): run by Database.run, so on the
-    event loop with SQLite and in a worker thread with PostgreSQL. Declare it without sync_to_thread."""
+def on_event_loop(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a sync handler on the event loop (SQLite) or in a worker thread (PostgreSQL), by Database.run:
+    for handlers whose blocking work is a few short statements on `db` (the contestant's hot paths:
+    start, the attempt page, saving a click, submitting). Declare it without sync_to_thread."""
 
     @functools.wraps(handler)
     async def run(*args: Any, **kwargs: Any) -> Any:

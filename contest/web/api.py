@@ -40,17 +40,18 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath, FromQuery, JSONBody
-from sqlalchemy import select
 
-from contest.contests import attempts as attempt_domain
-from contest.accounts import LoginThrottled
 from contest import i18n
+from contest.accounts import LoginThrottled
+from contest.contests import attempts as attempt_domain
 from contest.contests import disclosure, registration
-from contest.contests.setup import (FIELDS, PREDICTIONS, TRACKS, field_rules, question_total, round_tracks,
-                                    track_config, tracks_of)
+from contest.contests.contestant_rounds import contestant_rounds, signed_in_contestant, tracks_by_round
+from contest.contests.queries import rounds_of
+from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, question_total, track_config, tracks_of
 from contest.contests.units import search_units
-from contest.models import Contest, Contestant, Round
-from contest.web import DB, TOO_MANY_TRIES, Int, client_address, load_contest, login_policy, quick
+from contest.models import Contest, Contestant
+from contest.web import (DB, TOO_MANY_TRIES, Int, cached_contest_id, client_address, load_contest, login_policy,
+                         on_event_loop)
 from contest.web.api_schemas import (EXCEPTION_HANDLERS, AnswerBody, AnswerSaved, ApiError, AttemptOut, AttemptSummary,
                                      ContestantInfo, ContestInfo, FieldInfo, LoginBody, PredictionBody,
                                      PredictionSaved, QuestionOut, RegistrationBody, ResultOut, ReviewItem, RoundInfo,
@@ -61,7 +62,6 @@ API_PATH = "/api/v1"
 SCHEMA_PATH = "/api/v1/schema"
 TOKEN_MAX_AGE_SECONDS = 24 * 3600
 AUTH = [{"bearerToken": []}]
-A = attempt_domain.A
 # Registration errors from the domain name the form's fields; the API body names ids.
 BODY_FIELD = {"unit": "unit_id", "locality": "locality_id"}
 
@@ -140,17 +140,30 @@ def _local(request: Request, moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo(request.app.state.settings.timezone))
 
 
+CONTEST_NOT_FOUND = "Không tìm thấy hội thi."
+NOT_FOR_THIS_CONTEST = "Mã đăng nhập không dùng được cho hội thi này; hãy đăng nhập lại."
+
+
 def _contest(db, slug: FromPath[str]) -> Contest:
     try:
         return load_contest(db, slug)
     except NotFoundException:
-        raise ApiError(404, "not_found", "Không tìm thấy hội thi.") from None
+        raise ApiError(404, "not_found", CONTEST_NOT_FOUND) from None
 
 
-def _signed_in(session, claims: Claims, contest: Contest) -> Contestant:
-    contestant = session.get(Contestant, claims.contestant_id) if claims.contest_id == contest.id else None
-    if contestant is None or contestant.contest_id != contest.id:
-        raise ApiError(401, "not_authenticated", "Mã đăng nhập không dùng được cho hội thi này; hãy đăng nhập lại.")
+def _contest_id(request: Request, db, slug: str) -> int:
+    """The published contest's id (remembered briefly, as the pages do on their hot paths), or 404."""
+    try:
+        return cached_contest_id(request, db, slug)
+    except NotFoundException:
+        raise ApiError(404, "not_found", CONTEST_NOT_FOUND) from None
+
+
+def _signed_in(session, claims: Claims, contest_id: int) -> Contestant:
+    contestant = signed_in_contestant(session, contest_id=contest_id, contestant_id=claims.contestant_id
+                                      if claims.contest_id == contest_id else None)
+    if contestant is None:
+        raise ApiError(401, "not_authenticated", NOT_FOR_THIS_CONTEST)
     return contestant
 
 
@@ -167,15 +180,8 @@ def _attempt_summary(request: Request, row) -> AttemptSummary:
                           duration_ms=row.duration_ms)
 
 
-def _load(db, request: Request, attempt_id: int, claims: Claims) -> attempt_domain.AttemptState:
-    """The contestant's own attempt (closed first if its time is up); anyone else's is not found."""
-    return attempt_domain.load_attempt(db, attempt_id=attempt_id, contestant_id=claims.contestant_id,
-                                       now=request.app.state.clock())
-
-
-def _attempt_out(db, request: Request, state: attempt_domain.AttemptState) -> AttemptOut:
-    with db.reading() as conn:
-        questions = attempt_domain.attempt_view(conn, state, with_key=False, pools=request.app.state.pools)
+def _attempt_out(request: Request, page: attempt_domain.AttemptPage) -> AttemptOut:
+    state = page.state
     return AttemptOut(
         id=state.id, contest_slug=state.contest_slug, round_number=state.round_number, track=state.track,
         seq=state.seq, status=state.status, started_at=_local(request, state.started_at),
@@ -184,15 +190,17 @@ def _attempt_out(db, request: Request, state: attempt_domain.AttemptState) -> At
         prediction_question=state.prediction_question or PREDICTIONS[state.prediction_kind],
         prediction=state.prediction,
         questions=[QuestionOut(position=q.position, number=q.number, text=q.text, kind=q.kind,
-                               options=q.options, chosen=q.chosen) for q in questions])
+                               options=q.options, chosen=q.choice) for q in page.questions])
 
 
-def _result_out(db, request: Request, state: attempt_domain.AttemptState) -> ResultOut:
-    if state.status == attempt_domain.OPEN:
-        raise ApiError(409, "attempt_open", "Bài thi chưa nộp nên chưa có kết quả.")
-    now = request.app.state.clock()
-    with db.reading() as conn:
-        review = disclosure.attempt_review(conn, state, now=now, pools=request.app.state.pools)
+def _finished(request: Request, db, attempt_id: int, claims: Claims) -> disclosure.AttemptResult:
+    """The contestant's own finished attempt with its review (closed first if its time is up)."""
+    return disclosure.finished_attempt(db, request.app.state.pools, attempt_id=attempt_id,
+                                       contestant_id=claims.contestant_id, now=request.app.state.clock())
+
+
+def _result_out(request: Request, finished: disclosure.AttemptResult) -> ResultOut:
+    state, review, now = finished.state, finished.review, request.app.state.clock()
     shown, available = review.disclosure, review.disclosure.available_at
     message = None if shown.withheld is None else disclosure.WITHHELD[shown.withheld].format(t=(
         i18n.format_datetime(available, tz=request.app.state.settings.timezone, locale="vi") if available else ""))
@@ -207,7 +215,7 @@ def _result_out(db, request: Request, state: attempt_domain.AttemptState) -> Res
         key_withheld=shown.withheld, key_withheld_message=message,
         review=None if review.questions is None else [
             ReviewItem(position=q.position, number=q.number, text=q.text, kind=q.kind, options=q.options,
-                       chosen=q.chosen, key=None if q.key is None else sorted(q.key),
+                       chosen=q.choice, key=None if q.key is None else sorted(q.key),
                        is_correct=None if q.key is None else bool(q.is_correct),
                        explanation=q.explanation, source=q.source, still_drawable=q.still_drawable)
             for q in review.questions])
@@ -228,8 +236,8 @@ class ContestsApi(Controller):
         now = request.app.state.clock()
         rules = field_rules(contest)
         with db.session() as session:
-            rounds = session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)).all()
-            configs = {round_.id: round_tracks(session, round_.id) for round_ in rounds}
+            rounds = rounds_of(session, contest.id)
+            configs = tracks_by_round(session, [round_.id for round_ in rounds])
         return ContestInfo(
             slug=contest.slug, title=contest.title, organiser_body=contest.organiser_body,
             plan_reference=contest.plan_reference, rules=contest.rules,
@@ -299,58 +307,43 @@ class ContestsApi(Controller):
         """The signed-in contestant (a cheap way to check that a stored token still works)."""
         contest = _contest(db, slug)
         with db.session() as session:
-            return _contestant_info(_signed_in(session, claims, contest))
+            return _contestant_info(_signed_in(session, claims, contest.id))
 
     @get("/rounds", sync_to_thread=True, security=AUTH, responses=error_responses(401, 404))
     def rounds(self, request: Request, db: DB, slug: FromPath[str], claims: SignedIn) -> list[RoundStatus]:
         """Every round with the contestant's attempts used and left, and the open attempt to resume."""
         contest = _contest(db, slug)
-        now = request.app.state.clock()
-        result = []
-        with db.write() as session:
-            contestant = _signed_in(session, claims, contest)
-            attempt_domain.close_expired(session, now=now, contestant_id=contestant.id)
-            rounds = session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)).all()
-            for round_ in rounds:
-                config = round_tracks(session, round_.id).get(contestant.track)
-                mine = session.execute(select(A).where(A.c.contestant_id == contestant.id,
-                                                       A.c.round_id == round_.id).order_by(A.c.seq)).all()
-                settings = track_config(config) if config else None
-                result.append(RoundStatus(
-                    number=round_.number, title=round_.title, opens_at=_local(request, round_.opens_at),
-                    closes_at=_local(request, round_.closes_at), is_open=attempt_domain.round_is_open(round_, now),
-                    for_my_track=config is not None,
-                    question_count=question_total(settings.draw) if settings else 0,
-                    time_limit_seconds=settings.time_limit_seconds if settings else 0,
-                    max_attempts=settings.max_attempts if settings else 0, attempts_used=len(mine),
-                    attempts_left=max(0, settings.max_attempts - len(mine)) if settings else 0,
-                    open_attempt_id=next((a.id for a in mine if a.status == attempt_domain.OPEN), None),
-                    attempts=[_attempt_summary(request, a) for a in mine]))
-        return result
+        seen = contestant_rounds(db, contest_id=contest.id, now=request.app.state.clock(),
+                                 contestant_id=claims.contestant_id if claims.contest_id == contest.id else None)
+        if seen.contestant is None:
+            raise ApiError(401, "not_authenticated", NOT_FOR_THIS_CONTEST)
+        return [RoundStatus(
+            number=row.round.number, title=row.round.title, opens_at=_local(request, row.round.opens_at),
+            closes_at=_local(request, row.round.closes_at), is_open=row.open, for_my_track=row.config is not None,
+            question_count=row.question_count, time_limit_seconds=row.config.time_limit_seconds if row.config else 0,
+            max_attempts=row.config.max_attempts if row.config else 0, attempts_used=row.used,
+            attempts_left=row.left, open_attempt_id=row.open_attempt_id,
+            attempts=[_attempt_summary(request, a) for a in row.attempts]) for row in seen.rounds]
 
     @post("/rounds/{number:int}/attempts", status_code=201, security=AUTH,
           responses={200: ResponseSpec(AttemptOut, description="The open attempt, resumed.", generate_examples=False),
                      **error_responses(401, 404, 409)})
-    @quick
+    @on_event_loop
     def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int],
               claims: SignedIn) -> Response[AttemptOut]:
         """Start an attempt in the round (201), or resume the one still open (200)."""
-        contest = _contest(db, slug)
-        with db.session() as session:
-            contestant = _signed_in(session, claims, contest)
-            round_ = session.scalar(select(Round).where(Round.contest_id == contest.id, Round.number == number))
-            config = round_tracks(session, round_.id).get(contestant.track) if round_ else None
-            if config is None:
-                raise ApiError(404, "not_found", "Không tìm thấy đợt thi này.")
-            open_before = session.scalar(select(A.c.id).where(
-                A.c.contestant_id == contestant.id, A.c.round_id == round_.id, A.c.status == attempt_domain.OPEN))
-        settings = track_config(config)
-        attempt_id = attempt_domain.start_attempt(
-            db, request.app.state.pools, contestant_id=contestant.id, track=contestant.track, round_=round_,
-            config=config, bank_ids=settings.bank_ids, draw=settings.draw, now=request.app.state.clock())
-        body = _attempt_out(db, request, _load(db, request, attempt_id, claims))
-        return Response(body, status_code=200 if attempt_id == open_before else 201,
-                        headers={"Location": f"{API_PATH}/attempts/{attempt_id}"})
+        contest_id = _contest_id(request, db, slug)
+        if claims.contest_id != contest_id:
+            raise ApiError(401, "not_authenticated", NOT_FOR_THIS_CONTEST)
+        try:
+            page = attempt_domain.start_in_round(db, request.app.state.pools, contest_id=contest_id, number=number,
+                                                 contestant_id=claims.contestant_id, now=request.app.state.clock())
+        except attempt_domain.RoundNotFound:
+            with db.session() as session:  # or the token's contestant is gone
+                _signed_in(session, claims, contest_id)
+            raise
+        return Response(_attempt_out(request, page), status_code=201 if page.state.is_new else 200,
+                        headers={"Location": f"{API_PATH}/attempts/{page.state.id}"})
 
 
 class AttemptsApi(Controller):
@@ -361,13 +354,15 @@ class AttemptsApi(Controller):
     security = AUTH
 
     @get("/", responses=error_responses(401, 404))
-    @quick
+    @on_event_loop
     def attempt(self, request: Request, db: DB, attempt_id: FromPath[Int], claims: SignedIn) -> AttemptOut:
         """The attempt's questions in display order with saved choices and the true time left."""
-        return _attempt_out(db, request, _load(db, request, attempt_id, claims))
+        return _attempt_out(request, attempt_domain.attempt_page(
+            db, request.app.state.pools, attempt_id=attempt_id, contestant_id=claims.contestant_id,
+            now=request.app.state.clock()))
 
     @put("/answers/{position:int}", responses=error_responses(401, 404, 409))
-    @quick
+    @on_event_loop
     def answer(self, request: Request, db: DB, attempt_id: FromPath[Int], position: FromPath[Int],
                data: JSONBody[AnswerBody], claims: SignedIn) -> AnswerSaved:
         """Save the choice for the question at `position`; [] clears it."""
@@ -376,7 +371,7 @@ class AttemptsApi(Controller):
         return AnswerSaved(saved=True, position=position, saved_at=_local(request, saved_at))
 
     @put("/prediction", responses=error_responses(401, 404, 409))
-    @quick
+    @on_event_loop
     def prediction(self, request: Request, db: DB, attempt_id: FromPath[Int], data: JSONBody[PredictionBody],
                    claims: SignedIn) -> PredictionSaved:
         """Save the answer to the prediction (tie-break) question."""
@@ -385,19 +380,19 @@ class AttemptsApi(Controller):
         return PredictionSaved(saved=True, value=data.value)
 
     @post("/submit", status_code=200, responses=error_responses(401, 404))
-    @quick
+    @on_event_loop
     def submit(self, request: Request, db: DB, attempt_id: FromPath[Int], claims: SignedIn,
                data: JSONBody[SubmitBody | None] = None) -> ResultOut:
         """Submit (with the prediction, if given) and answer the result. Submitting again changes nothing."""
         attempt_domain.submit_attempt(db, attempt_id=attempt_id, contestant_id=claims.contestant_id,
                                       now=request.app.state.clock(), prediction=data.prediction if data else None)
-        return _result_out(db, request, _load(db, request, attempt_id, claims))
+        return _result_out(request, _finished(request, db, attempt_id, claims))
 
     @get("/result", responses=error_responses(401, 404, 409))
-    @quick
+    @on_event_loop
     def result(self, request: Request, db: DB, attempt_id: FromPath[Int], claims: SignedIn) -> ResultOut:
         """Score and time; after the round closes, also the key and explanations of each question."""
-        return _result_out(db, request, _load(db, request, attempt_id, claims))
+        return _result_out(request, _finished(request, db, attempt_id, claims))
 
 
 def create_router(*, token_max_age: int = TOKEN_MAX_AGE_SECONDS) -> Router:

@@ -10,17 +10,17 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
-from sqlalchemy import select
 
 from contest.accounts import LoginThrottled
 from contest.contests import attempts as attempt_domain
-from contest.contests import disclosure, registration
+from contest.contests import disclosure, queries, registration
+from contest.contests.contestant_rounds import contestant_rounds
 from contest.contests.draw import DrawError
-from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, round_tracks, tracks_of
-from contest.contests.units import search_units
-from contest.models import Contest, Round, Unit
+from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, tracks_of
+from contest.contests.units import LOCALITY, UNIT, search_units
+from contest.models import AttemptStatus, Contest
 from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, Form, Int, cached_contest_id, client_address, form_int,
-                         load_contest, login_policy, new_csrf_nonce, quick, session_key, signed_in_to)
+                         load_contest, login_policy, new_csrf_nonce, on_event_loop, session_key, signed_in_to)
 
 
 def signed_in(request: Request, contest: Contest) -> int | None:
@@ -31,7 +31,7 @@ class _BadNumber(ValueError):
     """A form value that should be a whole number (an option index, a prediction) and is not."""
 
 
-def _ints(values) -> list[int]:
+def _form_numbers(values) -> list[int]:
     """The option indexes (or the prediction) a form sent; blanks (the page's "no choice" field) are skipped.
     Anything else that is not a whole number from 0 is refused, never read as "clear the answer"."""
     numbers = []
@@ -53,6 +53,12 @@ def _bad_request(message: str, code: str = "bad_answer") -> Response:
     return Response({"error": {"code": code, "message": message}}, status_code=400)
 
 
+def _own(state: attempt_domain.AttemptState, contest_id: int) -> None:
+    """An attempt of another contest than the address names is not found."""
+    if state.contest_id != contest_id:
+        raise NotFoundException()
+
+
 def _error_json(exc: attempt_domain.AttemptError) -> Response:
     return Response({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
 
@@ -71,23 +77,11 @@ class ContestantController(Controller):
     @get("/", name="contest_home", sync_to_thread=True)
     def home(self, request: Request, db: DB, slug: FromPath[str]) -> Template:
         contest = load_contest(db, slug)
-        now = request.app.state.clock()
-        contestant_id = signed_in(request, contest)
-        with db.session() as session:
-            rounds = session.scalars(select(Round).where(Round.contest_id == contest.id).order_by(Round.number)).all()
-            contestant = session.get(registration.Contestant, contestant_id) if contestant_id else None
-            rows = []
-            for round_ in rounds:
-                config = round_tracks(session, round_.id).get(contestant.track) if contestant else None
-                used = attempt_domain.attempts_used(session, contestant_id=contestant.id,
-                                                    round_id=round_.id) if contestant else 0
-                rows.append({"round": round_, "open": attempt_domain.round_is_open(round_, now),
-                             "upcoming": now < round_.opens_at, "config": config, "used": used,
-                             "left": max(0, config.max_attempts - used) if config else 0})
-            mine = (session.execute(select(attempt_domain.A).where(attempt_domain.A.c.contestant_id == contestant.id)
-                                    .order_by(attempt_domain.A.c.id.desc())).all() if contestant else [])
-        return Template("contest/home.html", context={"contest": contest, "rows": rows, "contestant": contestant,
-                                                      "attempts": mine, "tracks": TRACKS})
+        seen = contestant_rounds(db, contest_id=contest.id, contestant_id=signed_in(request, contest),
+                                 now=request.app.state.clock())
+        return Template("contest/home.html", context={"contest": contest, "rows": seen.rounds,
+                                                      "contestant": seen.contestant, "attempts": seen.attempts,
+                                                      "tracks": TRACKS})
 
     @get("/the-le", name="contest_rules", sync_to_thread=True)
     def rules(self, db: DB, slug: FromPath[str]) -> Template:
@@ -96,11 +90,12 @@ class ContestantController(Controller):
 
     def _register_page(self, db, contest: Contest, form=None, errors=None, status_code=200) -> Template:
         with db.session() as session:
-            units = session.scalars(select(Unit).where(Unit.contest_id == contest.id).order_by(Unit.name)).all()
+            units = queries.units_by_name(session, contest.id, UNIT)
+            localities = queries.units_by_name(session, contest.id, LOCALITY)
         return Template("contest/register.html", status_code=status_code, context={
             "contest": contest, "rules": field_rules(contest), "fields": FIELDS, "tracks": tracks_of(contest),
-            "track_names": TRACKS, "units": [u for u in units if u.kind == "unit"],
-            "localities": [u for u in units if u.kind == "locality"], "form": form or {}, "errors": errors or {}})
+            "track_names": TRACKS, "units": units, "localities": localities, "form": form or {},
+            "errors": errors or {}})
 
     @get("/dang-ky", name="contest_register", sync_to_thread=True)
     def register_form(self, db: DB, slug: FromPath[str]) -> Template:
@@ -162,7 +157,7 @@ class ContestantController(Controller):
         return Redirect(f"/c/{contest.slug}", status_code=303)
 
     @post("/dot/{number:int}/bat-dau", status_code=200)
-    @quick
+    @on_event_loop
     def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int]) -> Template:
         """Begin an attempt (or resume the open one) and answer its page at once.
 
@@ -172,7 +167,7 @@ class ContestantController(Controller):
         script, reloading repeats the start, which resumes the same attempt."""
         contest_id, contestant_id = self._signed_in(request, db, slug)
         try:
-            state = attempt_domain.start_in_round(
+            page = attempt_domain.start_in_round(
                 db, request.app.state.pools, contest_id=contest_id, number=number, contestant_id=contestant_id,
                 now=request.app.state.clock())
         except attempt_domain.RoundNotFound:
@@ -181,9 +176,9 @@ class ContestantController(Controller):
             message = exc.message if isinstance(exc, attempt_domain.AttemptError) else str(exc)
             return Template("contest/message.html", status_code=409,
                             context={"contest": load_contest(db, slug), "message": message})
-        page = self._page(request, db, state)
-        page.headers["Content-Location"] = f"/c/{slug}/bai-thi/{state.id}"
-        return page
+        template = self._page(request, page)
+        template.headers["Content-Location"] = f"/c/{slug}/bai-thi/{page.state.id}"
+        return template
 
     def _state(self, request: Request, db, slug: str, attempt_id: int) -> attempt_domain.AttemptState:
         """The signed-in contestant's own attempt, closed first if its time is up; anyone else's is not found."""
@@ -193,29 +188,34 @@ class ContestantController(Controller):
                                                 now=request.app.state.clock())
         except attempt_domain.AttemptNotFound:
             raise NotFoundException() from None
-        if state.contest_id != contest_id:
-            raise NotFoundException()
+        _own(state, contest_id)
         return state
 
-    def _page(self, request: Request, db, state: attempt_domain.AttemptState) -> Template:
-        with db.reading() as conn:
-            questions = attempt_domain.attempt_view(conn, state, with_key=False, pools=request.app.state.pools)
+    def _page(self, request: Request, page: attempt_domain.AttemptPage) -> Template:
+        state = page.state
         return Template("contest/attempt.html", context={
-            "state": state, "questions": questions, "remaining": state.remaining_seconds(request.app.state.clock()),
+            "state": state, "questions": page.questions,
+            "remaining": state.remaining_seconds(request.app.state.clock()),
             "saved_notice": "da-luu" in request.query_params,
             "prediction_question": state.prediction_question or PREDICTIONS[state.prediction_kind]})
 
     @get("/bai-thi/{attempt_id:int}", name="attempt")
-    @quick
+    @on_event_loop
     def attempt(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int]) -> Template | Redirect:
-        state = self._state(request, db, slug, attempt_id)
-        if state.status != attempt_domain.OPEN:
+        contest_id, contestant_id = self._signed_in(request, db, slug)
+        try:
+            page = attempt_domain.attempt_page(db, request.app.state.pools, attempt_id=attempt_id,
+                                               contestant_id=contestant_id, now=request.app.state.clock())
+        except attempt_domain.AttemptNotFound:
+            raise NotFoundException() from None
+        _own(page.state, contest_id)
+        if page.state.status != AttemptStatus.OPEN:
             return Redirect(f"/c/{slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
-        return self._page(request, db, state)
+        return self._page(request, page)
 
     @post("/bai-thi/{attempt_id:int}/cau/{position:int}", status_code=200,
           opt={"skip_compression": True})
-    @quick
+    @on_event_loop
     def save_one(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int],
                  position: FromPath[Int], data: Form) -> Response:
         """The script's save of one click; answers JSON."""
@@ -223,7 +223,7 @@ class ContestantController(Controller):
         if contestant_id is None:
             return _signed_out()
         try:
-            choice = _ints(data.get("choice", []))
+            choice = _form_numbers(data.get("choice", []))
         except _BadNumber:
             return _bad_request("Phương án không hợp lệ.")
         try:
@@ -235,14 +235,14 @@ class ContestantController(Controller):
 
     @post("/bai-thi/{attempt_id:int}/du-doan", status_code=200,
           opt={"skip_compression": True})
-    @quick
+    @on_event_loop
     def save_prediction(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int],
                         data: Form) -> Response:
         contestant_id = signed_in_to(request, cached_contest_id(request, db, slug))
         if contestant_id is None:
             return _signed_out()
         try:
-            value = _ints(data.get("prediction", ""))
+            value = _form_numbers(data.get("prediction", ""))
         except _BadNumber:
             value = []
         if not value:
@@ -255,33 +255,28 @@ class ContestantController(Controller):
         return Response({"saved": True})
 
     @post("/bai-thi/{attempt_id:int}/nop", status_code=303)
-    @quick
+    @on_event_loop
     def submit(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int],
                data: Form) -> Template | Redirect:
-        """The plain form: saves every answer on the page, then asks to confirm, then submits."""
+        """The plain form: saves every answer on the page (one transaction), then asks to confirm, then submits."""
         state = self._state(request, db, slug, attempt_id)
         contestant_id, now = state.contestant_id, request.app.state.clock()
         target = Redirect(f"/c/{slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
-        if state.status != attempt_domain.OPEN:
+        if state.status != AttemptStatus.OPEN:
             return target
         try:
-            changed = False
-            for item in state.items:
-                field = f"q{item['position']}"
-                if field in data and _ints(data[field]) != item["chosen"]:
-                    attempt_domain.save_answer(db, attempt_id=attempt_id, contestant_id=contestant_id,
-                                               position=item["position"], choice=_ints(data[field]), now=now)
-                    changed = True
-            prediction = _ints(data.get("prediction", ""))
-            if prediction:
-                attempt_domain.save_prediction(db, attempt_id=attempt_id, contestant_id=contestant_id,
-                                               value=prediction[0], now=now)
-                changed = True
+            sent = {item.position: (_form_numbers(data[f"q{item.position}"]), item.choice) for item in state.items
+                    if f"q{item.position}" in data}
+            changed = {position: choice for position, (choice, saved) in sent.items() if choice != saved}
+            prediction = _form_numbers(data.get("prediction", ""))
+            if changed or prediction:
+                attempt_domain.save_answers(db, attempt_id=attempt_id, contestant_id=contestant_id, choices=changed,
+                                            prediction=prediction[0] if prediction else None, now=now)
             if data.get("action") == "save":
                 return Redirect(f"/c/{slug}/bai-thi/{attempt_id}?da-luu=1", status_code=303)
             if data.get("confirm") != "1":
-                state = self._state(request, db, slug, attempt_id) if changed else state
-                unanswered = [item["position"] + 1 for item in state.items if not item["chosen"]]
+                state = self._state(request, db, slug, attempt_id) if changed or prediction else state
+                unanswered = [item.position + 1 for item in state.items if not item.choice]
                 return Template("contest/confirm.html", status_code=200, context={
                     "state": state, "unanswered": unanswered, "prediction": state.prediction})
             attempt_domain.submit_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id, now=now,
@@ -298,16 +293,20 @@ class ContestantController(Controller):
         return target
 
     @get("/bai-thi/{attempt_id:int}/ket-qua", name="attempt_result")
-    @quick
+    @on_event_loop
     def result(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int]) -> Template | Redirect:
-        state = self._state(request, db, slug, attempt_id)
-        if state.status == attempt_domain.OPEN:
+        contest_id, contestant_id = self._signed_in(request, db, slug)
+        try:
+            finished = disclosure.finished_attempt(db, request.app.state.pools, attempt_id=attempt_id,
+                                                   contestant_id=contestant_id, now=request.app.state.clock())
+        except attempt_domain.AttemptNotFound:
+            raise NotFoundException() from None
+        except attempt_domain.AttemptOpen:
             return Redirect(f"/c/{slug}/bai-thi/{attempt_id}", status_code=303)
-        with db.reading() as conn:
-            review = disclosure.attempt_review(conn, state, now=request.app.state.clock(),
-                                               pools=request.app.state.pools)
+        state = finished.state
+        _own(state, contest_id)
         return Template("contest/result.html", context={
-            "state": state, "left": max(0, state.max_attempts - state.attempts_used), "review": review,
+            "state": state, "left": max(0, state.max_attempts - state.attempts_used), "review": finished.review,
             "withheld": disclosure.WITHHELD, "held_question": disclosure.HELD_QUESTION,
             "held_with_others": disclosure.HELD_WITH_OTHERS})
 

@@ -67,7 +67,7 @@ class PublicResultsController(Controller):
         q = q.strip()[:100]
         with db.session() as session:
             prize_list = prizes.current_list(session, round_.id, track)
-            locked = prize_list if prize_list is not None and prize_list.status == prizes.LOCKED else None
+            locked = prize_list if prize_list is not None and prize_list.status == prizes.PrizeListStatus.LOCKED else None
             context = base_context(
                 contest=contest, round=round_, track=track, q=_shown(q), public=True,
                 found=entry_rows(session, ranking.find(session, round_.id, track, q), public=True) if q else None,

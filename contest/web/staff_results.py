@@ -127,7 +127,7 @@ class ResultsController(Controller):
                 prize_list=prize_list, awards=award_rows(session, prize_list, public=masked),
                 diffs=prizes.differences(session, prize_list.id) if prize_list else [],
                 skipped=(prizes.plan(session, round_, track, counts).skipped
-                         if prize_list is None or prize_list.status == prizes.DRAFT else []),
+                         if prize_list is None or prize_list.status == prizes.PrizeListStatus.DRAFT else []),
                 counts=counts, error=error, can_act=_can(request, Role.organiser), is_admin=_can(request, Role.admin),
                 base=f"/staff/contests/{contest_id}/results/rounds/{round_id}/{track}", public=False, **board)
         if is_fragment(request) and error is None:
@@ -206,7 +206,7 @@ class ResultsController(Controller):
         with db.session() as session:
             contest = get_contest(session, contest_id)
             found = result_queries.prize_list_in_contest(session, contest_id, list_id)
-            if found is None or found[0].status != prizes.LOCKED:
+            if found is None or found[0].status != prizes.PrizeListStatus.LOCKED:
                 raise NotFoundException()
             prize_list, round_ = found
             rows = certificate_rows(session, contest_id, prize_list, contestant_id)
