@@ -108,13 +108,13 @@ def change_password(db: Database, *, user_id: int, current: str, new: str, ip: s
     try; hashing runs outside any write transaction."""
     if len(new) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Mật khẩu mới phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
-    with db.write() as session:
+    with db.write_session() as session:
         user = session.get(User, user_id)
         attempt = reserve_attempt(session, user.email, ip=ip, now=now, policy=policy)
     if not verify_password(user.password_hash, current):
         raise AccountError("Mật khẩu hiện tại không đúng.")
     new_hash = hash_password(new)
-    with db.write() as session:
+    with db.write_session() as session:
         mark_succeeded(session, attempt)
         session.execute(update(User).where(User.id == user_id).values(password_hash=new_hash))
         end_all_sessions(session, user_id, keep=keep_session)
@@ -213,7 +213,7 @@ def authenticate(
     (reserve the try, then mark it succeeded), never while holding the write lock.
     """
     email = normalise_email(email)
-    with db.write() as session:
+    with db.write_session() as session:
         attempt = reserve_attempt(session, email, ip=ip, now=now, policy=policy)
         user = session.scalar(select(User).where(User.email == email))
     if user is None:
@@ -222,7 +222,7 @@ def authenticate(
     if not (verify_password(user.password_hash, password) and user.is_active):
         return None
     new_hash = hash_password(password) if _hasher.check_needs_rehash(user.password_hash) else None
-    with db.write() as session:
+    with db.write_session() as session:
         mark_succeeded(session, attempt)
         values = {"last_login_at": now, **({"password_hash": new_hash} if new_hash else {})}
         session.execute(update(User).where(User.id == user.id).values(**values))

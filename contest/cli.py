@@ -81,7 +81,7 @@ def create_user(email: str, role: str, full_name: str, password: str) -> None:
 
     db = Database(_settings().database_url)
     try:
-        with db.write() as session:
+        with db.write_session() as session:
             accounts.create_user(
                 session, email=email, password=password, role=Role(role), full_name=full_name,
                 now=datetime.now(timezone.utc),

@@ -126,13 +126,13 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session whose transaction commits on success and rolls back on any error."""
+        """An ORM session whose transaction commits on success and rolls back on any error."""
         with self.sessions() as session, session.begin():
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """Like `session`, but takes SQLite's write lock at BEGIN so concurrent writers queue
+    def write_session(self) -> Iterator[Session]:
+        """An ORM session like `session`, but taking SQLite's write lock at BEGIN so concurrent writers queue
         instead of failing with 'database is locked' half-way through."""
         with self.sessions() as session:
             with session.begin():
@@ -141,7 +141,7 @@ class Database:
                 yield session
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
+    def read_connection(self) -> Iterator[Connection]:
         """A Core connection for reading, without an ORM session's bookkeeping: for hot paths. Its
         transaction begins at the first statement, so work that finds everything in memory (a question
         pool held by the process) costs no BEGIN and COMMIT."""
@@ -151,7 +151,7 @@ class Database:
                 connection.commit()
 
     @contextmanager
-    def writing(self) -> Iterator[Connection]:
+    def write_connection(self) -> Iterator[Connection]:
         """A Core connection in a write transaction (BEGIN IMMEDIATE on SQLite), for the hot paths:
         starting an attempt and saving a click. Pair it with statements built once at import."""
         with self.engine.connect() as connection:

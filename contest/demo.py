@@ -43,7 +43,7 @@ def load_shipped_banks(db: Database, *, now: datetime) -> list[str]:
     lines = []
     for filename, bank_name in SHIPPED_BANKS.items():
         path = BANKS_DIR / filename
-        with db.write() as session:
+        with db.write_session() as session:
             if store.find_bank(session, bank_name) is not None:
                 continue
             report = check_and_import(session, data=path.read_bytes(), filename=filename, bank_name=bank_name,
@@ -122,7 +122,7 @@ def _local_midnight(now: datetime, tz: str) -> datetime:
 def load_demo_contest(db: Database, *, now: datetime, tz: str = "Asia/Ho_Chi_Minh") -> str | None:
     """The live demo contest: units, localities and a first round open from today for four weeks.
     Returns its slug, or None when it already exists (then it is left as the organiser made it)."""
-    with db.write() as session:
+    with db.write_session() as session:
         if session.scalar(select(Contest.id).where(Contest.slug == DEMO_SLUG)) is not None:
             return None
         contest = setup.create_contest(
@@ -151,7 +151,7 @@ def load_demo_results(db: Database, *, now: datetime, contestants: int = DEMO_SI
     """The finished demo contest: one week-long round that closed yesterday morning, `contestants` simulated
     people across the demo units and localities, ranked, results public. Returns its slug, or None when it
     already exists."""
-    with db.write() as session:
+    with db.write_session() as session:
         if session.scalar(select(Contest.id).where(Contest.slug == RESULTS_SLUG)) is not None:
             return None
         closes_at = _local_midnight(now, tz) - timedelta(days=1) + timedelta(hours=9, minutes=30)
@@ -182,7 +182,7 @@ def load_demo_results(db: Database, *, now: datetime, contestants: int = DEMO_SI
 def load_demo(db: Database, *, now: datetime, simulated: int = DEMO_SIMULATED) -> list[str]:
     """Load (idempotently) the demo data; return lines telling what is there and how to log in.
     `simulated` is the number of simulated contestants in the finished demo contest (tests use fewer)."""
-    with db.write() as session:
+    with db.write_session() as session:
         _ensure_user(session, *DEMO_ORGANISER, Role.organiser, "Ban tổ chức (demo)", now)
         _ensure_user(session, *DEMO_VIEWER, Role.viewer, "Lãnh đạo xem kết quả (demo)", now)
     lines = load_shipped_banks(db, now=now)

@@ -137,7 +137,7 @@ def _settings_dict(settings: Settings) -> dict:
 def staff(db):
     """Create one account per role; returns {role: email}."""
     emails = {}
-    with db.write() as session:
+    with db.write_session() as session:
         for role in Role:
             email = f"{role.value}@example.org"
             accounts.create_user(session, email=email, password=PASSWORD, role=role, now=NOW)

@@ -55,7 +55,7 @@ def make_contest(db, *, now: datetime = NOW, draw: dict | None = None, time_limi
                  grace: int = 30, tracks=("officials", "citizens"), fields: dict | None = None,
                  access_code: str = "") -> ContestFixture:
     """A published contest with one round open around `now`, both tracks drawing from one bank."""
-    with db.write() as session:
+    with db.write_session() as session:
         report = check_and_import(session, data=xlsx_bytes(bank_rows()), filename="bank.xlsx",
                                   bank_name="Ngân hàng thử", now=now)
         assert report.saved, report.lines()
@@ -78,7 +78,7 @@ def make_contest(db, *, now: datetime = NOW, draw: dict | None = None, time_limi
 
 def second_round(db, contest: ContestFixture) -> int:
     """Round 2 of the contest (officials, the same bank), opening a week after NOW; returns its id."""
-    with db.write() as session:
+    with db.write_session() as session:
         round_ = setup.save_round(
             session, contest=session.get(Contest, contest.contest_id), now=NOW - timedelta(days=30), round_=None,
             number=2, title="Tuần 2", opens_at=NOW + timedelta(days=7), closes_at=NOW + timedelta(days=14),

@@ -73,7 +73,7 @@ def test_throttle_window_expires(db, staff):
 
 
 def test_inactive_user_cannot_log_in(client, db, staff):
-    with db.write() as session:
+    with db.write_session() as session:
         session.scalar(select(User).where(User.email == staff["organiser"])).is_active = False
     assert login(client, staff["organiser"]).status_code == 400
 
@@ -87,7 +87,7 @@ def test_logout_requires_csrf_and_ends_session(client, staff):
 
 
 def test_create_user_refuses_duplicates_and_short_passwords(db, staff):
-    with db.write() as session, pytest.raises(accounts.AccountError, match="Đã có tài khoản"):
+    with db.write_session() as session, pytest.raises(accounts.AccountError, match="Đã có tài khoản"):
         accounts.create_user(session, email=staff["viewer"].upper(), password=PASSWORD, role=Role.viewer, now=NOW)
-    with db.write() as session, pytest.raises(accounts.AccountError, match="ít nhất 10 ký tự"):
+    with db.write_session() as session, pytest.raises(accounts.AccountError, match="ít nhất 10 ký tự"):
         accounts.create_user(session, email="new@example.org", password="short", role=Role.viewer, now=NOW)

@@ -103,7 +103,7 @@ def assert_no_key(response) -> None:
 
 def second_contest(db, bank_id: int) -> None:
     """Another open contest ("thi-khac"), for citizens, on the same bank."""
-    with db.write() as session:
+    with db.write_session() as session:
         contest = setup.create_contest(session, title="Hội thi khác", slug="thi-khac", now=NOW, tracks=["citizens"],
                                        fields={"full_name": "required", "phone": "required"})
         setup.save_round(session, contest=contest, now=NOW - timedelta(days=30), round_=None, number=1,

@@ -223,7 +223,7 @@ class World:
 
 
 def _contestant(db, contest_id: int, phone: str, password_hash: str, *, unit: int | None) -> int:
-    with db.write() as session:
+    with db.write_session() as session:
         row = Contestant(contest_id=contest_id, track="officials", full_name=f"Người thi {phone[-3:]}",
                          search_name=f"nguoi thi {phone[-3:]}", phone=phone, password_hash=password_hash,
                          unit_id=unit, consent_at=NOW, created_at=NOW)
@@ -248,7 +248,7 @@ def world(db, make_client, staff, settings) -> World:
     own contestant's attempt in progress; a finished masked export job. Contest B, sharing the bank: one open
     round and the other contestant. Three staff accounts."""
     a = make_contest(db, opens=timedelta(days=-8), closes=timedelta(days=-1))
-    with db.write() as session:
+    with db.write_session() as session:
         contest_a = session.get(Contest, a.contest_id)
         contest_a.public_results = True
         setup.save_round(
@@ -271,7 +271,7 @@ def world(db, make_client, staff, settings) -> World:
     own = _contestant(db, a.contest_id, "0912000111", password_hash, unit=unit)
     _contestant(db, contest_b_id, "0912000222", password_hash, unit=None)
 
-    with db.write() as session:  # a finished attempt in the closed round, ranked and awarded
+    with db.write_session() as session:  # a finished attempt in the closed round, ranked and awarded
         session.execute(insert(Attempt), {
             "contestant_id": own, "round_id": a.round_id, "track": "officials", "seq": 1,
             "started_at": NOW - timedelta(days=5), "deadline": NOW - timedelta(days=5) + timedelta(minutes=10),
@@ -279,10 +279,10 @@ def world(db, make_client, staff, settings) -> World:
             "question_count": 10, "correct_count": 9, "duration_ms": 300_000, "prediction": 1})
         ranking.rank_round(session, session.get(Round, a.round_id), now=NOW)
         list_id = prizes.propose(session, a.round_id, "officials", NOW).id
-    with db.write() as session:
+    with db.write_session() as session:
         prizes.lock(session, list_id, None, NOW)
         assert session.get(PrizeList, list_id).status == prizes.PrizeListStatus.LOCKED
-    with db.write() as session:
+    with db.write_session() as session:
         job_id = jobs.create_job(session, jobs.ExportSpec(kind="leaderboard", contest_id=a.contest_id,
                                                           round_id=a.round_id, public=True), user_id=None, now=NOW).id
     jobs.run_job(db, job_id, directory=jobs.exports_dir(settings.var_dir), tz=settings.timezone, clock=lambda: NOW)

@@ -33,7 +33,7 @@ ACTORS = ["anonymous", "contestant", "admin"]
 def world(db):
     """A published contest with public results, an open round 1 and a round 2 closed a week ago."""
     contest = make_contest(db)
-    with db.write() as session:
+    with db.write_session() as session:
         row = session.get(Contest, contest.contest_id)
         row.public_results = True
         closed = setup.save_round(

@@ -21,7 +21,7 @@ def count(session, model):
 
 
 def import_bytes(db, data, *, filename="cau-hoi.xlsx", bank="Ngân hàng thử", **kwargs):
-    with db.write() as session:
+    with db.write_session() as session:
         return check_and_import(session, data=data, filename=filename, bank_name=bank, now=NOW, **kwargs)
 
 
@@ -64,7 +64,7 @@ def test_dry_run_saves_nothing(db):
 
 def test_import_is_one_transaction(db):
     """A failure after some rows were written leaves no trace of any of them."""
-    with pytest.raises(RuntimeError), db.write() as session:
+    with pytest.raises(RuntimeError), db.write_session() as session:
         check_and_import(session, data=xlsx_bytes(GOOD_ROWS), filename="a.xlsx", bank_name="Giữa chừng", now=NOW)
         raise RuntimeError("power cut")
     with db.session() as session:
@@ -126,7 +126,7 @@ def test_key_correction_is_recorded_and_announced(db, staff):
     calls = []
     store.KEY_CHANGE_HANDLERS.append(lambda session, **kw: calls.append(kw))
     try:
-        with db.write() as session:
+        with db.write_session() as session:
             revision = store.update_question(session, question_id=question_id, user_id=None, now=NOW,
                                              edited=edited_question(db, question_id, correct=[2]),
                                              reason="Đáp án cũ nhầm")
@@ -145,7 +145,8 @@ def test_key_correction_is_recorded_and_announced(db, staff):
 def test_edit_that_breaks_the_question_is_refused(db):
     import_bytes(db, xlsx_bytes(GOOD_ROWS))
     question_id = first_question_id(db)
-    with pytest.raises(store.QuestionEditError, match="Câu một đáp án nhưng có 2 đáp án đúng"), db.write() as session:
+    with (pytest.raises(store.QuestionEditError, match="Câu một đáp án nhưng có 2 đáp án đúng"),
+          db.write_session() as session):
         store.update_question(session, question_id=question_id, user_id=None, now=NOW,
                               edited=edited_question(db, question_id, correct=[0, 1]))
 
@@ -153,7 +154,7 @@ def test_edit_that_breaks_the_question_is_refused(db):
 def test_text_edit_is_not_a_key_change(db):
     import_bytes(db, xlsx_bytes(GOOD_ROWS))
     question_id = first_question_id(db)
-    with db.write() as session:
+    with db.write_session() as session:
         revision = store.update_question(session, question_id=question_id, user_id=None, now=NOW,
                                          edited=edited_question(db, question_id, text="Nội dung mới?",
                                                                 kind=MULTIPLE))
@@ -163,13 +164,13 @@ def test_text_edit_is_not_a_key_change(db):
 def test_retire_and_restore_are_kept_in_history_and_hide_from_export(db):
     import_bytes(db, xlsx_bytes(GOOD_ROWS))
     question_id = first_question_id(db)
-    with db.write() as session:
+    with db.write_session() as session:
         store.set_status(session, question_id=question_id, status=store.RETIRED, user_id=None, now=NOW)
     with db.session() as session:
         bank_id = store.find_bank(session, "Ngân hàng thử").id
         assert len(store.bank_questions(session, bank_id)) == 3
         assert len(store.bank_questions(session, bank_id, include_retired=True)) == 4
-    with db.write() as session:
+    with db.write_session() as session:
         store.set_status(session, question_id=question_id, status=store.ACTIVE, user_id=None, now=NOW)
     with db.session() as session:
         assert [r.action for r in store.history(session, question_id)] == ["restored", "retired", "created"]

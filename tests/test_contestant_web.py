@@ -138,7 +138,7 @@ def test_contestant_passwords_use_the_contestants_argon2id_profile_and_old_hashe
     with db.session() as session:
         stored = session.scalar(select(Contestant.password_hash).where(Contestant.phone == PHONE))
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
-    with db.write() as session:  # a hash made with the heavier staff profile, as older releases did
+    with db.write_session() as session:  # a hash made with the heavier staff profile, as older releases did
         session.execute(update(Contestant).where(Contestant.phone == PHONE).values(password_hash=hash_password(PASSWORD)))
     assert post_form(make_client(), f"{HOME}/dang-nhap", {"phone": PHONE, "password": PASSWORD},
                      follow_redirects=False).status_code == 303
@@ -184,7 +184,7 @@ def test_the_state_a_start_answers_is_the_attempt_as_stored(db):
     """A new attempt's page is built from what the start wrote, without reading it back: it must be
     exactly what reading the attempt gives (and a resumed one is read)."""
     fixture = make_contest(db, time_limit=300)
-    with db.write() as session:
+    with db.write_session() as session:
         contestant_id = session.scalar(insert(Contestant).values(
             contest_id=fixture.contest_id, track="citizens", full_name="Trần Văn Bình", phone="0912000111",
             password_hash="x", consent_at=NOW, created_at=NOW).returning(Contestant.id))
@@ -204,15 +204,15 @@ def test_stratified_draw_takes_exactly_the_counts_asked(db):
     strata = [{"topic": "Thể chế", "difficulty": 1, "count": 3}, {"topic": "Một cửa", "count": 5},
               {"topic": "Chỉ số", "difficulty": 3, "count": 2}]
     fixture = make_contest(db, draw={"strata": strata})
-    with db.write() as session:
+    with db.write_session() as session:
         session.add(Contestant(contest_id=fixture.contest_id, track="officials", full_name="A", phone="0900000001",
                                password_hash="x", consent_at=NOW, created_at=NOW))
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(RoundTrack).where(RoundTrack.round_id == fixture.round_id).values(max_attempts=10))
         contestant_id = session.scalar(select(Contestant.id))
     pools = PoolCache()
     for seq in range(5):  # several draws, each must respect the strata
-        with db.write() as session:
+        with db.write_session() as session:
             session.execute(Attempt.__table__.update().values(status="submitted"))
         attempt_id = domain.start_in_round(db, pools, contest_id=fixture.contest_id, number=1,
                                            contestant_id=contestant_id, now=NOW).state.id
@@ -261,7 +261,7 @@ def test_each_click_is_saved_and_shown_after_reload(player, db):
 
 def test_question_and_option_texts_are_escaped_on_the_attempt_page(player, db):
     evil = '<script>alert("q")</script> & <b>'
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Question).values(text=evil))
         session.execute(update(QuestionOption).values(text='<img src=x onerror="alert(1)">'))
         session.execute(update(Contest).values(title="<i>Hội thi</i>"))
@@ -362,9 +362,9 @@ def test_after_the_deadline_saves_are_refused_and_the_attempt_closes_at_the_dead
 def test_forgotten_attempts_are_closed_by_the_sweep(player, db, clock):
     attempt_id = started(player, db)
     save(player, attempt_id, 0, 0)
-    with db.write() as session:
+    with db.write_session() as session:
         assert domain.close_expired(session, now=NOW + timedelta(minutes=10)) == 0  # within grace
-    with db.write() as session:
+    with db.write_session() as session:
         assert domain.close_expired(session, now=NOW + timedelta(minutes=11)) == 1
     row = attempt_row(db, attempt_id)
     assert (row.status, row.finished_at) == ("expired", NOW + timedelta(minutes=10))
@@ -375,7 +375,7 @@ def test_the_sweep_of_overdue_attempts_reads_only_open_ones(db):
     if not db.sqlite:
         pytest.skip("SQLite only: PostgreSQL plans a table this small as a scan")
     sweep = domain._OPEN_WITH_GRACE.limit(500).compile(db.engine, compile_kwargs={"literal_binds": True})
-    with db.reading() as conn:
+    with db.read_connection() as conn:
         plan = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sweep}")]
     assert [step for step in plan if "attempts" in step] == ["SCAN attempts USING INDEX ix_attempts_open"]
 
@@ -445,7 +445,7 @@ def test_a_closed_or_unopened_round_cannot_be_started(client, db, clock):
 
 def test_racing_starts_make_one_attempt(db, contest):
     """Two phones pressing start at the same instant: the database allows one attempt, both resume it."""
-    with db.write() as session:
+    with db.write_session() as session:
         session.add(Contestant(contest_id=contest.contest_id, track="officials", full_name="A", phone="0900000001",
                                password_hash="x", consent_at=NOW, created_at=NOW))
     with db.session() as session:
@@ -472,15 +472,15 @@ def test_racing_starts_make_one_attempt(db, contest):
 
 
 def test_the_database_itself_refuses_a_second_attempt_with_the_same_number(db, contest):
-    with db.write() as session:
+    with db.write_session() as session:
         session.add(Contestant(contest_id=contest.contest_id, track="officials", full_name="A", phone="0900000001",
                                password_hash="x", consent_at=NOW, created_at=NOW))
     row = {"round_id": contest.round_id, "track": "officials", "seq": 1, "started_at": NOW, "deadline": NOW,
            "status": "open", "question_count": 0}
-    with db.write() as session:
+    with db.write_session() as session:
         row["contestant_id"] = session.scalar(select(Contestant.id))
         session.execute(insert(Attempt.__table__), row)
-    with pytest.raises(IntegrityError), db.write() as session:
+    with pytest.raises(IntegrityError), db.write_session() as session:
         session.execute(insert(Attempt.__table__), row)
 
 
@@ -528,7 +528,7 @@ def test_correcting_a_key_regrades_finished_attempts(player, db):
     player.post(f"{HOME}/bai-thi/{attempt_id}/nop", data={"_csrf_token": token, "action": "submit", "confirm": "1"})
     before = attempt_row(db, attempt_id).correct_count
     chosen = int(order.split(",")[1])
-    with db.write() as session:
+    with db.write_session() as session:
         was_right = session.scalar(select(AttemptQuestion.is_correct).where(
             AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position))
         _, parsed = store.load_question(session, question_id)
@@ -544,7 +544,7 @@ def test_close_expired_command(player, db, settings):
     from contest.cli import main
 
     attempt_id = started(player, db)
-    with db.write() as session:  # the command uses the wall clock: make this attempt long overdue
+    with db.write_session() as session:  # the command uses the wall clock: make this attempt long overdue
         session.execute(Attempt.__table__.update().values(deadline=NOW - timedelta(days=400)))
     env = {"DATABASE_URL": settings.database_url, "CONTEST_VAR_DIR": str(settings.var_dir),
            "SECRET_KEY": settings.secret_key}
@@ -576,7 +576,7 @@ def test_key_correction_after_the_close_reranks_and_leaves_a_record(player, db, 
     ranking.ensure_ranked(db, round_, now=closed_at)
     with db.session() as session:
         before = session.scalar(select(RankingEntry.correct_count))
-    with db.write() as session:
+    with db.write_session() as session:
         _, parsed = store.load_question(session, question_id)
         chosen = int(order.split(",")[0])
         was_right = chosen in parsed.correct

@@ -105,7 +105,7 @@ def test_acknowledged_saves_survive_sigkill(db, database_url, tmp_path):
     now = datetime.now(timezone.utc)
     contest = make_contest(db, now=now, tracks=("citizens",), time_limit=3600)
     password_hash = hash_password("matkhau-123", CONTESTANT_HASHER)
-    with db.write() as session:
+    with db.write_session() as session:
         people = [Contestant(contest_id=contest.contest_id, track="citizens", full_name=f"Thí sinh {i}",
                              phone=f"09{i:08d}", password_hash=password_hash, consent_at=now, created_at=now)
                   for i in range(CONTESTANTS)]

@@ -15,7 +15,7 @@ from contest.db import INLINE_LOCK_WAIT
 
 def _write(db, calls: list[int]) -> int:
     calls.append(threading.get_ident())
-    with db.writing() as conn:
+    with db.write_connection() as conn:
         conn.execute(text("CREATE TABLE IF NOT EXISTS scratch (v INTEGER)"))
         conn.execute(text("INSERT INTO scratch (v) VALUES (1)"))
         return conn.execute(text("SELECT count(*) FROM scratch")).scalar_one()
@@ -25,7 +25,7 @@ def _write(db, calls: list[int]) -> int:
 def scratch(db):
     """_write's table, dropped afterwards: the PostgreSQL test database outlives the test."""
     yield
-    with db.writing() as conn:
+    with db.write_connection() as conn:
         conn.execute(text("DROP TABLE IF EXISTS scratch"))
 
 

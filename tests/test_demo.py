@@ -74,7 +74,7 @@ def test_demo_contest_is_open_and_both_tracks_can_start(db, client):
     page = html(client.get(f"/c/{DEMO_SLUG}"))
     assert "(dữ liệu mẫu)" in page.h1.get_text()
     later = NOW + timedelta(days=3)
-    with db.write() as session:
+    with db.write_session() as session:
         contest = session.scalar(select(Contest).where(Contest.slug == DEMO_SLUG))
         round_ = session.scalar(select(Round).where(Round.contest_id == contest.id))
         configs = round_tracks(session, round_.id)

@@ -36,7 +36,7 @@ CCHC_PATH = "Sở Nội vụ › Phòng Cải cách hành chính"
 
 
 def add_person(db, contest, name, phone, *, track="officials", unit=None, locality=None, cccd=None) -> int:
-    with db.write() as session:
+    with db.write_session() as session:
         row = Contestant(contest_id=contest.contest_id, track=track, full_name=name, search_name=name.lower(),
                          phone=phone, cccd=cccd, password_hash="x", consent_at=NOW, created_at=NOW,
                          unit_id=unit_id(db, unit) if unit else None,
@@ -51,7 +51,7 @@ def add_attempt(db, contest, contestant_id, *, correct, minutes, seconds=300, tr
     """A submitted 10-question attempt started at NOW + `minutes`, finished `seconds` later,
     with its first two drawn questions recorded (right while `correct` allows)."""
     started = NOW + timedelta(minutes=minutes)
-    with db.write() as session:
+    with db.write_session() as session:
         attempt_id = session.scalar(insert(Attempt).returning(Attempt.id), {
             "contestant_id": contestant_id, "round_id": contest.round_id, "track": track, "seq": seq,
             "started_at": started, "deadline": started + timedelta(minutes=15), "status": "submitted",
@@ -71,7 +71,7 @@ def contest(db):
     """Round 1 closed and ranked; officials: An 10/10 (CCHC), three injection names 9, 8 and 5 (SNV, SNV,
     no unit); citizens: Bình 7/10 (Xã Tân Lập). The officials' prize list is locked."""
     fixture = make_contest(db)
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Contest).where(Contest.id == fixture.contest_id)
                         .values(plan_reference="Kế hoạch 1183/KH-UBND ngày 08/4/2022"))
     an = add_person(db, fixture, "Nguyễn Văn An", "0912000001", unit="CCHC", cccd="001200000001")
@@ -81,10 +81,10 @@ def contest(db):
                     minutes=i)
     binh = add_person(db, fixture, "Trần Thị Bình", "0987000009", track="citizens", locality="X1")
     add_attempt(db, fixture, binh, correct=7, minutes=60 * 14, track="citizens")  # 03:00 UTC + 14 h: 3 March local
-    with db.write() as session:
+    with db.write_session() as session:
         ranking.rank_round(session, session.get(Round, fixture.round_id), now=CLOSED)
         list_id = prizes.propose(session, fixture.round_id, "officials", CLOSED).id
-    with db.write() as session:
+    with db.write_session() as session:
         prizes.lock(session, list_id, None, CLOSED)
     return fixture
 
@@ -222,7 +222,7 @@ def test_attempts_workbook_marks_the_counted_attempt_cell_by_cell(db, contest, t
     with db.session() as session:
         an = session.scalar(select(Contestant.id).where(Contestant.phone == "0912000001"))
     second = add_attempt(db, contest, an, correct=6, minutes=30, seq=2)
-    with db.write() as session:
+    with db.write_session() as session:
         ranking.rank_round(session, session.get(Round, contest.round_id), now=CLOSED)
     spec = jobs.ExportSpec(kind="attempts", contest_id=contest.contest_id, round_id=contest.round_id)
     path, counts = export(db, tmp_path, spec, "luot-thi.xlsx")
@@ -274,7 +274,7 @@ def test_public_winners_mask_phone_and_cccd(db, contest, tmp_path):
 
 
 def test_draft_lists_only_on_request_and_clearly_marked(db, contest, tmp_path):
-    with db.write() as session:
+    with db.write_session() as session:
         prizes.unlock(session, prizes.current_list(session, contest.round_id, "officials").id, None, CLOSED,
                       reason="Kiểm tra lại")
     path, counts = export(db, tmp_path, winners(contest), "locked.xlsx")
@@ -369,7 +369,7 @@ def test_evidence_pack_as_a_zip_of_csv_files(db, contest, tmp_path):
 
 def test_job_goes_from_queued_to_done_with_a_file(db, contest, tmp_path):
     spec = leaderboard(contest, track="officials")
-    with db.write() as session:
+    with db.write_session() as session:
         job_id = jobs.create_job(session, spec, user_id=None, now=CLOSED).id
     with db.session() as session:
         assert (session.get(ExportJob, job_id).status, session.get(ExportJob, job_id).progress) == ("queued", 0)
@@ -387,7 +387,7 @@ def test_old_export_files_are_deleted_and_their_jobs_say_so(db, contest, tmp_pat
     directory = tmp_path / "exports"
     job_ids = []
     for finished in (CLOSED, CLOSED + timedelta(days=3)):
-        with db.write() as session:
+        with db.write_session() as session:
             job_ids.append(jobs.create_job(session, leaderboard(contest, track="officials"), user_id=None,
                                            now=finished).id)
         jobs.run_job(db, job_ids[-1], directory=directory, tz=TZ, clock=lambda finished=finished: finished)
@@ -409,7 +409,7 @@ def test_old_export_files_are_deleted_and_their_jobs_say_so(db, contest, tmp_pat
 
 def test_a_failing_job_is_recorded_as_failed(db, contest, tmp_path):
     spec = jobs.ExportSpec(kind="leaderboard", contest_id=contest.contest_id, round_id=999_999)
-    with db.write() as session:
+    with db.write_session() as session:
         job_id = jobs.create_job(session, spec, user_id=None, now=CLOSED).id
     jobs.run_job(db, job_id, directory=tmp_path, tz=TZ, clock=lambda: CLOSED)
     with db.session() as session:
@@ -491,7 +491,7 @@ def test_large_export_runs_in_the_background_and_the_page_polls_until_done(viewe
 def test_job_pages_are_for_staff_only_and_unknown_ids_are_404(client, viewer, db, contest):
     assert viewer.get("/staff/exports/12345").status_code == 404
     assert viewer.get("/staff/exports/12345/download").status_code == 404
-    with db.write() as session:
+    with db.write_session() as session:
         job_id = jobs.create_job(session, leaderboard(contest), user_id=None, now=CLOSED).id
     assert viewer.get(f"/staff/exports/{job_id}/download").status_code == 404  # not done yet
     viewer.cookies.clear()
@@ -499,7 +499,7 @@ def test_job_pages_are_for_staff_only_and_unknown_ids_are_404(client, viewer, db
 
 
 def test_a_job_whose_process_stopped_is_shown_as_interrupted_and_not_polled(viewer, db, contest):
-    with db.write() as session:
+    with db.write_session() as session:
         job = jobs.create_job(session, leaderboard(contest), user_id=None, now=CLOSED - timedelta(hours=3))
         job.status, job.progress = "running", 40
         job_id = job.id
@@ -572,7 +572,7 @@ def test_migration_0011_gives_existing_export_jobs_the_contest_named_in_their_pa
     url = f"sqlite:///{tmp_path / 'before-0011.sqlite3'}"
     migrate(url, "0010")
     old = Database(url)
-    with old.write() as session:
+    with old.write_session() as session:
         contest_id = setup.create_contest(session, title="Thi cũ", now=NOW).id
         for params in (jobs.ExportSpec(kind="stats", contest_id=contest_id).to_json(),
                        jobs.ExportSpec(kind="stats", contest_id=contest_id + 99).to_json(), "not json"):

@@ -129,7 +129,7 @@ def test_output_is_escaped(client, db, staff):
     from contest.models import Role
     from tests.conftest import NOW
 
-    with db.write() as session:
+    with db.write_session() as session:
         accounts.create_user(session, email="evil@example.org", password="a" * 12, role=Role.viewer,
                              full_name="<script>alert(1)</script>", now=NOW)
     login(client, staff["admin"])

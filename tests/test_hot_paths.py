@@ -247,7 +247,7 @@ def test_a_key_correction_ranks_again_from_the_new_grades(client, db, clock):
                                              .where(AttemptQuestion.position == 0)).one()
     shown_first = int(order.split(",")[0])  # the stored position of the option shown first (display index 0)
 
-    with db.write() as session:
+    with db.write_session() as session:
         _, parsed = store.load_question(session, question_id)
         # The key moves to the option answered, or away from it when it was already the key.
         other = next(p for p in range(len(parsed.options)) if p != shown_first)

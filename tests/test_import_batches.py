@@ -103,7 +103,7 @@ def test_import_failing_half_way_into_an_existing_bank_keeps_only_what_was_there
 
 def test_pending_rows_of_a_process_that_died_are_removed_by_the_next_import(db):
     contest = make_contest(db)
-    with db.write() as session:  # what a killed process leaves: batches written, never published
+    with db.write_session() as session:  # what a killed process leaves: batches written, never published
         store._insert_questions(session, contest.bank_id, {}, questions(3), None, NOW, store.PENDING)
     later = NOW + store.PENDING_TTL + timedelta(minutes=1)
     report = import_file(db, data=xlsx_bytes([row(1, "Một câu mới?", ["Có", "Không"], "A")]), filename="moi.xlsx",

@@ -38,7 +38,7 @@ def marker_bank(db, tag: str, count: int = 12) -> int:
     rows = [row(n, f"CAUHOI-{tag}{n:02d}: cơ quan nào tiếp nhận hồ sơ?",
                 [f"PA-{tag}{n:02d}-{letter}" for letter in "ABCD"], "ABCD"[n % 4],
                 explanation=f"GIAITHICH-{tag}{n:02d}", source=f"NGUON-{tag}{n:02d}") for n in range(1, count + 1)]
-    with db.write() as session:
+    with db.write_session() as session:
         report = check_and_import(session, data=xlsx_bytes(rows), filename=f"{tag}.xlsx",
                                   bank_name=f"Ngân hàng {tag}", now=NOW)
         assert report.saved, report.lines()
@@ -49,7 +49,7 @@ def make_marked_contest(db, slug: str, *, policy: str, rounds: list[tuple[timede
                         public_results: bool = False) -> int:
     """A contest for officials asking only name and phone; rounds numbered from 1, each
     (opens, closes relative to NOW, bank ids, questions drawn)."""
-    with db.write() as session:
+    with db.write_session() as session:
         contest = setup.create_contest(session, title=f"Hội thi {slug}", slug=slug, now=NOW, tracks=["officials"],
                                        fields=FIELDS, rules="Thể lệ.")
         contest.answers_published, contest.public_results = policy, public_results
@@ -62,7 +62,7 @@ def make_marked_contest(db, slug: str, *, policy: str, rounds: list[tuple[timede
 
 
 def set_policy(db, contest_id: int, policy: str) -> None:
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Contest).where(Contest.id == contest_id).values(answers_published=policy))
 
 
@@ -398,7 +398,7 @@ def test_one_drawable_question_holds_back_the_whole_review(client, db, clock):
         (timedelta(hours=-1), timedelta(hours=1), [x, z], 13)])
     with db.session() as session:
         one = session.scalar(select(Question.id).where(Question.bank_id == x).order_by(Question.id))
-    with db.write() as session:  # every question of X but one retired, then X drawn by an open round
+    with db.write_session() as session:  # every question of X but one retired, then X drawn by an open round
         session.execute(update(Question).where(Question.bank_id == x, Question.id != one).values(status="retired"))
     headers = api_contestant(client, "thi-a", "0912000333")
     attempt_id = api_attempt(client, db, headers, "thi-a", 1, [])
@@ -438,7 +438,7 @@ def test_organiser_chooses_when_answers_are_published(client, db, staff):
 
 
 def test_new_contest_publishes_answers_after_the_whole_contest(db):
-    with db.write() as session:
+    with db.write_session() as session:
         contest = setup.create_contest(session, title="Hội thi mới", now=NOW)
         assert contest.answers_published == "after_contest"
 
@@ -474,7 +474,7 @@ def test_no_warning_while_no_key_of_the_bank_was_published(client, db, staff, po
     x = marker_bank(db, "X")
     contest_id = make_marked_contest(db, "thi-a", policy=policy, rounds=[(timedelta(days=-8), closes, [x], 5)])
     if policy == "after_contest":  # a later round of the same contest, on the same bank, is still to come
-        with db.write() as session:
+        with db.write_session() as session:
             setup.save_round(session, contest=session.get(Contest, contest_id), now=NOW, round_=None, number=2,
                              title="Đợt 2", opens_at=NOW + timedelta(days=1), closes_at=NOW + timedelta(days=2),
                              grace_seconds=30, prediction_kind="perfect_scores",

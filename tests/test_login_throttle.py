@@ -52,7 +52,7 @@ def registration_body(db, phone: str = PHONE, **extra) -> dict:
 def add_contestants(db, contest_id: int, phones: list[str]) -> None:
     """Registered contestants (one shared hash: hashing each would only slow the test)."""
     password_hash = hash_password(PASSWORD, CONTESTANT_HASHER)
-    with db.write() as session:
+    with db.write_session() as session:
         session.add_all(Contestant(contest_id=contest_id, track="officials", full_name=f"Người {phone}",
                                    phone=phone, password_hash=password_hash, consent_at=NOW, created_at=NOW)
                         for phone in phones)

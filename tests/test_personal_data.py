@@ -168,7 +168,7 @@ def test_record_page_and_its_workbook_are_for_organisers_and_admins_only(as_role
 
 
 def _finished_job(db, settings, spec) -> int:
-    with db.write() as session:
+    with db.write_session() as session:
         job_id = jobs.create_job(session, spec, user_id=None, now=CLOSED).id
     jobs.run_job(db, job_id, directory=jobs.exports_dir(settings.var_dir), tz=TZ, clock=lambda: CLOSED)
     return job_id

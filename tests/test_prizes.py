@@ -23,7 +23,7 @@ def contest(db):
 def set_contest(db, contest, **values):
     if "prize_counts" in values:
         values["prize_counts"] = json.dumps(values["prize_counts"])
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Contest).where(Contest.id == contest.contest_id).values(**values))
 
 
@@ -37,7 +37,7 @@ def people(db, contest, scores: dict[str, int], *, round_id=None) -> dict[str, i
 
 
 def propose(db, contest, *, round_id=None, now=CLOSED, user_id=None) -> list[tuple[str, str]]:
-    with db.write() as session:
+    with db.write_session() as session:
         list_id = prizes.propose(session, round_id or contest.round_id, "officials", now, user_id=user_id).id
     return awarded(db, list_id)
 
@@ -53,7 +53,7 @@ def list_id_of(db, contest, round_id=None) -> int:
 
 
 def lock(db, contest, round_id=None, now=CLOSED):
-    with db.write() as session:
+    with db.write_session() as session:
         return prizes.lock(session, list_id_of(db, contest, round_id), None, now).id
 
 
@@ -77,14 +77,14 @@ def test_propose_ranks_a_closed_round_first(db, contest):
 
 def test_propose_refuses_a_round_still_open(db, contest):
     people(db, contest, {"An": 9})
-    with db.write() as session, pytest.raises(prizes.PrizeError, match="chưa kết thúc"):
+    with db.write_session() as session, pytest.raises(prizes.PrizeError, match="chưa kết thúc"):
         prizes.propose(session, contest.round_id, "officials", NOW)
 
 
 def test_propose_skips_people_excluded_by_phone_and_by_cccd(db, contest):
     set_contest(db, contest, prize_counts=COUNTS_1111)
     ids = people(db, contest, {"Ban tổ chức": 10, "Tổ giúp việc": 9, "An": 8, "Bình": 7, "Chi": 6, "Dũng": 5})
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Contestant).where(Contestant.id == ids["Ban tổ chức"]).values(phone="0911222333"))
         session.execute(update(Contestant).where(Contestant.id == ids["Tổ giúp việc"]).values(cccd="001099012345"))
     set_contest(db, contest, excluded="091 122 2333\n001099012345\n")
@@ -130,7 +130,7 @@ def test_a_locked_list_does_not_change_after_a_rerank_and_propose_refuses(db, co
     ids = people(db, contest, {"An": 9, "Bình": 8, "Chi": 7})
     propose(db, contest)
     list_id = lock(db, contest)
-    with db.write() as session:  # e.g. a corrected key lifts Chi to the top
+    with db.write_session() as session:  # e.g. a corrected key lifts Chi to the top
         session.execute(update(Attempt).where(Attempt.contestant_id == ids["Chi"]).values(correct_count=10))
         ranking.rank_round(session, session.get(Round, contest.round_id), now=CLOSED + timedelta(hours=1))
     assert awarded(db, list_id) == [("An", "first"), ("Bình", "second")]
@@ -138,7 +138,7 @@ def test_a_locked_list_does_not_change_after_a_rerank_and_propose_refuses(db, co
         diffs = prizes.differences(session, list_id)
     assert [(d.full_name, d.listed, d.current) for d in diffs] == [
         ("Chi", None, "first"), ("An", "first", "second"), ("Bình", "second", None)]
-    with db.write() as session, pytest.raises(prizes.PrizeError, match="đã được khóa"):
+    with db.write_session() as session, pytest.raises(prizes.PrizeError, match="đã được khóa"):
         prizes.propose(session, contest.round_id, "officials", CLOSED + timedelta(hours=2))
     assert awarded(db, list_id) == [("An", "first"), ("Bình", "second")]
 
@@ -155,10 +155,10 @@ def test_lock_refuses_a_draft_the_ranking_has_moved_away_from(db, contest):
     ids = people(db, contest, {"An": 9, "Bình": 8})
     set_contest(db, contest, prize_counts={"first": 1, "second": 0, "third": 0, "consolation": 0})
     propose(db, contest)
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Attempt).where(Attempt.contestant_id == ids["Bình"]).values(correct_count=10))
         ranking.rank_round(session, session.get(Round, contest.round_id), now=CLOSED)
-    with db.write() as session, pytest.raises(prizes.PrizeError, match="đề xuất lại"):
+    with db.write_session() as session, pytest.raises(prizes.PrizeError, match="đề xuất lại"):
         prizes.lock(session, list_id_of(db, contest), None, CLOSED)
     assert propose(db, contest) == [("Bình", "first")]
     lock(db, contest)
@@ -168,11 +168,11 @@ def test_unlock_needs_a_reason_and_makes_the_list_a_draft_again(db, contest):
     people(db, contest, {"An": 9})
     propose(db, contest)
     list_id = lock(db, contest)
-    with db.write() as session, pytest.raises(prizes.PrizeError, match="lý do"):
+    with db.write_session() as session, pytest.raises(prizes.PrizeError, match="lý do"):
         prizes.unlock(session, list_id, None, CLOSED, reason="   ")
-    with db.write() as session:
+    with db.write_session() as session:
         assert prizes.unlock(session, list_id, None, CLOSED, reason="Sửa đáp án câu 5").status == prizes.PrizeListStatus.DRAFT
-    with db.write() as session, pytest.raises(prizes.PrizeError, match="chưa được khóa"):
+    with db.write_session() as session, pytest.raises(prizes.PrizeError, match="chưa được khóa"):
         prizes.unlock(session, list_id, None, CLOSED, reason="lần nữa")
 
 
@@ -180,7 +180,7 @@ def test_propose_lock_and_unlock_each_leave_an_audit_event(db, contest):
     people(db, contest, {"An": 9})
     propose(db, contest)
     list_id = lock(db, contest)
-    with db.write() as session:
+    with db.write_session() as session:
         prizes.unlock(session, list_id, None, CLOSED, reason="Khiếu nại của thí sinh")
     with db.session() as session:
         events = prizes.audit_trail(session, contest.contest_id)
@@ -199,7 +199,7 @@ def test_a_new_proposal_replaces_the_draft(db, contest):
 
 
 def test_save_settings_checks_numbers(db, contest):
-    with db.write() as session:
+    with db.write_session() as session:
         row = session.get(Contest, contest.contest_id)
         with pytest.raises(prizes.PrizeError):
             prizes.save_settings(session, row, counts={"first": "-1"}, one_prize_per_person=False,
@@ -221,13 +221,13 @@ def members(db, contest, code: str, scores: list[int], *, prefix: str) -> None:
     uid = unit_id(db, code)
     for i, correct in enumerate(scores):
         cid = person(db, contest, f"{prefix} {i}")
-        with db.write() as session:
+        with db.write_session() as session:
             session.execute(update(Contestant).where(Contestant.id == cid).values(unit_id=uid))
         attempt(db, contest, cid, correct=correct)
 
 
 def headcounts(db, **values):
-    with db.write() as session:
+    with db.write_session() as session:
         for code, headcount in values.items():
             session.execute(update(Unit).where(Unit.code == code).values(headcount=headcount))
 
@@ -273,7 +273,7 @@ def test_a_unit_without_headcount_is_not_ranked(db, contest):
 def test_public_team_ranking_leaves_out_rounds_not_closed(db, contest):
     headcounts(db, SNV=1, CCHC=1)
     members(db, contest, "SNV", [5], prefix="Sở")
-    with db.write() as session:  # a provisional ranking while the round is open
+    with db.write_session() as session:  # a provisional ranking while the round is open
         ranking.rank_round(session, session.get(Round, contest.round_id), now=NOW)
         rows = prizes.team_ranking(session, contest.contest_id, closed_by=NOW)
     assert [(t.participants, t.rank) for t in rows] == [(0, None), (0, None)]

@@ -45,7 +45,7 @@ def single_with_key(db, attempt_id: int, key: int) -> tuple[int, int]:
 
 def show_first(db, attempt_id: int, position: int, order: str) -> None:
     """Fix the display order the draw chose, so that the test does not depend on the shuffle."""
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt_id,
                                                       AttemptQuestion.position == position)
                         .values(option_order=order))
@@ -162,7 +162,7 @@ def test_a_drawn_question_keeps_its_options_and_kind_after_the_round(player, db,
     attempt_id = register_and_start(player, db)
     position, question_id = single_with_key(db, attempt_id, key=1)
     before = options_of(db, question_id)
-    with db.write() as session, pytest.raises(store.QuestionEditError) as refused:
+    with db.write_session() as session, pytest.raises(store.QuestionEditError) as refused:
         _, parsed = store.load_question(session, question_id)
         store.update_question(session, question_id=question_id, edited=change(parsed), user_id=None,
                               now=NOW + timedelta(days=30))
@@ -172,7 +172,7 @@ def test_a_drawn_question_keeps_its_options_and_kind_after_the_round(player, db,
 
 def test_an_undrawn_question_of_an_open_round_keeps_its_options(db):
     contest = make_contest(db, draw={"total": 1})
-    with db.write() as session, pytest.raises(store.QuestionEditError) as refused:
+    with db.write_session() as session, pytest.raises(store.QuestionEditError) as refused:
         question_id = session.scalar(select(Question.id).where(Question.bank_id == contest.bank_id,
                                                                Question.kind == "single"))
         _, parsed = store.load_question(session, question_id)
@@ -187,7 +187,7 @@ def test_an_undrawn_question_of_an_open_round_keeps_its_options(db):
 
 def test_a_question_no_round_has_drawn_can_still_change_its_options(db):
     contest = make_contest(db, opens=timedelta(days=1))  # a scheduled round may draw it later: not a reason
-    with db.write() as session:
+    with db.write_session() as session:
         question_id = session.scalar(select(Question.id).where(Question.bank_id == contest.bank_id,
                                                                Question.kind == "single"))
         _, parsed = store.load_question(session, question_id)
@@ -210,7 +210,7 @@ def test_a_choice_beyond_the_options_shown_is_refused_not_stored_as_another(play
     attempt_id = register_and_start(player, db)
     position, question_id = single_with_key(db, attempt_id, key=1)
     show_first(db, attempt_id, position, "3,0,1,2")
-    with db.write() as session:  # option D removed by an edit made before structures were locked
+    with db.write_session() as session:  # option D removed by an edit made before structures were locked
         session.execute(delete(QuestionOption).where(QuestionOption.question_id == question_id,
                                                      QuestionOption.position == 3))
     player.app.state.pools.clear()  # as every worker's cache is, a few seconds after such an edit

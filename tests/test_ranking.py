@@ -22,7 +22,7 @@ def contest(db):
 
 
 def person(db, contest, name: str, *, track="officials") -> int:
-    with db.write() as session:
+    with db.write_session() as session:
         phone = "09" + str(abs(hash(name)) % 10**8).zfill(8)
         row = Contestant(contest_id=contest.contest_id, track=track, full_name=name, search_name=name.lower(),
                          phone=phone, password_hash="x", consent_at=NOW, created_at=NOW)
@@ -34,7 +34,7 @@ def person(db, contest, name: str, *, track="officials") -> int:
 def attempt(db, contest, contestant_id, *, correct, prediction=None, seconds=300, finished=0, total=10,
             track="officials", status="submitted", round_id=None):
     """A finished attempt; `finished` is minutes after NOW."""
-    with db.write() as session:
+    with db.write_session() as session:
         seq = session.scalar(select(Attempt.seq).where(Attempt.contestant_id == contestant_id)
                              .order_by(Attempt.seq.desc()).limit(1)) or 0
         return session.scalar(insert(Attempt).returning(Attempt.id), {
@@ -45,7 +45,7 @@ def attempt(db, contest, contestant_id, *, correct, prediction=None, seconds=300
 
 
 def rank(db, contest, track="officials"):
-    with db.write() as session:
+    with db.write_session() as session:
         ranking.rank_round(session, session.get(Round, contest.round_id), now=CLOSED)
     with db.session() as session:
         return [(e.full_name, e.rank) for e in ranking.leaderboard(session, contest.round_id, track, limit=None)]
@@ -123,14 +123,14 @@ def test_tracks_are_ranked_apart_and_overdue_attempts_are_closed_first(db, conte
 def test_attempts_still_running_are_left_out_of_a_provisional_ranking(db, contest):
     attempt(db, contest, person(db, contest, "Xong"), correct=5)
     attempt(db, contest, person(db, contest, "Đang thi"), correct=None, status="open")
-    with db.write() as session:
+    with db.write_session() as session:
         ranking.rank_round(session, session.get(Round, contest.round_id), now=NOW + timedelta(minutes=5))
         assert [e.full_name for e in ranking.leaderboard(session, contest.round_id, "officials")] == ["Xong"]
 
 
 @pytest.mark.parametrize("kind, expected", [("perfect_scores", 2), ("participants", 3), ("attempts", 4)])
 def test_true_value_of_each_prediction_kind(db, contest, kind, expected):
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Round).values(prediction_kind=kind))
     a, b, c = (person(db, contest, n) for n in ("A", "B", "C"))
     attempt(db, contest, a, correct=10)
@@ -148,7 +148,7 @@ def test_overall_ranking_sums_rounds(db, contest):
     attempt(db, contest, binh, correct=7)
     attempt(db, contest, an, correct=4, round_id=second_id)
     attempt(db, contest, binh, correct=8, round_id=second_id)
-    with db.write() as session:
+    with db.write_session() as session:
         for round_ in session.scalars(select(Round)):
             ranking.rank_round(session, round_, now=NOW + timedelta(days=20))
     ranking.ensure_overall(db, contest.contest_id)
@@ -164,12 +164,12 @@ def test_ranking_a_round_again_is_reflected_in_the_overall_ranking_when_next_ask
     attempt(db, contest, binh, correct=7)
     attempt(db, contest, binh, correct=8, round_id=second_id)
     later = NOW + timedelta(days=20)
-    with db.write() as session:
+    with db.write_session() as session:
         for round_ in session.scalars(select(Round)):
             ranking.rank_round(session, round_, now=later)
     ranking.ensure_overall(db, contest.contest_id)
     attempt(db, contest, an, correct=10, round_id=second_id)  # e.g. an attempt the re-grade now counts
-    with db.write() as session:
+    with db.write_session() as session:
         ranking.rank_round(session, session.get(Round, second_id), now=later, reason="reranked")
     with db.session() as session:
         assert ranking.overall(session, contest.contest_id, "officials") == []  # cleared, not stale
@@ -182,7 +182,7 @@ def test_ranking_a_round_again_is_reflected_in_the_overall_ranking_when_next_ask
 
 def test_find_me_by_phone_or_name_without_accents(db, contest):
     hoa = person(db, contest, "Nguyễn Thị Hoà")
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Contestant).where(Contestant.id == hoa).values(search_name="nguyen thi hoa",
                                                                                phone="0912345678"))
     attempt(db, contest, hoa, correct=5)
@@ -202,7 +202,7 @@ def test_closed_round_is_ranked_once_and_again_when_stale(db, contest):
         assert not ranking.needs_ranking(session, round_, NOW)  # still open
         assert ranking.needs_ranking(session, round_, CLOSED)
     ranking.ensure_ranked(db, round_, now=CLOSED)
-    with db.write() as session:
+    with db.write_session() as session:
         assert not ranking.needs_ranking(session, round_, CLOSED)
         session.execute(update(RoundResult).values(stale=True))
     with db.session() as session:

@@ -21,7 +21,7 @@ def contest(db):
     snv = unit_id(db, "SNV")
     for i, (name, phone) in enumerate(PHONES.items()):
         cid = person(db, fixture, name)
-        with db.write() as session:
+        with db.write_session() as session:
             session.execute(update(Contestant).where(Contestant.id == cid).values(
                 phone=phone, cccd=f"00109901234{i}", search_name=fold(name), unit_id=snv))
         attempt(db, fixture, cid, correct=9 - i)
@@ -42,7 +42,7 @@ def round_url(contest, track="officials") -> str:
 
 
 def set_contest(db, contest, **values):
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Contest).where(Contest.id == contest.contest_id).values(**values))
 
 
@@ -119,7 +119,7 @@ def test_locked_list_warns_when_the_ranking_changes_after_a_key_correction(clien
     clock.now = CLOSED
     staff_client(client, staff, "organiser")
     propose_and_lock(client, contest)
-    with db.write() as session:
+    with db.write_session() as session:
         lowest = session.scalar(select(Contestant.id).where(Contestant.phone == PHONES["Lê Chi"]))
         session.execute(update(Attempt).where(Attempt.contestant_id == lowest).values(correct_count=10))
         ranking.rank_round(session, session.get(Round, contest.round_id), now=CLOSED, reason="regraded")
@@ -220,7 +220,7 @@ def test_find_me_by_name_without_accents_and_by_phone(client, staff, contest, cl
 
 def test_team_ranking_page(client, staff, contest, clock, db):
     clock.now = CLOSED
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Unit).where(Unit.code == "SNV").values(headcount=5))
     staff_client(client, staff, "viewer")
     client.get(round_url(contest))  # ranks the closed round

@@ -67,12 +67,12 @@ def test_too_large_and_too_many_carry_the_headers(client, db, staff):
 
 def test_server_error_carries_the_headers(client, db):
     make_contest(db)
-    with db.write() as session:  # a real failure: the table the page reads is gone
+    with db.write_session() as session:  # a real failure: the table the page reads is gone
         session.execute(text("ALTER TABLE contests RENAME TO contests_away"))
     try:
         response = client.get(f"/c/{SLUG}/")
     finally:
-        with db.write() as session:
+        with db.write_session() as session:
             session.execute(text("ALTER TABLE contests_away RENAME TO contests"))
     assert response.status_code == 500
     assert_secured(response)

@@ -16,7 +16,7 @@ COOKIE = "contest_session"
 def staff_session(db, email: str) -> dict:
     """The session data of a live staff login of `email`."""
     session_id = accounts.new_session_id()
-    with db.write() as session:
+    with db.write_session() as session:
         accounts.store_session(session, session_id, user_id=user_id(db, email), now=NOW)
     return {"uid": user_id(db, email), "sid": session_id}
 

@@ -33,7 +33,7 @@ def _round_form(**changes) -> dict:
 
 
 def test_create_contest_slug_is_made_from_the_title_and_must_be_free(db):
-    with db.write() as session:
+    with db.write_session() as session:
         contest = setup.create_contest(session, title="Hội thi Cải cách hành chính 2026", now=NOW)
         assert contest.slug == "hoi-thi-cai-cach-hanh-chinh-2026"
         with pytest.raises(SetupError) as refused:
@@ -42,7 +42,7 @@ def test_create_contest_slug_is_made_from_the_title_and_must_be_free(db):
 
 
 def test_update_contest_keeps_its_own_slug_and_refuses_another_contests(db):
-    with db.write() as session:
+    with db.write_session() as session:
         first = setup.create_contest(session, title="Thi một", now=NOW)
         second = setup.create_contest(session, title="Thi hai", now=NOW)
         setup.update_contest(session, first, **_settings(title="Thi một (sửa)", slug="thi-mot"))
@@ -55,7 +55,7 @@ def test_update_contest_keeps_its_own_slug_and_refuses_another_contests(db):
 
 
 def test_update_contest_without_a_title_is_refused(db):
-    with db.write() as session:
+    with db.write_session() as session:
         contest = setup.create_contest(session, title="Thi", now=NOW)
         with pytest.raises(SetupError) as refused:
             setup.update_contest(session, contest, **_settings(title="   "))
@@ -80,7 +80,7 @@ def test_track_config_check_refuses_more_than_200_questions():
 
 def test_save_round_started_round_refuses_a_new_draw_but_takes_a_new_title(db):
     fixture = make_contest(db)  # opened an hour before NOW
-    with db.write() as session:
+    with db.write_session() as session:
         contest, round_ = session.get(Contest, fixture.contest_id), session.get(Round, fixture.round_id)
         same = dict(contest=contest, now=NOW, round_=round_, number=1, opens_at=round_.opens_at,
                     closes_at=round_.closes_at, grace_seconds=30, prediction_kind="perfect_scores")
@@ -97,7 +97,7 @@ def test_save_round_started_round_refuses_a_new_draw_but_takes_a_new_title(db):
 
 def test_save_round_number_taken_is_refused(db):
     fixture = make_contest(db)
-    with db.write() as session:
+    with db.write_session() as session:
         contest = session.get(Contest, fixture.contest_id)
         with pytest.raises(SetupError) as refused:
             setup.save_round(session, contest=contest, now=NOW, round_=None, number=1, title="", grace_seconds=0,
@@ -124,7 +124,7 @@ def test_new_round_values_propose_the_next_round_from_the_last(db):
 def test_save_round_form_checks_each_draw_against_its_banks(db):
     fixture = make_contest(db)
     form = _round_form(officials={"banks": [fixture.bank_id], "total": "37"}, citizens={"banks": [fixture.bank_id]})
-    with db.write() as session:
+    with db.write_session() as session:
         with pytest.raises(rounds.RoundFormError) as refused:
             rounds.save_round_form(session, contest=session.get(Contest, fixture.contest_id), round_=None,
                                    form=form, tz=TZ, now=NOW)
@@ -137,7 +137,7 @@ def test_save_round_form_stores_local_times_in_utc_and_the_typed_draw(db):
     form = _round_form(officials={"banks": [fixture.bank_id], "mode": "strata",
                                   "strata": [{"topic": "Một cửa", "difficulty": "2", "count": "3"}]},
                        citizens={"banks": [fixture.bank_id], "minutes": "12,5"})
-    with db.write() as session:
+    with db.write_session() as session:
         round_id = rounds.save_round_form(session, contest=session.get(Contest, fixture.contest_id), round_=None,
                                           form=form, tz=TZ, now=NOW).id
     with db.session() as session:

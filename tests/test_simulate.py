@@ -25,7 +25,7 @@ def contest(db):
 
 
 def simulate(db, contest, *, contestants=120, now=CLOSED, seed=1, **options):
-    with db.write() as session:
+    with db.write_session() as session:
         round_ = session.get(Round, contest.round_id)
         units = session.scalars(select(Unit).where(Unit.contest_id == contest.contest_id)).all()
         return simulate_round(session, round_=round_, contestants=contestants, units=units,
@@ -72,7 +72,7 @@ def test_simulate_answers_agree_with_the_key(db, contest):
 def test_simulate_regrading_with_the_same_key_changes_nothing(db, contest):
     simulate(db, contest)
     before = {a.id: a.correct_count for a in rows(db, Attempt)}
-    with db.write() as session:
+    with db.write_session() as session:
         drawn = set(session.scalars(select(AttemptQuestion.question_id).distinct()))
         one_of_each_kind = {kind: question_id for question_id, kind in session.execute(
             select(Question.id, Question.kind).order_by(Question.id.desc())) if question_id in drawn}
@@ -140,7 +140,7 @@ def test_simulate_exact_attempts_per_person(db, contest):
 
 def test_simulate_entries_rank(db, contest):
     simulate(db, contest)
-    with db.write() as session:
+    with db.write_session() as session:
         counts = ranking.rank_round(session, session.get(Round, contest.round_id), now=CLOSED)
         board = ranking.leaderboard(session, contest.round_id, "officials", limit=None)
     people = rows(db, Contestant)

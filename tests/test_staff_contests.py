@@ -295,7 +295,7 @@ def test_bad_unit_file_reports_row_and_column_and_saves_nothing(organiser, db, c
 
 def test_confirm_checks_the_file_again(organiser, db, contest):
     action = f"/staff/contests/{contest.contest_id}/units/import/confirm"
-    with db.write() as session:  # a staged file that no longer passes (its parent is unknown)
+    with db.write_session() as session:  # a staged file that no longer passes (its parent is unknown)
         token = uploads.stage(session, filename="x.csv", content=csv_bytes([["X", "Phòng X", "KHONGCO", 1]]),
                               contest_id=contest.contest_id, unit_kind="unit", user_id=None, now=NOW)
     response = post_form(organiser, action, {"kind": "unit", "token": token},
@@ -321,7 +321,7 @@ def test_confirmed_unit_file_is_staged_once_and_is_gone_after_saving(organiser, 
 
 
 def test_unit_file_staged_for_one_contest_is_not_confirmed_in_another(organiser, db, contest):
-    with db.write() as session:
+    with db.write_session() as session:
         other = setup.create_contest(session, title="Hội thi khác", now=NOW).id
         token = uploads.stage(session, filename="x.csv", content=csv_bytes([["VP", "Văn phòng", None, 9]]),
                               contest_id=other, unit_kind="unit", user_id=None, now=NOW)

@@ -22,7 +22,7 @@ _phones = count(1)
 
 
 def add_unit(db, contest, code, name, *, kind="unit", headcount=None, parent=None) -> int:
-    with db.write() as session:
+    with db.write_session() as session:
         unit = Unit(contest_id=contest.contest_id, kind=kind, code=code, name=name, headcount=headcount,
                     parent_id=unit_id(db, parent) if parent else None)
         session.add(unit)
@@ -31,7 +31,7 @@ def add_unit(db, contest, code, name, *, kind="unit", headcount=None, parent=Non
 
 
 def person(db, contest, name, *, track="officials", unit=None, locality=None) -> int:
-    with db.write() as session:
+    with db.write_session() as session:
         row = Contestant(contest_id=contest.contest_id, track=track, full_name=name, search_name=name.lower(),
                          phone=f"09{next(_phones):08d}", password_hash="x", consent_at=NOW, created_at=NOW,
                          unit_id=unit_id(db, unit) if unit else None,
@@ -44,7 +44,7 @@ def person(db, contest, name, *, track="officials", unit=None, locality=None) ->
 def attempt(db, contestant_id, *, round_id, correct, total=20, started=NOW, track="officials",
             status="submitted") -> int:
     """An attempt started at `started` (UTC); finished ten minutes later unless still open."""
-    with db.write() as session:
+    with db.write_session() as session:
         seq = session.scalar(select(Attempt.seq).where(Attempt.contestant_id == contestant_id)
                              .order_by(Attempt.seq.desc()).limit(1)) or 0
         done = status != "open"
@@ -157,7 +157,7 @@ def test_histogram_buckets_at_their_edges(db, contest):
 
 def test_histogram_just_below_each_edge(db, contest):
     other = person(db, contest, "Sát ngưỡng", unit="XA")
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Attempt).where(Attempt.contestant_id != other).values(status="open",
                                                                                       correct_count=None))
     r = contest.round_id
@@ -167,7 +167,7 @@ def test_histogram_just_below_each_edge(db, contest):
 
 
 def test_ranked_round_counts_the_ranking_entries(db, contest):
-    with db.write() as session:
+    with db.write_session() as session:
         ranking.rank_round(session, session.get(Round, contest.round_id), now=CLOSED)
         scope = stats.scope_of(session, contest.contest_id, contest.round_id)
     assert (scope.ranked, scope.unranked) == ((contest.round_id,), ())
@@ -223,7 +223,7 @@ def items_case(db):
         if score in (10, 1):
             rows.append((attempt_id, 3, q4, score == 10))
     rows.append((open_id, 0, q4, None))
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(insert(AttemptQuestion), [
             {"attempt_id": a, "position": p, "question_id": q, "option_order": "0,1,2,3", "is_correct": ok}
             for a, p, q, ok in rows])
@@ -283,7 +283,7 @@ def test_column_chart_and_histogram_parse_as_xml():
 # --- pages ------------------------------------------------------------------------------------------------------
 
 def set_public(db, value: bool) -> None:
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Contest).values(public_results=value))
 
 
@@ -323,14 +323,14 @@ def test_public_page_is_404_unless_results_are_public(client, db, contest):
     assert client.get(f"/c/{SLUG}/thong-ke").status_code == 404
     set_public(db, True)
     assert client.get(f"/c/{SLUG}/thong-ke").status_code == 200
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(Contest).values(is_published=False))
     assert client.get(f"/c/{SLUG}/thong-ke").status_code == 404
 
 
 def test_public_page_hides_item_statistics_until_the_round_closes(client, clock, db, contest):
     set_public(db, True)
-    with db.write() as session:
+    with db.write_session() as session:
         question, first = session.scalar(select(Question.id).limit(1)), session.scalar(select(Attempt.id).limit(1))
         session.execute(insert(AttemptQuestion).values(attempt_id=first, position=0, question_id=question,
                                                        option_order="0,1,2,3", is_correct=True))
@@ -371,10 +371,10 @@ def test_figures_are_kept_a_while_but_a_new_ranking_shows_at_once(client, clock,
         return page.select_one('.stats-histogram tr[data-bucket="full"] td.num').get_text()
 
     assert perfect_scores() == "1"
-    with db.write() as session:  # Chi's paper is re-graded: 20 of 20
+    with db.write_session() as session:  # Chi's paper is re-graded: 20 of 20
         session.execute(update(Attempt).where(Attempt.correct_count == 5).values(correct_count=20))
     assert perfect_scores() == "1"  # the same ranking: the kept figures
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(stats.RR).values(stale=True))  # what a key correction does
     assert perfect_scores() == "2"
 

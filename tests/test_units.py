@@ -52,7 +52,7 @@ def csv_bytes(rows, *, header=HEADER) -> bytes:
 
 @pytest.fixture
 def contest_id(db) -> int:
-    with db.write() as session:
+    with db.write_session() as session:
         contest = Contest(slug="cchc-2026", title="Tìm hiểu cải cách hành chính", fields="{}", created_at=NOW)
         session.add(contest)
         session.flush()
@@ -60,7 +60,7 @@ def contest_id(db) -> int:
 
 
 def run_import(db, contest_id, data, *, kind="unit", filename="units.csv", dry_run=False):
-    with db.write() as session:
+    with db.write_session() as session:
         return import_units(session, contest_id=contest_id, kind=kind, data=data, filename=filename, dry_run=dry_run)
 
 

@@ -129,7 +129,7 @@ def stage_questions(
     batch: int = BATCH,
 ) -> StagedImport:
     """Write questions as pending, a short write transaction per batch; on failure nothing stays behind."""
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(delete(Question).where(Question.status == PENDING, Question.created_at < now - PENDING_TTL))
         bank = session.scalar(select(QuestionBank).where(QuestionBank.name == clean_text(bank_name)))
         staged = StagedImport(bank_id=0, new_bank=bank is None, new_topics=set(), ids=[])
@@ -140,7 +140,7 @@ def stage_questions(
         staged.new_topics = set(topic_ids.values()) - known
     try:
         for start in range(0, len(questions), batch):
-            with db.write() as session:
+            with db.write_session() as session:
                 staged.ids += _insert_questions(session, staged.bank_id, topic_ids, questions[start:start + batch],
                                                 user_id, now, PENDING)
             time.sleep(BATCH_PAUSE)
@@ -153,7 +153,7 @@ def stage_questions(
 def publish(db: Database, staged: StagedImport, *, now: datetime) -> int:
     """Make every staged question drawable in one short transaction; returns their count."""
     try:
-        with db.write() as session:
+        with db.write_session() as session:
             # Pools are cached under (count, latest updated_at) of their banks: the pending rows are
             # already counted, so the switch must raise the latest updated_at of every pool holding them.
             latest = session.scalar(select(func.max(Question.updated_at)))
@@ -170,7 +170,7 @@ def publish(db: Database, staged: StagedImport, *, now: datetime) -> int:
 
 def discard(db: Database, staged: StagedImport) -> None:
     """Remove what a failed import wrote (options and revisions go with their questions)."""
-    with db.write() as session:
+    with db.write_session() as session:
         for start in range(0, len(staged.ids), 5000):
             session.execute(delete(Question).where(Question.id.in_(staged.ids[start:start + 5000]),
                                                    Question.status == PENDING))

@@ -265,7 +265,7 @@ def start_in_round(db: Database, pools: PoolCache, *, contest_id: int, number: i
     try:
         state = _start(db, fresh_pool, **ask)
     except _PoolNotFresh as stale:
-        with db.reading() as conn:
+        with db.read_connection() as conn:
             pools.get(conn, stale.bank_ids)
         state = _start(db, pools.get, **ask)  # fresh now, unless it was edited meanwhile: then read in the lock
     return AttemptPage(state, _questions(db, pools, state))
@@ -273,7 +273,7 @@ def start_in_round(db: Database, pools: PoolCache, *, contest_id: int, number: i
 
 def _start(db: Database, pool_for: Callable[[Connection, list[int]], Pool], *, contest_id: int, number: int,
            contestant_id: int, now: datetime, rng: random.Random) -> AttemptState:
-    with db.writing() as conn:
+    with db.write_connection() as conn:
         context = conn.execute(_START_CONTEXT, {"contest_id": contest_id, "number": number,
                                                 "contestant_id": contestant_id}).one_or_none()
         if context is None:
@@ -357,7 +357,7 @@ def attempt_page(db: Database, pools: PoolCache, *, attempt_id: int, contestant_
 
 
 def _questions(db: Database, pools: PoolCache, state: AttemptState) -> list[QuestionView]:
-    with db.reading() as conn:  # no statement at all while the round's pool is held fresh in memory
+    with db.read_connection() as conn:  # no statement at all while the round's pool is held fresh in memory
         return attempt_view(conn, state, with_key=False, pools=pools)
 
 
@@ -365,10 +365,10 @@ def load_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: date
     """The attempt as the contestant sees it; closed first if its deadline (+ grace) has passed.
 
     Read in a read transaction; only an attempt found open past its time takes the write lock."""
-    with db.reading() as conn:
+    with db.read_connection() as conn:
         state = _attempt_state(conn, attempt_id=attempt_id, contestant_id=contestant_id)
     if state.status == AttemptStatus.OPEN and past_time(state.deadline, state.grace_seconds, now):
-        with db.writing() as conn:
+        with db.write_connection() as conn:
             close_expired(conn, now=now, attempt_id=attempt_id)
             state = _attempt_state(conn, attempt_id=attempt_id, contestant_id=contestant_id)
     return state
@@ -453,7 +453,7 @@ def attempt_view(conn: Executor, state: AttemptState, *, with_key: bool,
 def save_answer(db: Database, *, attempt_id: int, contestant_id: int, position: int, choice: list[int],
                 now: datetime) -> datetime:
     """Store the contestant's choice (display indexes) for one question; returns the save time."""
-    with db.writing() as conn:
+    with db.write_connection() as conn:
         _store_choice(conn, attempt_id=attempt_id, contestant_id=contestant_id, position=position, choice=choice,
                       now=now)
     return now
@@ -464,7 +464,7 @@ def save_answers(db: Database, *, attempt_id: int, contestant_id: int, choices: 
     """Store several choices ({position: display indexes}) and the prediction, if given, all or none,
     in one transaction: what the page sends when submitted without JavaScript."""
     _check_prediction(prediction)
-    with db.writing() as conn:
+    with db.write_connection() as conn:
         for position, choice in choices.items():
             _store_choice(conn, attempt_id=attempt_id, contestant_id=contestant_id, position=position, choice=choice,
                           now=now)
@@ -500,7 +500,7 @@ def _check_prediction(value: int | None) -> None:
 def save_prediction(db: Database, *, attempt_id: int, contestant_id: int, value: int, now: datetime) -> None:
     """Keep the prediction (tie-break) answer as typed, before the submit."""
     _check_prediction(value)
-    with db.writing() as conn:
+    with db.write_connection() as conn:
         _store_prediction(conn, attempt_id=attempt_id, contestant_id=contestant_id, value=value, now=now)
 
 
@@ -527,7 +527,7 @@ def submit_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: da
                    prediction: int | None = None) -> None:
     """Submit explicitly. Idempotent: a second submit, or one after the deadline closed it, changes nothing."""
     _check_prediction(prediction)
-    with db.writing() as conn:
+    with db.write_connection() as conn:
         row = conn.execute(_ATTEMPT_CLOCK, {"attempt_id": attempt_id}).one_or_none()
         if row is None or row.contestant_id != contestant_id:
             raise AttemptNotFound("Không tìm thấy bài thi.")
@@ -563,7 +563,7 @@ def close_all_expired(db: Database, *, now: datetime, batch: int = 500) -> int:
     """Close every attempt left open past its deadline plus grace, in short transactions."""
     total = 0
     while True:
-        with db.writing() as conn:
+        with db.write_connection() as conn:
             closed = close_expired(conn, now=now, limit=batch)
         total += closed
         if closed < batch:

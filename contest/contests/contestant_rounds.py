@@ -75,7 +75,7 @@ def contestant_rounds(db: Database, *, contest_id: int, contestant_id: int | Non
         seen = _read(session, contest_id=contest_id, contestant_id=contestant_id, now=now)
     grace = {row.round.id: row.round.grace_seconds for row in seen.rounds}
     if any(a.status == AttemptStatus.OPEN and past_time(a.deadline, grace[a.round_id], now) for a in seen.attempts):
-        with db.writing() as conn:
+        with db.write_connection() as conn:
             close_expired(conn, now=now, contestant_id=contestant_id)
         with db.session() as session:
             seen = _read(session, contest_id=contest_id, contestant_id=contestant_id, now=now)

@@ -112,7 +112,7 @@ def finished_attempt(db: Database, pools: PoolCache, *, attempt_id: int, contest
     state = load_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id, now=now)
     if state.status == AttemptStatus.OPEN:
         raise AttemptOpen("Bài thi chưa nộp nên chưa có kết quả.")
-    with db.reading() as conn:
+    with db.read_connection() as conn:
         return AttemptResult(state, attempt_review(conn, state, now=now, pools=pools))
 
 

@@ -109,7 +109,7 @@ def register(db: Database, *, contest: Contest, form: RegistrationForm, now: dat
         _taken_answer(db, contest.id, form.phone, ip=ip, now=now, policy=policy)
     contestant.password_hash = hash_password(form.password, CONTESTANT_HASHER)
     try:
-        with db.write() as session:
+        with db.write_session() as session:
             session.add(contestant)
     except IntegrityError:
         _taken_answer(db, contest.id, form.phone, ip=ip, now=now, policy=policy)
@@ -118,7 +118,7 @@ def register(db: Database, *, contest: Contest, form: RegistrationForm, now: dat
 
 def _taken_answer(db: Database, contest_id: int, phone: str, *, ip: str, now: datetime, policy: LoginPolicy) -> NoReturn:
     """Raise the "already registered" refusal, counted like a failed login (or LoginThrottled)."""
-    with db.write() as session:
+    with db.write_session() as session:
         reserve_attempt(session, account_key(contest_id, phone), ip=ip, now=now, policy=policy)
     raise RegistrationError({"phone": TAKEN})
 
@@ -211,7 +211,7 @@ def authenticate(db: Database, *, contest_id: int, phone: str, password: str, no
     there when it goes over a limit. A hash made with older parameters is replaced by one with
     the contestants' profile on success."""
     normalised = normalise_phone(phone)
-    with db.write() as session:
+    with db.write_session() as session:
         attempt = reserve_attempt(session, account_key(contest_id, phone), ip=ip, now=now, policy=policy)
         contestant = session.scalar(select(Contestant).where(
             Contestant.contest_id == contest_id, Contestant.phone == normalised)) if normalised else None
@@ -222,7 +222,7 @@ def authenticate(db: Database, *, contest_id: int, phone: str, password: str, no
         return None
     new_hash = (hash_password(password, CONTESTANT_HASHER)
                 if CONTESTANT_HASHER.check_needs_rehash(contestant.password_hash) else None)
-    with db.write() as session:
+    with db.write_session() as session:
         mark_succeeded(session, attempt)
         if new_hash:
             session.execute(update(Contestant).where(Contestant.id == contestant.id).values(password_hash=new_hash))

@@ -291,14 +291,14 @@ def import_units_file(db: Database, *, contest_id: int, kind: str, data: bytes, 
         return report
     table, staged = Unit.__table__, kind + PENDING
     new_rows = [r for r in rows if r.code not in existing]
-    with db.write() as session:  # rows staged by an import that died half-way
+    with db.write_session() as session:  # rows staged by an import that died half-way
         session.execute(delete(Unit).where(Unit.contest_id == contest_id, Unit.kind == staged))
     ids: dict[str, int] = {code: unit.id for code, unit in existing.items()}
     new_ids: list[int] = []
     try:
         for start in range(0, len(new_rows), BATCH):
             chunk = new_rows[start:start + BATCH]
-            with db.write() as session:
+            with db.write_session() as session:
                 inserted = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), [
                     {"contest_id": contest_id, "kind": staged, "code": r.code, "name": r.name,
                      "headcount": r.headcount, "search_text": fold(f"{r.name} {r.code}"), "parent_id": None}
@@ -309,7 +309,7 @@ def import_units_file(db: Database, *, contest_id: int, kind: str, data: bytes, 
         set_parent = (update(table).where(table.c.id == bindparam("row_id"))
                       .values(parent_id=bindparam("parent")))
         for start in range(0, len(new_rows), BATCH):
-            with db.write() as session:
+            with db.write_session() as session:
                 session.connection().execute(set_parent, [
                     {"row_id": ids[r.code], "parent": ids[r.parent_code] if r.parent_code else None}
                     for r in new_rows[start:start + BATCH]])
@@ -317,7 +317,7 @@ def import_units_file(db: Database, *, contest_id: int, kind: str, data: bytes, 
         changed = [{"row_id": ids[r.code], "name": r.name, "headcount": r.headcount,
                     "search_text": fold(f"{r.name} {r.code}"), "parent": ids[r.parent_code] if r.parent_code else None}
                    for r in rows if r.code in existing and _differs(existing[r.code], r, ids)]
-        with db.write() as session:
+        with db.write_session() as session:
             connection = session.connection()
             for start in range(0, len(new_ids), 5000):
                 connection.execute(update(table).where(table.c.id.in_(new_ids[start:start + 5000])).values(kind=kind))
@@ -326,7 +326,7 @@ def import_units_file(db: Database, *, contest_id: int, kind: str, data: bytes, 
                     name=bindparam("name"), headcount=bindparam("headcount"), search_text=bindparam("search_text"),
                     parent_id=bindparam("parent")), changed)
     except BaseException:
-        with db.write() as session:
+        with db.write_session() as session:
             session.execute(delete(Unit).where(Unit.contest_id == contest_id, Unit.kind == staged))
         raise
     report.saved = True

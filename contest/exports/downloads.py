@@ -62,7 +62,7 @@ def export(db, spec: ExportSpec, out, *, user: User | None, actor: str, channel:
     """jobs.export, then the record of the download when the file is unmasked; same return value."""
     name, counts = jobs.export(db, spec, out, tz=tz, now=now)
     if unmasked(spec):
-        with db.write() as session:
+        with db.write_session() as session:
             record(session, spec, user=user, actor=actor, channel=channel, now=now, rows=sum(counts.values()))
     return name, counts
 

@@ -169,7 +169,7 @@ def create_job(session: Session, spec: ExportSpec, *, user_id: int | None, now: 
 
 
 def _set(db, job_id: int, **values) -> None:
-    with db.write() as session:
+    with db.write_session() as session:
         session.execute(update(ExportJob).where(ExportJob.id == job_id).values(**values))
 
 

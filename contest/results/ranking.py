@@ -128,7 +128,7 @@ def ensure_overall(db, contest_id: int) -> None:
     with db.session() as session:
         if not _overall_missing(session, contest_id):
             return
-    with db.write() as session:
+    with db.write_session() as session:
         # One computation at a time: PostgreSQL queues on the contest's row, SQLite on its write lock.
         session.execute(select(Contest.id).where(Contest.id == contest_id).with_for_update())
         if _overall_missing(session, contest_id):
@@ -167,7 +167,7 @@ def needs_ranking(session: Session, round_: Round, now: datetime) -> bool:
 
 
 def ensure_ranked(db, round_: Round, *, now: datetime) -> None:
-    with db.write() as session:
+    with db.write_session() as session:
         if needs_ranking(session, round_, now):
             rank_round(session, round_, now=now)
 

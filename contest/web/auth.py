@@ -61,7 +61,7 @@ class AuthController(Controller):
     def logout(self, request: Request, db: DB) -> Redirect:
         session_id = request.session.get(SESSION_ID)
         if isinstance(session_id, str):
-            with db.write() as session:
+            with db.write_session() as session:
                 accounts.end_session(session, session_id)
         request.clear_session()
         return Redirect("/", status_code=303)

@@ -68,7 +68,7 @@ class BanksController(Controller):
                                  fmt=fmt if fmt in FORMAT_LABELS else None, user_id=_user(request).id, now=now,
                                  limits=request.app.state.settings.import_limits, check=_import_check(request))
         token = None
-        with db.write() as session:
+        with db.write_session() as session:
             if report.errors and not report.file_error and report.ready:  # the organiser may skip those rows
                 token = uploads.stage(session, filename=filename, content=content, bank_name=report.bank_name,
                                       user_id=_user(request).id, now=now)
@@ -79,7 +79,7 @@ class BanksController(Controller):
     @post("/import/{token:str}", sync_to_thread=True, status_code=200)
     def confirm(self, request: Request, db: DB, token: FromPath[str], data: Form) -> Template:
         """The organiser accepted skipping the rows with errors: import the rest."""
-        with db.write() as session:  # taken once: a second click finds nothing to import
+        with db.write_session() as session:  # taken once: a second click finds nothing to import
             staged = uploads.take(session, token)
         if staged is None:
             return self._index(db, report=_message_report(
@@ -173,7 +173,7 @@ class QuestionsController(Controller):
                 f"Ngày '{clean_text(data.get('valid_as_of'))[:40]}' ở ô Đúng đến ngày không hợp lệ; "
                 "ghi theo dạng dd/mm/yyyy."))
         try:
-            with db.write() as session:
+            with db.write_session() as session:
                 revision = store.update_question(session, question_id=question_id, edited=edited,
                                                  user_id=_user(request).id, now=request.app.state.clock(),
                                                  reason=clean_text(data.get("reason"))[:500])
@@ -186,7 +186,7 @@ class QuestionsController(Controller):
 
     @post("/{question_id:int}/status", sync_to_thread=True, status_code=303)
     def status(self, request: Request, db: DB, question_id: FromPath[Int], data: Form) -> Redirect:
-        with db.write() as session:
+        with db.write_session() as session:
             question = queries.get_question(session, question_id)
             if question is None:
                 raise NotFoundException()

@@ -112,7 +112,7 @@ class ExportsController(Controller):
         except jobs.SpecError as exc:
             return self._page(request, db, contest_id, round_id=spec.round_id, track=spec.track or "",
                               error=str(exc), status_code=400)
-        with db.write() as session:
+        with db.write_session() as session:
             job_id = jobs.create_job(session, spec, user_id=user.id, now=now).id
         jobs.start_job(request.app.state.db, job_id, directory=_exports_dir(request), tz=settings.timezone,
                        clock=request.app.state.clock)
@@ -169,7 +169,7 @@ class ExportJobsController(Controller):
             raise PermissionDeniedException()
         if _unmasked(job):
             user = _user(request)
-            with db.write() as session:
+            with db.write_session() as session:
                 downloads.record(session, jobs.job_spec(job), user=user, actor=user.email, channel=downloads.JOB,
                                  now=request.app.state.clock(), job_id=job.id)
         fmt = path.suffix.lstrip(".")

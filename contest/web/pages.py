@@ -115,7 +115,7 @@ class UsersController(Controller):
         if too_long:
             return self._page(db, error=too_long, form=form, status_code=400)
         try:
-            with db.write() as session:
+            with db.write_session() as session:
                 user = accounts.create_user(
                     session,
                     email=form.get("email", ""),
@@ -136,7 +136,7 @@ class UsersController(Controller):
         if user_id == request.scope["state"]["user"].id and not active:
             return self._page(db, error=translate(request, "Không thể tự khoá tài khoản của chính mình."),
                               status_code=400)
-        with db.write() as session:
+        with db.write_session() as session:
             user = accounts.get_user(session, user_id)
             if user is None:
                 raise NotFoundException()

@@ -94,7 +94,7 @@ class ContestsController(Controller):
     def create(self, request: Request, db: DB, data: Form) -> Template | Redirect:
         form = _contest_form(data)
         try:
-            with db.write() as session:
+            with db.write_session() as session:
                 contest = setup.create_contest(session, title=form["title"], slug=form["slug"],
                                                now=request.app.state.clock())
                 _apply_form(session, contest, form)
@@ -134,7 +134,7 @@ class ContestsController(Controller):
     def edit(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Template | Redirect:
         form = _contest_form(data)
         try:
-            with db.write() as session:
+            with db.write_session() as session:
                 contest = get_contest(session, contest_id)
                 _apply_form(session, contest, form)
         except SetupError as exc:

@@ -98,7 +98,7 @@ class ResultsController(Controller):
                 "one_prize_per_person": bool(data.get("one_prize_per_person")),
                 "public_results": bool(data.get("public_results"))}
         try:
-            with db.write() as session:
+            with db.write_session() as session:
                 prizes.save_settings(session, get_contest(session, contest_id), counts=form,
                                      one_prize_per_person=form["one_prize_per_person"],
                                      team_min_rate=form["team_min_rate"], public_results=form["public_results"],
@@ -155,7 +155,7 @@ class ResultsController(Controller):
     def rerank(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromPath[Int],
                data: Form) -> Redirect:
         track = form_text(data, "track", 20)
-        with db.write() as session:
+        with db.write_session() as session:
             round_ = _round_of(session, get_contest(session, contest_id), round_id, track)
             ranking.rank_round(session, round_, now=request.app.state.clock(), user_id=_user(request).id,
                                reason="reranked")
@@ -166,7 +166,7 @@ class ResultsController(Controller):
     def propose(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromPath[Int],
                 track: FromPath[str]) -> Template | Redirect:
         try:
-            with db.write() as session:
+            with db.write_session() as session:
                 _round_of(session, get_contest(session, contest_id), round_id, track)
                 prizes.propose(session, round_id, track, request.app.state.clock(), user_id=_user(request).id)
         except prizes.PrizeError as exc:
@@ -180,7 +180,7 @@ class ResultsController(Controller):
             raise NotFoundException()
         prize_list, round_ = found
         try:
-            with db.write() as session:
+            with db.write_session() as session:
                 action(session)
         except prizes.PrizeError as exc:
             return self._round(request, db, contest_id, round_.id, prize_list.track, error=exc.message,

@@ -97,7 +97,7 @@ class RoundsController(Controller):
             tracks = setup.tracks_of(get_contest(session, contest_id))
         form = _round_form(data, tracks)
         try:
-            with db.write() as session:
+            with db.write_session() as session:
                 contest = get_contest(session, contest_id)
                 round_ = self._round(session, contest_id, round_id) if round_id else None
                 rounds.save_round_form(session, contest=contest, round_=round_, form=form, tz=tz, now=now)

@@ -98,7 +98,7 @@ class UnitsController(Controller):
                                   dry_run=True, limits=request.app.state.settings.import_limits)
         pending = None
         if not report.errors:  # kept until the organiser confirms, as a bank file is
-            with db.write() as session:
+            with db.write_session() as session:
                 pending = {"token": uploads.stage(session, filename=filename, content=content, contest_id=contest_id,
                                                   unit_kind=kind, user_id=request.scope["state"]["user"].id,
                                                   now=request.app.state.clock()), "kind": kind}
@@ -109,7 +109,7 @@ class UnitsController(Controller):
     def confirm(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Template:
         """Save the staged file; it is checked again, and still saved all or nothing."""
         kind, token = _kind(data.get("kind")), form_text(data, "token", 64)
-        with db.write() as session:  # taken once: a second click finds nothing to import
+        with db.write_session() as session:  # taken once: a second click finds nothing to import
             get_contest(session, contest_id)
             staged = uploads.take(session, token, contest_id=contest_id) if token else None
         if staged is None:
@@ -124,7 +124,7 @@ class UnitsController(Controller):
     def add(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Template | Redirect:
         kind, form = _kind(data.get("kind")), _unit_form(data)
         try:
-            with db.write() as session:
+            with db.write_session() as session:
                 get_contest(session, contest_id)
                 _save_unit(session, contest_id=contest_id, kind=kind, unit=None, form=form)
         except UnitError as exc:
@@ -157,7 +157,7 @@ class UnitsController(Controller):
     def edit(self, db: DB, contest_id: FromPath[Int], unit_id: FromPath[Int], data: Form) -> Template | Redirect:
         form = _unit_form(data)
         try:
-            with db.write() as session:
+            with db.write_session() as session:
                 unit = self._unit(session, contest_id, unit_id)
                 form["code"] = unit.code  # the code ties the unit to later imports; it is not edited here
                 _save_unit(session, contest_id=contest_id, kind=unit.kind, unit=unit, form=form)
