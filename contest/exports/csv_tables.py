@@ -3,7 +3,7 @@
 A Table is a sheet title, its columns and an iterable of rows of plain values (str, int, float,
 aware datetime, date, None). The rows may be a generator reading the database in chunks, so a
 table is meant to be written once. Each column has a kind that decides how a value is shown:
-the .xlsx writer (contest.exports.results_workbook) turns it into a number format, this module
+the .xlsx writer (contest.exports.xlsx_book) turns it into a number format, this module
 into CSV text.
 
 CSV: UTF-8 with a byte-order mark (so Excel shows Vietnamese), comma-separated, CRLF line ends,
