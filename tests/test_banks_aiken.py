@@ -84,7 +84,7 @@ def test_answer_letter_without_its_option_is_an_error_and_others_still_read():
 
     result = parse(text)
 
-    assert messages(result) == ["Dòng 5: Đáp án 'E' không có phương án E."]
+    assert messages(result) == ["Dòng 5: Đáp án 'E' không có; câu này có các phương án A–C."]
     assert [q.row for q in result.questions] == [7]
 
 

@@ -41,7 +41,7 @@ def test_file_with_an_error_saves_nothing(db):
     bad = row(5, "Câu có đáp án sai?", ["Một", "Hai", "Ba", "Bốn"], "E")
     report = import_bytes(db, xlsx_bytes(GOOD_ROWS + [bad]))
     assert report.saved is False
-    assert [str(p) for p in report.errors] == ["Dòng 6, cột Đáp án: 'E' không có phương án E"]
+    assert [str(p) for p in report.errors] == ["Dòng 6, cột Đáp án: Đáp án 'E' không có; câu này có các phương án A–D"]
     assert report.ready == 4
     with db.session() as session:
         assert count(session, Question) == 0

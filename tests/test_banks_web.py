@@ -49,7 +49,7 @@ def test_upload_with_errors_lists_them_and_saves_nothing_until_confirmed(client,
     assert response.status_code == 400
     assert page.find(attrs={"role": "alert"}).get_text() == "Chưa lưu câu hỏi nào: tệp có 1 lỗi."
     problem = [td.get_text() for td in page.select("table.problems tbody tr")[0].find_all("td")]
-    assert problem == ["Lỗi", "6", "Đáp án", "'E' không có phương án E"]
+    assert problem == ["Lỗi", "6", "Đáp án", "Đáp án 'E' không có; câu này có các phương án A–D"]
     assert "Chưa có ngân hàng câu hỏi nào." in page.get_text()
 
     confirm = page.find("form", action=lambda a: a and a.startswith("/staff/banks/import/"))

@@ -43,7 +43,7 @@ def test_import_bank_reports_errors_and_exits_non_zero(run, tmp_path):
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         "Tệp loi.xlsx (Excel (mẫu của nền tảng)) → ngân hàng 'Thử'",
-        "LỖI  Dòng 6, cột Đáp án: 'E' không có phương án E",
+        "LỖI  Dòng 6, cột Đáp án: Đáp án 'E' không có; câu này có các phương án A–D",
         "4 câu hợp lệ, 1 lỗi, 0 chú ý.",
         "Chưa lưu gì. Sửa các lỗi trên, hoặc đồng ý bỏ qua các dòng lỗi.",
     ]

@@ -405,7 +405,7 @@ def test_plain_form_saves_confirms_lists_unanswered_then_submits(player, db, clo
     result = html(player.get(done.headers["location"]))
     assert result.select_one("#correct").get_text() == f"{row.correct_count}/10"
     assert result.select_one("#left").get_text() == "1"
-    assert result.select_one("#duration").get_text() == "3 phút 07,0 giây"
+    assert result.select_one("#duration").get_text() == "3 phút 7,0 giây"
 
 
 def test_double_submit_is_idempotent(player, db, clock):

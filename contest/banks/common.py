@@ -20,6 +20,18 @@ MAX_OPTIONS = len(LETTERS)
 TRUE_FALSE_OPTIONS = ("Đúng", "Sai")
 
 
+def missing_key_message(letter: str, letters: str) -> str:
+    """Why an answer letter names no option, with the options the question does have
+    ("Đáp án 'E' không có; câu này có các phương án A–D")."""
+    if not letters:
+        return f"Đáp án '{letter}' không có; câu này chưa có phương án nào"
+    if len(letters) == 1:
+        return f"Đáp án '{letter}' không có; câu này chỉ có phương án {letters}"
+    if len(letters) > 2 and letters == LETTERS[: len(letters)]:
+        return f"Đáp án '{letter}' không có; câu này có các phương án {letters[0]}–{letters[-1]}"
+    return f"Đáp án '{letter}' không có; câu này có các phương án {', '.join(letters)}"
+
+
 @dataclass
 class Problem:
     """One thing wrong with the input, located by row (or line) and column, in Vietnamese."""
