@@ -73,6 +73,7 @@ def test_import_gift_with_unsupported_type_needs_accept_skips(run, tmp_path):
     assert refused.output.splitlines()[1] == "LỖI  Dòng 3: Câu hỏi dạng tự luận (essay) không được hỗ trợ."
     accepted = run("import-bank", str(path), "--bank", "Moodle", "--accept-skips")
     assert (accepted.exit_code, accepted.output.splitlines()[-1]) == (0, "Đã nhập 1 câu hỏi.")
+    assert accepted.output.splitlines()[1] == "BỎ QUA Dòng 3: Câu hỏi dạng tự luận (essay) không được hỗ trợ."
 
 
 def test_export_unknown_bank_is_a_clear_error(run, tmp_path):
