@@ -1,10 +1,17 @@
 """Small texts that must read right: durations, round labels, answer letters, Vietnamese order."""
 
+import unicodedata
+
 import pytest
 
-from contest.banks.common import missing_key_message
+from contest.banks import store
+from contest.banks.common import missing_key_message, vietnamese_key
+from contest.banks.importer import check_and_import
+from contest.contests import queries
 from contest.contests.setup import round_subtitle
 from contest.i18n import format_duration
+from tests.banks_helpers import row, xlsx_bytes
+from tests.conftest import NOW
 
 
 @pytest.mark.parametrize(("milliseconds", "vi", "en"), [
@@ -40,3 +47,38 @@ def test_round_subtitle_drops_a_title_that_only_repeats_the_label(number, title,
 ])
 def test_missing_key_message_names_the_options_that_exist(letters, expected):
     assert missing_key_message("E", letters) == expected
+
+
+def test_vietnamese_key_orders_by_the_vietnamese_alphabet():
+    names = ["Đất đai", "Ưu đãi", "Dân số", "Ân xá", "Ơn", "Bảo hiểm", "Ăn uống", "An ninh", "Anh", "Ô nhiễm",
+             "Ê-đê", "Em", "Cơ chế một cửa", "Chứng thực", "Tư pháp", "Xây dựng", "Y tế", "Ủy quyền", "Giáo dục"]
+
+    assert sorted(names, key=vietnamese_key) == [
+        "An ninh", "Anh", "Ăn uống", "Ân xá", "Bảo hiểm", "Chứng thực", "Cơ chế một cửa", "Dân số", "Đất đai",
+        "Em", "Ê-đê", "Giáo dục", "Ô nhiễm", "Ơn", "Tư pháp", "Ủy quyền", "Ưu đãi", "Xây dựng", "Y tế"]
+
+
+def test_vietnamese_key_puts_tones_after_the_bare_letter_in_dictionary_order():
+    words = ["mạ", "má", "mã", "mả", "mà", "ma", "mai"]
+
+    assert sorted(words, key=vietnamese_key) == ["ma", "mà", "mả", "mã", "má", "mạ", "mai"]
+
+
+def test_vietnamese_key_ignores_case_and_decomposed_input():
+    decomposed = unicodedata.normalize("NFD", "Đất đai")
+
+    assert vietnamese_key(decomposed)[:2] == vietnamese_key("đất Đai")[:2]
+
+
+def test_topics_are_listed_in_vietnamese_order_in_the_bank_and_the_round_form(db):
+    names = ["Ưu đãi người có công", "Đất đai", "Ủy quyền", "Dân số", "Ăn uống", "An toàn thực phẩm"]
+    rows = [row(i + 1, f"Câu hỏi số {i + 1} về {name}?", ["Một", "Hai"], "A", topic=name)
+            for i, name in enumerate(names)]
+    with db.write_session() as session:
+        report = check_and_import(session, data=xlsx_bytes(rows), filename="cau-hoi.xlsx", bank_name="Thử", now=NOW)
+    assert report.saved
+    expected = ["An toàn thực phẩm", "Ăn uống", "Dân số", "Đất đai", "Ủy quyền", "Ưu đãi người có công"]
+    with db.session() as session:
+        bank = store.find_bank(session, "Thử")
+        assert [t.name for t in store.topics(session, bank.id)] == expected
+        assert [name for name, _ in queries.topics_with_active_counts(session, [bank.id])] == expected
