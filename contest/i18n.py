@@ -82,3 +82,21 @@ def format_number(value: float | int, *, locale: str = "vi") -> str:
 
 def format_percentage(value: float, *, locale: str = "vi") -> str:
     return format_percent(value, format="#,##0.0%", locale=locale)
+
+
+def format_duration(milliseconds: int | None, *, locale: str = "vi") -> str:
+    """A time taken, e.g. "17,5 giây" or "1 giờ 2 phút 5,3 giây": units that are zero are left out,
+    tenths of a second kept (ties are often broken by them)."""
+    if milliseconds is None:
+        return ""
+    tenths = int(milliseconds) // 100
+    hours, tenths = divmod(tenths, 36_000)
+    minutes, tenths = divmod(tenths, 600)
+    parts = []
+    if hours:
+        parts.append(gettext(locale, "{n} giờ", n=hours))
+    if minutes:
+        parts.append(gettext(locale, "{n} phút", n=minutes))
+    if tenths or not parts:
+        parts.append(gettext(locale, "{n} giây", n=format_decimal(tenths / 10, "0.0", locale=locale)))
+    return " ".join(parts)

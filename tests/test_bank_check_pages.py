@@ -90,7 +90,7 @@ def test_unreadable_input_exits_two_with_the_parsers_problems(run, tmp_path):
     assert result.output.splitlines()[1:] == [
         "LỖI  Dòng 4, cột Đúng đến ngày: '32/01/2026' không phải ngày hợp lệ; ghi theo dạng dd/mm/yyyy (ví dụ "
         "01/07/2025) hoặc dùng ô kiểu ngày.",
-        "LỖI  Dòng 4, cột Đáp án: 'E' không có phương án E"]
+        "LỖI  Dòng 4, cột Đáp án: Đáp án 'E' không có; câu này có các phương án A, B"]
     assert run("ngan-hang-khong-co").exit_code == 2
     assert run(str(broken.with_name("sach.xlsx")), "--older-than", "31/02/2026").exit_code == 2
 

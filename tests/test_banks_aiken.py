@@ -84,7 +84,7 @@ def test_answer_letter_without_its_option_is_an_error_and_others_still_read():
 
     result = parse(text)
 
-    assert messages(result) == ["Dòng 5: Đáp án 'E' không có phương án E."]
+    assert messages(result) == ["Dòng 5: Đáp án 'E' không có; câu này có các phương án A–C."]
     assert [q.row for q in result.questions] == [7]
 
 
@@ -204,3 +204,22 @@ def test_empty_file_has_no_questions_and_no_problems():
     result = aiken.parse(b"\xef\xbb\xbf\n\n")
 
     assert (result.questions, result.problems) == ([], [])
+
+
+def test_options_with_no_space_after_the_letter_are_read_as_moodle_does():
+    text = "Luật Tiếp cận thông tin có hiệu lực từ năm 2018?\nA)Đúng\nB.Sai\nANSWER: A\n"
+
+    result = parse(text)
+
+    assert messages(result) == []
+    assert result.questions == [ParsedQuestion(
+        row=1, text="Luật Tiếp cận thông tin có hiệu lực từ năm 2018?", options=["Đúng", "Sai"], correct=[0])]
+
+
+def test_missing_answer_letter_names_the_options_the_question_has():
+    text = "Câu hỏi?\nA)Một\nB)Hai\nC)Ba\nD)Bốn\nANSWER: E\n\nCâu hai?\nA. Một\nANSWER: B\n"
+
+    result = parse(text)
+
+    assert messages(result) == ["Dòng 6: Đáp án 'E' không có; câu này có các phương án A–D.",
+                                "Dòng 10: Đáp án 'B' không có; câu này chỉ có phương án A."]

@@ -34,14 +34,14 @@ def test_clean_file_is_imported_with_topics_options_and_history(db):
         assert count(session, QuestionRevision) == 4
         bank = store.find_bank(session, "Ngân hàng thử")
         assert [t.name for t in store.topics(session, bank.id)] == [
-            "Bưu chính công ích", "Chương trình tổng thể", "Các chỉ số", "Cơ chế một cửa"]
+            "Bưu chính công ích", "Các chỉ số", "Chương trình tổng thể", "Cơ chế một cửa"]  # Vietnamese order
 
 
 def test_file_with_an_error_saves_nothing(db):
     bad = row(5, "Câu có đáp án sai?", ["Một", "Hai", "Ba", "Bốn"], "E")
     report = import_bytes(db, xlsx_bytes(GOOD_ROWS + [bad]))
     assert report.saved is False
-    assert [str(p) for p in report.errors] == ["Dòng 6, cột Đáp án: 'E' không có phương án E"]
+    assert [str(p) for p in report.errors] == ["Dòng 6, cột Đáp án: Đáp án 'E' không có; câu này có các phương án A–D"]
     assert report.ready == 4
     with db.session() as session:
         assert count(session, Question) == 0

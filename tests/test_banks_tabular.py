@@ -85,7 +85,7 @@ def test_second_sheet_is_ignored_and_missing_sheet_name_warns():
 
 
 @pytest.mark.parametrize("bad,expected", [
-    (row(1, "Câu?", ["Một", "Hai", "Ba", "Bốn"], "E"), "Dòng 2, cột Đáp án: 'E' không có phương án E"),
+    (row(1, "Câu?", ["Một", "Hai", "Ba", "Bốn"], "E"), "Dòng 2, cột Đáp án: Đáp án 'E' không có; câu này có các phương án A–D"),
     (row(1, "", ["Một", "Hai"], "A"), "Dòng 2, cột Câu hỏi: Thiếu nội dung câu hỏi."),
     (row(1, "Câu?", ["Một", "Hai", "Ba"], ""), "Dòng 2, cột Đáp án: Thiếu đáp án."),
     (row(1, "Câu?", ["Một", "Hai", "Ba"], "A, C"), "Dòng 2, cột Đáp án: Câu một đáp án nhưng có 2 đáp án đúng (A, C)."),

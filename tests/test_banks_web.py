@@ -49,7 +49,7 @@ def test_upload_with_errors_lists_them_and_saves_nothing_until_confirmed(client,
     assert response.status_code == 400
     assert page.find(attrs={"role": "alert"}).get_text() == "Chưa lưu câu hỏi nào: tệp có 1 lỗi."
     problem = [td.get_text() for td in page.select("table.problems tbody tr")[0].find_all("td")]
-    assert problem == ["Lỗi", "6", "Đáp án", "'E' không có phương án E"]
+    assert problem == ["Lỗi", "6", "Đáp án", "Đáp án 'E' không có; câu này có các phương án A–D"]
     assert "Chưa có ngân hàng câu hỏi nào." in page.get_text()
 
     confirm = page.find("form", action=lambda a: a and a.startswith("/staff/banks/import/"))
@@ -58,6 +58,23 @@ def test_upload_with_errors_lists_them_and_saves_nothing_until_confirmed(client,
         "Đã nhập 4 câu hỏi vào ngân hàng 'Ngân hàng CBCCVC'."
     again = client.post(confirm["action"], data={"_csrf_token": confirm.find("input")["value"]})
     assert again.status_code == 400  # a confirmation cannot be replayed
+
+
+def test_confirmed_import_labels_the_rows_it_left_out_as_skipped_not_errors(client, staff):
+    bad = row(5, "Câu có đáp án sai?", ["Một", "Hai", "Ba", "Bốn"], "E")
+    page = html(upload(organiser(client, staff), xlsx_bytes(GOOD_ROWS + [bad])))
+    confirm = page.find("form", action=lambda a: a and a.startswith("/staff/banks/import/"))
+
+    saved = html(client.post(confirm["action"], data={"_csrf_token": confirm.find("input")["value"]}))
+
+    report = saved.select_one("section.import-report")
+    assert report.find(attrs={"role": "status"}).get_text() == "Đã nhập 4 câu hỏi vào ngân hàng 'Ngân hàng CBCCVC'."
+    assert report.select_one("#skipped-count").get_text() == \
+        "Đã bỏ qua 1 dòng có lỗi (liệt kê dưới đây); sửa tệp rồi nhập lại nếu cần."
+    labels = [tr.find("td").get_text() for tr in report.select("table.problems tbody tr")]
+    assert labels == ["Bỏ qua"]
+    assert report.select("table.problems tbody tr.skipped") == report.select("table.problems tbody tr")
+    assert report.find_next_sibling("table").select_one("tbody td a").get_text() == "Ngân hàng CBCCVC"
 
 
 def test_hostile_upload_gets_one_clear_message(client, staff):

@@ -240,6 +240,9 @@ def test_contestant_flow_on_a_phone_survives_lost_network_and_reload(browser, li
     assert asked[1:] == ["Nộp bài? Sau khi nộp không thể sửa."]
     expect(page).to_have_url(f"{live_server}{HOME}/bai-thi/{attempt_id}/ket-qua")
     expect(page.locator("#correct")).to_have_text("5/10")
+    expect(page.locator("#score")).to_have_count(0)  # "Điểm" repeated "Số câu đúng"
+    expect(page.locator("#duration")).to_have_text(re.compile(r"^(?:[1-9]\d* phút)? ?(?:\d+,\d giây)?$"))
+    assert not page.locator("#duration").inner_text().startswith("0 ")
 
     with db.session() as session:
         attempt = session.get(Attempt, attempt_id)

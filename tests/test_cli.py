@@ -43,7 +43,7 @@ def test_import_bank_reports_errors_and_exits_non_zero(run, tmp_path):
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         "Tệp loi.xlsx (Excel (mẫu của nền tảng)) → ngân hàng 'Thử'",
-        "LỖI  Dòng 6, cột Đáp án: 'E' không có phương án E",
+        "LỖI  Dòng 6, cột Đáp án: Đáp án 'E' không có; câu này có các phương án A–D",
         "4 câu hợp lệ, 1 lỗi, 0 chú ý.",
         "Chưa lưu gì. Sửa các lỗi trên, hoặc đồng ý bỏ qua các dòng lỗi.",
     ]
@@ -73,6 +73,7 @@ def test_import_gift_with_unsupported_type_needs_accept_skips(run, tmp_path):
     assert refused.output.splitlines()[1] == "LỖI  Dòng 3: Câu hỏi dạng tự luận (essay) không được hỗ trợ."
     accepted = run("import-bank", str(path), "--bank", "Moodle", "--accept-skips")
     assert (accepted.exit_code, accepted.output.splitlines()[-1]) == (0, "Đã nhập 1 câu hỏi.")
+    assert accepted.output.splitlines()[1] == "BỎ QUA Dòng 3: Câu hỏi dạng tự luận (essay) không được hỗ trợ."
 
 
 def test_export_unknown_bank_is_a_clear_error(run, tmp_path):

@@ -405,7 +405,27 @@ def test_plain_form_saves_confirms_lists_unanswered_then_submits(player, db, clo
     result = html(player.get(done.headers["location"]))
     assert result.select_one("#correct").get_text() == f"{row.correct_count}/10"
     assert result.select_one("#left").get_text() == "1"
-    assert result.select_one("#duration").get_text() == "3 phút 07,0 giây"
+    assert result.select_one("#duration").get_text() == "3 phút 7,0 giây"
+    assert [dt.get_text() for dt in result.select("dl.result dt")][:2] == ["Số câu đúng", "Thời gian làm bài"]
+    assert result.select_one("#score") is None  # the score was the number of correct answers again
+
+
+def test_result_page_shows_seconds_alone_under_a_minute(player, db, clock):
+    attempt_id = started(player, db)
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    clock.advance(seconds=17.5)
+    done = player.post(f"{HOME}/bai-thi/{attempt_id}/nop", data={"_csrf_token": token, "action": "submit",
+                                                                 "confirm": "1"}, follow_redirects=False)
+    result = html(player.get(done.headers["location"]))
+    assert result.select_one("#duration").get_text() == "17,5 giây"
+
+
+def test_round_titled_with_its_own_label_is_named_once(client, db, contest):
+    with db.session() as session:
+        session.execute(update(Round).where(Round.number == 1).values(title="Đợt 1"))
+        session.commit()
+    page = html(client.get(HOME))
+    assert [s.get_text() for s in page.select("ul.rounds li strong")] == ["Đợt 1"]
 
 
 def test_double_submit_is_idempotent(player, db, clock):

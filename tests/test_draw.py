@@ -76,7 +76,28 @@ def test_check_draw_too_few_questions_of_a_topic_names_it(pool):
     with pytest.raises(DrawError) as refused:
         check_draw(pool, spec)
 
-    assert str(refused.value) == f"Chủ đề 'Thể chế' chỉ còn {PER_CELL} câu phù hợp, không đủ {PER_CELL + 1} câu."
+    assert str(refused.value) == (f"Chủ đề 'Thể chế' ở mức độ Dễ chỉ còn {PER_CELL} câu phù hợp (cả chủ đề có "
+                                  f"{3 * PER_CELL} câu ở mọi mức độ), không đủ {PER_CELL + 1} câu.")
+
+
+def test_check_draw_shortage_counts_the_questions_earlier_rows_took(pool):
+    spec = DrawSpec(strata=(Stratum(count=3 * PER_CELL - 1, topic="Thể chế"), Stratum(count=2, topic="Thể chế")))
+
+    with pytest.raises(DrawError) as refused:
+        check_draw(pool, spec)
+
+    assert str(refused.value) == (f"Chủ đề 'Thể chế' chỉ còn 1 câu phù hợp ({3 * PER_CELL - 1} câu đã dành cho "
+                                  f"các dòng trên), không đủ 2 câu.")
+
+
+def test_check_draw_shortage_of_a_level_across_topics_says_so(pool):
+    spec = DrawSpec(strata=(Stratum(count=100, difficulty=3),))
+
+    with pytest.raises(DrawError) as refused:
+        check_draw(pool, spec)
+
+    assert str(refused.value) == (f"Mức độ Khó (mọi chủ đề) chỉ còn {3 * PER_CELL} câu phù hợp (các ngân hàng có 36 câu "
+                                  f"ở mọi mức độ), không đủ 100 câu.")
 
 
 def test_check_draw_total_larger_than_the_bank_is_refused(pool):

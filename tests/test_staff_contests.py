@@ -439,8 +439,8 @@ def test_draw_the_banks_cannot_satisfy_is_refused_naming_the_topic(organiser, db
         "officials-count-0": "9"}
     response = organiser.post(f"/staff/contests/{contest.contest_id}/rounds/new", data=data)
     assert response.status_code == 400
-    assert alert(response) == ("Cán bộ, công chức, viên chức: Chủ đề 'Một cửa' chỉ còn 4 câu phù hợp, "
-                               "không đủ 9 câu.")
+    assert alert(response) == ("Cán bộ, công chức, viên chức: Chủ đề 'Một cửa' ở mức độ Khó chỉ còn 4 câu phù hợp "
+                               "(cả chủ đề có 12 câu ở mọi mức độ), không đủ 9 câu.")
     kept = form_fields(response, f"/staff/contests/{contest.contest_id}/rounds/new")
     assert (kept["officials-mode"], kept["officials-topic-0"], kept["officials-count-0"]) == ("strata", "Một cửa", "9")
     with db.session() as session:

@@ -19,11 +19,12 @@ import re
 from dataclasses import dataclass, field
 
 from contest.banks.common import LETTERS, MAX_OPTIONS, SINGLE, ParsedQuestion, ParseResult, clean_text
-from contest.banks.common import decode_utf8
+from contest.banks.common import decode_utf8, missing_key_message
 from contest.banks.limits import DEFAULT, Limits, check_text, too_many_questions
 
 # Any letter, so that a seventh option "G." is reported rather than read as question text.
-_OPTION = re.compile(r"([A-Za-z])[.)](?:\s+(.*))?")
+# Moodle also reads "A)Đúng" and "B.Sai" with no space after the letter.
+_OPTION = re.compile(r"([A-Za-z])[.)]\s*(.*)")
 _ANSWER = re.compile(r"answer\s*:\s*(.*)", re.IGNORECASE)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -101,7 +102,7 @@ def _finish(draft: _Draft, result: ParseResult, number: int | None, value: str |
         result.error(number, f"Đáp án '{value}' không hợp lệ: Aiken chỉ có một đáp án đúng, "
                              f"ghi bằng một chữ cái.")
     elif key not in draft.options:
-        result.error(number, f"Đáp án '{key}' không có phương án {key}.")
+        result.error(number, missing_key_message(key, letters) + ".")
     if len(result.problems) > draft.problems_before:
         return
     result.questions.append(ParsedQuestion(

@@ -16,7 +16,8 @@ from datetime import date
 from typing import Sequence
 
 from contest.banks.citations import ReplacedDocument, folded_citations
-from contest.banks.common import LETTERS, MULTIPLE, SINGLE, TRUEFALSE, ParsedQuestion, fold, format_day
+from contest.banks.common import (LETTERS, MULTIPLE, SINGLE, TRUEFALSE, ParsedQuestion, fold, format_day,
+                                  vietnamese_key)
 from contest.banks.duplicates import NEAR_DUPLICATE, find_duplicates
 from contest.banks.tabular import DIFFICULTY_LABELS
 from contest.i18n import N_
@@ -253,7 +254,7 @@ def negations(stem: str) -> list[str]:
 def _balance(questions: Sequence[ParsedQuestion], report: CheckReport) -> None:
     topics = Counter(q.topic or NO_TOPIC for q in questions)
     levels = Counter(q.difficulty for q in questions)
-    report.topics = topics.most_common()
+    report.topics = sorted(topics.items(), key=lambda pair: (-pair[1], vietnamese_key(pair[0])))
     report.difficulties = [(DIFFICULTY_LABELS.get(level, str(level)), levels[level]) for level in sorted(levels)]
     for q in questions:
         if q.kind == SINGLE and len(q.correct) == 1:

@@ -19,6 +19,44 @@ LETTERS = "ABCDEF"
 MAX_OPTIONS = len(LETTERS)
 TRUE_FALSE_OPTIONS = ("Đúng", "Sai")
 
+# The Vietnamese alphabet (with f, j, w, z where Latin puts them, for borrowed words); each tone
+# sorts after the bare letter, in dictionary order: ngang, huyền, hỏi, ngã, sắc, nặng.
+_ALPHABET = ["a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "f", "g", "h", "i", "j", "k", "l", "m", "n",
+             "o", "ô", "ơ", "p", "q", "r", "s", "t", "u", "ư", "v", "w", "x", "y", "z"]
+_LETTER_RANK = {letter: rank for rank, letter in enumerate(_ALPHABET)}
+_TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def vietnamese_key(text: str) -> tuple:
+    """A sort key in Vietnamese alphabetical order (a ă â b c d đ e ê …), letters first and tones
+    only to break ties, case ignored: sorted(names, key=vietnamese_key)."""
+    letters: list[tuple[int, int]] = []
+    tones: list[int] = []
+    for char in unicodedata.normalize("NFC", text.strip()).lower():
+        parts = unicodedata.normalize("NFD", char)
+        tone = next((_TONES[m] for m in parts if m in _TONES), 0)
+        base = unicodedata.normalize("NFC", "".join(m for m in parts if m not in _TONES))
+        if base in _LETTER_RANK:
+            letters.append((2, _LETTER_RANK[base]))
+        elif base.isdigit():
+            letters.append((1, ord(base)))
+        else:  # spaces and punctuation before any letter, so "An" comes before "Anh"
+            letters.append((0, ord(base[:1] or " ")))
+        tones.append(tone)
+    return tuple(letters), tuple(tones), text
+
+
+def missing_key_message(letter: str, letters: str) -> str:
+    """Why an answer letter names no option, with the options the question does have
+    ("Đáp án 'E' không có; câu này có các phương án A–D")."""
+    if not letters:
+        return f"Đáp án '{letter}' không có; câu này chưa có phương án nào"
+    if len(letters) == 1:
+        return f"Đáp án '{letter}' không có; câu này chỉ có phương án {letters}"
+    if len(letters) > 2 and letters == LETTERS[: len(letters)]:
+        return f"Đáp án '{letter}' không có; câu này có các phương án {letters[0]}–{letters[-1]}"
+    return f"Đáp án '{letter}' không có; câu này có các phương án {', '.join(letters)}"
+
 
 @dataclass
 class Problem:

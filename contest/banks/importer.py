@@ -80,7 +80,9 @@ class ImportReport:
         """The report as text, the same for the CLI and the web page."""
         head = f"Tệp {self.filename} ({FORMAT_LABELS.get(self.format, self.format or '?')}) → ngân hàng '{self.bank_name}'"
         out = [head]
-        out += [f"LỖI  {p}" for p in self.errors] + [f"CHÚ Ý {p}" for p in self.warnings]
+        # Once saved, rows with errors were skipped on purpose, as the organiser agreed.
+        label = "BỎ QUA" if self.saved else "LỖI "
+        out += [f"{label} {p}" for p in self.errors] + [f"CHÚ Ý {p}" for p in self.warnings]
         out.append(f"{self.ready} câu hợp lệ, {len(self.errors)} lỗi, {len(self.warnings)} chú ý.")
         if self.saved:
             out.append(f"Đã nhập {self.imported} câu hỏi.")

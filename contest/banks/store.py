@@ -11,7 +11,7 @@ from typing import Callable
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from contest.banks.common import LETTERS, ParsedQuestion, clean_text, fold
+from contest.banks.common import LETTERS, ParsedQuestion, clean_text, fold, vietnamese_key
 from contest.banks.validate import dedupe_hash, structural_problems
 from contest.banks.tabular import KIND_LABELS
 from contest.db import Database
@@ -410,7 +410,8 @@ def history(session: Session, question_id: int) -> list[QuestionRevision]:
 
 
 def topics(session: Session, bank_id: int) -> list[Topic]:
-    return list(session.scalars(select(Topic).where(Topic.bank_id == bank_id).order_by(Topic.name)))
+    """The bank's topics in Vietnamese alphabetical order."""
+    return sorted(session.scalars(select(Topic).where(Topic.bank_id == bank_id)), key=lambda t: vietnamese_key(t.name))
 
 
 def bank_counts(session: Session) -> list[tuple[QuestionBank, int, int]]:

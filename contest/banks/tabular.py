@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 from contest.i18n import N_
 from contest.banks.common import (
     EASY, HARD, LETTERS, MEDIUM, MULTIPLE, SINGLE, TRUE_FALSE_OPTIONS, TRUEFALSE,
-    ParsedQuestion, ParseResult, clean_text, fold, parse_day,
+    ParsedQuestion, ParseResult, clean_text, fold, missing_key_message, parse_day,
 )
 
 # Header names as written in the template, in order; also the export's header row.
@@ -187,7 +187,7 @@ def _answer(raw: str, options: list[str], kind: str, error) -> list[int]:
             return []
         index = LETTERS.index(letter)
         if index >= len(options) or not options[index]:
-            error("answer", f"'{letter}' không có phương án {letter}")
+            error("answer", missing_key_message(letter, "".join(LETTERS[i] for i, text in enumerate(options) if text)))
             return []
         if index not in correct:
             correct.append(index)

@@ -218,9 +218,27 @@ def check_draw(pool: Pool, draw: DrawSpec | dict | str) -> None:
     for stratum in spec.strata:
         available = [i for i in pool.matching(stratum.topic, stratum.difficulty) if i not in taken]
         if len(available) < stratum.count:
-            raise DrawError(f"Chủ đề '{stratum.label}' chỉ còn {len(available)} câu phù hợp, "
-                            f"không đủ {stratum.count} câu.")
+            raise DrawError(_shortage(pool, stratum, len(available), taken))
         taken.update(available[:stratum.count])
+
+
+def _shortage(pool: Pool, stratum: Stratum, available: int, taken: set[int]) -> str:
+    """Why a stratum cannot be drawn, naming its level too: the round form lists each topic with its count
+    at every level, so "chỉ còn 0 câu" must say which filter brought 11 down to 0."""
+    level = DIFFICULTY_LABELS.get(stratum.difficulty, str(stratum.difficulty)) if stratum.difficulty else ""
+    if stratum.topic:
+        where = f"Chủ đề '{stratum.topic}'" + (f" ở mức độ {level}" if level else "")
+    else:
+        where = f"Mức độ {level} (mọi chủ đề)" if level else "Mọi chủ đề"
+    notes = []
+    if level:
+        whole = "cả chủ đề" if stratum.topic else "các ngân hàng"
+        notes.append(f"{whole} có {len(pool.matching(stratum.topic, None))} câu ở mọi mức độ")
+    used = len(pool.matching(stratum.topic, stratum.difficulty)) - available
+    if used:
+        notes.append(f"{used} câu đã dành cho các dòng trên")
+    note = f" ({'; '.join(notes)})" if notes else ""
+    return f"{where} chỉ còn {available} câu phù hợp{note}, không đủ {stratum.count} câu."
 
 
 def shuffles_options(kind: str, shuffle_options: bool) -> bool:

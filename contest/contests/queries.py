@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from contest.banks.common import vietnamese_key
 from contest.models import Contest, Contestant, Question, QuestionBank, Round, RoundTrack, Topic, Unit
 
 
@@ -101,12 +102,14 @@ def banks_with_active_counts(session: Session) -> list[tuple[int, str, int]]:
 
 
 def topics_with_active_counts(session: Session, bank_ids: list[int]) -> list[tuple[str, int]]:
-    """Topic names of the banks (all banks when none is given) with their active questions, by name."""
+    """Topic names of the banks (all banks when none is given) with their active questions, in Vietnamese
+    alphabetical order."""
     statement = (select(Topic.name, func.count(Question.id)).join(Question, Question.topic_id == Topic.id)
-                 .where(Question.status == "active").group_by(Topic.name).order_by(Topic.name))
+                 .where(Question.status == "active").group_by(Topic.name))
     if bank_ids:
         statement = statement.where(Question.bank_id.in_(bank_ids))
-    return [(name, count) for name, count in session.execute(statement).all()]
+    return sorted(((name, count) for name, count in session.execute(statement).all()),
+                  key=lambda pair: vietnamese_key(pair[0]))
 
 
 # --- units --------------------------------------------------------------------------------------------------

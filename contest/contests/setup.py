@@ -160,6 +160,14 @@ class TrackConfig:
             raise SetupError(f"Số câu hỏi mỗi lượt phải từ 1 đến {MAX_QUESTIONS}.")
 
 
+def round_subtitle(number: int, title: str | None) -> str:
+    """The round's own title, or "" when it only repeats the number label ("Đợt 1", "dot 01",
+    "Round 1"), so pages and certificates do not print "Đợt 1: Đợt 1"."""
+    title = (title or "").strip()
+    label = re.fullmatch(r"(?:dot|round)\s*0*(\d+)\W*", fold(title))
+    return "" if label and int(label.group(1)) == number else title
+
+
 def question_total(draw: DrawSpec | dict | str) -> int:
     """How many questions an attempt of a track with this draw holds (a spec, or its stored form)."""
     return DrawSpec.of(draw).question_count

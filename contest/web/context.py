@@ -87,13 +87,7 @@ def _user(ctx):
 
 
 def _duration(milliseconds) -> str:
-    """A time taken, e.g. "12 phút 05,3 giây" (tenths shown: ties are often broken by them)."""
-    if milliseconds is None:
-        return ""
-    locale = _current().locale
-    minutes, rest = divmod(int(milliseconds), 60_000)
-    seconds = i18n.format_decimal(rest // 100 / 10, "00.0", locale=locale)
-    return i18n.gettext(locale, "{m} phút {s} giây", m=minutes, s=seconds)
+    return i18n.format_duration(milliseconds, locale=_current().locale)
 
 
 @lru_cache(maxsize=None)
@@ -110,6 +104,19 @@ def _question_total(draw) -> int:
     return question_total(json.loads(draw) if isinstance(draw, str) else draw)
 
 
+def _round_subtitle(number: int, title: str | None) -> str:
+    from contest.contests.setup import round_subtitle
+
+    return round_subtitle(number, title)
+
+
+def _round_name(number: int, title: str | None) -> str:
+    """ "Đợt 2: Tuần 2", or just "Đợt 1" when the title only repeats the label."""
+    label = _gettext("Đợt {n}", n=number)
+    subtitle = _round_subtitle(number, title)
+    return f"{label}: {subtitle}" if subtitle else label
+
+
 def register(environment) -> None:
     """Install the helpers into the Jinja environment (called once at start-up)."""
     environment.globals.update(
@@ -118,6 +125,8 @@ def register(environment) -> None:
         current_user=_user,
         locales=i18n.LOCALE_NAMES,
         role_labels=ROLE_LABELS,
+        round_name=_round_name,
+        round_subtitle=_round_subtitle,
         static_url=static_url,
     )
     environment.filters.update(datetime=_datetime, date=_date, number=_number, question_total=_question_total,

@@ -10,6 +10,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
+from contest.banks.common import vietnamese_key
 from contest.banks.tabular import DIFFICULTY_LABELS
 from contest.contests import disclosure, queries, rounds, setup
 from contest.contests.setup import PREDICTIONS, TRACKS
@@ -56,6 +57,7 @@ def _draw_context(session: Session, track: str, form: dict) -> dict:
     names = {name for name, _ in topics}
     filled = [s for s in form["strata"] if s["topic"] or s["difficulty"] or s["count"]]
     topics += [(s["topic"], 0) for s in filled if s["topic"] and s["topic"] not in names]
+    topics.sort(key=lambda pair: vietnamese_key(pair[0]))
     blank = {"topic": "", "difficulty": "", "count": ""}
     rows = filled + [blank] * max(STRATA_ROWS - len(filled), 2)
     return {"track": track, "tf": form, "topics": topics, "strata_rows": rows, "difficulties": DIFFICULTY_LABELS}
