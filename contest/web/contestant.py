@@ -20,7 +20,8 @@ from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, tracks_of
 from contest.contests.units import LOCALITY, UNIT, search_units
 from contest.models import AttemptStatus, Contest
-from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, Form, Int, cached_contest_id, client_address,
+from contest.results.boards import rounds_with_tracks
+from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, TRACK_SLUGS, Form, Int, cached_contest_id, client_address,
                          form_int, load_contest, login_policy, new_csrf_nonce, on_event_loop, request_locale,
                          session_key, signed_in_to)
 
@@ -101,9 +102,16 @@ class ContestantController(Controller):
         contest = load_contest(db, slug)
         seen = contestant_rounds(db, contest_id=contest.id, contestant_id=signed_in(request, contest),
                                  now=request.app.state.clock())
+        # Every round over: the page leads to the results and winners, not to a registration that leads nowhere.
+        finished = bool(seen.rounds) and not any(row.open or row.upcoming for row in seen.rounds)
+        winners = []
+        if finished and contest.public_results:
+            with db.session() as session:
+                winners = rounds_with_tracks(session, contest)
         return Template("contest/home.html", context={"contest": contest, "rows": seen.rounds,
                                                       "contestant": seen.contestant, "attempts": seen.attempts,
-                                                      "tracks": TRACKS})
+                                                      "tracks": TRACKS, "finished": finished, "winners": winners,
+                                                      "track_slugs": TRACK_SLUGS})
 
     @get("/the-le", name="contest_rules", sync_to_thread=True)
     def rules(self, db: DB, slug: FromPath[str]) -> Template:
