@@ -85,7 +85,7 @@ def test_finished_contest_leads_to_results_and_winners_not_to_registration(clien
     page = html(client.get(HOME))
     links = {a.get_text(" ", strip=True): a["href"] for a in page.select("main a")}
     assert "Đăng ký dự thi" not in links and "Đăng nhập" not in links
-    assert links["Xem kết quả"] == f"{HOME}/ket-qua"
+    assert links["Xem kết quả cuộc thi"] == f"{HOME}/ket-qua"
     assert links["Danh sách đạt giải: Đợt 1 · Cán bộ, công chức, viên chức"] == f"{HOME}/ket-qua/dot/1/can-bo"
     assert links["Giải tập thể"] == f"{HOME}/ket-qua/don-vi"
     assert "Cuộc thi đã kết thúc." in page.select_one(".finished").get_text()
