@@ -182,7 +182,7 @@ def test_a_prediction_of_five_thousand_digits_is_refused(player, db):
     client, attempt_id = player
     response = client.post(f"{HOME}/bai-thi/{attempt_id}/du-doan", data={"prediction": TOO_LONG})
     assert response.status_code == 400
-    assert response.json()["error"]["message"] == "Nhập một số nguyên."
+    assert response.json()["error"]["message"] == "Số dự đoán phải là một số nguyên, ví dụ 1250 hoặc 1.250."
 
 
 def test_the_plain_form_refuses_a_choice_that_is_not_an_option_and_stores_nothing(player, db):

@@ -318,6 +318,70 @@ def test_prediction_is_saved_and_checked(player, db):
     assert html(player.get(f"{HOME}/bai-thi/{attempt_id}")).find("input", attrs={"name": "prediction"})["value"] == "125"
 
 
+@pytest.mark.parametrize("typed", ["1.250", "1,250", "1 250", "1250", "1\u00a0250", " 1.250 "])
+def test_prediction_reads_thousands_written_with_dots_commas_or_spaces(player, db, typed):
+    attempt_id = started(player, db)
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    response = player.post(f"{HOME}/bai-thi/{attempt_id}/du-doan", data={"prediction": typed},
+                           headers={"X-CSRFToken": token})
+    assert response.json() == {"saved": True, "prediction": 1250, "shown": "1.250"}
+    assert attempt_row(db, attempt_id).prediction == 1250
+    page = html(player.get(f"{HOME}/bai-thi/{attempt_id}"))
+    field = page.find("input", attrs={"name": "prediction"})
+    assert (field["type"], field["inputmode"], field["value"]) == ("text", "numeric", "1.250")
+    assert page.select_one("#prediction-status").get_text() == "Đã lưu: 1.250"
+
+
+@pytest.mark.parametrize("typed", ["1.25", "1,5", "12a", "-3", "1.250,000", "99.999.999", "١٢"])
+def test_prediction_refuses_decimals_words_and_numbers_out_of_range(player, db, typed):
+    attempt_id = started(player, db)
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    response = player.post(f"{HOME}/bai-thi/{attempt_id}/du-doan", data={"prediction": typed},
+                           headers={"X-CSRFToken": token})
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "bad_answer")
+    assert attempt_row(db, attempt_id).prediction is None
+
+
+def test_prediction_field_has_a_label_and_no_browser_limits(player, db):
+    attempt_id = started(player, db)
+    page = html(player.get(f"{HOME}/bai-thi/{attempt_id}"))
+    field = page.find("input", attrs={"name": "prediction"})
+    label = page.find("label", attrs={"for": field["id"]})
+    assert label.get_text(strip=True) == "Có bao nhiêu người trả lời đúng tất cả các câu hỏi trong đợt thi này?"
+    assert [a for a in ("min", "max", "pattern", "required") if field.has_attr(a)] == []
+
+
+def test_plain_form_reads_a_prediction_with_dots(player, db):
+    attempt_id = started(player, db)
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    saved = player.post(f"{HOME}/bai-thi/{attempt_id}/nop", data={"_csrf_token": token, "action": "save",
+                                                                   "prediction": "2.500"}, follow_redirects=False)
+    assert saved.status_code == 303
+    assert attempt_row(db, attempt_id).prediction == 2500
+
+
+def test_plain_form_save_with_an_unreadable_prediction_says_why(player, db):
+    attempt_id = started(player, db)
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    response = player.post(f"{HOME}/bai-thi/{attempt_id}/nop", data={"_csrf_token": token, "action": "save",
+                                                                      "prediction": "khoảng 2 nghìn"})
+    assert response.status_code == 400
+    assert "Số dự đoán phải là một số nguyên, ví dụ 1250 hoặc 1.250." in html(response).get_text()
+    assert attempt_row(db, attempt_id).status == "open"
+
+
+def test_final_submit_goes_through_with_an_unreadable_prediction_keeping_the_saved_one(player, db):
+    attempt_id = started(player, db)
+    token = csrf_token(player, f"{HOME}/bai-thi/{attempt_id}")
+    player.post(f"{HOME}/bai-thi/{attempt_id}/du-doan", data={"prediction": "40"}, headers={"X-CSRFToken": token})
+    done = player.post(f"{HOME}/bai-thi/{attempt_id}/nop", data={"_csrf_token": token, "action": "submit",
+                                                                  "confirm": "1", "prediction": "4O"},
+                       follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith("/ket-qua")
+    row = attempt_row(db, attempt_id)
+    assert (row.status, row.prediction) == ("submitted", 40)
+
+
 # The clock
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -490,6 +491,22 @@ def _store_choice(conn: Connection, *, attempt_id: int, contestant_id: int, posi
     conn.execute(_STORE_ANSWER, {"in_attempt": attempt_id, "at": position,
                                  "new_chosen": positions_text(sorted(order[c] for c in choice)),
                                  "new_answered_at": now if choice else None})
+
+
+# Vietnamese write thousands with dots ("1.250"); some write commas or spaces. Groups after the
+# first are exactly three digits, so "1.25" or "1,5" (a decimal) is refused, not read as 125 or 15.
+_PREDICTION_TEXT = re.compile(r"[0-9]{1,3}(?:([., \u00a0])[0-9]{3})?(?:\1[0-9]{3})*|[0-9]+")
+
+
+def parse_prediction(text: str) -> int:
+    """The whole number a contestant typed as their prediction: "1.250", "1,250", "1 250" and "1250"
+    all read as 1250. Raises BadAnswer for anything else (a decimal, letters, a number out of range)."""
+    cleaned = str(text).strip()
+    if len(cleaned) > 20 or not _PREDICTION_TEXT.fullmatch(cleaned):  # int() of thousands of digits is slow
+        raise BadAnswer("Số dự đoán phải là một số nguyên, ví dụ 1250 hoặc 1.250.")
+    value = int(re.sub(r"[., \u00a0]", "", cleaned))
+    _check_prediction(value)
+    return value
 
 
 def _check_prediction(value: int | None) -> None:

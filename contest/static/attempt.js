@@ -54,7 +54,7 @@
         delay = 1000;
         var same = JSON.stringify(pending[pos]) === JSON.stringify(value);
         if (same) { delete pending[pos]; keep(); }
-        if (res.status < 300) say(pos, t.tSaved, "ok-text");
+        if (res.status < 300) say(pos, pos === "p" && res.body.shown ? t.tSavedValue.replace("{value}", res.body.shown) : t.tSaved, "ok-text");
         else {
           var err = res.body.error || {};
           say(pos, err.message || res.status, "err-text");
@@ -81,7 +81,7 @@
   form.addEventListener("change", function (e) {
     var name = e.target.name, pos = name === "prediction" ? "p" : name.slice(1);
     if (pos !== "p" && !/^\d+$/.test(pos)) return;
-    if (pos === "p" && !/^\d+$/.test(current("p"))) return;
+    if (pos === "p" && !current("p")) return;  // "1.250", "1 250": the server reads them
     pending[pos] = current(pos);
     keep();
     counted();

@@ -11,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
+from contest import i18n
 from contest.accounts import LoginThrottled
 from contest.contests import attempts as attempt_domain
 from contest.contests import disclosure, queries, registration
@@ -19,8 +20,10 @@ from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, tracks_of
 from contest.contests.units import LOCALITY, UNIT, search_units
 from contest.models import AttemptStatus, Contest
-from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, Form, Int, cached_contest_id, client_address, form_int,
-                         load_contest, login_policy, new_csrf_nonce, on_event_loop, session_key, signed_in_to)
+from contest.results.boards import rounds_with_tracks
+from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, TRACK_SLUGS, Form, Int, cached_contest_id, client_address,
+                         form_int, load_contest, login_policy, new_csrf_nonce, on_event_loop, request_locale,
+                         session_key, signed_in_to)
 
 
 def signed_in(request: Request, contest: Contest) -> int | None:
@@ -28,11 +31,11 @@ def signed_in(request: Request, contest: Contest) -> int | None:
 
 
 class _BadNumber(ValueError):
-    """A form value that should be a whole number (an option index, a prediction) and is not."""
+    """A form value that should be a whole number (an option index) and is not."""
 
 
 def _form_numbers(values) -> list[int]:
-    """The option indexes (or the prediction) a form sent; blanks (the page's "no choice" field) are skipped.
+    """The option indexes a form sent; blanks (the page's "no choice" field) are skipped.
     Anything else that is not a whole number from 0 is refused, never read as "clear the answer"."""
     numbers = []
     for value in values if isinstance(values, list) else [values]:
@@ -42,6 +45,26 @@ def _form_numbers(values) -> list[int]:
                 raise _BadNumber(str(value)[:20])
             numbers.append(number)
     return numbers
+
+
+def _first(value) -> str:
+    """One form field's text (the first, if it was sent twice)."""
+    return str(value[0] if isinstance(value, list) and value else value or "")
+
+
+def _typed_prediction(data, *, final: bool) -> list[int]:
+    """The prediction the plain form sent, as [value] or [] when blank. An unreadable one stops a save
+    with its message, but never the final submit (at time-up there is no one to correct it): the
+    prediction saved before stands."""
+    typed = _first(data.get("prediction", "")).strip()
+    if not typed:
+        return []
+    try:
+        return [attempt_domain.parse_prediction(typed)]
+    except attempt_domain.BadAnswer:
+        if final:
+            return []
+        raise
 
 
 def _signed_out() -> Response:
@@ -79,9 +102,16 @@ class ContestantController(Controller):
         contest = load_contest(db, slug)
         seen = contestant_rounds(db, contest_id=contest.id, contestant_id=signed_in(request, contest),
                                  now=request.app.state.clock())
+        # Every round over: the page leads to the results and winners, not to a registration that leads nowhere.
+        finished = bool(seen.rounds) and not any(row.open or row.upcoming for row in seen.rounds)
+        winners = []
+        if finished and contest.public_results:
+            with db.session() as session:
+                winners = rounds_with_tracks(session, contest)
         return Template("contest/home.html", context={"contest": contest, "rows": seen.rounds,
                                                       "contestant": seen.contestant, "attempts": seen.attempts,
-                                                      "tracks": TRACKS})
+                                                      "tracks": TRACKS, "finished": finished, "winners": winners,
+                                                      "track_slugs": TRACK_SLUGS})
 
     @get("/the-le", name="contest_rules", sync_to_thread=True)
     def rules(self, db: DB, slug: FromPath[str]) -> Template:
@@ -242,17 +272,13 @@ class ContestantController(Controller):
         if contestant_id is None:
             return _signed_out()
         try:
-            value = _form_numbers(data.get("prediction", ""))
-        except _BadNumber:
-            value = []
-        if not value:
-            return _bad_request("Nhập một số nguyên.", code="bad_request")
-        try:
-            attempt_domain.save_prediction(db, attempt_id=attempt_id, contestant_id=contestant_id, value=value[0],
+            value = attempt_domain.parse_prediction(_first(data.get("prediction", "")))
+            attempt_domain.save_prediction(db, attempt_id=attempt_id, contestant_id=contestant_id, value=value,
                                            now=request.app.state.clock())
         except attempt_domain.AttemptError as exc:
             return _error_json(exc)
-        return Response({"saved": True})
+        return Response({"saved": True, "prediction": value,
+                         "shown": i18n.format_number(value, locale=request_locale(request))})
 
     @post("/bai-thi/{attempt_id:int}/nop", status_code=303)
     @on_event_loop
@@ -268,7 +294,7 @@ class ContestantController(Controller):
             sent = {item.position: (_form_numbers(data[f"q{item.position}"]), item.choice) for item in state.items
                     if f"q{item.position}" in data}
             changed = {position: choice for position, (choice, saved) in sent.items() if choice != saved}
-            prediction = _form_numbers(data.get("prediction", ""))
+            prediction = _typed_prediction(data, final=data.get("confirm") == "1")
             if changed or prediction:
                 attempt_domain.save_answers(db, attempt_id=attempt_id, contestant_id=contestant_id, choices=changed,
                                             prediction=prediction[0] if prediction else None, now=now)
