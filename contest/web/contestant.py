@@ -16,7 +16,7 @@ from contest.contests import attempts as attempt_domain
 from contest.contests import disclosure, queries, registration
 from contest.contests.contestant_rounds import contestant_rounds
 from contest.contests.draw import DrawError
-from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, tracks_of
+from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, tracks_of
 from contest.contests.units import LOCALITY, UNIT, search_units
 from contest.models import AttemptStatus, Contest
 from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, Form, Int, cached_contest_id, client_address, form_int,
@@ -90,12 +90,19 @@ class ContestantController(Controller):
 
     def _register_page(self, db, contest: Contest, form=None, errors=None, status_code=200) -> Template:
         with db.session() as session:
-            units = queries.units_by_name(session, contest.id, UNIT)
-            localities = queries.units_by_name(session, contest.id, LOCALITY)
+            rules = registration.registration_rules(session, contest)
+            units = queries.units_by_name(session, contest.id, UNIT) if rules["unit"] != "off" else []
+            localities = queries.units_by_name(session, contest.id, LOCALITY) if rules["locality"] != "off" else []
+        tracks = tracks_of(contest)
+        shown = {"full_name", "phone", "password", "consent"} | {name for name, rule in rules.items() if rule != "off"}
+        shown |= {"track"} if len(tracks) > 1 else set()
+        shown |= {"access_code"} if contest.access_code else set()
+        errors = errors or {}
         return Template("contest/register.html", status_code=status_code, context={
-            "contest": contest, "rules": field_rules(contest), "fields": FIELDS, "tracks": tracks_of(contest),
+            "contest": contest, "rules": rules, "fields": FIELDS, "tracks": tracks,
             "track_names": TRACKS, "units": units, "localities": localities, "form": form or {},
-            "errors": errors or {}})
+            "errors": errors, "marked": [name for name in errors if name in shown],
+            "unmarked": [message for name, message in errors.items() if name not in shown]})
 
     @get("/dang-ky", name="contest_register", sync_to_thread=True)
     def register_form(self, db: DB, slug: FromPath[str]) -> Template:
