@@ -14,11 +14,12 @@ from litestar.response import Redirect, Response, Template
 from contest.accounts import LoginThrottled
 from contest.contests import attempts as attempt_domain
 from contest.contests import disclosure, queries, registration
-from contest.contests.contestant_rounds import contestant_rounds
+from contest.contests.contestant_rounds import contestant_rounds, round_for_contestant
 from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, tracks_of
 from contest.contests.units import LOCALITY, UNIT, search_units
 from contest.models import AttemptStatus, Contest
+from contest.results.ranking import RULE_TEXT
 from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, Form, Int, cached_contest_id, client_address, form_int,
                          load_contest, login_policy, new_csrf_nonce, on_event_loop, session_key, signed_in_to)
 
@@ -162,6 +163,19 @@ class ContestantController(Controller):
         contest = load_contest(db, slug)
         request.set_session({k: v for k, v in request.session.items() if k != session_key(contest.id)})
         return Redirect(f"/c/{contest.slug}", status_code=303)
+
+    @get("/dot/{number:int}", name="round_confirm", sync_to_thread=True)
+    def confirm_start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int]) -> Template:
+        """The round's rules and a "Bắt đầu làm bài" button: only that button (a POST) starts the clock."""
+        contest_id, contestant_id = self._signed_in(request, db, slug)
+        row = round_for_contestant(db, contest_id=contest_id, contestant_id=contestant_id, number=number,
+                                   now=request.app.state.clock())
+        if row is None:
+            raise NotFoundException()
+        round_ = row.round
+        return Template("contest/start.html", context={
+            "contest": load_contest(db, slug), "row": row, "round": round_, "ranking_rule": RULE_TEXT,
+            "prediction_question": round_.prediction_question or PREDICTIONS.get(round_.prediction_kind, "")})
 
     @post("/dot/{number:int}/bat-dau", status_code=200)
     @on_event_loop
