@@ -160,6 +160,7 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("GET", C + "/thong-ke"): Rule("public"),
     ("GET", C + "/thong-ke/cau-hoi"): Rule("public", query="dot={number}"),
     # --- the contestant's own attempt (pages) ---
+    ("GET", C + "/dot/{number:int}"): Rule("contestant", params={"number": "{open_number}"}),
     ("POST", C + "/dot/{number:int}/bat-dau"): Rule("contestant", params={"number": "{open_number}"}),
     ("GET", C + "/bai-thi/{attempt_id:int}"): Rule("contestant"),
     ("POST", C + "/bai-thi/{attempt_id:int}/cau/{position:int}"): Rule("contestant", form={"choice": "0"}),

@@ -132,7 +132,8 @@ def test_contestant_flow_on_a_phone_survives_lost_network_and_reload(browser, li
     expect(page.get_by_text("Xin chào Nguyễn Thị Hoà.")).to_be_visible()
 
     # Start: ten questions and a running countdown.
-    page.get_by_role("button", name="Vào thi").tap()
+    page.get_by_role("link", name="Vào thi").tap()
+    page.get_by_role("button", name="Bắt đầu làm bài").tap()
     expect(page).to_have_url(re.compile(rf"{HOME}/bai-thi/\d+$"))
     attempt_id = int(page.url.rsplit("/", 1)[1])
     expect(page.locator("ol.attempt-q > li")).to_have_count(10)

@@ -50,7 +50,8 @@ def test_prediction_with_dots_is_saved_shown_after_reload_and_submitted(browser,
     assert sign_out.bounding_box()["height"] >= 44
     assert sign_out.evaluate("e => getComputedStyle(e).color") == "rgb(11, 92, 173)"  # #0b5cad on #f6f7f9
 
-    page.get_by_role("button", name="Vào thi").tap()
+    page.get_by_role("link", name="Vào thi").tap()  # the round's rules first, then the clock starts
+    page.get_by_role("button", name="Bắt đầu làm bài").tap()
     expect(page).to_have_url(re.compile(rf"{HOME}/bai-thi/\d+$"))
     attempt_id = int(page.url.rsplit("/", 1)[1])
 

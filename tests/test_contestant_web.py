@@ -79,7 +79,8 @@ def player(client, db, contest):
 def test_register_then_home_greets_and_offers_the_open_round(player):
     page = html(player.get(HOME))
     assert "Nguyễn Thị Hoà" in page.get_text()
-    assert page.find("form", action=f"{HOME}/dot/1/bat-dau") is not None
+    assert page.find("a", string="Vào thi")["href"] == f"{HOME}/dot/1"
+    assert page.find("form", action=f"{HOME}/dot/1/bat-dau") is None  # the start is on the confirm page
 
 
 def test_registration_lists_every_problem_in_vietnamese_and_keeps_input(client, db, contest):

@@ -97,3 +97,11 @@ def _read(session: Session, *, contest_id: int, contestant_id: int | None, now: 
     return ContestantRounds(contestant, [
         RoundForContestant(r, round_is_open(r, now), now < r.opens_at, tracks[r.id].get(contestant.track),
                            by_round[r.id]) for r in rounds], attempts)
+
+
+def round_for_contestant(db: Database, *, contest_id: int, contestant_id: int, number: int,
+                         now: datetime) -> RoundForContestant | None:
+    """One round (by number) as this contestant sees it, for the page they confirm a start on; None if the
+    contest has no such round."""
+    seen = contestant_rounds(db, contest_id=contest_id, contestant_id=contestant_id, now=now)
+    return next((row for row in seen.rounds if row.round.number == number), None)

@@ -101,6 +101,17 @@ def banks_with_active_counts(session: Session) -> list[tuple[int, str, int]]:
         .group_by(QuestionBank.id, QuestionBank.name).order_by(QuestionBank.name)).all()]
 
 
+def active_question_count(session: Session, bank_ids: list[int], *, topic: str | None = None,
+                          difficulty: int | None = None) -> int:
+    """How many active questions of these banks (of this topic and level, when given) a draw can pick from."""
+    statement = select(func.count(Question.id)).where(Question.bank_id.in_(bank_ids), Question.status == "active")
+    if topic:
+        statement = statement.join(Topic, Topic.id == Question.topic_id).where(Topic.name == topic)
+    if difficulty:
+        statement = statement.where(Question.difficulty == difficulty)
+    return session.scalar(statement) or 0
+
+
 def topics_with_active_counts(session: Session, bank_ids: list[int]) -> list[tuple[str, int]]:
     """Topic names of the banks (all banks when none is given) with their active questions, in Vietnamese
     alphabetical order."""

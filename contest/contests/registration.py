@@ -20,6 +20,7 @@ from contest.accounts import (CONTESTANT_HASHER, LoginPolicy, check_address, has
                               reserve_attempt, verify_password)
 from contest.db import Database
 from contest.banks.common import clean_text, fold
+from contest.contests.queries import unit_counts_by_kind
 from contest.contests.setup import FIELDS, field_rules, too_long, tracks_of
 from contest.models import Contest, Contestant, Unit
 
@@ -80,6 +81,17 @@ class RegistrationForm:
     consent: bool = False
 
 
+UNIT_FIELDS = {"unit": "unit", "locality": "locality"}  # registration field -> the kind of Unit it picks
+
+
+def registration_rules(session: Session, contest: Contest) -> dict[str, str]:
+    """The contest's field rules as registration applies them: unit and locality are asked (and may be
+    required) only when the contest has units or localities of that kind; with none they are "off"."""
+    rules = field_rules(contest)
+    counts = unit_counts_by_kind(session, contest.id)
+    return rules | {name: "off" for name, kind in UNIT_FIELDS.items() if not counts.get(kind)}
+
+
 def _parse_date(text: str) -> date | None:
     match = re.fullmatch(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*", text or "")
     if not match:
@@ -126,7 +138,7 @@ def _taken_answer(db: Database, contest_id: int, phone: str, *, ip: str, now: da
 def _checked(session: Session, *, contest: Contest, form: RegistrationForm, now: datetime) -> Contestant | None:
     """The contestant the form describes (not yet stored, no password hash), None if its phone or
     CCCD is taken, or RegistrationError."""
-    rules = field_rules(contest)
+    rules = registration_rules(session, contest)
     errors: dict[str, str] = {}
     tracks = tracks_of(contest)
     track = form.track if form.track in tracks else (tracks[0] if len(tracks) == 1 else "")

@@ -47,7 +47,7 @@ from contest.contests import attempts as attempt_domain
 from contest.contests import disclosure, registration
 from contest.contests.contestant_rounds import contestant_rounds, signed_in_contestant, tracks_by_round
 from contest.contests.queries import rounds_of
-from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, question_total, track_config, tracks_of
+from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, question_total, track_config, tracks_of
 from contest.contests.units import search_units
 from contest.models import Contest, Contestant
 from contest.web import (DB, TOO_MANY_TRIES, Int, cached_contest_id, client_address, load_contest, login_policy,
@@ -234,8 +234,8 @@ class ContestsApi(Controller):
         """The contest: rules, tracks, what registration asks for, and its rounds."""
         contest = _contest(db, slug)
         now = request.app.state.clock()
-        rules = field_rules(contest)
         with db.session() as session:
+            rules = registration.registration_rules(session, contest)
             rounds = rounds_of(session, contest.id)
             configs = tracks_by_round(session, [round_.id for round_ in rounds])
         return ContestInfo(

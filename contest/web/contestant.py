@@ -15,12 +15,13 @@ from contest import i18n
 from contest.accounts import LoginThrottled
 from contest.contests import attempts as attempt_domain
 from contest.contests import disclosure, queries, registration
-from contest.contests.contestant_rounds import contestant_rounds
+from contest.contests.contestant_rounds import contestant_rounds, round_for_contestant
 from contest.contests.draw import DrawError
-from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, field_rules, tracks_of
+from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, tracks_of
 from contest.contests.units import LOCALITY, UNIT, search_units
 from contest.models import AttemptStatus, Contest
 from contest.results.boards import rounds_with_tracks
+from contest.results.ranking import RULE_TEXT
 from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, TRACK_SLUGS, Form, Int, cached_contest_id, client_address,
                          form_int, load_contest, login_policy, new_csrf_nonce, on_event_loop, request_locale,
                          session_key, signed_in_to)
@@ -120,12 +121,19 @@ class ContestantController(Controller):
 
     def _register_page(self, db, contest: Contest, form=None, errors=None, status_code=200) -> Template:
         with db.session() as session:
-            units = queries.units_by_name(session, contest.id, UNIT)
-            localities = queries.units_by_name(session, contest.id, LOCALITY)
+            rules = registration.registration_rules(session, contest)
+            units = queries.units_by_name(session, contest.id, UNIT) if rules["unit"] != "off" else []
+            localities = queries.units_by_name(session, contest.id, LOCALITY) if rules["locality"] != "off" else []
+        tracks = tracks_of(contest)
+        shown = {"full_name", "phone", "password", "consent"} | {name for name, rule in rules.items() if rule != "off"}
+        shown |= {"track"} if len(tracks) > 1 else set()
+        shown |= {"access_code"} if contest.access_code else set()
+        errors = errors or {}
         return Template("contest/register.html", status_code=status_code, context={
-            "contest": contest, "rules": field_rules(contest), "fields": FIELDS, "tracks": tracks_of(contest),
+            "contest": contest, "rules": rules, "fields": FIELDS, "tracks": tracks,
             "track_names": TRACKS, "units": units, "localities": localities, "form": form or {},
-            "errors": errors or {}})
+            "errors": errors, "marked": [name for name in errors if name in shown],
+            "unmarked": [message for name, message in errors.items() if name not in shown]})
 
     @get("/dang-ky", name="contest_register", sync_to_thread=True)
     def register_form(self, db: DB, slug: FromPath[str]) -> Template:
@@ -185,6 +193,19 @@ class ContestantController(Controller):
         contest = load_contest(db, slug)
         request.set_session({k: v for k, v in request.session.items() if k != session_key(contest.id)})
         return Redirect(f"/c/{contest.slug}", status_code=303)
+
+    @get("/dot/{number:int}", name="round_confirm", sync_to_thread=True)
+    def confirm_start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int]) -> Template:
+        """The round's rules and a "Bắt đầu làm bài" button: only that button (a POST) starts the clock."""
+        contest_id, contestant_id = self._signed_in(request, db, slug)
+        row = round_for_contestant(db, contest_id=contest_id, contestant_id=contestant_id, number=number,
+                                   now=request.app.state.clock())
+        if row is None:
+            raise NotFoundException()
+        round_ = row.round
+        return Template("contest/start.html", context={
+            "contest": load_contest(db, slug), "row": row, "round": round_, "ranking_rule": RULE_TEXT,
+            "prediction_question": round_.prediction_question or PREDICTIONS.get(round_.prediction_kind, "")})
 
     @post("/dot/{number:int}/bat-dau", status_code=200)
     @on_event_loop

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from contest.banks.tabular import DIFFICULTY_LABELS
 from contest.contests import disclosure, queries, setup
+from contest.contests.readiness import contest_readiness
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, SetupError
 from contest.contests.units import KIND_LABELS
 from contest.i18n import N_
@@ -117,12 +118,14 @@ class ContestsController(Controller):
             published = {r.id: disclosure.published_banks(
                 session, {b for c in configs[r.id].values() for b in c.bank_ids}, now=now, except_round_id=r.id)
                 for r in rounds if now < r.closes_at}
-        url = public_url(request, contest)
+            url = public_url(request, contest)
+            readiness = contest_readiness(session, contest, public_url=url)
         return Template("staff/contest.html", context={
             "contest": contest, "url": url, "qr": _qr(url).svg_inline(scale=5, omitsize=True, light="#fff"),
             "rounds": rounds, "configs": configs, "banks": banks, "units": units, "people": people,
             "now": now, "published": published, "tracks": TRACKS, "contest_tracks": setup.tracks_of(contest),
-            "difficulties": DIFFICULTY_LABELS, "kinds": KIND_LABELS, "predictions": PREDICTIONS})
+            "difficulties": DIFFICULTY_LABELS, "kinds": KIND_LABELS, "predictions": PREDICTIONS,
+            "readiness": readiness})
 
     @get("/{contest_id:int}/edit", name="staff_contest_edit", sync_to_thread=True)
     def edit_form(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Template:

@@ -1,0 +1,132 @@
+"""The readiness check on the organiser's contest page: what a contest still lacks before it opens.
+
+Each check names what is missing in the organiser's words, so nobody learns of an empty bank or a
+missing unit list from the first contestant who cannot register or start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from contest.contests import queries
+from contest.contests.registration import UNIT_FIELDS
+from contest.contests.setup import TRACKS, field_rules, round_tracks, track_config, tracks_of
+from contest.i18n import N_
+from contest.models import Contest
+from contest.results.prizes import PRIZE_LABELS, prize_counts
+
+# Which track gives which unit field (citizens give their locality, officials their unit).
+UNIT_FIELD_TRACKS = {"unit": "officials", "locality": "citizens"}
+UNIT_LIST_NAMES = {"unit": "danh sách đơn vị công tác", "locality": "danh sách địa bàn (xã, phường)"}
+UNIT_LIST_LABELS = {"unit": N_("Danh sách đơn vị công tác"), "locality": N_("Danh sách địa bàn (xã, phường)")}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One thing a contest needs: `ok` when it is there; `notes` say what is there or name what is missing."""
+
+    label: str
+    ok: bool
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    checks: list[Check]
+
+    @property
+    def ready(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def missing(self) -> list[Check]:
+        return [check for check in self.checks if not check.ok]
+
+
+def contest_readiness(session: Session, contest: Contest, *, public_url: str) -> Readiness:
+    """What the contest has and lacks: rounds, banks and pool sizes per track, units or localities where
+    registration asks for them, rules text, prize structure and the public link."""
+    return Readiness([_rounds(session, contest), *_tracks(session, contest), *_unit_lists(session, contest),
+                      _rules(contest), _prizes(contest), _link(contest, public_url)])
+
+
+def _rounds(session: Session, contest: Contest) -> Check:
+    count = len(queries.rounds_of(session, contest.id))
+    if not count:
+        return Check(N_("Đợt thi"), False, ("Chưa có đợt thi nào.",))
+    return Check(N_("Đợt thi"), True, (f"{count} đợt thi.",))
+
+
+def _tracks(session: Session, contest: Contest) -> list[Check]:
+    """Per track: every round sets it up, from banks that exist, with enough active questions for the draw."""
+    rounds = queries.rounds_of(session, contest.id)
+    checks = []
+    for track in tracks_of(contest):
+        notes, ok = [], bool(rounds)
+        if not rounds:
+            notes.append("Chưa có đợt thi nào để gắn ngân hàng câu hỏi.")
+        for round_ in rounds:
+            row = round_tracks(session, round_.id).get(track)
+            if row is None:
+                ok = False
+                notes.append(f"Đợt {round_.number}: chưa đặt cách thi cho đối tượng này.")
+                continue
+            config = track_config(row)
+            banks = sorted(queries.existing_bank_ids(session, config.bank_ids))
+            if not banks:
+                ok = False
+                notes.append(f"Đợt {round_.number}: chưa chọn ngân hàng câu hỏi.")
+                continue
+            pool = queries.active_question_count(session, banks)
+            wanted = config.draw.question_count
+            short = [f"{s.label}: cần {s.count}, có {have}" for s in config.draw.strata
+                     if (have := queries.active_question_count(session, banks, topic=s.topic,
+                                                               difficulty=s.difficulty)) < s.count]
+            if pool < wanted or short:
+                ok = False
+                detail = f" ({'; '.join(short)})" if short else ""
+                notes.append(f"Đợt {round_.number}: mỗi lượt rút {wanted} câu, ngân hàng chỉ đủ {pool} câu"
+                             f" đang dùng{detail}." if pool < wanted else
+                             f"Đợt {round_.number}: không đủ câu hỏi theo chủ đề/mức độ{detail}.")
+            else:
+                notes.append(f"Đợt {round_.number}: rút {wanted} câu từ {pool} câu đang dùng.")
+        checks.append(Check(f"Ngân hàng câu hỏi – {TRACKS[track]}", ok, tuple(notes)))
+    return checks
+
+
+def _unit_lists(session: Session, contest: Contest) -> list[Check]:
+    """A unit or locality list, for each of them registration would ask for (the field is hidden without one)."""
+    rules, tracks = field_rules(contest), tracks_of(contest)
+    counts = queries.unit_counts_by_kind(session, contest.id)
+    checks = []
+    for name, kind in UNIT_FIELDS.items():
+        if rules.get(name) == "off" or UNIT_FIELD_TRACKS[name] not in tracks:
+            continue
+        label = UNIT_LIST_LABELS[kind]
+        if counts.get(kind):
+            checks.append(Check(label, True, (f"{counts[kind]} mục.",)))
+        else:
+            checks.append(Check(label, False, (
+                f"Chưa nhập {UNIT_LIST_NAMES[kind]}: ô này sẽ không hiện khi đăng ký cho đến khi có danh sách.",)))
+    return checks
+
+
+def _rules(contest: Contest) -> Check:
+    if contest.rules.strip():
+        return Check(N_("Thể lệ"), True, ())
+    return Check(N_("Thể lệ"), False, ("Chưa có nội dung thể lệ.",))
+
+
+def _prizes(contest: Contest) -> Check:
+    counts = prize_counts(contest)
+    if not any(counts.values()):
+        return Check(N_("Cơ cấu giải"), False, ("Chưa đặt số giải cho mỗi đợt.",))
+    return Check(N_("Cơ cấu giải"), True, ("; ".join(f"{PRIZE_LABELS[p]}: {n}" for p, n in counts.items() if n) + ".",))
+
+
+def _link(contest: Contest, public_url: str) -> Check:
+    if contest.is_published:
+        return Check(N_("Địa chỉ dự thi"), True, (public_url,))
+    return Check(N_("Địa chỉ dự thi"), False, (f"Hội thi chưa công bố: {public_url} chưa mở cho thí sinh.",))
