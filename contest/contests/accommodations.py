@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from contest.i18n import N_
 from contest.models import Accommodation, Attempt, AttemptStatus, AuditEvent, Contestant, Round, RoundTrack
 
 MAX_EXTRA_MINUTES = 600
@@ -57,23 +58,23 @@ def grant(session: Session, *, contestant: Contestant, round_: Round, grant: Gra
     it), recorded in the audit log. An attempt of theirs open in the round gets the new deadline at once."""
     errors = {}
     if not 0 <= grant.extra_minutes <= MAX_EXTRA_MINUTES:
-        errors["extra_minutes"] = f"Số phút thêm phải từ 0 đến {MAX_EXTRA_MINUTES}."
+        errors["extra_minutes"] = N_("Số phút thêm phải là số nguyên từ 0 đến 600.")
     if not 0 <= grant.extra_attempts <= MAX_EXTRA_ATTEMPTS:
-        errors["extra_attempts"] = f"Số lượt thêm phải từ 0 đến {MAX_EXTRA_ATTEMPTS}."
+        errors["extra_attempts"] = N_("Số lượt thêm phải là số nguyên từ 0 đến 10.")
     reason = grant.reason.strip()
     if not reason:
-        errors["reason"] = "Cần ghi lý do."
+        errors["reason"] = N_("Cần ghi lý do.")
     elif len(reason) > MAX_REASON:
-        errors["reason"] = f"Lý do dài quá {MAX_REASON} ký tự."
+        errors["reason"] = N_("Lý do dài quá 1000 ký tự.")
     if round_.contest_id != contestant.contest_id:
-        errors["round_id"] = "Chọn một đợt thi của hội thi này."
+        errors["round_id"] = N_("Chọn một đợt thi của hội thi này.")
     if errors:
         raise AccommodationError(errors)
     row = session.scalar(select(Accommodation).where(Accommodation.contestant_id == contestant.id,
                                                      Accommodation.round_id == round_.id))
     if grant.empty:
         if row is None:
-            raise AccommodationError({"extra_minutes": "Chọn thêm thời gian, bỏ giới hạn thời gian hoặc thêm lượt thi."})
+            raise AccommodationError({"extra_minutes": N_("Chọn thêm thời gian, bỏ giới hạn thời gian hoặc thêm lượt thi.")})
         session.execute(delete(Accommodation).where(Accommodation.id == row.id))
         row = None
     else:

@@ -23,6 +23,7 @@ from contest.accounts import (CONTESTANT_HASHER, LoginPolicy, hash_password, mar
 from contest.banks.common import clean_text
 from contest.contests.registration import account_key, normalise_phone, password_problem
 from contest.db import Database
+from contest.i18n import N_
 from contest.models import AuditEvent, Contestant, PasswordReset, ResetKind
 
 # No 0/O, 1/I/L: a code read out over the phone is typed without doubt.
@@ -39,8 +40,8 @@ class ResetError(ValueError):
         self.field, self.message = field, message
 
 
-BAD_CODE = "Số điện thoại hoặc mã khôi phục không đúng, hoặc mã đã hết hạn hay đã được dùng."
-BAD_LINK = "Liên kết đặt lại mật khẩu không đúng, đã hết hạn hoặc đã được dùng. Hãy yêu cầu liên kết mới."
+BAD_CODE = N_("Số điện thoại hoặc mã khôi phục không đúng, hoặc mã đã hết hạn hay đã được dùng.")
+BAD_LINK = N_("Liên kết đặt lại mật khẩu không đúng, đã hết hạn hoặc đã được dùng. Hãy yêu cầu liên kết mới.")
 
 
 def new_code() -> str:
@@ -78,7 +79,7 @@ def issue_code(db: Database, *, contest_id: int, contestant_id: int, user_id: in
     with db.write_session() as session:
         contestant = session.get(Contestant, contestant_id)
         if contestant is None or contestant.contest_id != contest_id:
-            raise ResetError("contestant", "Không tìm thấy người dự thi này.")
+            raise ResetError("contestant", N_("Không tìm thấy người dự thi này."))
         _retire(session, contestant_id, ResetKind.CODE, now)
         session.add(PasswordReset(contestant_id=contestant_id, kind=ResetKind.CODE, secret_hash=secret_hash,
                                   issued_by=user_id, created_at=now, expires_at=expires_at))
