@@ -98,7 +98,7 @@ class ContestantAccountController(Controller):
                              contest=contest.title, phone=registration.mask_phone(link.contestant.phone),
                              m=settings.reset_link_minutes, url=f"{base}/c/{contest.slug}/dat-lai-mat-khau?t={link.token}")
             try:
-                send_mail(settings, to=email, subject=translate(request, "Đặt lại mật khẩu dự thi – {contest}",
+                send_mail(settings, to=link.contestant.email, subject=translate(request, "Đặt lại mật khẩu dự thi – {contest}",
                                                                 contest=contest.title), body=body)
             except (OSError, smtplib.SMTPException):
                 log.exception("password-reset mail to contestant %s not sent", link.contestant.id)
