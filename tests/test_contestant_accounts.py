@@ -18,8 +18,8 @@ from sqlalchemy import select
 from contest.accounts import CONTESTANT_HASHER, hash_password
 from contest.banks.common import fold
 from contest.contests import recovery
-from contest.models import AuditEvent, Contestant, PasswordReset, User
-from tests.conftest import NOW, csrf_token, html, login, post_form
+from contest.models import AuditEvent, Contest, Contestant, PasswordReset, User
+from tests.conftest import NOW, html, login, post_form
 from tests.contest_helpers import PASSWORD, SLUG, make_contest, unit_id
 
 HOME = f"/c/{SLUG}"
@@ -106,7 +106,7 @@ def test_search_is_paged_and_stays_in_its_contest(organiser, people, db):
     page = html(organiser.get("/staff/contests/1/contestants", params={"q": "nguoi thu"}))
     assert page.select_one("nav.pager a")["href"] == "?q=nguoi%20thu&page=2"
     # Another contest's page does not list this contest's people, and their page is not found there.
-    assert organiser.get(f"/staff/contests/999/contestants?q=hoa").status_code == 404
+    assert organiser.get("/staff/contests/999/contestants?q=hoa").status_code == 404
     assert organiser.get(f"/staff/contests/999/contestants/{people['hoa']}").status_code == 404
 
 
@@ -332,7 +332,6 @@ def test_no_email_reset_without_a_mail_server_or_an_email_field(client, make_cli
     assert html(client.get(f"{HOME}/quen-mat-khau")).find("form", action=f"{HOME}/quen-mat-khau/email") is None
     assert ask_for_link(client, "hoa@example.org").status_code == 404
     with db.write_session() as session:  # a contest that does not collect e-mail
-        from contest.models import Contest
         contest = session.get(Contest, 1)
         fields = json.loads(contest.fields)
         fields["email"] = "off"

@@ -1,8 +1,9 @@
 """Organisers' pages for one contest's contestants: search, one person's page, a one-time reset code to
 read out on the hotline, and accommodation (extra time or attempts in one round) with a reason.
 
-Organisers and admins only: viewers (leaders reading results) have no need of phones, CCCD numbers or
-the reasons for an accommodation, which may be about someone's health.
+Organisers and admins only: viewers (leaders reading results) neither issue codes nor grant time, and have
+no need of a person's full phone, CCCD number or the reason for an accommodation (often their health) laid
+out on one page; the audit trail they read records what was done.
 """
 
 from __future__ import annotations
