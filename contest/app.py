@@ -38,6 +38,8 @@ from contest.web.exports import ExportJobsController, ExportsController
 from contest.web.pages import StaffController, UsersController, health, home, set_language
 from contest.web.results import PublicResultsController
 from contest.web.staff_results import ResultsController, results_contests
+from contest.web.contestant_account import ContestantAccountController
+from contest.web.staff_contestants import ContestantsController
 from contest.web.staff_contests import ContestsController
 from contest.web.staff_rounds import RoundsController
 from contest.web.staff_units import UnitsController
@@ -164,6 +166,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             UnitsController,
             RoundsController,
             contestant.ContestantController,
+            ContestantAccountController,
+            ContestantsController,
             ResultsController,
             PublicResultsController,
             results_contests,

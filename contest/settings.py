@@ -108,6 +108,27 @@ class Settings:
         "Megabytes an uploaded .xlsx may hold once decompressed (all its parts, counted while they are "
         "decompressed); guards against zip bombs. Other limits (cells, cell length, lines) are in contest/banks/limits.py.",
     )
+    reset_code_minutes: int = _setting(
+        "CONTEST_RESET_CODE_MINUTES", 30,
+        "Minutes a password-reset code issued by an organiser (read out on the hotline) stays valid; it works once.",
+    )
+    reset_link_minutes: int = _setting(
+        "CONTEST_RESET_LINK_MINUTES", 60, "Minutes a password-reset link sent by e-mail stays valid; it works once.",
+    )
+    smtp_host: str = _setting(
+        "CONTEST_SMTP_HOST", "",
+        "Mail server for password-reset links; empty: no e-mail is sent and only organisers' codes reset passwords.",
+    )
+    smtp_port: int = _setting("CONTEST_SMTP_PORT", 587, "Port of the mail server.")
+    smtp_user: str = _setting("CONTEST_SMTP_USER", "", "User name on the mail server (empty: no login).")
+    smtp_password: str = _setting("CONTEST_SMTP_PASSWORD", "", "Password on the mail server.")
+    smtp_from: str = _setting(
+        "CONTEST_SMTP_FROM", "", "Sender address of the e-mails (required with CONTEST_SMTP_HOST).",
+    )
+    smtp_tls: str = _setting(
+        "CONTEST_SMTP_TLS", "starttls",
+        "How the mail connection is encrypted: starttls (port 587), ssl (port 465) or none (a local relay only).",
+    )
     replaced_documents: Path = _setting(
         "CONTEST_REPLACED_DOCUMENTS", PROJECT_ROOT / "question_banks" / "replaced-documents.csv",
         "CSV table of legal documents replaced or no longer in force (columns Văn bản, Tên, Thay thế bởi, Từ ngày, "
@@ -154,6 +175,10 @@ class Settings:
             raise SettingsError("CONTEST_DEBUG cannot be on when CONTEST_ENV=production.")
         if not secret_key:
             secret_key = _stored_secret(var_dir)
+        if self.smtp_tls not in ("starttls", "ssl", "none"):
+            raise SettingsError("CONTEST_SMTP_TLS must be starttls, ssl or none.")
+        if self.smtp_host and not self.smtp_from:
+            raise SettingsError("CONTEST_SMTP_FROM must be set with CONTEST_SMTP_HOST.")
         if len(secret_key) < 32:
             raise SettingsError("SECRET_KEY must be at least 32 characters long.")
         return replace(self, var_dir=var_dir, database_url=database_url, secret_key=secret_key)

@@ -121,6 +121,12 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("GET", S + "/rounds/{round_id:int}"): Rule("organiser"),
     ("POST", S + "/rounds/{round_id:int}"): Rule("organiser", form={"title": ""}),
     ("GET", S + "/rounds/draw/{track:str}"): Rule("organiser"),
+    # --- contestants: search, reset codes, accommodation (organisers; viewers have no need of phones or reasons) ---
+    ("GET", S + "/contestants"): Rule("organiser", query="q=nguoi thi"),
+    ("GET", S + "/contestants/{contestant_id:int}"): Rule("organiser"),
+    ("POST", S + "/contestants/{contestant_id:int}/reset-code"): Rule("organiser"),
+    ("POST", S + "/contestants/{contestant_id:int}/accommodation"): Rule(
+        "organiser", form={"round_id": "{closed_round}", "extra_minutes": "5", "reason": "Mất điện"}),
     # --- results (viewers read; organisers act; admins unlock) ---
     ("GET", R): Rule("viewer"),
     ("POST", R + "/settings"): Rule("organiser", form={"first": "x"}),
@@ -153,6 +159,15 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("POST", C + "/dang-nhap"): Rule("public", form={"phone": "0900000000", "password": "x"}),
     ("POST", C + "/dang-xuat"): Rule("public", order=LAST),
     ("GET", C + "/don-vi"): Rule("public", query="q=S"),
+    ("GET", C + "/quen-mat-khau"): Rule("public"),
+    ("POST", C + "/quen-mat-khau"): Rule("public", form={"phone": "0900000000", "code": "ABCD-EFGH",
+                                                         "password": "mat-khau-moi"}),
+    ("POST", C + "/quen-mat-khau/email"): Rule("public", form={"email": "ai@example.org"},
+                                               missing_ok="no mail server in the matrix's settings: not offered"),
+    ("GET", C + "/dat-lai-mat-khau"): Rule("public", query="t=no-such-token"),
+    ("POST", C + "/dat-lai-mat-khau"): Rule("public", form={"t": "no-such-token", "password": "mat-khau-moi"}),
+    ("GET", C + "/thong-tin"): Rule("contestant"),
+    ("POST", C + "/thong-tin"): Rule("contestant", form={"full_name": "Người thi 111", "phone": "0912000111"}),
     ("GET", C + "/ket-qua"): Rule("public"),
     ("GET", C + "/ket-qua/dot/{number:int}/{track_slug:str}"): Rule("public"),
     ("GET", C + "/ket-qua/dot/{number:int}/{track_slug:str}/tim"): Rule("public", query="q=An"),

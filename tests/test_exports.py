@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select, update
 
 from contest.cli import main
+from contest.contests import accommodations
 from contest.exports import jobs, results_workbook, xlsx_book
 from contest.exports.csv_tables import (AUTO, DATE, DATETIME, INT, PERCENT, SECONDS, Book, Column, Percent, Table,
                                         write_csv)
@@ -224,6 +225,9 @@ def test_attempts_workbook_marks_the_counted_attempt_cell_by_cell(db, contest, t
     second = add_attempt(db, contest, an, correct=6, minutes=30, seq=2)
     with db.write_session() as session:
         ranking.rank_round(session, session.get(Round, contest.round_id), now=CLOSED)
+        accommodations.grant(session, contestant=session.get(Contestant, an), round_=session.get(Round, contest.round_id),
+                             grant=accommodations.Grant(extra_minutes=15, extra_attempts=1, reason="Khiếm thị, đọc chậm"),
+                             user_id=None, now=NOW)
     spec = jobs.ExportSpec(kind="attempts", contest_id=contest.contest_id, round_id=contest.round_id)
     path, counts = export(db, tmp_path, spec, "luot-thi.xlsx")
     assert counts == {"Lượt thi CBCCVC": 5, "Lượt thi Người dân": 1}
@@ -231,21 +235,26 @@ def test_attempts_workbook_marks_the_counted_attempt_cell_by_cell(db, contest, t
     table = rows(ws)
     assert table[0] == ["Mã lượt thi", "Họ và tên", "Số điện thoại", "Số CCCD", "Đơn vị / địa bàn", "Lượt thứ",
                         "Trạng thái", "Bắt đầu", "Nộp bài lúc", "Số câu đúng", "Số câu hỏi", "Dự đoán",
-                        "Chênh lệch dự đoán", "Thời gian làm bài (giây)", "Tính xếp hạng", "Hạng"]
+                        "Chênh lệch dự đoán", "Thời gian làm bài (giây)", "Tính xếp hạng", "Hạng",
+                        "Thêm thời gian (phút)", "Không giới hạn thời gian", "Thêm lượt thi", "Lý do điều chỉnh"]
     first_id = table[1][0]
     assert table[1] == [first_id, "Nguyễn Văn An", "0912000001", "001200000001", CCHC_PATH, 1, "Đã nộp",
-                        datetime(2026, 3, 2, 10, 0), datetime(2026, 3, 2, 10, 5), 10, 10, 1, 0, 300.0, "Có", 1]
+                        datetime(2026, 3, 2, 10, 0), datetime(2026, 3, 2, 10, 5), 10, 10, 1, 0, 300.0, "Có", 1,
+                        15, None, 1, "Khiếm thị, đọc chậm"]
     assert table[2] == [second, "Nguyễn Văn An", "0912000001", "001200000001", CCHC_PATH, 2, "Đã nộp",
                         datetime(2026, 3, 2, 10, 30), datetime(2026, 3, 2, 10, 35), 6, 10, None, None, 300.0, None,
-                        None]
+                        None, 15, None, 1, "Khiếm thị, đọc chậm"]
+    assert [r[16:] for r in table[3:]] == [[None] * 4] * 3  # nobody else was granted anything
     assert [r[14] for r in table[1:]] == ["Có", None, "Có", "Có", "Có"]  # one counted attempt per person
     assert [r[15] for r in table[3:]] == [2, 3, 4] and [r[1] for r in table[3:]] == INJECTIONS
     assert (ws.auto_filter.ref, ws["H2"].number_format, ws["N2"].number_format) == (
-        "A1:P6", "dd/mm/yyyy hh:mm", "0.0")
+        "A1:T6", "dd/mm/yyyy hh:mm", "0.0")
     public, _ = export(db, tmp_path, replace(spec, track="officials", public=True), "cong-khai.csv")
     lines = list(csv.reader(io.StringIO(public.read_bytes().decode("utf-8-sig"))))
     assert "Số CCCD" not in lines[0] and len(lines) == 6
-    assert lines[1][1:3] == ["Nguyễn Văn An", "09xx xxx 001"] and lines[1][-2:] == ["Có", "1"]
+    # The masked file keeps what was granted but not why (the reason may concern someone's health).
+    assert lines[0][-4:] == ["Hạng", "Thêm thời gian (phút)", "Không giới hạn thời gian", "Thêm lượt thi"]
+    assert lines[1][1:3] == ["Nguyễn Văn An", "09xx xxx 001"] and lines[1][-5:] == ["Có", "1", "15", "", "1"]
 
 
 # --- prize lists --------------------------------------------------------------------------------------------

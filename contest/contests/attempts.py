@@ -28,11 +28,12 @@ from sqlalchemy.orm import Session
 from contest.contests.draw import Pool, PoolCache, draw_questions
 from contest.contests.grading import grade_attempt, positions_text, stored_positions
 from contest.db import Database
-from contest.models import (Attempt, AttemptQuestion, AttemptStatus, Contest, Contestant, Question, QuestionOption,
-                            Round, RoundTrack)
+from contest.contests.accommodations import deadline_for
+from contest.models import (Accommodation, Attempt, AttemptQuestion, AttemptStatus, Contest, Contestant, Question,
+                            QuestionOption, Round, RoundTrack)
 
 ATTEMPTS, ATTEMPT_QUESTIONS = Attempt.__table__, AttemptQuestion.__table__
-_CONTESTANTS, _ROUND_TRACKS = Contestant.__table__, RoundTrack.__table__
+_CONTESTANTS, _ROUND_TRACKS, _GRANTS = Contestant.__table__, RoundTrack.__table__, Accommodation.__table__
 Executor = Connection | Session  # either runs the Core statements below
 PREDICTION_MAX = 10_000_000
 
@@ -83,7 +84,9 @@ _ATTEMPT_ROW = (
     select(ATTEMPTS, Round.grace_seconds, Round.contest_id, Contest.slug.label("contest_slug"),
            Contest.title.label("contest_title"), Round.number.label("round_number"),
            Round.title.label("round_title"), Round.closes_at.label("round_closes_at"), Round.prediction_kind,
-           Round.prediction_question, _ROUND_TRACKS.c.max_attempts, _ROUND_TRACKS.c.bank_ids,
+           Round.prediction_question,
+           (_ROUND_TRACKS.c.max_attempts + func.coalesce(_GRANTS.c.extra_attempts, 0)).label("max_attempts"),
+           _ROUND_TRACKS.c.bank_ids,
            select(func.count()).select_from(_SAME_ROUND)
            .where(_SAME_ROUND.c.contestant_id == ATTEMPTS.c.contestant_id,
                   _SAME_ROUND.c.round_id == ATTEMPTS.c.round_id)
@@ -91,6 +94,8 @@ _ATTEMPT_ROW = (
     .join(Round, Round.id == ATTEMPTS.c.round_id).join(Contest, Contest.id == Round.contest_id)
     .outerjoin(_ROUND_TRACKS, and_(_ROUND_TRACKS.c.round_id == ATTEMPTS.c.round_id,
                                    _ROUND_TRACKS.c.track == ATTEMPTS.c.track))
+    .outerjoin(_GRANTS, and_(_GRANTS.c.contestant_id == ATTEMPTS.c.contestant_id,
+                             _GRANTS.c.round_id == ATTEMPTS.c.round_id))
     .where(ATTEMPTS.c.id == bindparam("attempt_id")))
 _START_CONTEXT = (
     select(Round.id.label("round_id"), Round.opens_at, Round.closes_at, Round.grace_seconds, _ROUND_TRACKS.c.track,
@@ -98,12 +103,15 @@ _START_CONTEXT = (
            _ROUND_TRACKS.c.max_attempts, _ROUND_TRACKS.c.shuffle_questions, _ROUND_TRACKS.c.shuffle_options,
            Contest.slug.label("contest_slug"), Contest.title.label("contest_title"),
            Round.number.label("round_number"), Round.title.label("round_title"), Round.prediction_kind,
-           Round.prediction_question)
+           Round.prediction_question, func.coalesce(_GRANTS.c.extra_seconds, 0).label("extra_seconds"),
+           func.coalesce(_GRANTS.c.no_time_limit, False).label("no_time_limit"),
+           func.coalesce(_GRANTS.c.extra_attempts, 0).label("extra_attempts"))
     .select_from(Round)
     .join(Contest, Contest.id == Round.contest_id)
     .join(_CONTESTANTS, and_(_CONTESTANTS.c.contest_id == Round.contest_id,
                              _CONTESTANTS.c.id == bindparam("contestant_id")))
     .join(_ROUND_TRACKS, and_(_ROUND_TRACKS.c.round_id == Round.id, _ROUND_TRACKS.c.track == _CONTESTANTS.c.track))
+    .outerjoin(_GRANTS, and_(_GRANTS.c.contestant_id == _CONTESTANTS.c.id, _GRANTS.c.round_id == Round.id))
     .where(Round.contest_id == bindparam("contest_id"), Round.number == bindparam("number")))
 _ATTEMPT_ITEMS = (select(ATTEMPT_QUESTIONS).where(ATTEMPT_QUESTIONS.c.attempt_id == bindparam("attempt_id"))
                   .order_by(ATTEMPT_QUESTIONS.c.position))
@@ -297,7 +305,8 @@ def _start(db: Database, pool_for: Callable[[Connection, list[int]], Pool], *, c
         contest_id=contest_id, contest_slug=context.contest_slug, contest_title=context.contest_title,
         round_number=context.round_number, round_title=context.round_title, round_closes_at=context.closes_at,
         prediction_kind=context.prediction_kind, prediction_question=context.prediction_question,
-        max_attempts=context.max_attempts, attempts_used=begun.seq, bank_ids=bank_ids, is_new=True)
+        max_attempts=context.max_attempts + context.extra_attempts, attempts_used=begun.seq, bank_ids=bank_ids,
+        is_new=True)
 
 
 @dataclass
@@ -326,11 +335,13 @@ def _begin(conn: Connection, pool_for: Callable[[Connection, list[int]], Pool], 
             open_id = attempt.id
     if open_id is not None:
         return _Begun(open_id)
-    if used >= config.max_attempts:
-        raise NoAttemptsLeft(f"Bạn đã dùng hết {config.max_attempts} lượt thi của đợt này.")
+    allowed = config.max_attempts + config.extra_attempts  # the track's, plus any granted to this contestant
+    if used >= allowed:
+        raise NoAttemptsLeft(f"Bạn đã dùng hết {allowed} lượt thi của đợt này.")
     placed = draw_questions(pool_for(conn, bank_ids), draw, rng=rng, shuffle_questions=config.shuffle_questions,
                             shuffle_options=config.shuffle_options)
-    deadline = min(now + timedelta(seconds=config.time_limit_seconds), closes_at)
+    deadline = deadline_for(started_at=now, time_limit_seconds=config.time_limit_seconds, closes_at=closes_at,
+                            extra_seconds=config.extra_seconds, no_time_limit=bool(config.no_time_limit))
     attempt_id = conn.scalar(_NEW_ATTEMPT[conn.dialect.name], {
         **mine, "track": track, "seq": used + 1, "started_at": now, "deadline": deadline,
         "status": AttemptStatus.OPEN, "question_count": len(placed)})

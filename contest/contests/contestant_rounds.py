@@ -18,7 +18,8 @@ from contest.contests.attempts import ATTEMPTS, close_expired, past_time, round_
 from contest.contests.queries import rounds_of
 from contest.contests.setup import question_total
 from contest.db import Database
-from contest.models import AttemptStatus, Contestant, Round, RoundTrack
+from contest.contests.accommodations import accommodations_of
+from contest.models import Accommodation, AttemptStatus, Contestant, Round, RoundTrack
 
 
 def tracks_by_round(session: Session, round_ids: Iterable[int]) -> dict[int, dict[str, RoundTrack]]:
@@ -43,6 +44,23 @@ class RoundForContestant:
     upcoming: bool
     config: RoundTrack | None  # the contestant's track in this round; None if not theirs (or nobody signed in)
     attempts: list[Row] = field(default_factory=list)  # the contestant's attempts in the round, by number
+    accommodation: Accommodation | None = None  # extra time or attempts granted to this contestant in the round
+
+    @property
+    def allowed(self) -> int:
+        """Attempts the contestant may take in the round: the track's, plus any granted."""
+        extra = self.accommodation.extra_attempts if self.accommodation else 0
+        return self.config.max_attempts + extra if self.config else 0
+
+    @property
+    def time_limit_seconds(self) -> int:
+        """The contestant's time for one attempt (the round's closing time still ends it)."""
+        extra = self.accommodation.extra_seconds if self.accommodation else 0
+        return self.config.time_limit_seconds + extra if self.config else 0
+
+    @property
+    def no_time_limit(self) -> bool:
+        return bool(self.accommodation and self.accommodation.no_time_limit)
 
     @property
     def question_count(self) -> int:
@@ -54,7 +72,7 @@ class RoundForContestant:
 
     @property
     def left(self) -> int:
-        return max(0, self.config.max_attempts - self.used) if self.config else 0
+        return max(0, self.allowed - self.used)
 
     @property
     def open_attempt_id(self) -> int | None:
@@ -89,6 +107,7 @@ def _read(session: Session, *, contest_id: int, contestant_id: int | None, now: 
         return ContestantRounds(None, [RoundForContestant(r, round_is_open(r, now), now < r.opens_at, None)
                                        for r in rounds], [])
     tracks = tracks_by_round(session, [r.id for r in rounds])
+    granted = accommodations_of(session, contestant.id)
     attempts = session.execute(select(ATTEMPTS).where(ATTEMPTS.c.contestant_id == contestant.id)
                                .order_by(ATTEMPTS.c.id.desc())).all()
     by_round: dict[int, list[Row]] = defaultdict(list)
@@ -96,7 +115,7 @@ def _read(session: Session, *, contest_id: int, contestant_id: int | None, now: 
         by_round[attempt.round_id].append(attempt)
     return ContestantRounds(contestant, [
         RoundForContestant(r, round_is_open(r, now), now < r.opens_at, tracks[r.id].get(contestant.track),
-                           by_round[r.id]) for r in rounds], attempts)
+                           by_round[r.id], granted.get(r.id)) for r in rounds], attempts)
 
 
 def round_for_contestant(db: Database, *, contest_id: int, contestant_id: int, number: int,

@@ -116,7 +116,7 @@ def register(db: Database, *, contest: Contest, form: RegistrationForm, now: dat
     """
     with db.session() as session:
         check_address(session, ip, now=now, policy=policy)
-        contestant = _checked(session, contest=contest, form=form, now=now)
+        contestant = checked_details(session, contest=contest, form=form, now=now)
     if contestant is None:
         _taken_answer(db, contest.id, form.phone, ip=ip, now=now, policy=policy)
     contestant.password_hash = hash_password(form.password, CONTESTANT_HASHER)
@@ -135,16 +135,18 @@ def _taken_answer(db: Database, contest_id: int, phone: str, *, ip: str, now: da
     raise RegistrationError({"phone": TAKEN})
 
 
-def _checked(session: Session, *, contest: Contest, form: RegistrationForm, now: datetime) -> Contestant | None:
+def checked_details(session: Session, *, contest: Contest, form: RegistrationForm, now: datetime,
+                    editing: Contestant | None = None) -> Contestant | None:
     """The contestant the form describes (not yet stored, no password hash), None if its phone or
-    CCCD is taken, or RegistrationError."""
+    CCCD is taken, or RegistrationError. With `editing` (a contestant correcting their details), the
+    password, consent and access code are not asked, and a phone or CCCD taken by someone else is an error."""
     rules = registration_rules(session, contest)
     errors: dict[str, str] = {}
     tracks = tracks_of(contest)
     track = form.track if form.track in tracks else (tracks[0] if len(tracks) == 1 else "")
     if not track:
         errors["track"] = "Chọn đối tượng dự thi."
-    if contest.access_code and not hmac.compare_digest(clean_text(form.access_code), contest.access_code):
+    if not editing and contest.access_code and not hmac.compare_digest(clean_text(form.access_code), contest.access_code):
         errors["access_code"] = "Mã truy cập không đúng."
     full_name = clean_text(form.full_name)
     if len(full_name) < 2:
@@ -179,15 +181,18 @@ def _checked(session: Session, *, contest: Contest, form: RegistrationForm, now:
             if name == "locality" and track == "officials" and rules.get("unit") == "required":
                 continue
             errors[name] = f"Cần nhập {FIELDS[name].lower()}."
-    if len(form.password) < 8:
-        errors["password"] = "Mật khẩu phải có ít nhất 8 ký tự."
-    elif len(form.password) > MAX_PASSWORD:
-        errors["password"] = f"Mật khẩu dài quá {MAX_PASSWORD} ký tự."
-    if not form.consent:
+    if not editing:
+        problem = password_problem(form.password)
+        if problem:
+            errors["password"] = problem
+    if not editing and not form.consent:
         errors["consent"] = "Cần đồng ý cho phép xử lý dữ liệu cá nhân để dự thi."
     if errors:
         raise RegistrationError(errors)
-    if _taken(session, contest.id, phone, cccd):
+    if _taken(session, contest.id, phone, cccd, except_id=editing.id if editing else None):
+        if editing:
+            raise RegistrationError({"phone" if _taken(session, contest.id, phone, None, except_id=editing.id)
+                                     else "cccd": TAKEN})
         return None
     return Contestant(
         contest_id=contest.id, track=track, full_name=full_name, search_name=fold(full_name)[:200], phone=phone,
@@ -195,11 +200,22 @@ def _checked(session: Session, *, contest: Contest, form: RegistrationForm, now:
         unit_id=unit_id, locality_id=locality_id, password_hash="", consent_at=now, created_at=now)
 
 
-def _taken(session: Session, contest_id: int, phone: str, cccd: str | None) -> bool:
-    query = select(Contestant.id).where(Contestant.contest_id == contest_id, Contestant.phone == phone)
+def _taken(session: Session, contest_id: int, phone: str, cccd: str | None, *, except_id: int | None = None) -> bool:
+    others = Contestant.id != except_id if except_id is not None else True
+    query = select(Contestant.id).where(Contestant.contest_id == contest_id, Contestant.phone == phone, others)
     if cccd:
-        query = query.union(select(Contestant.id).where(Contestant.contest_id == contest_id, Contestant.cccd == cccd))
+        query = query.union(select(Contestant.id).where(Contestant.contest_id == contest_id, Contestant.cccd == cccd,
+                                                        others))
     return session.execute(query).first() is not None
+
+
+def password_problem(password: str) -> str | None:
+    """Why a contestant's new password cannot be used, or None."""
+    if len(password) < 8:
+        return "Mật khẩu phải có ít nhất 8 ký tự."
+    if len(password) > MAX_PASSWORD:
+        return f"Mật khẩu dài quá {MAX_PASSWORD} ký tự."
+    return None
 
 
 def _unit(session: Session, contest_id: int, kind: str, raw: str, errors: dict, field: str) -> int | None:

@@ -27,7 +27,8 @@ from contest.contests.units import LOCALITY, UNIT, unit_paths
 from contest.exports.csv_tables import (DATETIME, INT, PERCENT, SECONDS, Book, Column, Table, write_csv,
                                         write_csv_zip)
 from contest.exports.xlsx_book import write_xlsx
-from contest.models import AttemptStatus, Contest, Contestant, OverallEntry, PrizeList, RankingEntry, Round, RoundResult
+from contest.models import (Accommodation, AttemptStatus, Contest, Contestant, OverallEntry, PrizeList, RankingEntry,
+                            Round, RoundResult)
 from contest.results import prizes
 from contest.results.ranking import scored
 
@@ -194,7 +195,13 @@ def _attempt_columns(*, public: bool) -> list[Column]:
                 Column("Bắt đầu", 17, DATETIME), Column("Nộp bài lúc", 17, DATETIME), Column("Số câu đúng", 10, INT),
                 Column("Số câu hỏi", 10, INT), Column("Dự đoán", 10, INT), Column("Chênh lệch dự đoán", 12, INT),
                 Column("Thời gian làm bài (giây)", 14, SECONDS), Column("Tính xếp hạng", 10),
-                Column("Hạng", 7, INT)]
+                Column("Hạng", 7, INT),
+                # What an organiser granted this person in the round (contest.contests.accommodations); the
+                # reason may concern their health, so like the CCCD it is only in the full file.
+                Column("Thêm thời gian (phút)", 10, INT), Column("Không giới hạn thời gian", 12),
+                Column("Thêm lượt thi", 9, INT)]
+    if not public:
+        columns.append(Column("Lý do điều chỉnh", 40))
     return columns
 
 
@@ -205,13 +212,18 @@ def _attempt_rows(session: Session, where: list, *, public: bool, paths: dict[in
     at a time through Core, along the attempts' ranking index."""
     query = (select(A.c.id, Contestant.full_name, Contestant.phone, Contestant.cccd, Contestant.unit_id,
                     Contestant.locality_id, A.c.seq, A.c.status, A.c.started_at, A.c.finished_at, A.c.correct_count,
-                    A.c.question_count, A.c.prediction, A.c.duration_ms, R.c.attempt_id, R.c.rank)
+                    A.c.question_count, A.c.prediction, A.c.duration_ms, R.c.attempt_id, R.c.rank,
+                    Accommodation.extra_seconds, Accommodation.no_time_limit, Accommodation.extra_attempts,
+                    Accommodation.reason)
              .join(Contestant, Contestant.id == A.c.contestant_id)
+             .outerjoin(Accommodation, and_(Accommodation.contestant_id == A.c.contestant_id,
+                                            Accommodation.round_id == A.c.round_id))
              .outerjoin(R, and_(R.c.round_id == A.c.round_id, R.c.track == A.c.track,
                                 R.c.contestant_id == A.c.contestant_id))
              .where(*where).order_by(A.c.contestant_id, A.c.seq))
     for (attempt_id, name, phone, cccd, unit_id, locality_id, seq, status, started, finished, correct, total,
-         prediction, duration, counted_id, rank) in session.connection().execute(query.execution_options(
+         prediction, duration, counted_id, rank, extra_seconds, no_limit, extra_attempts,
+         reason) in session.connection().execute(query.execution_options(
             yield_per=CHUNK)):
         row = [attempt_id, name, mask_phone(phone) if public else phone]
         if not public:
@@ -220,7 +232,10 @@ def _attempt_rows(session: Session, where: list, *, public: bool, paths: dict[in
         row += [paths.get(unit_id or locality_id, ""), seq, ATTEMPT_STATUS.get(status, status), started, finished,
                 correct, total, prediction,
                 abs(prediction - truth) if prediction is not None and truth is not None else None,
-                _seconds(duration), "Có" if counted else "", rank if counted else None]
+                _seconds(duration), "Có" if counted else "", rank if counted else None,
+                extra_seconds // 60 if extra_seconds else None, "Có" if no_limit else "", extra_attempts or None]
+        if not public:
+            row.append(reason or "")
         yield row
 
 

@@ -164,3 +164,44 @@ class AttemptQuestion(SQLModel, table=True):
     chosen: str = Field(default="", max_length=40)  # stored option positions chosen, e.g. "0" or "0,2"
     answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     is_correct: bool | None = Field(default=None)
+
+
+class ResetKind(StrEnum):
+    """How a contestant gets back into an account: a code read out on the hotline, or an e-mailed link."""
+
+    CODE = "code"
+    EMAIL = "email"
+
+
+class PasswordReset(SQLModel, table=True):
+    """A one-time way to set a new password: only a hash of the code or link token is kept, with its
+    expiry and the moment it was used (a used or expired one opens nothing)."""
+
+    __tablename__ = "password_resets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contestant_id: int = _fk("contestants.id")
+    kind: str = Field(max_length=10)  # a ResetKind
+    secret_hash: str = Field(max_length=255, index=True)
+    issued_by: int | None = _fk("users.id", nullable=True, ondelete="SET NULL", index=False)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class Accommodation(SQLModel, table=True):
+    """What one contestant is granted in one round beyond their track's settings: extra minutes (or no
+    time limit, the round's closing time still ending the attempt) and extra attempts, with the reason."""
+
+    __tablename__ = "accommodations"
+    __table_args__ = (UniqueConstraint("contestant_id", "round_id", name="uq_accommodations_contestant_round"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contestant_id: int = _fk("contestants.id")
+    round_id: int = _fk("rounds.id")
+    extra_seconds: int = Field(default=0)
+    no_time_limit: bool = Field(default=False)
+    extra_attempts: int = Field(default=0)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    granted_by: int | None = _fk("users.id", nullable=True, ondelete="SET NULL", index=False)
+    granted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

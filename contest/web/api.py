@@ -320,8 +320,8 @@ class ContestsApi(Controller):
         return [RoundStatus(
             number=row.round.number, title=row.round.title, opens_at=_local(request, row.round.opens_at),
             closes_at=_local(request, row.round.closes_at), is_open=row.open, for_my_track=row.config is not None,
-            question_count=row.question_count, time_limit_seconds=row.config.time_limit_seconds if row.config else 0,
-            max_attempts=row.config.max_attempts if row.config else 0, attempts_used=row.used,
+            question_count=row.question_count, time_limit_seconds=row.time_limit_seconds,
+            max_attempts=row.allowed, attempts_used=row.used,
             attempts_left=row.left, open_attempt_id=row.open_attempt_id,
             attempts=[_attempt_summary(request, a) for a in row.attempts]) for row in seen.rounds]
 

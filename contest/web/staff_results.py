@@ -28,11 +28,17 @@ AUDIT_PER_PAGE = 100
 ACTIONS = {"ranked": N_("Xếp hạng"), "reranked": N_("Xếp hạng lại"),
            "regraded": N_("Xếp hạng lại sau khi sửa đáp án"), "prizes_proposed": N_("Đề xuất danh sách giải"),
            "prizes_locked": N_("Khóa danh sách giải"), "prizes_unlocked": N_("Mở khóa danh sách giải"),
-           "results_settings": N_("Đổi cách xét giải, công bố kết quả")}
+           "results_settings": N_("Đổi cách xét giải, công bố kết quả"),
+           "reset_code_issued": N_("Cấp mã khôi phục mật khẩu"), "password_reset": N_("Người dự thi đặt lại mật khẩu"),
+           "accommodation_granted": N_("Điều chỉnh thời gian, lượt thi"),
+           "accommodation_withdrawn": N_("Bỏ điều chỉnh thời gian, lượt thi")}
 DETAILS = {"round": N_("Đợt"), "track": N_("Đối tượng"), "true_value": N_("Giá trị thực tế"),
            "entries": N_("Số người được xếp hạng"), "awards": N_("Số giải"), "reason": N_("Lý do"),
            "public_results": N_("Công bố kết quả"), "team_min_rate": N_("Tỉ lệ tham gia tối thiểu (%)"),
-           "one_prize_per_person": N_("Mỗi người một giải"), "counts": N_("Số giải")}
+           "one_prize_per_person": N_("Mỗi người một giải"), "counts": N_("Số giải"),
+           "contestant": N_("Người dự thi"), "contestant_id": N_("Mã người dự thi"),
+           "expires_minutes": N_("Hiệu lực (phút)"), "method": N_("Cách"), "extra_minutes": N_("Thêm phút"),
+           "no_time_limit": N_("Không giới hạn thời gian"), "extra_attempts": N_("Thêm lượt thi")}
 
 
 def _user(request: Request):
