@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 from contest.models.accounts import LoginAttempt, Role, StaffSession, User
 from contest.models.banks import BankUpload, Question, QuestionBank, QuestionOption, QuestionRevision, Topic
-from contest.models.contests import (Attempt, AttemptQuestion, AttemptStatus, Contest, Contestant, Round, RoundTrack,
+from contest.models.contests import (Announcement, Attempt, AttemptQuestion, AttemptStatus, Contest, Contestant, Round, RoundTrack,
                                      Unit)
 from contest.models.results import (AuditEvent, ExportJob, OverallEntry, PersonalDataDownload, PrizeAward, PrizeList,
                                     PrizeListStatus, RankingEntry, RoundResult)
@@ -14,7 +14,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "AuditEvent", "ExportJob", "OverallEntry", "PersonalDataDownload", "PrizeAward", "PrizeList", "PrizeListStatus",
     "RankingEntry", "RoundResult",
-    "Attempt", "AttemptQuestion", "AttemptStatus", "Contest", "Contestant", "Round", "RoundTrack", "Unit",
+    "Announcement", "Attempt", "AttemptQuestion", "AttemptStatus", "Contest", "Contestant", "Round", "RoundTrack", "Unit",
     "BankUpload", "LoginAttempt", "Question", "QuestionBank", "QuestionOption", "QuestionRevision",
     "Role", "StaffSession", "Topic", "User", "metadata",
 ]

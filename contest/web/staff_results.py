@@ -28,11 +28,14 @@ AUDIT_PER_PAGE = 100
 ACTIONS = {"ranked": N_("Xếp hạng"), "reranked": N_("Xếp hạng lại"),
            "regraded": N_("Xếp hạng lại sau khi sửa đáp án"), "prizes_proposed": N_("Đề xuất danh sách giải"),
            "prizes_locked": N_("Khóa danh sách giải"), "prizes_unlocked": N_("Mở khóa danh sách giải"),
-           "results_settings": N_("Đổi cách xét giải, công bố kết quả")}
+           "results_settings": N_("Đổi cách xét giải, công bố kết quả"),
+           "announcement_created": N_("Đăng thông báo"), "announcement_edited": N_("Sửa thông báo"),
+           "announcement_deleted": N_("Xóa thông báo")}
 DETAILS = {"round": N_("Đợt"), "track": N_("Đối tượng"), "true_value": N_("Giá trị thực tế"),
            "entries": N_("Số người được xếp hạng"), "awards": N_("Số giải"), "reason": N_("Lý do"),
            "public_results": N_("Công bố kết quả"), "team_min_rate": N_("Tỉ lệ tham gia tối thiểu (%)"),
-           "one_prize_per_person": N_("Mỗi người một giải"), "counts": N_("Số giải")}
+           "one_prize_per_person": N_("Mỗi người một giải"), "counts": N_("Số giải"),
+           "announcement": N_("Thông báo số"), "title": N_("Tiêu đề")}
 
 
 def _user(request: Request):
