@@ -3,7 +3,7 @@ the last half hour, submissions, and the units starting most.
 
 Time is passed in. Every query reads one round through an index on (round, time): the window's counts read only
 the window's attempts (ix_attempts_round_started, ix_attempts_round_finished), the in-progress count only open
-attempts, and the round's totals count index entries, never table rows.
+attempts (no finish time yet), and the round's totals count index entries, never table rows.
 """
 
 from __future__ import annotations
@@ -78,7 +78,9 @@ def live_round(session: Session, round_: Round, *, now: datetime, minutes: int =
     edges = minute_edges(now, minutes)
     since = edges[0]
     per_minute = [int(n) for n in session.execute(starts_per_minute_statement(round_.id, edges)).one()]
-    in_progress = _count(session, Attempt.round_id == round_.id, Attempt.status == AttemptStatus.OPEN.value,
+    # An open attempt has no finish time yet: the (round, finish time) index finds the open ones alone.
+    in_progress = _count(session, Attempt.round_id == round_.id, Attempt.finished_at.is_(None),
+                         Attempt.status == AttemptStatus.OPEN.value,
                          Attempt.deadline >= now - timedelta(seconds=round_.grace_seconds))
     return LiveRound(
         round=round_, in_progress=in_progress,
