@@ -32,6 +32,8 @@ from contest.contests.draw import PoolCache
 from contest.exports import jobs as export_jobs
 from contest.results.ranking import wire_key_corrections
 from contest.web import BODY_BYTES, api, contestant, current_user
+from contest.web.announcements import AnnouncementsController
+from contest.web.live import LiveController
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.exports import ExportJobsController, ExportsController
@@ -165,6 +167,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             ContestsController,
             UnitsController,
             RoundsController,
+            AnnouncementsController,
+            LiveController,
             contestant.ContestantController,
             ContestantAccountController,
             ContestantsController,

@@ -84,6 +84,19 @@ def format_percentage(value: float, *, locale: str = "vi") -> str:
     return format_percent(value, format="#,##0.0%", locale=locale)
 
 
+def format_countdown(seconds: float, *, locale: str = "vi") -> str:
+    """The time left before something opens, to the minute: "2 ngày 3 giờ", "45 phút", "dưới 1 phút"
+    (units that are zero are left out; static/countdown.js writes the same text as time passes)."""
+    minutes = int(seconds) // 60
+    if minutes < 1:
+        return gettext(locale, "dưới 1 phút")
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    parts = [gettext(locale, template, n=n) for template, n in (("{n} ngày", days), ("{n} giờ", hours),
+                                                                 ("{n} phút", minutes)) if n]
+    return " ".join(parts)
+
+
 def format_duration(milliseconds: int | None, *, locale: str = "vi") -> str:
     """A time taken, e.g. "17,5 giây" or "1 giờ 2 phút 5,3 giây": units that are zero are left out,
     tenths of a second kept (ties are often broken by them)."""

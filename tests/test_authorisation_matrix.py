@@ -28,7 +28,7 @@ from litestar import post
 from sqlalchemy import insert, select
 
 from contest import accounts
-from contest.contests import setup
+from contest.contests import announcements, setup
 from contest.exports import jobs
 from contest.models import Attempt, Contest, Contestant, ExportJob, PrizeList, Question, Round, Unit, User
 from contest.results import prizes, ranking
@@ -127,6 +127,14 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("POST", S + "/contestants/{contestant_id:int}/reset-code"): Rule("organiser"),
     ("POST", S + "/contestants/{contestant_id:int}/accommodation"): Rule(
         "organiser", form={"round_id": "{closed_round}", "extra_minutes": "5", "reason": "Mất điện"}),
+    # --- announcements (organisers write; the contest page shows them) and the live round (viewers) ---
+    ("GET", S + "/announcements"): Rule("organiser"),
+    ("POST", S + "/announcements"): Rule("organiser", form={"title": ""}),
+    ("GET", S + "/announcements/{announcement_id:int}"): Rule("organiser"),
+    ("POST", S + "/announcements/{announcement_id:int}"): Rule("organiser", form={"title": ""}),
+    ("POST", S + "/announcements/{announcement_id:int}/delete"): Rule(
+        "organiser", order=LATE, missing_ok="the organiser's request deletes it, so the admin's finds it gone"),
+    ("GET", S + "/live"): Rule("viewer"),
     # --- results (viewers read; organisers act; admins unlock) ---
     ("GET", R): Rule("viewer"),
     ("POST", R + "/settings"): Rule("organiser", form={"first": "x"}),
@@ -283,6 +291,9 @@ def world(db, make_client, staff, settings) -> World:
         question_id = session.scalar(select(Question.id).where(Question.bank_id == a.bank_id).limit(1))
         viewer_id = session.scalar(select(User.id).where(User.email == staff["viewer"]))
         contest_b_id = contest_b.id
+        announcement_id = announcements.create(
+            session, contest_id=a.contest_id, user_id=None, now=NOW, form=announcements.AnnouncementForm(
+                title="Kết quả tuần 1", body="", pinned=False, published_at=NOW)).id
     password_hash = accounts.hash_password(PASSWORD, accounts.CONTESTANT_HASHER)
     own = _contestant(db, a.contest_id, "0912000111", password_hash, unit=unit)
     _contestant(db, contest_b_id, "0912000222", password_hash, unit=None)
@@ -322,7 +333,7 @@ def world(db, make_client, staff, settings) -> World:
               "track_slug": "can-bo", "bank_id": str(a.bank_id), "question_id": str(question_id), "unit_id": str(unit),
               "list_id": str(list_id), "contestant_id": str(own), "job_id": str(job_id), "attempt_id": attempt_id,
               "position": "0", "own_phone": "0912000111",
-              "user_id": str(viewer_id)}
+              "user_id": str(viewer_id), "announcement_id": str(announcement_id)}
     # Each browser's own form token, read from a page the way a browser gets it.
     csrf = {actor: csrf_token(client, "/login") for actor, client in clients.items()}
     return World(values=values, clients=clients, csrf=csrf)

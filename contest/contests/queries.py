@@ -26,6 +26,11 @@ def published_contest(session: Session, slug: str) -> Contest | None:
     return session.scalar(select(Contest).where(Contest.slug == slug, Contest.is_published.is_(True)))
 
 
+def published_contests(session: Session) -> list[Contest]:
+    """Every published contest (what the public home page may list)."""
+    return list(session.scalars(select(Contest).where(Contest.is_published.is_(True)).order_by(Contest.id)))
+
+
 def slug_taken(session: Session, slug: str, *, except_contest_id: int | None = None) -> bool:
     """Whether another contest already uses `slug` as its address."""
     query = select(Contest.id).where(Contest.slug == slug)
@@ -39,9 +44,13 @@ def round_counts(session: Session) -> dict[int, int]:
     return dict(session.execute(select(Round.contest_id, func.count()).group_by(Round.contest_id)).all())
 
 
-def contestant_counts(session: Session) -> dict[int, int]:
-    """Registered contestants per contest id (contests without any are absent)."""
-    return dict(session.execute(select(Contestant.contest_id, func.count()).group_by(Contestant.contest_id)).all())
+def contestant_counts(session: Session, contest_ids: list[int] | None = None) -> dict[int, int]:
+    """Registered contestants per contest id (contests without any are absent), in one grouped query;
+    with `contest_ids`, of those contests only."""
+    query = select(Contestant.contest_id, func.count()).group_by(Contestant.contest_id)
+    if contest_ids is not None:
+        query = query.where(Contestant.contest_id.in_(contest_ids))
+    return dict(session.execute(query).all())
 
 
 def contestant_count(session: Session, contest_id: int) -> int:
@@ -57,6 +66,14 @@ def rounds_of(session: Session, contest_id: int, *, closed_by: datetime | None =
     if closed_by is not None:
         query = query.where(Round.closes_at <= closed_by)
     return list(session.scalars(query.order_by(Round.number)))
+
+
+def rounds_of_contests(session: Session, contest_ids: list[int]) -> list[Round]:
+    """The rounds of these contests, by contest and number, in one query."""
+    if not contest_ids:
+        return []
+    return list(session.scalars(select(Round).where(Round.contest_id.in_(contest_ids))
+                                .order_by(Round.contest_id, Round.number)))
 
 
 def last_round(session: Session, contest_id: int) -> Round | None:

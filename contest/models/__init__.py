@@ -4,8 +4,8 @@ from sqlmodel import SQLModel
 
 from contest.models.accounts import LoginAttempt, Role, StaffSession, User
 from contest.models.banks import BankUpload, Question, QuestionBank, QuestionOption, QuestionRevision, Topic
-from contest.models.contests import (Accommodation, Attempt, AttemptQuestion, AttemptStatus, Contest, Contestant,
-                                     PasswordReset, ResetKind, Round, RoundTrack, Unit)
+from contest.models.contests import (Accommodation, Announcement, Attempt, AttemptQuestion, AttemptStatus, Contest,
+                                     Contestant, PasswordReset, ResetKind, Round, RoundTrack, Unit)
 from contest.models.results import (AuditEvent, ExportJob, OverallEntry, PersonalDataDownload, PrizeAward, PrizeList,
                                     PrizeListStatus, RankingEntry, RoundResult)
 
@@ -14,7 +14,8 @@ metadata = SQLModel.metadata
 __all__ = [
     "AuditEvent", "ExportJob", "OverallEntry", "PersonalDataDownload", "PrizeAward", "PrizeList", "PrizeListStatus",
     "RankingEntry", "RoundResult",
-    "Accommodation", "Attempt", "AttemptQuestion", "PasswordReset", "ResetKind", "AttemptStatus", "Contest", "Contestant", "Round", "RoundTrack", "Unit",
+    "Accommodation", "Announcement", "Attempt", "AttemptQuestion", "PasswordReset", "ResetKind", "AttemptStatus", "Contest",
+    "Contestant", "Round", "RoundTrack", "Unit",
     "BankUpload", "LoginAttempt", "Question", "QuestionBank", "QuestionOption", "QuestionRevision",
     "Role", "StaffSession", "Topic", "User", "metadata",
 ]

@@ -134,6 +134,9 @@ class Attempt(SQLModel, table=True):
         # The sweep of overdue attempts reads only the open ones (a few thousand among millions).
         Index("ix_attempts_open", "deadline", sqlite_where=text("status = 'open'"),
               postgresql_where=text("status = 'open'")),
+        # The live-round dashboard counts a round's starts and submissions of the last minutes.
+        Index("ix_attempts_round_started", "round_id", "started_at"),
+        Index("ix_attempts_round_finished", "round_id", "finished_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -205,3 +208,21 @@ class Accommodation(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     granted_by: int | None = _fk("users.id", nullable=True, ondelete="SET NULL", index=False)
     granted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Announcement(SQLModel, table=True):
+    """A short notice an organiser posts on the contest's page (weekly results, winners, changes).
+    It shows from `published_at`; pinned ones stay on top."""
+
+    __tablename__ = "announcements"
+    # The contest page reads its newest published announcements in this index.
+    __table_args__ = (Index("ix_announcements_contest_published", "contest_id", "published_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int = _fk("contests.id", index=False)
+    title: str = Field(max_length=200)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    pinned: bool = Field(default=False)
+    published_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Response, Template
 from contest import i18n
 from contest.accounts import LoginThrottled
 from contest.contests import attempts as attempt_domain
-from contest.contests import disclosure, queries, registration
+from contest.contests import announcements, disclosure, queries, registration
 from contest.contests.contestant_rounds import contestant_rounds, round_for_contestant
 from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, tracks_of
@@ -101,8 +101,10 @@ class ContestantController(Controller):
     @get("/", name="contest_home", sync_to_thread=True)
     def home(self, request: Request, db: DB, slug: FromPath[str]) -> Template:
         contest = load_contest(db, slug)
-        seen = contestant_rounds(db, contest_id=contest.id, contestant_id=signed_in(request, contest),
-                                 now=request.app.state.clock())
+        now = request.app.state.clock()
+        seen = contestant_rounds(db, contest_id=contest.id, contestant_id=signed_in(request, contest), now=now)
+        with db.session() as session:
+            notices = announcements.published(session, contest.id, now=now)
         # Every round over: the page leads to the results and winners, not to a registration that leads nowhere.
         finished = bool(seen.rounds) and not any(row.open or row.upcoming for row in seen.rounds)
         winners = []
@@ -112,7 +114,7 @@ class ContestantController(Controller):
         return Template("contest/home.html", context={"contest": contest, "rows": seen.rounds,
                                                       "contestant": seen.contestant, "attempts": seen.attempts,
                                                       "tracks": TRACKS, "finished": finished, "winners": winners,
-                                                      "track_slugs": TRACK_SLUGS})
+                                                      "track_slugs": TRACK_SLUGS, "announcements": notices})
 
     @get("/the-le", name="contest_rules", sync_to_thread=True)
     def rules(self, db: DB, slug: FromPath[str]) -> Template:

@@ -86,6 +86,10 @@ def _user(ctx):
     return ctx["request"].scope.get("state", {}).get("user")
 
 
+def _countdown(seconds) -> str:
+    return i18n.format_countdown(seconds, locale=_current().locale)
+
+
 def _duration(milliseconds) -> str:
     return i18n.format_duration(milliseconds, locale=_current().locale)
 
@@ -122,6 +126,7 @@ def register(environment) -> None:
     environment.globals.update(
         _=_gettext,
         current_locale=_locale,
+        countdown=_countdown,
         current_user=_user,
         locales=i18n.LOCALE_NAMES,
         role_labels=ROLE_LABELS,

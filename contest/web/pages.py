@@ -13,6 +13,7 @@ from litestar.response import Redirect, Response, Template
 from litestar.datastructures import Cookie
 
 from contest import accounts
+from contest.contests.listing import public_contests
 from contest.db import Database
 from contest.web import (DB, LANG_COOKIE, SESSION_ID, Form, Int, client_address, login_policy, requires, safe_next,
                          translate)
@@ -20,9 +21,13 @@ from contest.i18n import LOCALES, N_
 from contest.models import Role, User
 
 
-@get("/", name="home", sync_to_thread=False)
-def home() -> Template:
-    return Template("home.html")
+@get("/", name="home", sync_to_thread=True)
+def home(request: Request, db: DB) -> Template:
+    """Published contests: running, upcoming, finished, with the next round's countdown and who registered."""
+    now = request.app.state.clock()
+    with db.session() as session:
+        listing = public_contests(session, now=now)
+    return Template("home.html", context={"listing": listing, "now": now})
 
 
 @get("/lang/{code:str}", name="set_language", sync_to_thread=False)

@@ -31,14 +31,17 @@ ACTIONS = {"ranked": N_("Xếp hạng"), "reranked": N_("Xếp hạng lại"),
            "results_settings": N_("Đổi cách xét giải, công bố kết quả"),
            "reset_code_issued": N_("Cấp mã khôi phục mật khẩu"), "password_reset": N_("Người dự thi đặt lại mật khẩu"),
            "accommodation_granted": N_("Điều chỉnh thời gian, lượt thi"),
-           "accommodation_withdrawn": N_("Bỏ điều chỉnh thời gian, lượt thi")}
+           "accommodation_withdrawn": N_("Bỏ điều chỉnh thời gian, lượt thi"),
+           "announcement_created": N_("Đăng thông báo"), "announcement_edited": N_("Sửa thông báo"),
+           "announcement_deleted": N_("Xóa thông báo")}
 DETAILS = {"round": N_("Đợt"), "track": N_("Đối tượng"), "true_value": N_("Giá trị thực tế"),
            "entries": N_("Số người được xếp hạng"), "awards": N_("Số giải"), "reason": N_("Lý do"),
            "public_results": N_("Công bố kết quả"), "team_min_rate": N_("Tỉ lệ tham gia tối thiểu (%)"),
            "one_prize_per_person": N_("Mỗi người một giải"), "counts": N_("Số giải"),
            "contestant": N_("Người dự thi"), "contestant_id": N_("Mã người dự thi"),
            "expires_minutes": N_("Hiệu lực (phút)"), "method": N_("Cách"), "extra_minutes": N_("Thêm phút"),
-           "no_time_limit": N_("Không giới hạn thời gian"), "extra_attempts": N_("Thêm lượt thi")}
+           "no_time_limit": N_("Không giới hạn thời gian"), "extra_attempts": N_("Thêm lượt thi"),
+           "announcement": N_("Thông báo số"), "title": N_("Tiêu đề")}
 
 
 def _user(request: Request):
