@@ -148,3 +148,16 @@ def test_api_error_messages_in_english(client, contest):
 
     response = client.post(f"/api/v1/contests/{SLUG}/sessions", json={"phone": PHONE, "password": PASSWORD})
     assert response.json()["error"]["message"] == "Wrong phone number or password."
+
+
+def test_bank_check_report_in_english(client, staff, contest):
+    english(client)
+    login(client, staff["organiser"])
+    page = html(client.get(f"/staff/banks/{contest.bank_id}/check"))
+
+    outdated = page.find("section", id="outdated")
+    assert outdated.find("p", class_="muted").get_text(strip=True).startswith(
+        "The date in the Valid as of column is before ")
+    assert {li.get_text(" ", strip=True).split(": ", 1)[1] for li in outdated.select("li")} == {
+        "no date (Valid as of column)"}
+    assert outdated.select_one("li a").get_text(strip=True).startswith("Question #")

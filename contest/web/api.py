@@ -12,7 +12,7 @@ contest and for `token_max_age` seconds (24 h by default) by the application's c
 be revoked before then: changing SECRET_KEY invalidates every token at once.
 
 Errors: one shape for every status, including validation, unknown paths and unexpected failures:
-    {"error": {"code": "machine_code", "message": "Vietnamese sentence", "fields": {...}}}
+    {"error": {"code": "machine_code", "message": "Vietnamese (or, with lang=en, English) sentence", "fields": {...}}}
 `fields` (per-field messages) appears only when relevant. Codes: see api_schemas.ERROR_CODES.
 
 Positions (questions) and option indexes count from 0 in display order; times are ISO 8601 with
