@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from contest.db import Database
 from contest.models import LoginAttempt, Role, StaffSession, User
+from contest.i18n import N_
 
 # Staff: argon2-cffi's defaults, argon2id with the RFC 9106 "low memory" profile (64 MiB, t=3, p=4).
 _hasher = PasswordHasher()
@@ -74,11 +75,11 @@ def create_user(
     """Add a staff account; refuses a duplicate e-mail or a short password."""
     email = normalise_email(email)
     if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise AccountError(f"Địa chỉ e-mail không hợp lệ: {email!r}.")
+        raise AccountError(N_("Địa chỉ e-mail không hợp lệ: {email}.", email=f"{email!r}"))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
+        raise AccountError(N_("Mật khẩu phải có ít nhất {n} ký tự.", n=MIN_PASSWORD_LENGTH))
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError(f"Đã có tài khoản với e-mail {email}.")
+        raise AccountError(N_("Đã có tài khoản với e-mail {email}.", email=email))
     user = User(
         email=email,
         full_name=full_name.strip(),
@@ -94,7 +95,7 @@ def create_user(
 def set_password(session: Session, *, user: User, password: str, keep_session: str | None = None) -> None:
     """Change the password and end the user's other sessions (all of them unless `keep_session`)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Mật khẩu phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
+        raise AccountError(N_("Mật khẩu phải có ít nhất {n} ký tự.", n=MIN_PASSWORD_LENGTH))
     user.password_hash = hash_password(password)
     session.add(user)
     end_all_sessions(session, user.id, keep=keep_session)
@@ -107,12 +108,12 @@ def change_password(db: Database, *, user_id: int, current: str, new: str, ip: s
     The current password is asked (a borrowed browser is not enough) and counted like a login
     try; hashing runs outside any write transaction."""
     if len(new) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Mật khẩu mới phải có ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
+        raise AccountError(N_("Mật khẩu mới phải có ít nhất {n} ký tự.", n=MIN_PASSWORD_LENGTH))
     with db.write_session() as session:
         user = session.get(User, user_id)
         attempt = reserve_attempt(session, user.email, ip=ip, now=now, policy=policy)
     if not verify_password(user.password_hash, current):
-        raise AccountError("Mật khẩu hiện tại không đúng.")
+        raise AccountError(N_("Mật khẩu hiện tại không đúng."))
     new_hash = hash_password(new)
     with db.write_session() as session:
         mark_succeeded(session, attempt)

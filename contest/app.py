@@ -22,6 +22,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
+from contest import i18n
 from contest.db import Database
 from contest.settings import PROJECT_ROOT, Settings
 from contest.web import context as template_context
@@ -37,7 +38,7 @@ from contest.web.live import LiveController
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.exports import ExportJobsController, ExportsController
-from contest.web.pages import StaffController, UsersController, health, home, set_language
+from contest.web.pages import StaffController, UsersController, favicon, health, home, set_language
 from contest.web.results import PublicResultsController
 from contest.web.staff_results import ResultsController, results_contests
 from contest.web.contestant_account import ContestantAccountController
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     return Litestar(
         route_handlers=[
             home,
+            favicon,
             set_language,
             health,
             AuthController,
@@ -201,6 +203,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Small by default; the upload routes and long staff forms raise their own limit.
         request_max_body_size=BODY_BYTES,
         on_startup=[start_sweeper],
+        # A domain message (i18n.Message) is text in JSON; handlers translate it before it goes out.
+        type_encoders={i18n.Message: str},
         on_shutdown=[dispose],
         debug=settings.debug,
         # The published schema documents the JSON API (/api/v1) only; its router opts back in.

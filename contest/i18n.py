@@ -24,9 +24,44 @@ DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 
-def N_(message: str) -> str:
-    """Mark a string for extraction into the catalogs; it is translated where it is shown."""
-    return message
+class Message(str):
+    """A Vietnamese message with its values filled in that remembers its source and values, so that a page
+    shows it in the reader's language (`gettext` translates the source, then fills the values, themselves
+    translated when they are Messages). Everywhere else (logs, the CLI, comparisons) it is the plain text."""
+
+    source: str
+    params: dict
+
+    def __new__(cls, source: str, **params) -> "Message":
+        message = super().__new__(cls, source.format(**params) if params else source)
+        message.source, message.params = source, params
+        return message
+
+    def __reduce__(self):
+        return _message, (self.source, self.params)
+
+
+def _message(source: str, params: dict) -> Message:
+    return Message(source, **params)
+
+
+def N_(message: str, **params) -> Message:
+    """Mark a string for extraction into the catalogs: translated where it is shown. With `params`, the
+    `{name}` fields are filled now (in Vietnamese) and again in the reader's language when shown."""
+    return Message(message, **params)
+
+
+def join(separator: str, items) -> Message:
+    """Messages joined into one (a list of reasons, a row's problems), each translated where it is shown."""
+    items = list(items)
+    return Message(separator.join(f"{{p{i}}}" for i in range(len(items))),
+                   **{f"p{i}": item for i, item in enumerate(items)})
+
+
+def message_of(exc: BaseException) -> str:
+    """An exception's message as it was raised: a Message keeps its source, so it can still be translated."""
+    first = exc.args[0] if len(exc.args) == 1 else None
+    return first if isinstance(first, str) else str(exc)
 
 
 def nfc(text: str) -> str:
@@ -48,9 +83,14 @@ def _catalog(locale: str) -> dict[str, str]:
 
 
 def gettext(locale: str, message: str, **params) -> str:
-    """Translate `message` (Vietnamese source) into `locale`, then fill `{name}` params."""
-    text = _catalog(locale).get(message, message) if locale != "vi" else message
-    return text.format(**params) if params else text
+    """Translate `message` (Vietnamese source, or a Message) into `locale`, then fill `{name}` params."""
+    if isinstance(message, Message) and not params:
+        message, params = message.source, message.params
+    text = _catalog(locale).get(message, message) if locale != "vi" else str(message)
+    if not params:
+        return text
+    return text.format(**{name: gettext(locale, value) if isinstance(value, Message) else value
+                          for name, value in params.items()})
 
 
 def pick_locale(requested: str | None, default: str) -> str:

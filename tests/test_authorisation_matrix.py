@@ -76,6 +76,7 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("GET", "/"): Rule("public"),
     ("GET", "/lang/{code:str}"): Rule("public", params={"code": "vi"}),
     ("GET", "/healthz"): Rule("public"),
+    ("GET", "/favicon.ico"): Rule("public"),
     ("GET", "/login"): Rule("public"),
     ("POST", "/login"): Rule("public", form={"email": "nobody@example.org", "password": "x"}),
     ("POST", "/logout"): Rule("public", order=LAST),

@@ -200,7 +200,7 @@ def test_the_plain_form_refuses_a_choice_that_is_not_an_option_and_stores_nothin
 def test_a_unit_number_too_large_for_any_id_is_a_field_error_at_registration(client, db, world, bad):
     response = register_web(client, db, unit_id=bad)
     assert response.status_code == 400
-    assert html(response).find(id="unit-error").get_text(strip=True) == "Chọn một mục trong danh sách."
+    assert html(response).find(id="unit-error").get_text(strip=True) == "Vui lòng chọn một mục trong danh sách."
 
 
 def test_a_unit_id_past_bigint_in_the_api_names_the_field(client, world):

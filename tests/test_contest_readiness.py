@@ -63,7 +63,7 @@ def test_register_with_units_still_requires_the_unit_next_to_its_field(client, d
     make_contest(db)
     response = _register(client)
     assert response.status_code == 400
-    assert _field_errors(response) == {"unit": "Cần nhập đơn vị công tác."}
+    assert _field_errors(response) == {"unit": "Vui lòng chọn đơn vị công tác."}
     alert = html(response).find(role="alert")
     assert alert.get_text(" ", strip=True) == "Vui lòng kiểm tra lại các mục được đánh dấu."
 

@@ -55,9 +55,9 @@ def test_register_lists_every_problem_at_once(db, contest):
         register(db, contest=contest, form=form, now=NOW)
 
     assert refused.value.errors == {
-        "full_name": "Nhập họ và tên.", "phone": "Số điện thoại phải có 10 chữ số, bắt đầu bằng 0.",
+        "full_name": "Vui lòng nhập họ và tên.", "phone": "Số điện thoại phải có 10 chữ số, bắt đầu bằng 0.",
         "cccd": "Số CCCD phải có đúng 12 chữ số.", "birth_date": "Ngày sinh không hợp lệ (dd/mm/yyyy).",
-        "unit": "Chọn một mục trong danh sách.", "password": "Mật khẩu phải có ít nhất 8 ký tự.",
+        "unit": "Vui lòng chọn một mục trong danh sách.", "password": "Mật khẩu phải có ít nhất 8 ký tự.",
         "consent": "Cần đồng ý cho phép xử lý dữ liệu cá nhân để dự thi."}
 
 

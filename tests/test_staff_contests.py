@@ -451,7 +451,7 @@ def test_draw_the_banks_cannot_satisfy_is_refused_naming_the_topic(organiser, db
     ({"opens_at": "2026-03-20T10:00"}, "Thời điểm kết thúc phải sau thời điểm bắt đầu."),
     ({"opens_at": "mai"}, "Thời điểm bắt đầu: 'mai' không đúng dạng ngày giờ (dd/mm/yyyy HH:MM)."),
     ({"officials-attempts": "25"}, "Cán bộ, công chức, viên chức: Số lượt thi cho phép phải từ 1 đến 20."),
-    ({"citizens-banks": None}, "Người dân: Chọn ít nhất một ngân hàng câu hỏi."),
+    ({"citizens-banks": None}, "Người dân: Vui lòng chọn ít nhất một ngân hàng câu hỏi."),
     ({"number": "1"}, "Đã có đợt thi số 1."),
 ])
 def test_round_settings_are_checked(organiser, contest, changes, message):

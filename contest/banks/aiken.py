@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from contest.i18n import N_
 from contest.banks.common import LETTERS, MAX_OPTIONS, SINGLE, ParsedQuestion, ParseResult, clean_text
 from contest.banks.common import decode_utf8, missing_key_message
 from contest.banks.limits import DEFAULT, Limits, check_text, too_many_questions
@@ -52,7 +53,7 @@ def parse(data: bytes, limits: Limits = DEFAULT) -> ParseResult:
         option = _OPTION.fullmatch(line)
         if answer:
             if draft is None:
-                result.error(number, "Dòng ANSWER không thuộc câu hỏi nào.")
+                result.error(number, N_("Dòng ANSWER không thuộc câu hỏi nào."))
             else:
                 _finish(draft, result, number, answer.group(1))
             draft = None
@@ -75,9 +76,10 @@ def parse(data: bytes, limits: Limits = DEFAULT) -> ParseResult:
 
 def _add_option(draft: _Draft, result: ParseResult, number: int, letter: str, text: str) -> None:
     if letter in draft.options:
-        result.error(number, f"Phương án {letter} xuất hiện hai lần.")
+        result.error(number, N_("Phương án {letter} xuất hiện hai lần.", letter=letter))
     elif letter not in LETTERS:
-        result.error(number, f"Phương án {letter} vượt quá giới hạn {MAX_OPTIONS} phương án (A–F).")
+        result.error(number, N_("Phương án {letter} vượt quá giới hạn {max_options} phương án (A–F).",
+                                letter=letter, max_options=MAX_OPTIONS))
     else:
         draft.options[letter] = text
 
@@ -87,20 +89,20 @@ def _finish(draft: _Draft, result: ParseResult, number: int | None, value: str |
     letters = "".join(draft.options)
     key = (value or "").rstrip(".").strip().upper()
     if not letters:  # a draft starts with text or an option, so this one has text
-        result.error(draft.row, "Câu hỏi không có phương án nào.")
+        result.error(draft.row, N_("Câu hỏi không có phương án nào."))
         return
     if not draft.text:
-        result.error(draft.row, "Thiếu nội dung câu hỏi trước các phương án.")
+        result.error(draft.row, N_("Thiếu nội dung câu hỏi trước các phương án."))
     if letters != LETTERS[: len(letters)]:
-        result.error(draft.row, f"Các phương án phải đi liền nhau theo thứ tự A, B, C…; "
-                                f"ở đây là {', '.join(letters)}.")
+        result.error(draft.row, N_("Các phương án phải đi liền nhau theo thứ tự A, B, C…; ở đây là {value}.",
+                                   value=', '.join(letters)))
     if number is None or value is None:
-        result.error(draft.row, "Thiếu dòng ANSWER.")
+        result.error(draft.row, N_("Thiếu dòng ANSWER."))
     elif not key:
-        result.error(number, "Dòng ANSWER chưa ghi đáp án.")
+        result.error(number, N_("Dòng ANSWER chưa ghi đáp án."))
     elif len(key) != 1 or not key.isalpha():
-        result.error(number, f"Đáp án '{value}' không hợp lệ: Aiken chỉ có một đáp án đúng, "
-                             f"ghi bằng một chữ cái.")
+        result.error(number, N_("Đáp án '{value}' không hợp lệ: Aiken chỉ có một đáp án đúng, ghi bằng một chữ cái.",
+                                value=value))
     elif key not in draft.options:
         result.error(number, missing_key_message(key, letters) + ".")
     if len(result.problems) > draft.problems_before:

@@ -40,23 +40,26 @@ TITLES = {  # also the web page's headings, translated there
     BALANCE: N_("Cân đối chủ đề, mức độ và vị trí đáp án"),
 }
 RULES = {
-    REPLACED: "Câu hỏi, phương án, giải thích hoặc nguồn trích một văn bản có trong bảng văn bản đã được thay thế "
-              "hoặc hết hiệu lực. Câu nói rõ văn bản đã hết hiệu lực, đã được thay thế, hoặc nêu văn bản thay thế "
-              "là câu hỏi về quá trình thay đổi và không bị nêu.",
-    OUTDATED: "Ngày ở cột Đúng đến ngày trước {older_than}, hoặc để trống.",
-    KEY_ALL: "Câu nhiều đáp án mà mọi phương án, hoặc mọi phương án trừ một, đều đúng: dễ đoán.",
-    LONG_KEY: f"Câu một đáp án có phương án đúng dài hơn {LONG_KEY_RATIO:g} lần độ dài trung bình các phương án "
-              f"còn lại và dài hơn ít nhất {LONG_KEY_MARGIN} ký tự.".replace(".5", ",5"),
-    DUPLICATE: "So nội dung câu hỏi cùng phương án đúng, không phân biệt dấu, chữ hoa, dấu câu. Trùng: giống hệt; "
-               f"gần trùng: hệ số Jaccard của các cụm 2 và 3 từ liên tiếp từ {NEAR_DUPLICATE:g} trở lên."
-               .replace("0.", "0,"),
-    NEGATIVE: "Câu hỏi có KHÔNG (viết hoa), 'không phải', 'không đúng', 'không thuộc', 'ngoại trừ', 'trừ' (sau dấu "
-              "phẩy hoặc trước dấu hai chấm, dấu hỏi), NOT, EXCEPT; 'trừ trường hợp' (ngoại lệ của quy định) và "
-              "'KHÔNG GIAN' không tính. Thí sinh dễ đọc nhầm: nên viết ở dạng khẳng định khi được.",
-    BALANCE: f"Từ {POSITION_MIN_QUESTIONS} câu một đáp án có cùng n phương án: một vị trí đáp án chiếm trên "
-             f"{POSITION_HIGH:g}/n hoặc dưới {POSITION_LOW:g}/n số câu (4 phương án: trên 40% hoặc dưới 10%). "
-             f"Ngân hàng từ {SHARE_MIN_QUESTIONS} câu: một chủ đề hoặc một mức độ chiếm trên "
-             f"{SHARE_MAX:.0%} số câu.".replace("1.6", "1,6").replace("0.4", "0,4"),
+    REPLACED: N_("Câu hỏi, phương án, giải thích hoặc nguồn trích một văn bản có trong bảng văn bản đã được thay thế "
+                 "hoặc hết hiệu lực. Câu nói rõ văn bản đã hết hiệu lực, đã được thay thế, hoặc nêu văn bản thay thế "
+                 "là câu hỏi về quá trình thay đổi và không bị nêu."),
+    OUTDATED: N_("Ngày ở cột Đúng đến ngày trước {older_than}, hoặc để trống."),  # filled in by CheckReport.rule
+    KEY_ALL: N_("Câu nhiều đáp án mà mọi phương án, hoặc mọi phương án trừ một, đều đúng: dễ đoán."),
+    LONG_KEY: N_("Câu một đáp án có phương án đúng dài hơn {long_key_ratio} lần độ dài trung bình các phương án còn "
+                 "lại và dài hơn ít nhất {long_key_margin} ký tự.",
+                 long_key_ratio=f"{LONG_KEY_RATIO:g}".replace(".", ","), long_key_margin=LONG_KEY_MARGIN),
+    DUPLICATE: N_("So nội dung câu hỏi cùng phương án đúng, không phân biệt dấu, chữ hoa, dấu câu. Trùng: giống hệt; "
+                  "gần trùng: hệ số Jaccard của các cụm 2 và 3 từ liên tiếp từ {near_duplicate} trở lên.",
+                  near_duplicate=f"{NEAR_DUPLICATE:g}".replace(".", ",")),
+    NEGATIVE: N_("Câu hỏi có KHÔNG (viết hoa), 'không phải', 'không đúng', 'không thuộc', 'ngoại trừ', 'trừ' (sau dấu "
+                 "phẩy hoặc trước dấu hai chấm, dấu hỏi), NOT, EXCEPT; 'trừ trường hợp' (ngoại lệ của quy định) và "
+                 "'KHÔNG GIAN' không tính. Thí sinh dễ đọc nhầm: nên viết ở dạng khẳng định khi được."),
+    BALANCE: N_("Từ {position_min_questions} câu một đáp án có cùng n phương án: một vị trí đáp án chiếm trên "
+                "{position_high}/n hoặc dưới {position_low}/n số câu (4 phương án: trên 40% hoặc dưới 10%). Ngân hàng "
+                "từ {share_min_questions} câu: một chủ đề hoặc một mức độ chiếm trên {share_max} số câu.",
+                position_min_questions=POSITION_MIN_QUESTIONS, position_high=f"{POSITION_HIGH:g}".replace(".", ","),
+                position_low=f"{POSITION_LOW:g}".replace(".", ","), share_min_questions=SHARE_MIN_QUESTIONS,
+                share_max=f"{SHARE_MAX:.0%}"),
 }
 
 
@@ -85,8 +88,9 @@ class Flag:
         """'Dòng 12 (STT 11)' for a file, 'Câu #5 (STT 11)' for a stored question, '' for the bank."""
         if self.index is None:
             return ""
-        place = f"Câu #{self.question_id}" if self.question_id is not None else f"Dòng {self.row}"
-        return f"{place} (STT {self.number})" if self.number else place
+        place = N_("Câu #{question_id}",
+                   question_id=self.question_id) if self.question_id is not None else N_("Dòng {row}", row=self.row)
+        return N_("{place} (STT {number})", place=place, number=self.number) if self.number else place
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
@@ -109,19 +113,21 @@ class CheckReport:
                  [f for f in self.flags if f.category == category]) for category in TITLES]
 
     def rule(self, category: str) -> str:
-        return RULES[category].format(older_than=format_day(self.older_than))
+        rule = RULES[category]
+        return N_(rule.source, older_than=format_day(self.older_than)) if category == OUTDATED else rule
 
     def lines(self) -> list[str]:
         """The report as text, grouped by flag (the CLI's output)."""
-        out = [f"Kiểm tra ngân hàng: {self.total} câu hỏi, ngày {format_day(self.today)}."]
+        out = [N_("Kiểm tra ngân hàng: {total} câu hỏi, ngày {value}.", total=self.total, value=format_day(self.today))]
         for _, title, rule, flags in self.groups():
             out.append(f"== {title}: {len(flags) or 'không có'}")
             if flags:
-                out.append(f"   Quy tắc: {rule}")
+                out.append(N_("   Quy tắc: {rule}", rule=rule))
                 out += [str(flag) for flag in flags]
         out.append("== Phân bố")
         out += [f"{label}: {text}" for label, text in self.distribution_lines()]
-        out.append(f"Tổng: {len(self.flags)} điểm cần xem lại." if self.flags else "Không có điểm nào cần xem lại.")
+        out.append(N_("Tổng: {n} điểm cần xem lại.",
+                      n=len(self.flags)) if self.flags else "Không có điểm nào cần xem lại.")
         return out
 
     def distribution_lines(self) -> list[tuple[str, str]]:
@@ -129,11 +135,12 @@ class CheckReport:
             total = sum(count for _, count in pairs) or 1
             return ", ".join(f"{label} {count} ({count / total:.0%})" for label, count in pairs) or "—"
 
-        lines = [("Chủ đề", shares(self.topics)), ("Mức độ", shares(self.difficulties))]
+        lines = [(N_("Chủ đề"), shares(self.topics)), (N_("Mức độ"), shares(self.difficulties))]
         for n, counts in sorted(self.key_positions.items()):
-            lines.append((f"Vị trí đáp án, câu một đáp án có {n} phương án", shares(list(zip(LETTERS, counts)))))
+            lines.append((N_("Vị trí đáp án, câu một đáp án có {n} phương án",
+                             n=n), shares(list(zip(LETTERS, counts)))))
         if any(self.true_false):
-            lines.append(("Đáp án câu Đúng/Sai", shares(list(zip(("Đúng", "Sai"), self.true_false)))))
+            lines.append((N_("Đáp án câu Đúng/Sai"), shares(list(zip(("Đúng", "Sai"), self.true_false)))))
         return lines
 
     def as_json(self) -> dict:
@@ -172,9 +179,10 @@ def check_bank(
         for message in _replaced_citations(q, replaced, today):
             flag(REPLACED, i, message)
         if q.valid_as_of is None:
-            flag(OUTDATED, i, "chưa ghi ngày (cột Đúng đến ngày)")
+            flag(OUTDATED, i, N_("chưa ghi ngày (cột Đúng đến ngày)"))
         elif q.valid_as_of < report.older_than:
-            flag(OUTDATED, i, f"đúng đến ngày {format_day(q.valid_as_of)}, trước ngưỡng {format_day(report.older_than)}")
+            flag(OUTDATED, i, N_("đúng đến ngày {value}, trước ngưỡng {value2}",
+                                 value=format_day(q.valid_as_of), value2=format_day(report.older_than)))
         if message := _guessable_key(q):
             flag(KEY_ALL if q.kind == MULTIPLE else LONG_KEY, i, message)
     for match in find_duplicates(questions):
@@ -183,14 +191,15 @@ def check_bank(
                      ids[match.earlier] if ids else None).where
         other = other[0].lower() + other[1:]
         if match.similarity == 1.0:
-            flag(DUPLICATE, match.later, f"trùng với {other}")
+            flag(DUPLICATE, match.later, N_("trùng với {other}", other=other))
         else:
-            keys = "cùng đáp án" if match.same_key else "đáp án khác nhau"
+            keys = N_("cùng đáp án") if match.same_key else N_("đáp án khác nhau")
             similarity = f"{match.similarity:.2f}".replace(".", ",")
-            flag(DUPLICATE, match.later, f"gần trùng với {other} (độ giống {similarity}, {keys})")
+            flag(DUPLICATE, match.later, N_("gần trùng với {other} (độ giống {similarity}, {keys})",
+                                            other=other, similarity=similarity, keys=keys))
     for i, q in enumerate(questions):
         if words := negations(q.text):
-            flag(NEGATIVE, i, "câu hỏi phủ định: " + ", ".join(f"“{w}”" for w in words))
+            flag(NEGATIVE, i, N_("câu hỏi phủ định: {words}", words=", ".join(f"“{w}”" for w in words)))
     _balance(questions, report)
     report.flags.sort(key=lambda f: (list(TITLES).index(f.category), f.index if f.index is not None else -1))
     return report
@@ -208,22 +217,22 @@ def _replaced_citations(q: ParsedQuestion, replaced: Sequence[ReplacedDocument],
         return []
     folded = fold(" \n ".join([q.text, *q.options, q.explanation, q.source]))
     cited = folded_citations(folded)
-    return [f"trích {document.label}, {document.status(today)}" for document in replaced
+    return [N_("trích {label}, {value}", label=document.label, value=document.status(today)) for document in replaced
             if document.key in cited and not document.is_history(folded, cited)]
 
 
 def _guessable_key(q: ParsedQuestion) -> str:
     if q.kind == MULTIPLE and len(q.options) >= 2 and len(q.correct) >= len(q.options) - 1:
         if len(q.correct) == len(q.options):
-            return f"đáp án gồm cả {len(q.options)} phương án"
-        return f"đáp án gồm {len(q.correct)}/{len(q.options)} phương án (tất cả trừ một)"
+            return N_("đáp án gồm cả {n} phương án", n=len(q.options))
+        return N_("đáp án gồm {n}/{n2} phương án (tất cả trừ một)", n=len(q.correct), n2=len(q.options))
     if q.kind == SINGLE and len(q.correct) == 1 and len(q.options) >= 2:
         key = q.options[q.correct[0]]
         others = [len(o) for i, o in enumerate(q.options) if i != q.correct[0]]
         mean = sum(others) / len(others)
         if len(key) > LONG_KEY_RATIO * mean and len(key) - mean >= LONG_KEY_MARGIN:
-            return (f"phương án đúng {LETTERS[q.correct[0]]} dài {len(key)} ký tự, các phương án khác trung bình "
-                    f"{mean:.0f} ký tự")
+            return (N_("phương án đúng {value} dài {n} ký tự, các phương án khác trung bình {mean} ký tự",
+                       value=LETTERS[q.correct[0]], n=len(key), mean=f"{mean:.0f}"))
     return ""
 
 
@@ -273,11 +282,14 @@ def _balance(questions: Sequence[ParsedQuestion], report: CheckReport) -> None:
         for position, count in enumerate(counts):
             share = count / total
             if share > POSITION_HIGH / n or share < POSITION_LOW / n:
-                bank_flag(f"đáp án {LETTERS[position]} ở {count}/{total} câu một đáp án có {n} phương án "
-                          f"({share:.0%}; đều nhau là {1 / n:.0%})")
+                bank_flag(N_("đáp án {value} ở {count}/{total} câu một đáp án có {n} phương án ({share}; đều nhau là "
+                             "{value2})",
+                             value=LETTERS[position], count=count, total=total, n=n, share=f"{share:.0%}",
+                             value2=f"{1 / n:.0%}"))
     if len(questions) >= SHARE_MIN_QUESTIONS:
-        for kind, pairs in (("chủ đề", report.topics), ("mức độ", report.difficulties)):
+        for kind, pairs in ((N_("chủ đề"), report.topics), (N_("mức độ"), report.difficulties)):
             for label, count in pairs:
                 if count / len(questions) > SHARE_MAX:
-                    bank_flag(f"{kind} “{label}” chiếm {count}/{len(questions)} câu "
-                              f"({count / len(questions):.0%}, quá {SHARE_MAX:.0%})")
+                    bank_flag(N_("{kind} “{label}” chiếm {count}/{n} câu ({value}, quá {share_max})",
+                                 kind=kind, label=label, count=count, n=len(questions),
+                                 value=f"{count / len(questions):.0%}", share_max=f"{SHARE_MAX:.0%}"))

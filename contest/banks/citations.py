@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from contest.i18n import N_
 from contest.banks.common import clean_text, fold, format_day, parse_day
 
 DocumentKey = tuple[str, str, str]  # (number without leading zeros, year or "", kind)
@@ -90,7 +91,7 @@ class ReplacedDocument:
                 self.replaced_by, self.replaced_by_key)
         else:
             what = "sẽ hết hiệu lực" if upcoming else "đã hết hiệu lực"
-        return f"{what} từ {format_day(self.since)}" if self.since else what
+        return N_("{what} từ {value}", what=what, value=format_day(self.since)) if self.since else what
 
     def is_history(self, folded_text: str, cited: set[DocumentKey]) -> bool:
         """The question says the document is gone, or names its successor: it asks about history."""
@@ -115,10 +116,10 @@ def parse_replaced_documents(text: str, name: str = "bảng văn bản thay th�
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(rows, None)
     if header is None:
-        raise ReplacedTableError(f"{name}: tệp trống.")
+        raise ReplacedTableError(N_("{name}: tệp trống.", name=name))
     columns = {i: _COLUMNS.get(fold(clean_text(label))) for i, label in enumerate(header)}
     if "cited" not in columns.values():
-        raise ReplacedTableError(f"{name}: thiếu cột 'Văn bản'.")
+        raise ReplacedTableError(N_("{name}: thiếu cột 'Văn bản'.", name=name))
     documents = []
     for line, cells in enumerate(rows, start=2):
         values = {field: clean_text(cells[i]) for i, field in columns.items() if field and i < len(cells)}
@@ -126,14 +127,14 @@ def parse_replaced_documents(text: str, name: str = "bảng văn bản thay th�
             continue
         key = document_key(values.get("cited", ""))
         if key is None:
-            raise ReplacedTableError(f"{name}, dòng {line}, cột Văn bản: '{values.get('cited', '')}' không phải "
-                                     "số, ký hiệu văn bản (ví dụ 61/2018/NĐ-CP).")
+            raise ReplacedTableError(N_("{name}, dòng {line}, cột Văn bản: '{value}' không phải số, ký hiệu văn bản "
+                                        "(ví dụ 61/2018/NĐ-CP).", name=name, line=line, value=values.get('cited', '')))
         replaced_by = values.get("replaced_by", "")
         try:
             since = parse_day(values.get("since"))
         except ValueError:
-            raise ReplacedTableError(f"{name}, dòng {line}, cột Từ ngày: '{values.get('since')}' không phải ngày "
-                                     "dạng dd/mm/yyyy.") from None
+            raise ReplacedTableError(N_("{name}, dòng {line}, cột Từ ngày: '{value}' không phải ngày dạng dd/mm/yyyy.",
+                                        name=name, line=line, value=values.get('since'))) from None
         documents.append(ReplacedDocument(
             cited=values["cited"], key=key, title=values.get("title", ""), replaced_by=replaced_by,
             replaced_by_key=document_key(replaced_by) if replaced_by else None, since=since,
@@ -147,5 +148,5 @@ def load_replaced_documents(path: Path | str) -> tuple[ReplacedDocument, ...]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ReplacedTableError(f"Không đọc được bảng văn bản thay thế {path}: {exc}.") from exc
+        raise ReplacedTableError(N_("Không đọc được bảng văn bản thay thế {path}: {exc}.", path=path, exc=exc)) from exc
     return parse_replaced_documents(text, path.name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contest.i18n import N_
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -50,12 +51,13 @@ def missing_key_message(letter: str, letters: str) -> str:
     """Why an answer letter names no option, with the options the question does have
     ("Đáp án 'E' không có; câu này có các phương án A–D")."""
     if not letters:
-        return f"Đáp án '{letter}' không có; câu này chưa có phương án nào"
+        return N_("Đáp án '{letter}' không có; câu này chưa có phương án nào", letter=letter)
     if len(letters) == 1:
-        return f"Đáp án '{letter}' không có; câu này chỉ có phương án {letters}"
+        return N_("Đáp án '{letter}' không có; câu này chỉ có phương án {letters}", letter=letter, letters=letters)
     if len(letters) > 2 and letters == LETTERS[: len(letters)]:
-        return f"Đáp án '{letter}' không có; câu này có các phương án {letters[0]}–{letters[-1]}"
-    return f"Đáp án '{letter}' không có; câu này có các phương án {', '.join(letters)}"
+        return N_("Đáp án '{letter}' không có; câu này có các phương án {value}–{value2}",
+                  letter=letter, value=letters[0], value2=letters[-1])
+    return N_("Đáp án '{letter}' không có; câu này có các phương án {value}", letter=letter, value=', '.join(letters))
 
 
 @dataclass
@@ -70,9 +72,9 @@ class Problem:
     def __str__(self) -> str:
         where = []
         if self.row is not None:
-            where.append(f"Dòng {self.row}")
+            where.append(N_("Dòng {row}", row=self.row))
         if self.column:
-            where.append(f"cột {self.column}")
+            where.append(N_("cột {column}", column=self.column))
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
@@ -115,11 +117,11 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 def decode_utf8(data: bytes) -> str:
     """UTF-8 text without its BOM; anything else is refused with a clear message."""
     if len(data) > MAX_FILE_BYTES:
-        raise BankFileError(f"Tệp quá lớn; giới hạn là {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+        raise BankFileError(N_("Tệp quá lớn; giới hạn là {value} MB.", value=MAX_FILE_BYTES // (1024 * 1024)))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BankFileError("Tệp không phải văn bản UTF-8. Hãy lưu lại với mã hoá UTF-8.") from exc
+        raise BankFileError(N_("Tệp không phải văn bản UTF-8. Hãy lưu lại với mã hoá UTF-8.")) from exc
 
 
 def clean_text(value) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from contest.i18n import N_
 from contest.banks.common import BankFileError, ParseResult, decode_utf8
 from contest.banks.limits import DEFAULT, Limits, check_text, guarded_rows
 from contest.banks.tabular import parse_rows
@@ -15,7 +16,10 @@ def decode_csv(data: bytes, limits: Limits) -> str:
     try:
         text = decode_utf8(data)
     except BankFileError as exc:
-        raise BankFileError(f"{str(exc).rstrip('.')} (Excel: Lưu dưới dạng → CSV UTF-8).") from exc
+        if not isinstance(exc.__cause__, UnicodeDecodeError):
+            raise
+        raise BankFileError(N_("Tệp không phải văn bản UTF-8. Hãy lưu lại với mã hoá UTF-8 "
+                               "(Excel: Lưu dưới dạng → CSV UTF-8).")) from exc
     check_text(text, limits)
     return text
 
@@ -30,7 +34,8 @@ def csv_rows(text: str, limits: Limits):
             for row in reader:
                 yield reader.line_num, row[: limits.max_columns]
         except csv.Error as exc:
-            raise BankFileError(f"Tệp CSV không đúng định dạng ở dòng {reader.line_num}: {exc}.") from exc
+            raise BankFileError(N_("Tệp CSV không đúng định dạng ở dòng {line_num}: {exc}.",
+                                   line_num=reader.line_num, exc=exc)) from exc
 
     return guarded_rows(records(), limits)
 

@@ -24,6 +24,7 @@ import html
 import re
 from typing import Iterator
 
+from contest.i18n import N_
 from contest.banks.common import (
     MULTIPLE, TRUE_FALSE_OPTIONS, TRUEFALSE, ParsedQuestion, ParseResult, clean_text,
 )
@@ -33,11 +34,11 @@ from contest.banks.limits import DEFAULT, Limits, check_text, too_many_questions
 BLANK = "___"
 TRUE_WORDS, FALSE_WORDS = ("T", "TRUE"), ("F", "FALSE")
 UNSUPPORTED = {
-    "description": "Không có phần đáp án {…}: mục mô tả (description) không được hỗ trợ.",
-    "essay": "Câu hỏi dạng tự luận (essay) không được hỗ trợ.",
-    "numerical": "Câu hỏi dạng số (numerical) không được hỗ trợ.",
-    "matching": "Câu hỏi dạng ghép đôi (matching) không được hỗ trợ.",
-    "short answer": "Câu hỏi dạng trả lời ngắn (short answer) không được hỗ trợ.",
+    "description": N_("Không có phần đáp án {…}: mục mô tả (description) không được hỗ trợ."),
+    "essay": N_("Câu hỏi dạng tự luận (essay) không được hỗ trợ."),
+    "numerical": N_("Câu hỏi dạng số (numerical) không được hỗ trợ."),
+    "matching": N_("Câu hỏi dạng ghép đôi (matching) không được hỗ trợ."),
+    "short answer": N_("Câu hỏi dạng trả lời ngắn (short answer) không được hỗ trợ."),
 }
 
 # Escaped characters are swapped for private-use stand-ins while the markup is read, then
@@ -111,14 +112,14 @@ def _question(start: int, source: str, topic: str, result: ParseResult) -> Parse
     if opening == -1 and closing == -1:
         return _fail(result, row, UNSUPPORTED["description"])
     if closing != -1 and (opening == -1 or closing < opening):
-        return _fail(result, line_of(closing), "Dấu '}' không có dấu '{' mở tương ứng.")
+        return _fail(result, line_of(closing), N_("Dấu '}' không có dấu '{' mở tương ứng."))
     if closing == -1 or "{" in text[opening + 1:closing]:
         return _fail(result, line_of(opening),
-                     "Dấu '{' mở phần đáp án nhưng không được đóng bằng '}'.")
+                     N_("Dấu '{' mở phần đáp án nhưng không được đóng bằng '}'."))
     extra = re.search(r"[{}]", text[closing + 1:])
     if extra:
-        message = ("Có hơn một phần đáp án {…}; các câu hỏi phải cách nhau bằng một dòng trống."
-                   if extra.group() == "{" else "Dấu '}' không có dấu '{' mở tương ứng.")
+        message = (N_("Có hơn một phần đáp án {…}; các câu hỏi phải cách nhau bằng một dòng trống.")
+                   if extra.group() == "{" else N_("Dấu '}' không có dấu '{' mở tương ứng."))
         return _fail(result, line_of(closing + 1 + extra.start()), message)
 
     after = text[closing + 1:]
@@ -136,8 +137,8 @@ def _question(start: int, source: str, topic: str, result: ParseResult) -> Parse
                               explanation=_plain(general, fmt))
     if kind == TRUEFALSE:
         if missing_word:
-            return _fail(result, row, "Câu điền từ (missing word) chỉ được hỗ trợ với các phương án "
-                                      "lựa chọn, không với câu Đúng/Sai.")
+            return _fail(result, row, N_("Câu điền từ (missing word) chỉ được hỗ trợ với các phương án "
+                                         "lựa chọn, không với câu Đúng/Sai."))
         question.kind, question.options = TRUEFALSE, list(TRUE_FALSE_OPTIONS)
         question.correct = [0 if _true_false_word(answer) in TRUE_WORDS else 1]
         return question
@@ -170,8 +171,8 @@ def _choices(question: ParsedQuestion, answer: str, fmt: str, result: ParseResul
     row = question.row
     parts = re.split(r"([=~])", answer)
     if parts[0].strip():
-        return _fail(result, row, f"'{_plain(parts[0], fmt)}' đứng trước phương án đầu tiên; "
-                                  f"mỗi phương án phải bắt đầu bằng '=' hoặc '~'.")
+        return _fail(result, row, N_("'{value}' đứng trước phương án đầu tiên; mỗi phương án phải bắt đầu bằng '=' "
+                                     "hoặc '~'.", value=_plain(parts[0], fmt)))
     markers = parts[1::2]
     weights: list[float] = []
     for marker, option in zip(markers, parts[2::2]):
@@ -184,18 +185,18 @@ def _choices(question: ParsedQuestion, answer: str, fmt: str, result: ParseResul
         question.options.append(_plain(option.split("#", 1)[0].replace("\n", " "), fmt))
     question.correct = [index for index, weight in enumerate(weights) if weight > 0]
     if not question.correct:
-        return _fail(result, row, "Không có đáp án đúng: cần một phương án '=' hoặc một phương án "
-                                  "có trọng số dương (%50%).")
+        return _fail(result, row, N_("Không có đáp án đúng: cần một phương án '=' hoặc một phương án "
+                                     "có trọng số dương (%50%)."))
     if markers.count("=") > 1:
         # Moodle gives full marks for any one of them; a contest key has to be a single answer.
-        return _fail(result, row, f"Có {markers.count('=')} phương án '='; câu một đáp án chỉ có "
-                                  f"một '='. Câu nhiều đáp án ghi trọng số, ví dụ ~%50%.")
+        return _fail(result, row, N_("Có {value} phương án '='; câu một đáp án chỉ có một '='. Câu nhiều đáp án ghi "
+                                     "trọng số, ví dụ ~%50%.", value=markers.count('=')))
     if len(question.correct) > 1 or weights[question.correct[0]] != 100:
         question.kind = MULTIPLE
         total = sum(weights[index] for index in question.correct)
         if abs(total - 100) > 0.5:
-            result.warning(row, f"Tổng trọng số các phương án đúng là {total:g}%, không phải 100%; "
-                                f"mọi phương án có trọng số dương đều được tính là đáp án đúng.")
+            result.warning(row, N_("Tổng trọng số các phương án đúng là {total}%, không phải 100%; mọi phương án có "
+                                   "trọng số dương đều được tính là đáp án đúng.", total=f"{total:g}"))
     return question
 
 

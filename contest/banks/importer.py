@@ -23,7 +23,7 @@ from contest.banks.common import BankFileError, ParsedQuestion, Problem, ParseRe
 from contest.banks.limits import DEFAULT, Limits
 from contest.banks.validate import validate
 from contest.db import Database
-from contest.i18n import N_
+from contest.i18n import N_, message_of
 
 FORMATS = {"xlsx": xlsx.parse, "csv": csv_format.parse, "aiken": aiken.parse, "gift": gift.parse}
 FORMAT_LABELS = {"xlsx": N_("Excel (mẫu của nền tảng)"), "csv": "CSV (UTF-8)", "aiken": "Aiken (Moodle)",
@@ -43,7 +43,8 @@ def detect_format(filename: str, data: bytes) -> str:
         return "gift"
     if "ANSWER:" in head.upper():
         return "aiken"
-    raise BankFileError(f"Không nhận ra định dạng của tệp '{filename}'. Hỗ trợ: .xlsx, .csv, Aiken, GIFT.")
+    raise BankFileError(N_("Không nhận ra định dạng của tệp '{filename}'. Hỗ trợ: .xlsx, .csv, Aiken, GIFT.",
+                           filename=filename))
 
 
 @dataclass
@@ -78,18 +79,21 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         """The report as text, the same for the CLI and the web page."""
-        head = f"Tệp {self.filename} ({FORMAT_LABELS.get(self.format, self.format or '?')}) → ngân hàng '{self.bank_name}'"
+        head = N_("Tệp {filename} ({value}) → ngân hàng '{bank_name}'",
+                  filename=self.filename, value=FORMAT_LABELS.get(self.format, self.format or '?'),
+                  bank_name=self.bank_name)
         out = [head]
         # Once saved, rows with errors were skipped on purpose, as the organiser agreed.
         label = "BỎ QUA" if self.saved else "LỖI "
-        out += [f"{label} {p}" for p in self.errors] + [f"CHÚ Ý {p}" for p in self.warnings]
-        out.append(f"{self.ready} câu hợp lệ, {len(self.errors)} lỗi, {len(self.warnings)} chú ý.")
+        out += [f"{label} {p}" for p in self.errors] + [N_("CHÚ Ý {p}", p=p) for p in self.warnings]
+        out.append(N_("{ready} câu hợp lệ, {n} lỗi, {n2} chú ý.",
+                      ready=self.ready, n=len(self.errors), n2=len(self.warnings)))
         if self.saved:
-            out.append(f"Đã nhập {self.imported} câu hỏi.")
+            out.append(N_("Đã nhập {imported} câu hỏi.", imported=self.imported))
         elif self.dry_run:
-            out.append("Chạy thử: chưa lưu gì.")
+            out.append(N_("Chạy thử: chưa lưu gì."))
         elif self.errors:
-            out.append("Chưa lưu gì. Sửa các lỗi trên, hoặc đồng ý bỏ qua các dòng lỗi.")
+            out.append(N_("Chưa lưu gì. Sửa các lỗi trên, hoặc đồng ý bỏ qua các dòng lỗi."))
         return out
 
 
@@ -98,10 +102,10 @@ def read_file(report: ImportReport, data: bytes, fmt: str | None, limits: Limits
     try:
         report.format = fmt or detect_format(report.filename, data)
         if report.format not in FORMATS:
-            raise BankFileError(f"Định dạng '{report.format}' không được hỗ trợ.")
+            raise BankFileError(N_("Định dạng '{format}' không được hỗ trợ.", format=report.format))
         return FORMATS[report.format](data, limits)
     except BankFileError as exc:
-        report.problems.append(Problem(None, str(exc)))
+        report.problems.append(Problem(None, message_of(exc)))
         return None
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
 from contest.banks.common import MAX_FILE_BYTES, BankFileError
+from contest.i18n import N_
 
 MB = 1024 * 1024
 _CHUNK = 256 * 1024
@@ -49,18 +50,19 @@ def _number(value: int) -> str:
 def check_archive(data: bytes, limits: Limits = DEFAULT) -> None:
     """Refuse anything but a plausible .xlsx whose members, actually inflated, stay within the limits."""
     if len(data) > MAX_FILE_BYTES:
-        raise BankFileError(f"Tệp quá lớn ({len(data) // MB} MB); giới hạn là {MAX_FILE_BYTES // MB} MB.")
+        raise BankFileError(N_("Tệp quá lớn ({value} MB); giới hạn là {value2} MB.",
+                               value=len(data) // MB, value2=MAX_FILE_BYTES // MB))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise BankFileError("Tệp không phải là tệp Excel .xlsx hợp lệ (không đọc được cấu trúc tệp).") from exc
+        raise BankFileError(N_("Tệp không phải là tệp Excel .xlsx hợp lệ (không đọc được cấu trúc tệp).")) from exc
     with archive:
         members = archive.infolist()
         if not any(m.filename == "[Content_Types].xml" for m in members):
-            raise BankFileError("Tệp không phải là tệp Excel .xlsx hợp lệ (thiếu [Content_Types].xml).")
+            raise BankFileError(N_("Tệp không phải là tệp Excel .xlsx hợp lệ (thiếu [Content_Types].xml)."))
         if len(members) > limits.max_members:
-            raise BankFileError(f"Tệp Excel chứa {_number(len(members))} tệp con; giới hạn là "
-                                f"{_number(limits.max_members)}.")
+            raise BankFileError(N_("Tệp Excel chứa {value} tệp con; giới hạn là {value2}.",
+                                   value=_number(len(members)), value2=_number(limits.max_members)))
         declared = sum(m.file_size for m in members)
         compressed = sum(m.compress_size for m in members) or 1
         # Real workbooks compress 5-20x; bombs 100x and more.
@@ -79,7 +81,7 @@ def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits, 
     if shared:
         part_limit, label = limits.max_shared_strings_bytes, "Bảng chữ dùng chung (sharedStrings)"
     elif name.endswith((".xml", ".rels")) and not name.startswith("xl/worksheets/"):
-        part_limit, label = limits.max_part_bytes, f"Phần '{member.filename[:80]}'"
+        part_limit, label = limits.max_part_bytes, N_("Phần '{value}'", value=member.filename[:80])
     else:
         part_limit, label = room, ""
     size, strings, tail = 0, 0, b""
@@ -90,25 +92,26 @@ def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits, 
                 if size > room:
                     raise _too_big(limits)
                 if size > part_limit:
-                    raise BankFileError(f"{label} của tệp Excel vượt quá {_megabytes(part_limit)} MB khi giải nén; "
-                                        f"không nhập.")
+                    raise BankFileError(N_("{label} của tệp Excel vượt quá {value} MB khi giải nén; không nhập.",
+                                           label=label, value=_megabytes(part_limit)))
                 if shared:  # millions of tiny strings cost far more in memory than their bytes
                     window = tail + chunk
                     strings += window.count(b"si>") / 2 + window.count(b"si/>")
                     tail = window[-3:]
                     if strings > limits.max_cells:
-                        raise BankFileError(f"Bảng chữ dùng chung (sharedStrings) của tệp Excel có hơn "
-                                            f"{_number(limits.max_cells)} chuỗi; không nhập.")
+                        raise BankFileError(N_("Bảng chữ dùng chung (sharedStrings) của tệp Excel có hơn {value} "
+                                               "chuỗi; không nhập.", value=_number(limits.max_cells)))
     except BankFileError:
         raise
     except Exception as exc:  # bad CRC, unsupported compression, truncated data, ...
-        raise BankFileError(f"Tệp Excel bị hỏng, không đọc được (phần '{member.filename[:80]}').") from exc
+        raise BankFileError(N_("Tệp Excel bị hỏng, không đọc được (phần '{value}').",
+                               value=member.filename[:80])) from exc
     return size
 
 
 def _too_big(limits: Limits) -> BankFileError:
-    return BankFileError(f"Tệp Excel khi giải nén vượt quá {limits.max_inflated_bytes // MB} MB "
-                         f"(nghi ngờ zip bomb); không nhập.")
+    return BankFileError(N_("Tệp Excel khi giải nén vượt quá {value} MB (nghi ngờ zip bomb); không nhập.",
+                            value=limits.max_inflated_bytes // MB))
 
 
 _BREAKS = re.compile(r"\r\n|\r|\n")
@@ -118,7 +121,8 @@ def check_text(text: str, limits: Limits = DEFAULT) -> None:
     """Refuse text with too many lines or a line too long, before it is split into lines."""
     lines = text.count("\n") + text.count("\r") + 1  # "\r\n" counts twice: an upper bound is enough
     if lines > limits.max_text_lines:
-        raise BankFileError(f"Tệp có hơn {_number(limits.max_text_lines)} dòng; hãy chia thành nhiều tệp.")
+        raise BankFileError(N_("Tệp có hơn {value} dòng; hãy chia thành nhiều tệp.",
+                               value=_number(limits.max_text_lines)))
     start = 0
     for number, match in enumerate(_BREAKS.finditer(text), 1):
         if match.start() - start > limits.max_line_chars:
@@ -129,14 +133,16 @@ def check_text(text: str, limits: Limits = DEFAULT) -> None:
 
 
 def _long_line(number: int | None, limits: Limits) -> BankFileError:
-    where = f"Dòng {number}" if number else "Dòng cuối"
-    return BankFileError(f"{where} dài hơn {_number(limits.max_line_chars)} ký tự; không nhập.")
+    where = N_("Dòng {number}", number=number) if number else N_("Dòng cuối")
+    return BankFileError(N_("{where} dài hơn {value} ký tự; không nhập.",
+                            where=where, value=_number(limits.max_line_chars)))
 
 
 def check_cell(value, limits: Limits) -> str | None:
     """A message if a cell's text is longer than allowed, else None."""
     if isinstance(value, str) and len(value) > limits.max_cell_chars:
-        return f"Ô dài {_number(len(value))} ký tự; tối đa {_number(limits.max_cell_chars)} ký tự."
+        return N_("Ô dài {value} ký tự; tối đa {value2} ký tự.",
+                  value=_number(len(value)), value2=_number(limits.max_cell_chars))
     return None
 
 
@@ -150,9 +156,11 @@ def guarded_rows(rows: Iterable[tuple[int, Sequence]], limits: Limits) -> Iterat
             cells_seen += 1
             problem = check_cell(value, limits)
             if problem:
-                raise BankFileError(f"Dòng {number}, cột {_column_letter(index)}: {problem} Không nhập.")
+                raise BankFileError(N_("Dòng {number}, cột {value}: {problem} Không nhập.",
+                                       number=number, value=_column_letter(index), problem=problem))
         if cells_seen > limits.max_cells:
-            raise BankFileError(f"Tệp có hơn {_number(limits.max_cells)} ô có dữ liệu; hãy chia thành nhiều tệp.")
+            raise BankFileError(N_("Tệp có hơn {value} ô có dữ liệu; hãy chia thành nhiều tệp.",
+                                   value=_number(limits.max_cells)))
         yield number, cells
 
 
@@ -168,8 +176,8 @@ def _column_letter(index: int) -> str:
 def too_many_questions(result, limits: Limits):
     """Refuse a text file holding more questions than a bank import may."""
     if len(result.questions) > limits.max_questions:
-        raise BankFileError(f"Tệp có {_number(len(result.questions))} câu hỏi; mỗi lần nhập tối đa "
-                            f"{_number(limits.max_questions)} câu. Hãy chia thành nhiều tệp.")
+        raise BankFileError(N_("Tệp có {value} câu hỏi; mỗi lần nhập tối đa {value2} câu. Hãy chia thành nhiều tệp.",
+                               value=_number(len(result.questions)), value2=_number(limits.max_questions)))
     return result
 
 

@@ -11,6 +11,7 @@ from typing import Callable
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from contest.i18n import N_
 from contest.banks.common import LETTERS, ParsedQuestion, clean_text, fold, vietnamese_key
 from contest.banks.validate import dedupe_hash, structural_problems
 from contest.banks.tabular import KIND_LABELS
@@ -265,7 +266,7 @@ def update_question(
     """Replace a question's content; a changed key is recorded as such and triggers re-grading."""
     loaded = load_question(session, question_id)
     if loaded is None:
-        raise QuestionEditError("Không tìm thấy câu hỏi.")
+        raise QuestionEditError(N_("Không tìm thấy câu hỏi."))
     question, before = loaded
     problems = structural_problems(edited)
     if problems:
@@ -274,16 +275,17 @@ def update_question(
         Question.bank_id == question.bank_id, Question.dedupe_hash == dedupe_hash(edited),
         Question.id != question.id))
     if duplicate is not None:
-        raise QuestionEditError(f"Nội dung này trùng với câu hỏi #{duplicate} trong ngân hàng.")
+        raise QuestionEditError(N_("Nội dung này trùng với câu hỏi #{duplicate} trong ngân hàng.", duplicate=duplicate))
     key_changed = before.correct != edited.correct or before.options != edited.options
     changes = _describe_changes(before, edited)
     if not changes:
-        raise QuestionEditError("Không có thay đổi nào để lưu.")
+        raise QuestionEditError(N_("Không có thay đổi nào để lưu."))
     change = _structure_change(before, edited)
     if change:
         lock = structure_lock(session, question, now=now)
         if lock:
-            raise QuestionEditError(f"{lock.reason}: không thể {change}. {lock.advice}")
+            raise QuestionEditError(N_("{reason}: không thể {change}. {advice}",
+                                       reason=lock.reason, change=change, advice=lock.advice))
 
     question.text, question.kind, question.difficulty = edited.text, edited.kind, edited.difficulty
     question.explanation, question.source, question.number = edited.explanation, edited.source, edited.number[:40]
@@ -295,7 +297,7 @@ def update_question(
     session.add(question)
     if before.options != edited.options or before.correct != edited.correct:
         _replace_options(session, question.id, edited)
-    summary = "; ".join(changes) + (f" — Lý do: {reason}" if reason else "")
+    summary = "; ".join(changes) + (N_(" — Lý do: {reason}", reason=reason) if reason else "")
     revision = _record(session, question, edited, "key_changed" if key_changed else "edited", summary, user_id, now)
     if key_changed:
         for handler in KEY_CHANGE_HANDLERS:
@@ -320,33 +322,36 @@ def structure_lock(session: Session, question: Question, *, now: datetime) -> St
     drawn = session.scalar(select(func.count()).select_from(AttemptQuestion)
                            .where(AttemptQuestion.question_id == question.id))
     if drawn:
-        return StructureLock(f"Câu hỏi đã được dùng trong {drawn} bài thi",
-                             "Hãy sửa nội dung phương án, hoặc ngừng dùng câu này và tạo câu mới.")
+        return StructureLock(N_("Câu hỏi đã được dùng trong {drawn} bài thi", drawn=drawn),
+                             N_("Hãy sửa nội dung phương án, hoặc ngừng dùng câu này và tạo câu mới."))
     for title, number, bank_ids in session.execute(
             select(Contest.title, Round.number, RoundTrack.bank_ids)
             .join(Round, Round.id == RoundTrack.round_id).join(Contest, Contest.id == Round.contest_id)
             .where(Round.opens_at <= now, Round.closes_at > now).order_by(Contest.id, Round.number)):
         if question.bank_id in json.loads(bank_ids):
-            return StructureLock(f"Câu hỏi thuộc ngân hàng của đợt thi đang mở (“{title}”, đợt {number})",
-                                 "Hãy sửa nội dung phương án, hoặc chờ đợt thi kết thúc, hoặc ngừng dùng câu này "
-                                 "và tạo câu mới.")
+            return StructureLock(N_("Câu hỏi thuộc ngân hàng của đợt thi đang mở (“{title}”, đợt {number})",
+                                    title=title, number=number),
+                                 N_("Hãy sửa nội dung phương án, hoặc chờ đợt thi kết thúc, hoặc ngừng dùng câu này "
+                                    "và tạo câu mới."))
     return None
 
 
 def _structure_change(before: ParsedQuestion, after: ParsedQuestion) -> str:
     """What the edit does to the options' number, order or the kind, in words; empty when nothing."""
     if before.kind != after.kind:
-        return f"đổi loại câu hỏi ({KIND_LABELS[before.kind]} → {KIND_LABELS[after.kind]})"
-    moving = "thêm, xoá hay đổi thứ tự phương án"
+        return N_("đổi loại câu hỏi ({value} → {value2})",
+                  value=KIND_LABELS[before.kind], value2=KIND_LABELS[after.kind])
+    moving = N_("thêm, xoá hay đổi thứ tự phương án")
     if len(after.options) < len(before.options):
-        return f"{moving} (từ {len(before.options)} còn {len(after.options)} phương án)"
+        return N_("{moving} (từ {n} còn {n2} phương án)", moving=moving, n=len(before.options), n2=len(after.options))
     if len(after.options) > len(before.options):
-        return f"{moving} (từ {len(before.options)} thành {len(after.options)} phương án)"
+        return N_("{moving} (từ {n} thành {n2} phương án)", moving=moving, n=len(before.options), n2=len(after.options))
     # Same count, but an option now stands where another stood: moved, or removed and replaced.
     for position, text in enumerate(after.options):
         if text in before.options and before.options.index(text) != position:
             old = before.options.index(text)
-            return f"{moving} (phương án {LETTERS[old]} chuyển sang vị trí {LETTERS[position]})"
+            return N_("{moving} (phương án {value} chuyển sang vị trí {value2})",
+                      moving=moving, value=LETTERS[old], value2=LETTERS[position])
     return ""
 
 
@@ -365,16 +370,16 @@ def _replace_options(session: Session, question_id: int, edited: ParsedQuestion)
 
 def _describe_changes(before: ParsedQuestion, after: ParsedQuestion) -> list[str]:
     changes = []
-    labels = {"text": "nội dung", "topic": "chủ đề", "difficulty": "mức độ", "kind": "loại",
-              "explanation": "giải thích", "source": "nguồn", "number": "STT", "options": "phương án",
-              "valid_as_of": "ngày đúng đến"}
+    labels = {"text": N_("nội dung"), "topic": N_("chủ đề"), "difficulty": N_("mức độ"), "kind": N_("loại"),
+              "explanation": N_("giải thích"), "source": N_("nguồn"), "number": "STT", "options": N_("phương án"),
+              "valid_as_of": N_("ngày đúng đến")}
     for field, label in labels.items():
         if getattr(before, field) != getattr(after, field):
-            changes.append(f"Sửa {label}")
+            changes.append(N_("Sửa {label}", label=label))
     if before.correct != after.correct:
         old = ", ".join(LETTERS[i] for i in before.correct)
         new = ", ".join(LETTERS[i] for i in after.correct)
-        changes.append(f"Đổi đáp án {old} → {new}")
+        changes.append(N_("Đổi đáp án {old} → {new}", old=old, new=new))
     return changes
 
 
@@ -392,7 +397,7 @@ def set_status(session: Session, *, question_id: int, status: str, user_id: int 
     """Retire a question (no longer drawn) or restore it; both are kept in its history."""
     loaded = load_question(session, question_id)
     if loaded is None:
-        raise QuestionEditError("Không tìm thấy câu hỏi.")
+        raise QuestionEditError(N_("Không tìm thấy câu hỏi."))
     question, parsed = loaded
     if status not in (ACTIVE, RETIRED) or question.status == status:
         return

@@ -65,14 +65,14 @@ def map_headers(header_row: Sequence, result: ParseResult, header_line: int = 1)
             continue
         field = _HEADER_TO_FIELD.get(fold(label).strip(" :*."))
         if field is None:
-            result.warning(header_line, f"Cột '{label}' không thuộc mẫu, đã bỏ qua.")
+            result.warning(header_line, N_("Cột '{label}' không thuộc mẫu, đã bỏ qua.", label=label))
         elif field in mapping.values():
-            result.error(header_line, f"Cột '{label}' xuất hiện hai lần.")
+            result.error(header_line, N_("Cột '{label}' xuất hiện hai lần.", label=label))
         else:
             mapping[index] = field
     missing = [COLUMN_LABELS[f] for f in REQUIRED if f not in mapping.values()]
     if missing:
-        result.error(header_line, "Thiếu cột bắt buộc: " + ", ".join(missing) + ".")
+        result.error(header_line, N_("Thiếu cột bắt buộc: {columns}.", columns=", ".join(missing)))
         return None
     return mapping
 
@@ -87,7 +87,8 @@ def parse_rows(rows: Iterable[tuple[int, Sequence]], result: ParseResult, *, max
                 return result
             continue
         if row_number > max_rows + 1:
-            result.error(row_number, f"Tệp có quá {max_rows:,} dòng câu hỏi; hãy chia thành nhiều tệp.".replace(",", "."))
+            result.error(row_number, N_("Tệp có quá {max_rows} dòng câu hỏi; hãy chia thành nhiều tệp.",
+                                        max_rows=f"{max_rows:,}".replace(",", ".")))
             return result
         values = {field: cells[index] if index < len(cells) else None for index, field in mapping.items()}
         if all(clean_text(v) == "" for v in values.values()):
@@ -96,7 +97,7 @@ def parse_rows(rows: Iterable[tuple[int, Sequence]], result: ParseResult, *, max
         if question is not None:
             result.questions.append(question)
     if mapping is None:
-        result.error(None, "Tệp không có dòng tiêu đề nào.")
+        result.error(None, N_("Tệp không có dòng tiêu đề nào."))
     return result
 
 
@@ -109,30 +110,33 @@ def parse_row(row: int, values: dict, result: ParseResult) -> ParsedQuestion | N
 
     for field, value in values.items():
         if isinstance(value, str) and value.startswith("="):
-            result.warning(row, "Ô chứa công thức; nội dung được lưu nguyên văn dưới dạng chữ.", COLUMN_LABELS[field])
+            result.warning(row, N_("Ô chứa công thức; nội dung được lưu nguyên văn dưới dạng chữ."),
+                           COLUMN_LABELS[field])
 
     text = clean_text(values.get("text"))
     if not text:
-        error("text", "Thiếu nội dung câu hỏi.")
+        error("text", N_("Thiếu nội dung câu hỏi."))
 
     kind_raw = clean_text(values.get("kind"))
     kind = KIND_NAMES.get(fold(kind_raw), None) if kind_raw else SINGLE
     if kind is None:
-        error("kind", f"'{kind_raw}' không phải loại câu hỏi hợp lệ (Một đáp án, Nhiều đáp án, Đúng/Sai).")
+        error("kind", N_("'{kind_raw}' không phải loại câu hỏi hợp lệ (Một đáp án, Nhiều đáp án, Đúng/Sai).",
+                         kind_raw=kind_raw))
         kind = SINGLE
 
     difficulty_raw = clean_text(values.get("difficulty"))
     difficulty = DIFFICULTIES.get(fold(difficulty_raw), None) if difficulty_raw else MEDIUM
     if difficulty is None:
-        error("difficulty", f"'{difficulty_raw}' không phải mức độ hợp lệ (Dễ, Trung bình, Khó hoặc 1, 2, 3).")
+        error("difficulty", N_("'{difficulty_raw}' không phải mức độ hợp lệ (Dễ, Trung bình, Khó hoặc 1, 2, 3).",
+                               difficulty_raw=difficulty_raw))
         difficulty = MEDIUM
 
     valid_as_of = None
     try:
         valid_as_of = parse_day(values.get("valid_as_of"))
     except ValueError:
-        error("valid_as_of", f"'{clean_text(values.get('valid_as_of'))}' không phải ngày hợp lệ; "
-                             "ghi theo dạng dd/mm/yyyy (ví dụ 01/07/2025) hoặc dùng ô kiểu ngày.")
+        error("valid_as_of", N_("'{value}' không phải ngày hợp lệ; ghi theo dạng dd/mm/yyyy (ví dụ 01/07/2025) hoặc "
+                                "dùng ô kiểu ngày.", value=clean_text(values.get('valid_as_of'))))
 
     options = _options(row, values, kind, result)
     answer_raw = clean_text(values.get("answer"))
@@ -156,7 +160,8 @@ def _options(row: int, values: dict, kind: str, result: ParseResult) -> list[str
     options = texts[: last + 1]
     for i, option in enumerate(options):
         if not option:
-            result.error(row, f"Phương án {LETTERS[i]} để trống trong khi phương án {LETTERS[last]} có nội dung.",
+            result.error(row, N_("Phương án {value} để trống trong khi phương án {value2} có nội dung.",
+                                 value=LETTERS[i], value2=LETTERS[last]),
                          LETTERS[i])
     return options
 
@@ -169,7 +174,7 @@ def _strip_label(letter: str, text: str) -> str:
 
 def _answer(raw: str, options: list[str], kind: str, error) -> list[int]:
     if not raw:
-        error("answer", "Thiếu đáp án.")
+        error("answer", N_("Thiếu đáp án."))
         return []
     if kind == TRUEFALSE and len(options) == 2:
         word = fold(raw)
@@ -177,13 +182,13 @@ def _answer(raw: str, options: list[str], kind: str, error) -> list[int]:
             return [0]
         if word in FALSE_WORDS:
             return [1]
-        error("answer", f"'{raw}' không phải đáp án Đúng/Sai.")
+        error("answer", N_("'{raw}' không phải đáp án Đúng/Sai.", raw=raw))
         return []
     letters = [part for part in re.split(r"[\s,;/&+]+", f" {fold(raw)} ".replace(" va ", " ").upper()) if part]
     correct: list[int] = []
     for letter in letters:
         if len(letter) != 1 or letter not in LETTERS:
-            error("answer", f"'{letter}' không phải chữ cái phương án (A–F).")
+            error("answer", N_("'{letter}' không phải chữ cái phương án (A–F).", letter=letter))
             return []
         index = LETTERS.index(letter)
         if index >= len(options) or not options[index]:
@@ -192,7 +197,8 @@ def _answer(raw: str, options: list[str], kind: str, error) -> list[int]:
         if index not in correct:
             correct.append(index)
     if kind == SINGLE and len(correct) > 1:
-        error("answer", f"Câu một đáp án nhưng có {len(correct)} đáp án đúng ({', '.join(letters)}).")
+        error("answer", N_("Câu một đáp án nhưng có {n} đáp án đúng ({value}).",
+                           n=len(correct), value=', '.join(letters)))
         return []
     return sorted(correct)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from contest.i18n import N_
 from contest.banks.common import LETTERS, SINGLE, TRUEFALSE, ParsedQuestion, ParseResult, question_key
 
 
@@ -23,14 +24,15 @@ def validate(result: ParseResult, existing_hashes: set[str] = frozenset()) -> li
             continue
         digest = dedupe_hash(question)
         if digest in existing_hashes:
-            result.warning(question.row, "Câu hỏi đã có trong ngân hàng; sẽ bỏ qua.")
+            result.warning(question.row, N_("Câu hỏi đã có trong ngân hàng; sẽ bỏ qua."))
             continue
         earlier = seen.get(digest)
         if earlier is not None:
             if earlier.correct == question.correct:
-                result.warning(question.row, f"Trùng với câu hỏi ở dòng {earlier.row}; sẽ bỏ qua.")
+                result.warning(question.row, N_("Trùng với câu hỏi ở dòng {row}; sẽ bỏ qua.", row=earlier.row))
             else:
-                result.error(question.row, f"Trùng với câu hỏi ở dòng {earlier.row} nhưng đáp án khác.", "Đáp án")
+                result.error(question.row, N_("Trùng với câu hỏi ở dòng {row} nhưng đáp án khác.",
+                                              row=earlier.row), "Đáp án")
                 accepted.remove(earlier)
             continue
         seen[digest] = question
@@ -42,24 +44,25 @@ def structural_problems(q: ParsedQuestion) -> list[tuple[str, str | None]]:
     """(message, column) for each way the question itself is malformed."""
     problems: list[tuple[str, str | None]] = []
     if not q.text.strip():
-        problems.append(("Thiếu nội dung câu hỏi.", "Câu hỏi"))
+        problems.append((N_("Thiếu nội dung câu hỏi."), "Câu hỏi"))
     if len(q.options) < 2:
-        problems.append(("Cần ít nhất hai phương án.", None))
+        problems.append((N_("Cần ít nhất hai phương án."), None))
     if len(q.options) > len(LETTERS):
-        problems.append((f"Có {len(q.options)} phương án; tối đa là {len(LETTERS)}.", None))
+        problems.append((N_("Có {n} phương án; tối đa là {n2}.", n=len(q.options), n2=len(LETTERS)), None))
     folded = [o.strip().casefold() for o in q.options]
     for i, option in enumerate(folded):
         if not option:
-            problems.append((f"Phương án {LETTERS[min(i, 5)]} để trống.", None))
+            problems.append((N_("Phương án {value} để trống.", value=LETTERS[min(i, 5)]), None))
         elif option in folded[:i]:
-            problems.append((f"Phương án {LETTERS[i]} trùng với phương án {LETTERS[folded.index(option)]}.",
+            problems.append((N_("Phương án {value} trùng với phương án {value2}.",
+                                value=LETTERS[i], value2=LETTERS[folded.index(option)]),
                              LETTERS[i]))
     if not q.correct:
-        problems.append(("Thiếu đáp án.", "Đáp án"))
+        problems.append((N_("Thiếu đáp án."), "Đáp án"))
     elif any(i < 0 or i >= len(q.options) for i in q.correct):
-        problems.append(("Đáp án chỉ tới một phương án không tồn tại.", "Đáp án"))
+        problems.append((N_("Đáp án chỉ tới một phương án không tồn tại."), "Đáp án"))
     elif q.kind == SINGLE and len(q.correct) > 1:
-        problems.append((f"Câu một đáp án nhưng có {len(q.correct)} đáp án đúng.", "Đáp án"))
+        problems.append((N_("Câu một đáp án nhưng có {n} đáp án đúng.", n=len(q.correct)), "Đáp án"))
     elif q.kind == TRUEFALSE and (len(q.options) != 2 or len(q.correct) != 1):
-        problems.append(("Câu Đúng/Sai phải có đúng hai phương án và một đáp án.", None))
+        problems.append((N_("Câu Đúng/Sai phải có đúng hai phương án và một đáp án."), None))
     return problems

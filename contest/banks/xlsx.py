@@ -12,6 +12,7 @@ import io
 from contest.banks.common import BankFileError, ParseResult, fold
 from contest.banks.limits import DEFAULT, Limits, check_archive, guarded_rows
 from contest.banks.tabular import parse_rows
+from contest.i18n import N_
 
 SHEET_NAMES = ("cau hoi", "questions")
 
@@ -24,11 +25,11 @@ def sheet_rows(data: bytes, limits: Limits, *, data_only: bool, names: tuple[str
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
     except Exception as exc:  # openpyxl raises many kinds on corrupt parts
-        raise BankFileError(f"Không đọc được tệp Excel: {type(exc).__name__}.") from exc
+        raise BankFileError(N_("Không đọc được tệp Excel: {kind}.", kind=type(exc).__name__)) from exc
     sheets = workbook.worksheets
     if not sheets:
         workbook.close()
-        raise BankFileError("Tệp Excel không có trang tính nào.")
+        raise BankFileError(N_("Tệp Excel không có trang tính nào."))
     sheet = next((ws for ws in sheets if fold(ws.title) in names), None)
     return workbook, sheet or sheets[0], sheet is not None
 
@@ -45,11 +46,12 @@ def parse(data: bytes, limits: Limits = DEFAULT) -> ParseResult:
     workbook, sheet, named = sheet_rows(data, limits, data_only=False, names=SHEET_NAMES)
     try:
         if not named:
-            result.warning(None, f"Không có trang tính 'Câu hỏi'; đã đọc trang tính đầu tiên '{sheet.title}'.")
+            result.warning(None, N_("Không có trang tính 'Câu hỏi'; đã đọc trang tính đầu tiên '{title}'.",
+                                    title=sheet.title))
         return parse_rows(numbered_rows(sheet, limits), result, max_rows=limits.max_questions)
     except BankFileError:
         raise
     except Exception as exc:  # malformed sheet XML surfaces only while rows are read
-        raise BankFileError(f"Không đọc được tệp Excel: {type(exc).__name__}.") from exc
+        raise BankFileError(N_("Không đọc được tệp Excel: {kind}.", kind=type(exc).__name__)) from exc
     finally:
         workbook.close()

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, liter
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from contest.i18n import N_
 from contest.contests.draw import Pool, PoolCache, draw_questions
 from contest.contests.grading import grade_attempt, positions_text, stored_positions
 from contest.db import Database
@@ -286,9 +287,9 @@ def _start(db: Database, pool_for: Callable[[Connection, list[int]], Pool], *, c
         context = conn.execute(_START_CONTEXT, {"contest_id": contest_id, "number": number,
                                                 "contestant_id": contestant_id}).one_or_none()
         if context is None:
-            raise RoundNotFound("Không tìm thấy đợt thi này.")
+            raise RoundNotFound(N_("Không tìm thấy đợt thi này."))
         if not context.opens_at <= now < context.closes_at:
-            raise RoundNotOpen("Đợt thi chưa mở hoặc đã kết thúc.")
+            raise RoundNotOpen(N_("Đợt thi chưa mở hoặc đã kết thúc."))
         bank_ids = json.loads(context.bank_ids)
         begun = _begin(conn, pool_for, contestant_id=contestant_id, track=context.track, round_id=context.round_id,
                        closes_at=context.closes_at, grace_seconds=context.grace_seconds, config=context,
@@ -337,7 +338,7 @@ def _begin(conn: Connection, pool_for: Callable[[Connection, list[int]], Pool], 
         return _Begun(open_id)
     allowed = config.max_attempts + config.extra_attempts  # the track's, plus any granted to this contestant
     if used >= allowed:
-        raise NoAttemptsLeft(f"Bạn đã dùng hết {allowed} lượt thi của đợt này.")
+        raise NoAttemptsLeft(N_("Bạn đã dùng hết {max_attempts} lượt thi của đợt này.", max_attempts=allowed))
     placed = draw_questions(pool_for(conn, bank_ids), draw, rng=rng, shuffle_questions=config.shuffle_questions,
                             shuffle_options=config.shuffle_options)
     deadline = deadline_for(started_at=now, time_limit_seconds=config.time_limit_seconds, closes_at=closes_at,
@@ -350,7 +351,7 @@ def _begin(conn: Connection, pool_for: Callable[[Connection, list[int]], Pool], 
         # moment; the unique (contestant, round, seq) kept it to one. Resume that one.
         raced = conn.scalar(_RACED_ATTEMPT, {**mine, "seq": used + 1})
         if raced is None:
-            raise NoAttemptsLeft("Lượt thi này vừa được bắt đầu ở một thiết bị khác; hãy tải lại trang.")
+            raise NoAttemptsLeft(N_("Lượt thi này vừa được bắt đầu ở một thiết bị khác; hãy tải lại trang."))
         return _Begun(raced)
     conn.execute(_NEW_ITEMS, [
         {"attempt_id": attempt_id, "position": position, "question_id": question_id,
@@ -389,7 +390,7 @@ def load_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: date
 def _attempt_state(conn: Executor, *, attempt_id: int, contestant_id: int) -> AttemptState:
     row = conn.execute(_ATTEMPT_ROW, {"attempt_id": attempt_id}).one_or_none()
     if row is None or row.contestant_id != contestant_id:
-        raise AttemptNotFound("Không tìm thấy bài thi.")
+        raise AttemptNotFound(N_("Không tìm thấy bài thi."))
     items = []
     for item in conn.execute(_ATTEMPT_ITEMS, {"attempt_id": attempt_id}):
         order = stored_positions(item.option_order)
@@ -488,17 +489,17 @@ def _store_choice(conn: Connection, *, attempt_id: int, contestant_id: int, posi
                   now: datetime) -> None:
     row = conn.execute(_ANSWER_TARGET, {"attempt_id": attempt_id, "position": position}).one_or_none()
     if row is None or row.contestant_id != contestant_id:
-        raise AttemptNotFound("Không tìm thấy câu hỏi này trong bài thi của bạn.")
+        raise AttemptNotFound(N_("Không tìm thấy câu hỏi này trong bài thi của bạn."))
     if row.status != AttemptStatus.OPEN:
-        raise AttemptClosed("Bài thi đã nộp; không thể lưu thêm câu trả lời.")
+        raise AttemptClosed(N_("Bài thi đã nộp; không thể lưu thêm câu trả lời."))
     if past_time(row.deadline, row.grace_seconds, now):
-        raise AttemptClosed("Đã hết giờ làm bài; câu trả lời này không được lưu.")
+        raise AttemptClosed(N_("Đã hết giờ làm bài; câu trả lời này không được lưu."))
     order = [p for p in stored_positions(row.option_order) if p < row.option_count]
     choice = sorted(set(choice))
     if any(not 0 <= c < len(order) for c in choice):
-        raise BadAnswer("Phương án không tồn tại.")
+        raise BadAnswer(N_("Phương án không tồn tại."))
     if row.kind != "multiple" and len(choice) > 1:
-        raise BadAnswer("Câu hỏi này chỉ được chọn một phương án.")
+        raise BadAnswer(N_("Câu hỏi này chỉ được chọn một phương án."))
     conn.execute(_STORE_ANSWER, {"in_attempt": attempt_id, "at": position,
                                  "new_chosen": positions_text(sorted(order[c] for c in choice)),
                                  "new_answered_at": now if choice else None})
@@ -514,7 +515,7 @@ def parse_prediction(text: str) -> int:
     all read as 1250. Raises BadAnswer for anything else (a decimal, letters, a number out of range)."""
     cleaned = str(text).strip()
     if len(cleaned) > 20 or not _PREDICTION_TEXT.fullmatch(cleaned):  # int() of thousands of digits is slow
-        raise BadAnswer("Số dự đoán phải là một số nguyên, ví dụ 1250 hoặc 1.250.")
+        raise BadAnswer(N_("Số dự đoán phải là một số nguyên, ví dụ 1250 hoặc 1.250."))
     value = int(re.sub(r"[., \u00a0]", "", cleaned))
     _check_prediction(value)
     return value
@@ -522,7 +523,7 @@ def parse_prediction(text: str) -> int:
 
 def _check_prediction(value: int | None) -> None:
     if value is not None and not 0 <= value <= PREDICTION_MAX:
-        raise BadAnswer("Số dự đoán phải là số nguyên từ 0 đến 10.000.000.")
+        raise BadAnswer(N_("Số dự đoán phải là số nguyên từ 0 đến 10.000.000."))
 
 
 def save_prediction(db: Database, *, attempt_id: int, contestant_id: int, value: int, now: datetime) -> None:
@@ -535,9 +536,9 @@ def save_prediction(db: Database, *, attempt_id: int, contestant_id: int, value:
 def _store_prediction(conn: Connection, *, attempt_id: int, contestant_id: int, value: int, now: datetime) -> None:
     row = conn.execute(_ATTEMPT_CLOCK, {"attempt_id": attempt_id}).one_or_none()
     if row is None or row.contestant_id != contestant_id:
-        raise AttemptNotFound("Không tìm thấy bài thi.")
+        raise AttemptNotFound(N_("Không tìm thấy bài thi."))
     if row.status != AttemptStatus.OPEN or past_time(row.deadline, row.grace_seconds, now):
-        raise AttemptClosed("Bài thi đã đóng; không thể lưu thêm.")
+        raise AttemptClosed(N_("Bài thi đã đóng; không thể lưu thêm."))
     conn.execute(_STORE_PREDICTION, {"in_attempt": attempt_id, "new_prediction": value})
 
 
@@ -558,7 +559,7 @@ def submit_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: da
     with db.write_connection() as conn:
         row = conn.execute(_ATTEMPT_CLOCK, {"attempt_id": attempt_id}).one_or_none()
         if row is None or row.contestant_id != contestant_id:
-            raise AttemptNotFound("Không tìm thấy bài thi.")
+            raise AttemptNotFound(N_("Không tìm thấy bài thi."))
         if row.status != AttemptStatus.OPEN:
             return
         if past_time(row.deadline, row.grace_seconds, now):

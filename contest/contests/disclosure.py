@@ -111,7 +111,7 @@ def finished_attempt(db: Database, pools: PoolCache, *, attempt_id: int, contest
     show. Closed first if its time is up; AttemptOpen while it is still being taken."""
     state = load_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id, now=now)
     if state.status == AttemptStatus.OPEN:
-        raise AttemptOpen("Bài thi chưa nộp nên chưa có kết quả.")
+        raise AttemptOpen(N_("Bài thi chưa nộp nên chưa có kết quả."))
     with db.read_connection() as conn:
         return AttemptResult(state, attempt_review(conn, state, now=now, pools=pools))
 

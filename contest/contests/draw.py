@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contest.banks.tabular import DIFFICULTY_LABELS
+from contest.i18n import N_, join
 from contest.models import Question, QuestionOption, Topic
 
 POOL_CHECK_SECONDS = 10.0  # how stale a cached pool may be before its version is re-checked
@@ -91,24 +92,25 @@ class DrawSpec:
         """The spec an organiser typed: a total, or rows of topic, level and count (blank rows skipped).
         DrawError says what to fix, naming the track (`label`)."""
         if mode != "strata":
-            return cls(total=_whole(total, f"{label}: số câu mỗi lượt phải là số nguyên."))
+            return cls(total=_whole(total, N_("{track}: số câu mỗi lượt phải là số nguyên.", track=label)))
         rows = []
         for row in strata:
             topic, difficulty, count = row.get("topic", ""), row.get("difficulty", ""), row.get("count", "")
             if not (topic or difficulty or count):
                 continue
-            where = f"chủ đề '{topic}'" if topic else "dòng 'mọi chủ đề'"
-            number = _whole(count or "0", f"{label}: số câu của {where} phải là số nguyên dương.")
+            where = N_("chủ đề '{topic}'", topic=topic) if topic else N_("dòng 'mọi chủ đề'")
+            wrong = N_("{track}: số câu của {where} phải là số nguyên dương.", track=label, where=where)
+            number = _whole(count or "0", wrong)
             if number < 1:
-                raise DrawError(f"{label}: số câu của {where} phải là số nguyên dương.")
+                raise DrawError(wrong)
             level = None
             if difficulty:
-                level = _whole(difficulty, "Mức độ không hợp lệ.")
+                level = _whole(difficulty, N_("Mức độ không hợp lệ."))
                 if level not in DIFFICULTY_LABELS:
-                    raise DrawError("Mức độ không hợp lệ.")
+                    raise DrawError(N_("Mức độ không hợp lệ."))
             rows.append(Stratum(count=number, topic=topic or None, difficulty=level))
         if not rows:
-            raise DrawError(f"{label}: nhập ít nhất một dòng phân bổ số câu theo chủ đề.")
+            raise DrawError(N_("{track}: nhập ít nhất một dòng phân bổ số câu theo chủ đề.", track=label))
         return cls(strata=tuple(rows))
 
     def form_values(self) -> dict:
@@ -212,7 +214,8 @@ def check_draw(pool: Pool, draw: DrawSpec | dict | str) -> None:
     spec = DrawSpec.of(draw)
     if not spec.strata:
         if len(pool.questions) < spec.total:
-            raise DrawError(f"Ngân hàng chỉ có {len(pool.questions)} câu đang dùng, không đủ {spec.total} câu.")
+            raise DrawError(N_("Ngân hàng chỉ có {n} câu đang dùng, không đủ {total} câu.", n=len(pool.questions),
+                               total=spec.total))
         return
     taken: set[int] = set()
     for stratum in spec.strata:
@@ -227,18 +230,23 @@ def _shortage(pool: Pool, stratum: Stratum, available: int, taken: set[int]) -> 
     at every level, so "chỉ còn 0 câu" must say which filter brought 11 down to 0."""
     level = DIFFICULTY_LABELS.get(stratum.difficulty, str(stratum.difficulty)) if stratum.difficulty else ""
     if stratum.topic:
-        where = f"Chủ đề '{stratum.topic}'" + (f" ở mức độ {level}" if level else "")
+        where = (N_("Chủ đề '{topic}' ở mức độ {level}", topic=stratum.topic, level=level) if level
+                 else N_("Chủ đề '{topic}'", topic=stratum.topic))
     else:
-        where = f"Mức độ {level} (mọi chủ đề)" if level else "Mọi chủ đề"
+        where = N_("Mức độ {level} (mọi chủ đề)", level=level) if level else N_("Mọi chủ đề")
     notes = []
     if level:
-        whole = "cả chủ đề" if stratum.topic else "các ngân hàng"
-        notes.append(f"{whole} có {len(pool.matching(stratum.topic, None))} câu ở mọi mức độ")
+        notes.append((N_("cả chủ đề có {n} câu ở mọi mức độ", n=len(pool.matching(stratum.topic, None)))
+                      if stratum.topic else
+                      N_("các ngân hàng có {n} câu ở mọi mức độ", n=len(pool.matching(stratum.topic, None)))))
     used = len(pool.matching(stratum.topic, stratum.difficulty)) - available
     if used:
-        notes.append(f"{used} câu đã dành cho các dòng trên")
-    note = f" ({'; '.join(notes)})" if notes else ""
-    return f"{where} chỉ còn {available} câu phù hợp{note}, không đủ {stratum.count} câu."
+        notes.append(N_("{n} câu đã dành cho các dòng trên", n=used))
+    if notes:
+        return N_("{where} chỉ còn {available} câu phù hợp ({notes}), không đủ {count} câu.", where=where,
+                  available=available, notes=join("; ", notes), count=stratum.count)
+    return N_("{where} chỉ còn {available} câu phù hợp, không đủ {count} câu.", where=where, available=available,
+              count=stratum.count)
 
 
 def shuffles_options(kind: str, shuffle_options: bool) -> bool:
@@ -268,11 +276,11 @@ class Drawing:
             if self._overlap:
                 candidates = [i for i in candidates if i not in chosen]
             if len(candidates) < stratum.count:
-                raise DrawError(f"Không đủ câu hỏi cho chủ đề '{stratum.label}'.")
+                raise DrawError(N_("Không đủ câu hỏi cho chủ đề '{topic}'.", topic=stratum.label))
             chosen.extend(rng.sample(candidates, stratum.count))
         if not self.spec.strata:
             if len(self.pool.questions) < self.spec.total:
-                raise DrawError("Không đủ câu hỏi trong ngân hàng.")
+                raise DrawError(N_("Không đủ câu hỏi trong ngân hàng."))
             chosen = rng.sample(sorted(self.pool.questions), self.spec.total)
         if shuffle:
             rng.shuffle(chosen)

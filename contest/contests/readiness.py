@@ -19,7 +19,7 @@ from contest.results.prizes import PRIZE_LABELS, prize_counts
 
 # Which track gives which unit field (citizens give their locality, officials their unit).
 UNIT_FIELD_TRACKS = {"unit": "officials", "locality": "citizens"}
-UNIT_LIST_NAMES = {"unit": "danh sách đơn vị công tác", "locality": "danh sách địa bàn (xã, phường)"}
+UNIT_LIST_NAMES = {"unit": N_("danh sách đơn vị công tác"), "locality": N_("danh sách địa bàn (xã, phường)")}
 UNIT_LIST_LABELS = {"unit": N_("Danh sách đơn vị công tác"), "locality": N_("Danh sách địa bàn (xã, phường)")}
 
 
@@ -56,7 +56,7 @@ def _rounds(session: Session, contest: Contest) -> Check:
     count = len(queries.rounds_of(session, contest.id))
     if not count:
         return Check(N_("Đợt thi"), False, ("Chưa có đợt thi nào.",))
-    return Check(N_("Đợt thi"), True, (f"{count} đợt thi.",))
+    return Check(N_("Đợt thi"), True, (N_("{count} đợt thi.", count=count),))
 
 
 def _tracks(session: Session, contest: Contest) -> list[Check]:
@@ -66,33 +66,37 @@ def _tracks(session: Session, contest: Contest) -> list[Check]:
     for track in tracks_of(contest):
         notes, ok = [], bool(rounds)
         if not rounds:
-            notes.append("Chưa có đợt thi nào để gắn ngân hàng câu hỏi.")
+            notes.append(N_("Chưa có đợt thi nào để gắn ngân hàng câu hỏi."))
         for round_ in rounds:
             row = round_tracks(session, round_.id).get(track)
             if row is None:
                 ok = False
-                notes.append(f"Đợt {round_.number}: chưa đặt cách thi cho đối tượng này.")
+                notes.append(N_("Đợt {number}: chưa đặt cách thi cho đối tượng này.", number=round_.number))
                 continue
             config = track_config(row)
             banks = sorted(queries.existing_bank_ids(session, config.bank_ids))
             if not banks:
                 ok = False
-                notes.append(f"Đợt {round_.number}: chưa chọn ngân hàng câu hỏi.")
+                notes.append(N_("Đợt {number}: chưa chọn ngân hàng câu hỏi.", number=round_.number))
                 continue
             pool = queries.active_question_count(session, banks)
             wanted = config.draw.question_count
-            short = [f"{s.label}: cần {s.count}, có {have}" for s in config.draw.strata
+            short = [N_("{label}: cần {count}, có {have}",
+                        label=s.label, count=s.count, have=have) for s in config.draw.strata
                      if (have := queries.active_question_count(session, banks, topic=s.topic,
                                                                difficulty=s.difficulty)) < s.count]
             if pool < wanted or short:
                 ok = False
                 detail = f" ({'; '.join(short)})" if short else ""
-                notes.append(f"Đợt {round_.number}: mỗi lượt rút {wanted} câu, ngân hàng chỉ đủ {pool} câu"
-                             f" đang dùng{detail}." if pool < wanted else
-                             f"Đợt {round_.number}: không đủ câu hỏi theo chủ đề/mức độ{detail}.")
+                notes.append(N_("Đợt {number}: mỗi lượt rút {wanted} câu, ngân hàng chỉ đủ {pool} câu đang "
+                                "dùng{detail}.",
+                                number=round_.number, wanted=wanted, pool=pool, detail=detail) if pool < wanted else
+                             N_("Đợt {number}: không đủ câu hỏi theo chủ đề/mức độ{detail}.",
+                                number=round_.number, detail=detail))
             else:
-                notes.append(f"Đợt {round_.number}: rút {wanted} câu từ {pool} câu đang dùng.")
-        checks.append(Check(f"Ngân hàng câu hỏi – {TRACKS[track]}", ok, tuple(notes)))
+                notes.append(N_("Đợt {number}: rút {wanted} câu từ {pool} câu đang dùng.",
+                                number=round_.number, wanted=wanted, pool=pool))
+        checks.append(Check(N_("Ngân hàng câu hỏi – {value}", value=TRACKS[track]), ok, tuple(notes)))
     return checks
 
 
@@ -106,27 +110,29 @@ def _unit_lists(session: Session, contest: Contest) -> list[Check]:
             continue
         label = UNIT_LIST_LABELS[kind]
         if counts.get(kind):
-            checks.append(Check(label, True, (f"{counts[kind]} mục.",)))
+            checks.append(Check(label, True, (N_("{value} mục.", value=counts[kind]),)))
         else:
             checks.append(Check(label, False, (
-                f"Chưa nhập {UNIT_LIST_NAMES[kind]}: ô này sẽ không hiện khi đăng ký cho đến khi có danh sách.",)))
+                N_("Chưa nhập {value}: ô này sẽ không hiện khi đăng ký cho đến khi có danh sách.",
+                   value=UNIT_LIST_NAMES[kind]),)))
     return checks
 
 
 def _rules(contest: Contest) -> Check:
     if contest.rules.strip():
         return Check(N_("Thể lệ"), True, ())
-    return Check(N_("Thể lệ"), False, ("Chưa có nội dung thể lệ.",))
+    return Check(N_("Thể lệ"), False, (N_("Chưa có nội dung thể lệ."),))
 
 
 def _prizes(contest: Contest) -> Check:
     counts = prize_counts(contest)
     if not any(counts.values()):
-        return Check(N_("Cơ cấu giải"), False, ("Chưa đặt số giải cho mỗi đợt.",))
+        return Check(N_("Cơ cấu giải"), False, (N_("Chưa đặt số giải cho mỗi đợt."),))
     return Check(N_("Cơ cấu giải"), True, ("; ".join(f"{PRIZE_LABELS[p]}: {n}" for p, n in counts.items() if n) + ".",))
 
 
 def _link(contest: Contest, public_url: str) -> Check:
     if contest.is_published:
         return Check(N_("Địa chỉ dự thi"), True, (public_url,))
-    return Check(N_("Địa chỉ dự thi"), False, (f"Hội thi chưa công bố: {public_url} chưa mở cho thí sinh.",))
+    return Check(N_("Địa chỉ dự thi"), False,
+                 (N_("Hội thi chưa công bố: {public_url} chưa mở cho thí sinh.", public_url=public_url),))

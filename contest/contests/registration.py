@@ -22,6 +22,7 @@ from contest.db import Database
 from contest.banks.common import clean_text, fold
 from contest.contests.queries import unit_counts_by_kind
 from contest.contests.setup import FIELDS, field_rules, too_long, tracks_of
+from contest.i18n import N_
 from contest.models import Contest, Contestant, Unit
 
 _DUMMY_HASH = hash_password("not-a-real-password", CONTESTANT_HASHER)
@@ -30,14 +31,21 @@ MAX_PASSWORD = 256  # characters; hashing a megabyte-long "password" would only 
 
 
 class RegistrationError(ValueError):
-    """Registration refused; `errors` maps each field to a Vietnamese message."""
+    """Registration refused; `errors` maps each field to a message (i18n.Message, shown in the reader's language)."""
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
 
 
-TAKEN = "Số điện thoại hoặc số CCCD này đã được đăng ký trong hội thi."
+TAKEN = N_("Số điện thoại hoặc số CCCD này đã được đăng ký trong hội thi.")
+# What a required field left empty says: a choice is chosen, a text typed.
+MISSING = {
+    "birth_date": N_("Vui lòng nhập ngày sinh."), "gender": N_("Vui lòng chọn giới tính."),
+    "cccd": N_("Vui lòng nhập số CCCD."), "email": N_("Vui lòng nhập e-mail."),
+    "unit": N_("Vui lòng chọn đơn vị công tác."), "locality": N_("Vui lòng chọn địa bàn."),
+    "occupation": N_("Vui lòng nhập nghề nghiệp."),
+}
 
 
 def account_key(contest_id: int, phone: str) -> str:
@@ -145,12 +153,12 @@ def checked_details(session: Session, *, contest: Contest, form: RegistrationFor
     tracks = tracks_of(contest)
     track = form.track if form.track in tracks else (tracks[0] if len(tracks) == 1 else "")
     if not track:
-        errors["track"] = "Chọn đối tượng dự thi."
+        errors["track"] = N_("Vui lòng chọn đối tượng dự thi.")
     if not editing and contest.access_code and not hmac.compare_digest(clean_text(form.access_code), contest.access_code):
-        errors["access_code"] = "Mã truy cập không đúng."
+        errors["access_code"] = N_("Mã truy cập không đúng.")
     full_name = clean_text(form.full_name)
     if len(full_name) < 2:
-        errors["full_name"] = "Nhập họ và tên."
+        errors["full_name"] = N_("Vui lòng nhập họ và tên.")
     occupation = clean_text(form.occupation)
     for name, column, value in (("full_name", Contestant.full_name, full_name),
                                 ("occupation", Contestant.occupation, occupation),
@@ -160,16 +168,16 @@ def checked_details(session: Session, *, contest: Contest, form: RegistrationFor
             errors[name] = problem
     phone = normalise_phone(form.phone)
     if phone is None:
-        errors["phone"] = "Số điện thoại phải có 10 chữ số, bắt đầu bằng 0."
+        errors["phone"] = N_("Số điện thoại phải có 10 chữ số, bắt đầu bằng 0.")
     cccd = re.sub(r"\s", "", form.cccd or "") or None
     if cccd and not re.fullmatch(r"\d{12}", cccd):
-        errors["cccd"] = "Số CCCD phải có đúng 12 chữ số."
+        errors["cccd"] = N_("Số CCCD phải có đúng 12 chữ số.")
     birth = _parse_date(form.birth_date) if form.birth_date else None
     if form.birth_date and (birth is None or not date(1900, 1, 1) <= birth <= now.date()):
-        errors["birth_date"] = "Ngày sinh không hợp lệ (dd/mm/yyyy)."
+        errors["birth_date"] = N_("Ngày sinh không hợp lệ (dd/mm/yyyy).")
     email = clean_text(form.email).lower()
     if email and "email" not in errors and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        errors["email"] = "E-mail không hợp lệ."
+        errors["email"] = N_("E-mail không hợp lệ.")
     unit_id = _unit(session, contest.id, "unit", form.unit_id, errors, "unit")
     locality_id = _unit(session, contest.id, "locality", form.locality_id, errors, "locality")
     values = {"birth_date": birth, "gender": GENDERS.get(form.gender, ""), "cccd": cccd, "email": email,
@@ -180,13 +188,13 @@ def checked_details(session: Session, *, contest: Contest, form: RegistrationFor
                 continue  # citizens give their locality, officials their unit
             if name == "locality" and track == "officials" and rules.get("unit") == "required":
                 continue
-            errors[name] = f"Cần nhập {FIELDS[name].lower()}."
+            errors[name] = MISSING[name]
     if not editing:
         problem = password_problem(form.password)
         if problem:
             errors["password"] = problem
     if not editing and not form.consent:
-        errors["consent"] = "Cần đồng ý cho phép xử lý dữ liệu cá nhân để dự thi."
+        errors["consent"] = N_("Cần đồng ý cho phép xử lý dữ liệu cá nhân để dự thi.")
     if errors:
         raise RegistrationError(errors)
     if _taken(session, contest.id, phone, cccd, except_id=editing.id if editing else None):
@@ -212,9 +220,9 @@ def _taken(session: Session, contest_id: int, phone: str, cccd: str | None, *, e
 def password_problem(password: str) -> str | None:
     """Why a contestant's new password cannot be used, or None."""
     if len(password) < 8:
-        return "Mật khẩu phải có ít nhất 8 ký tự."
+        return N_("Mật khẩu phải có ít nhất 8 ký tự.")
     if len(password) > MAX_PASSWORD:
-        return f"Mật khẩu dài quá {MAX_PASSWORD} ký tự."
+        return N_("Mật khẩu dài quá {limit} ký tự.", limit=MAX_PASSWORD)
     return None
 
 
@@ -225,7 +233,7 @@ def _unit(session: Session, contest_id: int, kind: str, raw: str, errors: dict, 
     unit_id = None if wanted is None else session.scalar(select(Unit.id).where(
         Unit.contest_id == contest_id, Unit.kind == kind, Unit.id == wanted))
     if unit_id is None:
-        errors[field] = "Chọn một mục trong danh sách."
+        errors[field] = N_("Vui lòng chọn một mục trong danh sách.")
     return unit_id
 
 

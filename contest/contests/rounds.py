@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from contest.contests import queries, setup
 from contest.contests.draw import DrawError, DrawSpec, check_draw, load_pool
 from contest.contests.setup import TRACKS, SetupError, TrackConfig
+from contest.i18n import N_, message_of
 from contest.models import Contest, Round
 
 NEW_TRACK = {"banks": [], "mode": "total", "total": "20", "strata": [], "minutes": "15", "attempts": "1",
@@ -38,8 +39,8 @@ def parse_local(text: str, tz: str, label: str) -> datetime:
         except ValueError:
             continue
         return naive.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
-    raise SetupError(f"{label}: '{text}' không đúng dạng ngày giờ (dd/mm/yyyy HH:MM)." if text
-                     else f"Cần nhập {label.lower()}.")
+    raise SetupError(N_("{field}: '{text}' không đúng dạng ngày giờ (dd/mm/yyyy HH:MM).", field=label, text=text)
+                     if text else N_("{field}: chưa nhập.", field=label))
 
 
 def _whole(text: str, message: str) -> int:
@@ -49,9 +50,9 @@ def _whole(text: str, message: str) -> int:
 
 
 def _round_number(text: str) -> int:
-    number = _whole(text, "Số thứ tự đợt phải là số nguyên dương.")
+    number = _whole(text, N_("Số thứ tự đợt phải là số nguyên dương."))
     if not 1 <= number <= 999:
-        raise SetupError("Số thứ tự đợt phải là số nguyên dương.")
+        raise SetupError(N_("Số thứ tự đợt phải là số nguyên dương."))
     return number
 
 
@@ -108,14 +109,15 @@ def _track_config(session: Session, track: str, form: dict) -> TrackConfig:
     known = queries.existing_bank_ids(session, form["banks"])
     minutes = form["minutes"].replace(",", ".")
     if not re.fullmatch(r"\d{1,4}(\.\d{1,2})?", minutes):
-        raise SetupError(f"{label}: thời gian làm bài phải là số phút.")
+        raise SetupError(N_("{track}: thời gian làm bài phải là số phút.", track=label))
     try:
         draw = DrawSpec.from_form(label=label, mode=form["mode"], total=form["total"], strata=form["strata"])
     except DrawError as exc:
-        raise SetupError(str(exc)) from exc
+        raise SetupError(message_of(exc)) from exc
     return TrackConfig(track=track, bank_ids=[b for b in form["banks"] if b in known], draw=draw,
                        time_limit_seconds=round(float(minutes) * 60),
-                       max_attempts=_whole(form["attempts"], f"{label}: số lượt thi phải là số nguyên từ 1 đến 20."),
+                       max_attempts=_whole(form["attempts"],
+                                            N_("{track}: số lượt thi phải là số nguyên từ 1 đến 20.", track=label)),
                        shuffle_questions=form["shuffle_questions"], shuffle_options=form["shuffle_options"])
 
 
@@ -133,7 +135,7 @@ def check_draws(session: Session, configs: list[TrackConfig]) -> None:
             config.check()
             check_draw(load_pool(session, config.bank_ids), config.draw)
         except (SetupError, DrawError) as exc:
-            raise SetupError(f"{TRACKS[config.track]}: {exc}") from exc
+            raise SetupError(N_("{track}: {problem}", track=TRACKS[config.track], problem=message_of(exc))) from exc
 
 
 def save_round_form(session: Session, *, contest: Contest, round_: Round | None, form: dict, tz: str,
@@ -143,8 +145,8 @@ def save_round_form(session: Session, *, contest: Contest, round_: Round | None,
     tracks = setup.tracks_of(contest)
     started = round_ is not None and setup.round_started(session, round_, now)
     try:
-        opens_at = parse_local(form["opens_at"], tz, "Thời điểm bắt đầu")
-        closes_at = parse_local(form["closes_at"], tz, "Thời điểm kết thúc")
+        opens_at = parse_local(form["opens_at"], tz, N_("Thời điểm bắt đầu"))
+        closes_at = parse_local(form["closes_at"], tz, N_("Thời điểm kết thúc"))
         stored = setup.round_tracks(session, round_.id) if round_ else {}
         configs = [_keep_bank_order(_track_config(session, t, form["tracks"][t]),
                                     setup.track_config(stored[t]) if t in stored else None) for t in tracks]
@@ -156,7 +158,7 @@ def save_round_form(session: Session, *, contest: Contest, round_: Round | None,
         return setup.save_round(
             session, contest=contest, now=now, round_=round_, title=form["title"], number=_round_number(form["number"]),
             opens_at=opens_at, closes_at=closes_at,
-            grace_seconds=_whole(form["grace_seconds"], "Thời gian bù trễ mạng phải là số giây."),
+            grace_seconds=_whole(form["grace_seconds"], N_("Thời gian bù trễ mạng phải là số giây.")),
             prediction_kind=form["prediction_kind"], tracks=configs)
     except SetupError as exc:
-        raise RoundFormError(str(exc), started=started) from exc
+        raise RoundFormError(message_of(exc), started=started) from exc

@@ -14,7 +14,7 @@ from contest.banks.common import clean_text, fold
 from contest.contests import queries
 from contest.contests.disclosure import POLICIES as ANSWER_POLICIES
 from contest.contests.draw import MAX_QUESTIONS, DrawSpec
-from contest.i18n import N_
+from contest.i18n import N_, join
 from contest.models import Attempt, Contest, Round, RoundTrack
 
 TRACKS = {"officials": N_("Cán bộ, công chức, viên chức"), "citizens": N_("Người dân")}
@@ -42,7 +42,8 @@ class SetupError(ValueError):
 def too_long(column, value: str, label: str) -> str | None:
     """Why `value` cannot be stored in the model's `column` (e.g. Contestant.full_name), or None if it fits."""
     limit = column.type.length
-    return f"{label} dài quá {limit} ký tự." if limit is not None and len(value) > limit else None
+    return N_("{field} dài quá {limit} ký tự.", field=N_(label), limit=limit) \
+        if limit is not None and len(value) > limit else None
 
 
 def check_length(column, value: str, label: str) -> str:
@@ -70,9 +71,9 @@ def create_contest(session: Session, *, title: str, now: datetime, slug: str = "
                    tracks: list[str] = ("officials", "citizens"), fields: dict[str, str] | None = None,
                    rules: str = "", access_code: str = "", plan_reference: str = "") -> Contest:
     """A new contest; the slug (its public address) must be unique."""
-    title = check_length(Contest.title, clean_text(title), "Tên hội thi")
+    title = check_length(Contest.title, clean_text(title), N_("Tên hội thi"))
     if not title:
-        raise SetupError("Cần nhập tên hội thi.")
+        raise SetupError(N_("Cần nhập tên hội thi."))
     slug = _free_slug(session, slug or title)
     contest = Contest(slug=slug, title=title, created_at=now, fields="{}")
     apply_settings(contest, organiser_body=organiser_body, tracks=tracks, fields=fields or DEFAULT_FIELDS,
@@ -86,7 +87,7 @@ def _free_slug(session: Session, text: str, *, contest_id: int | None = None) ->
     """The address made of `text`, refused when another contest has it."""
     slug = slugify(text)
     if queries.slug_taken(session, slug, except_contest_id=contest_id):
-        raise SetupError(f"Địa chỉ '{slug}' đã được dùng cho hội thi khác.")
+        raise SetupError(N_("Địa chỉ '{slug}' đã được dùng cho hội thi khác.", slug=slug))
     return slug
 
 
@@ -97,9 +98,9 @@ def update_contest(session: Session, contest: Contest, *, title: str, slug: str,
     the rest through apply_settings."""
     title = clean_text(title)
     if not title:
-        raise SetupError("Cần nhập tên hội thi.")
+        raise SetupError(N_("Cần nhập tên hội thi."))
     slug = _free_slug(session, slug or title, contest_id=contest.id)
-    contest.title, contest.slug = check_length(Contest.title, title, "Tên hội thi"), slug
+    contest.title, contest.slug = check_length(Contest.title, title, N_("Tên hội thi")), slug
     apply_settings(contest, organiser_body=organiser_body, tracks=tracks, fields=fields, rules=rules,
                    access_code=access_code, plan_reference=plan_reference, excluded=excluded,
                    answers_published=answers_published)
@@ -114,21 +115,22 @@ def apply_settings(contest: Contest, *, organiser_body: str, tracks, fields: dic
                    answers_published: str | None = None) -> None:
     tracks = [t for t in tracks if t in TRACKS]
     if not tracks:
-        raise SetupError("Chọn ít nhất một đối tượng dự thi.")
+        raise SetupError(N_("Vui lòng chọn ít nhất một đối tượng dự thi."))
     if answers_published is not None:
         if answers_published not in ANSWER_POLICIES:
-            raise SetupError("Thời điểm công bố đáp án không hợp lệ.")
+            raise SetupError(N_("Thời điểm công bố đáp án không hợp lệ."))
         contest.answers_published = answers_published
     contest.tracks = ",".join(tracks)
     contest.fields = json.dumps({n: fields.get(n, "off") if fields.get(n) in ("required", "optional") else "off"
                                  for n in FIELDS} | {n: "required" for n in ALWAYS_REQUIRED})
-    contest.organiser_body = check_length(Contest.organiser_body, clean_text(organiser_body), "Cơ quan tổ chức")
-    contest.plan_reference = check_length(Contest.plan_reference, clean_text(plan_reference), "Căn cứ (kế hoạch)")
+    contest.organiser_body = check_length(Contest.organiser_body, clean_text(organiser_body), N_("Cơ quan tổ chức"))
+    contest.plan_reference = check_length(Contest.plan_reference, clean_text(plan_reference), N_("Căn cứ (kế hoạch)"))
     contest.rules = rules.replace("\r\n", "\n").strip()
-    for text, label in ((contest.rules, "Thể lệ"), (excluded, "Danh sách không xét giải")):
+    for text, label in ((contest.rules, N_("Thể lệ")), (excluded, N_("Danh sách không xét giải"))):
         if len(text) > MAX_RULES:
-            raise SetupError(f"{label} dài quá {MAX_RULES:,} ký tự.".replace(",", "."))
-    contest.access_code = check_length(Contest.access_code, clean_text(access_code), "Mã truy cập")
+            raise SetupError(N_("{field} dài quá {limit} ký tự.",
+                                field=label, limit=f"{MAX_RULES:,}".replace(",", ".")))
+    contest.access_code = check_length(Contest.access_code, clean_text(access_code), N_("Mã truy cập"))
     contest.excluded = "\n".join(clean_text(line) for line in excluded.splitlines() if clean_text(line))
 
 
@@ -149,15 +151,15 @@ class TrackConfig:
 
     def check(self) -> None:
         if self.track not in TRACKS:
-            raise SetupError("Đối tượng dự thi không hợp lệ.")
+            raise SetupError(N_("Đối tượng dự thi không hợp lệ."))
         if not self.bank_ids:
-            raise SetupError("Chọn ít nhất một ngân hàng câu hỏi.")
+            raise SetupError(N_("Vui lòng chọn ít nhất một ngân hàng câu hỏi."))
         if not 60 <= self.time_limit_seconds <= 4 * 3600:
-            raise SetupError("Thời gian làm bài phải từ 1 phút đến 4 giờ.")
+            raise SetupError(N_("Thời gian làm bài phải từ 1 phút đến 4 giờ."))
         if not 1 <= self.max_attempts <= 20:
-            raise SetupError("Số lượt thi cho phép phải từ 1 đến 20.")
+            raise SetupError(N_("Số lượt thi cho phép phải từ 1 đến 20."))
         if not 1 <= self.draw.question_count <= MAX_QUESTIONS:
-            raise SetupError(f"Số câu hỏi mỗi lượt phải từ 1 đến {MAX_QUESTIONS}.")
+            raise SetupError(N_("Số câu hỏi mỗi lượt phải từ 1 đến {n}.", n=MAX_QUESTIONS))
 
 
 def round_subtitle(number: int, title: str | None) -> str:
@@ -187,16 +189,16 @@ def save_round(session: Session, *, contest: Contest, now: datetime, round_: Rou
     """Create or change a round. Once it has started, only what cannot change a result may change:
     the title, and a later closing time."""
     if closes_at <= opens_at:
-        raise SetupError("Thời điểm kết thúc phải sau thời điểm bắt đầu.")
+        raise SetupError(N_("Thời điểm kết thúc phải sau thời điểm bắt đầu."))
     if prediction_kind not in PREDICTIONS:
-        raise SetupError("Loại câu hỏi dự đoán không hợp lệ.")
+        raise SetupError(N_("Loại câu hỏi dự đoán không hợp lệ."))
     if not 0 <= grace_seconds <= 600:
-        raise SetupError("Thời gian bù trễ mạng phải từ 0 đến 600 giây.")
-    title = check_length(Round.title, clean_text(title), "Tên đợt thi")
+        raise SetupError(N_("Thời gian bù trễ mạng phải từ 0 đến 600 giây."))
+    title = check_length(Round.title, clean_text(title), N_("Tên đợt thi"))
     for config in tracks:
         config.check()
         if config.track not in tracks_of(contest):
-            raise SetupError("Đối tượng dự thi không thuộc hội thi này.")
+            raise SetupError(N_("Đối tượng dự thi không thuộc hội thi này."))
     if round_ is not None and round_started(session, round_, now):
         _refuse_result_changes(session, round_, number, opens_at, closes_at, grace_seconds, prediction_kind,
                                tracks, now)
@@ -205,7 +207,7 @@ def save_round(session: Session, *, contest: Contest, now: datetime, round_: Rou
         return round_
     clash = session.scalar(select(Round.id).where(Round.contest_id == contest.id, Round.number == number))
     if clash is not None and (round_ is None or clash != round_.id):
-        raise SetupError(f"Đã có đợt thi số {number}.")
+        raise SetupError(N_("Đã có đợt thi số {n}.", n=number))
     round_ = round_ or Round(contest_id=contest.id, number=number, opens_at=opens_at, closes_at=closes_at)
     round_.number, round_.title, round_.opens_at, round_.closes_at = number, title, opens_at, closes_at
     round_.grace_seconds, round_.prediction_kind = grace_seconds, prediction_kind
@@ -230,17 +232,17 @@ def _refuse_result_changes(session, round_: Round, number, opens_at, closes_at, 
                            tracks: list[TrackConfig], now: datetime) -> None:
     reasons = []
     if number != round_.number:
-        reasons.append("số thứ tự đợt")
+        reasons.append(N_("số thứ tự đợt"))
     if opens_at != round_.opens_at:
-        reasons.append("thời điểm bắt đầu")
+        reasons.append(N_("thời điểm bắt đầu"))
     if closes_at < round_.closes_at:
-        reasons.append("thời điểm kết thúc sớm hơn (chỉ được gia hạn)")
+        reasons.append(N_("thời điểm kết thúc sớm hơn (chỉ được gia hạn)"))
     if closes_at < now:
-        reasons.append("thời điểm kết thúc đã qua")
+        reasons.append(N_("thời điểm kết thúc đã qua"))
     if grace_seconds != round_.grace_seconds:
-        reasons.append("thời gian bù trễ mạng")
+        reasons.append(N_("thời gian bù trễ mạng"))
     if prediction_kind != round_.prediction_kind:
-        reasons.append("câu hỏi dự đoán")
+        reasons.append(N_("câu hỏi dự đoán"))
     current = {t.track: t for t in session.scalars(select(RoundTrack).where(RoundTrack.round_id == round_.id))}
     for config in tracks:
         row = current.get(config.track)
@@ -248,12 +250,12 @@ def _refuse_result_changes(session, round_: Round, number, opens_at, closes_at, 
                            row.shuffle_questions, row.shuffle_options) != (
                 config.bank_ids, config.draw, config.time_limit_seconds, config.max_attempts,
                 config.shuffle_questions, config.shuffle_options):
-            reasons.append(f"cách ra đề, thời gian hoặc số lượt của đối tượng '{TRACKS[config.track]}'")
+            reasons.append(N_("cách ra đề, thời gian hoặc số lượt của đối tượng '{track}'", track=TRACKS[config.track]))
     if len(tracks) != len(current):
-        reasons.append("danh sách đối tượng dự thi")
+        reasons.append(N_("danh sách đối tượng dự thi"))
     if reasons:
-        raise SetupError("Đợt thi đã bắt đầu nên không thể đổi " + "; ".join(reasons)
-                         + ", vì điều đó có thể làm thay đổi kết quả của người đã thi.")
+        raise SetupError(N_("Đợt thi đã bắt đầu nên không thể đổi {what}, vì điều đó có thể làm thay đổi kết quả "
+                            "của người đã thi.", what=join("; ", reasons)))
 
 
 def round_tracks(session: Session, round_id: int) -> dict[str, RoundTrack]:

@@ -21,11 +21,11 @@ from contest.banks.csv_format import csv_rows, decode_csv
 from contest.banks.limits import DEFAULT, Limits
 from contest.banks.xlsx import numbered_rows, sheet_rows
 from contest.db import Database
-from contest.i18n import N_
+from contest.i18n import N_, message_of
 from contest.models import Unit
 
 UNIT, LOCALITY = "unit", "locality"
-NOUNS = {UNIT: "đơn vị", LOCALITY: "địa bàn"}
+NOUNS = {UNIT: N_("đơn vị"), LOCALITY: N_("địa bàn")}
 KIND_LABELS = {UNIT: N_("Đơn vị công tác"), LOCALITY: N_("Địa bàn")}
 SHEET_NAMES = ("don vi", "dia ban", "units", "localities")
 _FIELD_NAMES = {
@@ -77,17 +77,19 @@ class UnitImportReport:
     def lines(self) -> list[str]:
         """The report as text, the same for the CLI and the web page."""
         noun = NOUNS.get(self.kind, self.kind)
-        out = [f"Tệp {self.filename} → danh sách {noun}"]
-        out += [f"LỖI  {p}" for p in self.errors] + [f"CHÚ Ý {p}" for p in self.warnings]
-        out.append(f"{self.rows} dòng {noun}, {len(self.errors)} lỗi, {len(self.warnings)} chú ý.")
-        counts = (f"{self.created} {noun} mới, {self.updated} cập nhật, "
-                  f"{self.unchanged_existing} đã có nhưng không nằm trong tệp (giữ nguyên)")
+        out = [N_("Tệp {filename} → danh sách {noun}", filename=self.filename, noun=noun)]
+        out += [N_("LỖI  {p}", p=p) for p in self.errors] + [N_("CHÚ Ý {p}", p=p) for p in self.warnings]
+        out.append(N_("{rows} dòng {noun}, {n} lỗi, {n2} chú ý.",
+                      rows=self.rows, noun=noun, n=len(self.errors), n2=len(self.warnings)))
+        counts = (N_("{created} {noun} mới, {updated} cập nhật, {unchanged_existing} đã có nhưng không nằm trong tệp "
+                     "(giữ nguyên)",
+                     created=self.created, noun=noun, updated=self.updated, unchanged_existing=self.unchanged_existing))
         if self.errors:
-            out.append("Chưa lưu gì. Sửa các lỗi trên rồi nhập lại cả tệp.")
+            out.append(N_("Chưa lưu gì. Sửa các lỗi trên rồi nhập lại cả tệp."))
         elif self.saved:
-            out.append(f"Đã lưu: {counts}.")
+            out.append(N_("Đã lưu: {counts}.", counts=counts))
         elif self.dry_run:
-            out.append(f"Chạy thử, chưa lưu gì: {counts}.")
+            out.append(N_("Chạy thử, chưa lưu gì: {counts}.", counts=counts))
         return out
 
 
@@ -100,7 +102,8 @@ def parse_units(data: bytes, *, filename: str, limits: Limits = DEFAULT) -> tupl
     elif suffix == ".csv":
         rows = list(islice(csv_rows(decode_csv(data, limits), limits), limits.max_unit_rows + HEADER_SEARCH_ROWS + 1))
     else:
-        raise BankFileError(f"Tệp '{filename}' không phải .xlsx hay .csv; hãy dùng một trong hai định dạng này.")
+        raise BankFileError(N_("Tệp '{filename}' không phải .xlsx hay .csv; hãy dùng một trong hai định dạng này.",
+                               filename=filename))
     return _read_rows(rows, problems, limits.max_unit_rows), problems
 
 
@@ -109,13 +112,13 @@ def _xlsx_rows(data: bytes, problems: list[Problem], limits: Limits) -> list[tup
     workbook, sheet, named = sheet_rows(data, limits, data_only=True, names=SHEET_NAMES)
     try:
         if len(workbook.worksheets) > 1 and not named:
-            problems.append(Problem(None, f"Không có trang tính 'Đơn vị' hay 'Địa bàn'; đã đọc trang tính "
-                                          f"đầu tiên '{sheet.title}'.", severity="warning"))
+            problems.append(Problem(None, N_("Không có trang tính 'Đơn vị' hay 'Địa bàn'; đã đọc trang tính đầu tiên "
+                                             "'{title}'.", title=sheet.title), severity="warning"))
         return list(islice(numbered_rows(sheet, limits), limits.max_unit_rows + HEADER_SEARCH_ROWS + 1))
     except BankFileError:
         raise
     except Exception as exc:  # malformed sheet XML surfaces only while rows are read
-        raise BankFileError(f"Không đọc được tệp Excel: {type(exc).__name__}.") from exc
+        raise BankFileError(N_("Không đọc được tệp Excel: {kind}.", kind=type(exc).__name__)) from exc
     finally:
         workbook.close()
 
@@ -135,7 +138,8 @@ def _read_rows(rows: list[tuple[int, Sequence]], problems: list[Problem], max_ro
         if not any(values.values()):
             continue
         if len(units) >= max_rows:
-            problems.append(Problem(number, f"Tệp có quá {max_rows:,} dòng; hãy chia thành nhiều tệp.".replace(",", ".")))
+            problems.append(Problem(number, N_("Tệp có quá {max_rows} dòng; hãy chia thành nhiều tệp.",
+                                               max_rows=f"{max_rows:,}".replace(",", "."))))
             break
         unit = _parse_row(number, values, problems)
         if unit is not None:
@@ -149,7 +153,7 @@ def _header(rows: list[tuple[int, Sequence]], problems: list[Problem]) -> tuple[
     found = (i for i in filled[:HEADER_SEARCH_ROWS] if {"code", "name"} <= {_field(c) for c in rows[i][1]})
     start = next(found, filled[0] if filled else None)
     if start is None:
-        problems.append(Problem(None, "Tệp không có dòng tiêu đề nào."))
+        problems.append(Problem(None, N_("Tệp không có dòng tiêu đề nào.")))
         return None
     line, cells = rows[start]
     columns: dict[str, int] = {}
@@ -158,14 +162,15 @@ def _header(rows: list[tuple[int, Sequence]], problems: list[Problem]) -> tuple[
         if not label or fold(label).strip(" :*.") in _IGNORED:
             continue
         if name is None:
-            problems.append(Problem(line, f"Cột '{label}' không thuộc mẫu, đã bỏ qua.", severity="warning"))
+            problems.append(Problem(line, N_("Cột '{label}' không thuộc mẫu, đã bỏ qua.",
+                                             label=label), severity="warning"))
         elif name in columns:
-            problems.append(Problem(line, f"Cột '{label}' xuất hiện hai lần."))
+            problems.append(Problem(line, N_("Cột '{label}' xuất hiện hai lần.", label=label)))
         else:
             columns[name] = index
     missing = [COLUMN_LABELS[f] for f in ("code", "name") if f not in columns]
     if missing:
-        problems.append(Problem(line, "Thiếu cột bắt buộc: " + ", ".join(missing) + "."))
+        problems.append(Problem(line, N_("Thiếu cột bắt buộc: {columns}.", columns=", ".join(missing))))
     return None if missing or any(p.severity == "error" for p in problems) else (start, columns)
 
 
@@ -176,26 +181,26 @@ def _parse_row(number: int, values: dict[str, str], problems: list[Problem]) -> 
 
     code, name, parent, count = (values.get(f, "") for f in ("code", "name", "parent", "headcount"))
     if not code:
-        error("code", "thiếu mã")
+        error("code", N_("thiếu mã"))
     elif len(code) > MAX_CODE:
-        error("code", f"mã dài quá {MAX_CODE} ký tự")
+        error("code", N_("mã dài quá {max_code} ký tự", max_code=MAX_CODE))
     if not name:
-        error("name", "thiếu tên")
+        error("name", N_("thiếu tên"))
     elif len(name) > MAX_NAME:
-        error("name", f"tên dài quá {MAX_NAME} ký tự")
+        error("name", N_("tên dài quá {max_name} ký tự", max_name=MAX_NAME))
     if code and parent == code:
-        error("parent", f"'{code}' không thể là cấp trên của chính nó")
+        error("parent", N_("'{code}' không thể là cấp trên của chính nó", code=code))
     headcount = None
     if count:
         digits = re.sub(r"[., ]", "", count) if _THOUSANDS.fullmatch(count) else count
         if not re.fullmatch(r"-?[0-9]+", digits):
-            error("headcount", f"'{count}' không phải số nguyên")
+            error("headcount", N_("'{count}' không phải số nguyên", count=count))
         elif len(digits.lstrip("-0")) > len(str(MAX_HEADCOUNT)):  # int() of thousands of digits is refused
-            error("headcount", f"số CBCCVC quá lớn ({count[:20]}…)")
+            error("headcount", N_("số CBCCVC quá lớn ({value}…)", value=count[:20]))
         elif int(digits) < 0:
-            error("headcount", f"số CBCCVC không được âm ({count})")
+            error("headcount", N_("số CBCCVC không được âm ({count})", count=count))
         elif int(digits) > MAX_HEADCOUNT:
-            error("headcount", f"số CBCCVC quá lớn ({count})")
+            error("headcount", N_("số CBCCVC quá lớn ({count})", count=count))
         else:
             headcount = int(digits)
     return UnitRow(row=number, code=code, name=name, parent_code=parent, headcount=headcount) if code else None
@@ -207,7 +212,8 @@ def _check(rows: list[UnitRow], existing: dict[str, Unit], kind: str) -> list[Pr
     first: dict[str, UnitRow] = {}
     for r in rows:
         if r.code in first:
-            problems.append(Problem(r.row, f"mã '{r.code}' trùng với dòng {first[r.code].row}", "Mã"))
+            problems.append(Problem(r.row, N_("mã '{code}' trùng với dòng {row}",
+                                              code=r.code, row=first[r.code].row), "Mã"))
         else:
             first[r.code] = r
     code_of = {unit.id: code for code, unit in existing.items()}
@@ -215,19 +221,20 @@ def _check(rows: list[UnitRow], existing: dict[str, Unit], kind: str) -> list[Pr
     parents.update({code: r.parent_code for code, r in first.items()})  # the file wins over the database
     for r in rows:
         if r.parent_code and r.parent_code != r.code and r.parent_code not in parents:
-            problems.append(Problem(r.row, f"không có {NOUNS[kind]} mã '{r.parent_code}'", "Mã cấp trên"))
+            problems.append(Problem(r.row, N_("không có {value} mã '{parent_code}'",
+                                              value=NOUNS[kind], parent_code=r.parent_code), "Mã cấp trên"))
     for code, r in first.items():  # in file order, so each cycle is reported once, at its first row
         chain = [code]
         while (parent := parents.get(chain[-1], "")) and parent not in chain:
             chain.append(parent)
         if parent == code and len(chain) > 1 and not any(first[c].row < r.row for c in chain if c in first):
-            problems.append(Problem(r.row, "vòng lặp cấp trên: " + " → ".join([*chain, code])))
+            problems.append(Problem(r.row, N_("vòng lặp cấp trên: {chain}", chain=" → ".join([*chain, code]))))
     if kind == UNIT:
         if rows and all(r.headcount is None for r in rows):
-            problems.append(Problem(None, "Tệp không có số CBCCVC; không tính được tỉ lệ tham gia.",
+            problems.append(Problem(None, N_("Tệp không có số CBCCVC; không tính được tỉ lệ tham gia."),
                                     severity="warning"))
         else:
-            problems += [Problem(r.row, "chưa có số CBCCVC; không tính được tỉ lệ tham gia", "Số CBCCVC", "warning")
+            problems += [Problem(r.row, N_("chưa có số CBCCVC; không tính được tỉ lệ tham gia"), "Số CBCCVC", "warning")
                          for r in rows if r.headcount is None]
     return problems
 
@@ -240,7 +247,7 @@ def _check_file(existing: dict[str, Unit], *, kind: str, data: bytes, filename: 
     try:
         rows, problems = parse_units(data, filename=filename, limits=limits)
     except BankFileError as exc:
-        report.problems.append(Problem(None, str(exc)))
+        report.problems.append(Problem(None, message_of(exc)))
         return report, []
     problems += _check(rows, existing, kind)
     report.problems = sorted(problems, key=lambda p: (p.row or 0, p.severity != "error"))
@@ -354,32 +361,33 @@ def save_unit(session: Session, *, contest_id: int, kind: str, unit: Unit | None
     code, name, parent_code = clean_text(code), clean_text(name), clean_text(parent_code)
     if unit is None:
         if not code or len(code) > MAX_CODE:
-            raise UnitError("code", f"Cần nhập mã (tối đa {MAX_CODE} ký tự).")
+            raise UnitError("code", N_("Cần nhập mã (tối đa {max_code} ký tự).", max_code=MAX_CODE))
         if session.scalar(select(Unit.id).where(Unit.contest_id == contest_id, Unit.kind == kind,
                                                 Unit.code == code)) is not None:
-            raise UnitError("code", f"Mã '{code}' đã có trong danh sách {noun}.")
+            raise UnitError("code", N_("Mã '{code}' đã có trong danh sách {noun}.", code=code, noun=noun))
         unit = Unit(contest_id=contest_id, kind=kind, code=code, name="")
     if not name or len(name) > MAX_NAME:
-        raise UnitError("name", f"Cần nhập tên (tối đa {MAX_NAME} ký tự).")
+        raise UnitError("name", N_("Cần nhập tên (tối đa {max_name} ký tự).", max_name=MAX_NAME))
     count = None
     if headcount:
         digits = re.sub(r"[.\s]", "", headcount)
         if not re.fullmatch(r"[0-9]{1,9}", digits) or int(digits) > MAX_HEADCOUNT:
-            raise UnitError("headcount", f"Số CBCCVC '{headcount}' phải là số nguyên không âm.")
+            raise UnitError("headcount", N_("Số CBCCVC '{headcount}' phải là số nguyên không âm.", headcount=headcount))
         count = int(digits)
     parent_id = None
     if parent_code:
         if parent_code == unit.code:
-            raise UnitError("parent", f"'{unit.code}' không thể là cấp trên của chính nó.")
+            raise UnitError("parent", N_("'{code}' không thể là cấp trên của chính nó.", code=unit.code))
         parent = session.scalar(select(Unit).where(Unit.contest_id == contest_id, Unit.kind == kind,
                                                    Unit.code == parent_code))
         if parent is None:
-            raise UnitError("parent", f"Không có {noun} mã '{parent_code}'.")
+            raise UnitError("parent", N_("Không có {noun} mã '{parent_code}'.", noun=noun, parent_code=parent_code))
         ancestor, seen = parent, set()
         while ancestor is not None and ancestor.id not in seen:
             if unit.id is not None and ancestor.id == unit.id:
-                raise UnitError("parent", f"Không thể đặt '{parent_code}' làm cấp trên: '{parent_code}' đang là "
-                                          f"cấp dưới của '{unit.code}' (vòng lặp cấp trên).")
+                raise UnitError("parent", N_("Không thể đặt '{parent_code}' làm cấp trên: '{parent_code}' đang là cấp "
+                                             "dưới của '{code}' (vòng lặp cấp trên).",
+                                             parent_code=parent_code, code=unit.code))
             seen.add(ancestor.id)
             ancestor = session.get(Unit, ancestor.parent_id) if ancestor.parent_id else None
         parent_id = parent.id

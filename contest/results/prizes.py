@@ -124,11 +124,11 @@ def save_settings(session: Session, contest: Contest, *, counts: dict[str, str |
     for prize in PRIZES:
         text = str(counts.get(prize, "0")).strip() or "0"
         if not re.fullmatch(r"\d{1,4}", text) or int(text) > MAX_PRIZES:
-            raise PrizeError(f"Số giải phải là số nguyên từ 0 đến {MAX_PRIZES}.")
+            raise PrizeError(N_("Số giải phải là số nguyên từ 0 đến {n}.", n=MAX_PRIZES))
         parsed[prize] = int(text)
     rate = str(team_min_rate).strip()
     if not re.fullmatch(r"\d{1,3}", rate) or int(rate) > 100:
-        raise PrizeError("Tỉ lệ tham gia tối thiểu phải là số nguyên từ 0 đến 100.")
+        raise PrizeError(N_("Tỉ lệ tham gia tối thiểu phải là số nguyên từ 0 đến 100."))
     contest.prize_counts = json.dumps(parsed)
     contest.one_prize_per_person, contest.team_min_rate = bool(one_prize_per_person), int(rate)
     contest.public_results = bool(public_results)
@@ -207,7 +207,7 @@ def current_list(session: Session, round_id: int, track: str) -> PrizeList | Non
 def _round(session: Session, round_id: int) -> Round:
     round_ = session.get(Round, round_id)
     if round_ is None:
-        raise PrizeError("Không tìm thấy đợt thi.")
+        raise PrizeError(N_("Không tìm thấy đợt thi."))
     return round_
 
 
@@ -216,10 +216,10 @@ def propose(session: Session, round_id: int, track: str, now: datetime, *, user_
     if needed). A locked list is refused."""
     round_ = _round(session, round_id)
     if now < round_.closes_at:
-        raise PrizeError("Đợt thi chưa kết thúc; chỉ đề xuất danh sách giải sau khi đợt thi kết thúc.")
+        raise PrizeError(N_("Đợt thi chưa kết thúc; chỉ đề xuất danh sách giải sau khi đợt thi kết thúc."))
     existing = current_list(session, round_id, track)
     if existing is not None and existing.status == PrizeListStatus.LOCKED:
-        raise PrizeError("Danh sách giải đã được khóa; cần mở khóa trước khi đề xuất lại.")
+        raise PrizeError(N_("Danh sách giải đã được khóa; cần mở khóa trước khi đề xuất lại."))
     if ranking.needs_ranking(session, round_, now):
         ranking.rank_round(session, round_, now=now, user_id=user_id)
     counts = prize_counts(session.get(Contest, round_.contest_id))
@@ -240,7 +240,7 @@ def propose(session: Session, round_id: int, track: str, now: datetime, *, user_
 def _list(session: Session, list_id: int) -> tuple[PrizeList, Round]:
     prize_list = session.get(PrizeList, list_id)
     if prize_list is None:
-        raise PrizeError("Không tìm thấy danh sách giải.")
+        raise PrizeError(N_("Không tìm thấy danh sách giải."))
     return prize_list, session.get(Round, prize_list.round_id)
 
 
@@ -248,12 +248,12 @@ def lock(session: Session, list_id: int, user_id: int | None, now: datetime) -> 
     """Fix a draft list as the round's result. Refused when the ranking moved since it was proposed."""
     prize_list, round_ = _list(session, list_id)
     if prize_list.status == PrizeListStatus.LOCKED:
-        raise PrizeError("Danh sách giải đã được khóa.")
+        raise PrizeError(N_("Danh sách giải đã được khóa."))
     if ranking.needs_ranking(session, round_, now) or differences(session, list_id):
-        raise PrizeError("Bản đề xuất không còn khớp với xếp hạng hiện tại (hoặc với giải đã khóa ở đợt khác); "
-                         "hãy đề xuất lại danh sách giải rồi khóa.")
+        raise PrizeError(N_("Bản đề xuất không còn khớp với xếp hạng hiện tại (hoặc với giải đã khóa ở đợt khác); "
+                            "hãy đề xuất lại danh sách giải rồi khóa."))
     if session.scalar(select(func.count()).select_from(PrizeAward).where(PrizeAward.list_id == list_id)) == 0:
-        raise PrizeError("Danh sách giải chưa có ai; hãy đề xuất danh sách trước khi khóa.")
+        raise PrizeError(N_("Danh sách giải chưa có ai; hãy đề xuất danh sách trước khi khóa."))
     prize_list.status, prize_list.locked_at, prize_list.locked_by = PrizeListStatus.LOCKED, now, user_id
     session.add(prize_list)
     _audit(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_locked",
@@ -265,10 +265,10 @@ def unlock(session: Session, list_id: int, user_id: int | None, now: datetime, *
     """Make a locked list a draft again (admins only, checked by the page); the reason is recorded."""
     reason = " ".join((reason or "").split())[:500]
     if not reason:
-        raise PrizeError("Cần ghi lý do mở khóa danh sách giải.")
+        raise PrizeError(N_("Cần ghi lý do mở khóa danh sách giải."))
     prize_list, round_ = _list(session, list_id)
     if prize_list.status != PrizeListStatus.LOCKED:
-        raise PrizeError("Danh sách giải chưa được khóa.")
+        raise PrizeError(N_("Danh sách giải chưa được khóa."))
     prize_list.status, prize_list.locked_at, prize_list.locked_by = PrizeListStatus.DRAFT, None, None
     session.add(prize_list)
     _audit(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_unlocked",

@@ -388,7 +388,7 @@ def item_statistics(session: Session, contest_id: int, round_id: int | None = No
                        tally(is_lower).label("lower"), tally(and_(is_lower, right)).label("lower_correct"))
                 .select_from(ranked.join(AQ, AQ.c.attempt_id == ranked.c.id))
                 .group_by(AQ.c.question_id)).subquery("per_item")
-    rows = session.execute(select(per_item, Q.c.number, func.substr(Q.c.text, 1, 160).label("text"))
+    rows = session.execute(select(per_item, Q.c.number, Q.c.text)
                            .join(Q, Q.c.id == per_item.c.question_id)).all()
     items = [ItemStats(question_id=r.question_id, number=r.number, text=r.text, drawn=r.drawn,
                        answered=int(r.answered), correct=int(r.correct), upper=int(r.upper),

@@ -6,7 +6,8 @@
   var form = document.getElementById("attempt");
   if (!form || !window.fetch) return;
   var t = form.dataset, key = "attempt:" + t.attempt, token = form.elements._csrf_token.value;
-  var clock = document.getElementById("clock"), net = document.getElementById("net");
+  var clock = document.getElementById("clock"), net = document.getElementById("net"),
+      netBar = document.getElementById("net-bar");
   var deadline = Date.now() + Number(clock.dataset.remaining) * 1000;
   var pending = {}, busy = {}, delay = 1000, timer = null, closed = false, submitting = false;
   try { pending = JSON.parse(localStorage.getItem(key) || "{}"); } catch (e) { pending = {}; }
@@ -30,7 +31,7 @@
     form.querySelectorAll(".attempt-q > li").forEach(function (li) { if (current(li.dataset.pos).length) n++; });
     document.getElementById("answered").textContent = n;
   }
-  function offline(yes) { net.hidden = !yes; }
+  function offline(yes) { net.hidden = !yes; if (netBar) netBar.hidden = !yes; }
 
   function send(pos) {
     if (busy[pos] || closed || !(pos in pending)) return;
@@ -87,7 +88,14 @@
     counted();
     send(pos);
   });
-  window.addEventListener("online", function () { delay = 1000; flush(); });
+  window.addEventListener("online", function () {
+    delay = 1000;
+    if (!Object.keys(pending).length) offline(false);
+    flush();
+  });
+  // The browser knows before any save fails; the banners go again once a save gets through.
+  window.addEventListener("offline", function () { offline(true); });
+  if (navigator.onLine === false) offline(true);
 
   // Clicks that never reached the server before a reload: show them again and send them.
   Object.keys(pending).forEach(function (pos) {

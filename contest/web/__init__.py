@@ -32,11 +32,11 @@ from contest import accounts
 from contest.contests import queries
 from contest.contests.setup import TRACKS
 from contest.db import Database
-from contest.i18n import N_
+from contest.i18n import N_, message_of  # noqa: F401 (message_of: for controllers)
 from contest.models import Contest, Role, User
 from contest.results import prizes
 # Re-exported so that controllers need no other module of this package.
-from contest.web.context import LANG_COOKIE, request_locale, translate  # noqa: F401
+from contest.web.context import LANG_COOKIE, request_locale, static_url, translate  # noqa: F401
 from contest.web.sessions import CSRF_NONCE
 
 DB = NamedDependency[Database]
@@ -174,7 +174,7 @@ def login_url(path: str) -> str:
 
 # --- contests, and the contestant signed in to one --------------------------------------------------------
 
-TOO_MANY_TRIES = "Có quá nhiều lần thử từ địa chỉ này. Vui lòng thử lại sau ít phút."
+TOO_MANY_TRIES = N_("Có quá nhiều lần thử từ địa chỉ này. Vui lòng thử lại sau ít phút.")
 
 
 def get_contest(session: Session, contest_id: int) -> Contest:

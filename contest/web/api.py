@@ -12,7 +12,7 @@ contest and for `token_max_age` seconds (24 h by default) by the application's c
 be revoked before then: changing SECRET_KEY invalidates every token at once.
 
 Errors: one shape for every status, including validation, unknown paths and unexpected failures:
-    {"error": {"code": "machine_code", "message": "Vietnamese sentence", "fields": {...}}}
+    {"error": {"code": "machine_code", "message": "Vietnamese (or, with lang=en, English) sentence", "fields": {...}}}
 `fields` (per-field messages) appears only when relevant. Codes: see api_schemas.ERROR_CODES.
 
 Positions (questions) and option indexes count from 0 in display order; times are ISO 8601 with
@@ -50,6 +50,7 @@ from contest.contests.queries import rounds_of
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, question_total, track_config, tracks_of
 from contest.contests.units import search_units
 from contest.models import Contest, Contestant
+from contest.i18n import N_
 from contest.web import (DB, TOO_MANY_TRIES, Int, cached_contest_id, client_address, load_contest, login_policy,
                          on_event_loop)
 from contest.web.api_schemas import (EXCEPTION_HANDLERS, AnswerBody, AnswerSaved, ApiError, AttemptOut, AttemptSummary,
@@ -117,11 +118,12 @@ SignedIn = NamedDependency[Claims]
 def provide_claims(request: Request, token_max_age: TokenMaxAge) -> Claims:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "not_authenticated", "Cần đăng nhập để tiếp tục.")
+        raise ApiError(401, "not_authenticated", N_("Cần đăng nhập để tiếp tục."))
     claims = read_token(request.app.state.settings.secret_key, token.strip(), now=request.app.state.clock(),
                         max_age=token_max_age)
     if claims is None:
-        raise ApiError(401, "not_authenticated", "Phiên đăng nhập không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại.")
+        raise ApiError(401, "not_authenticated",
+                       N_("Phiên đăng nhập không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại."))
     return claims
 
 
@@ -140,8 +142,8 @@ def _local(request: Request, moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo(request.app.state.settings.timezone))
 
 
-CONTEST_NOT_FOUND = "Không tìm thấy hội thi."
-NOT_FOR_THIS_CONTEST = "Mã đăng nhập không dùng được cho hội thi này; hãy đăng nhập lại."
+CONTEST_NOT_FOUND = N_("Không tìm thấy hội thi.")
+NOT_FOR_THIS_CONTEST = N_("Mã đăng nhập không dùng được cho hội thi này; hãy đăng nhập lại.")
 
 
 def _contest(db, slug: FromPath[str]) -> Contest:
@@ -279,7 +281,7 @@ class ContestsApi(Controller):
                                                ip=client_address(request),
                                                policy=login_policy(request.app.state.settings))
         except registration.RegistrationError as exc:
-            raise ApiError(400, "registration_refused", "Chưa đăng ký được; hãy xem lại các mục được nêu.",
+            raise ApiError(400, "registration_refused", N_("Chưa đăng ký được; hãy xem lại các mục được nêu."),
                            {BODY_FIELD.get(k, k): v for k, v in exc.errors.items()}) from None
         except LoginThrottled:
             raise ApiError(429, "too_many_attempts", TOO_MANY_TRIES) from None
@@ -297,9 +299,9 @@ class ContestsApi(Controller):
                 policy=login_policy(request.app.state.settings))
         except LoginThrottled:
             raise ApiError(429, "too_many_attempts",
-                           "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.") from None
+                           N_("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.")) from None
         if contestant is None:
-            raise ApiError(401, "invalid_credentials", "Số điện thoại hoặc mật khẩu không đúng.")
+            raise ApiError(401, "invalid_credentials", N_("Số điện thoại hoặc mật khẩu không đúng."))
         return _token_out(request, contestant, token_max_age)
 
     @get("/me", sync_to_thread=True, security=AUTH, responses=error_responses(401, 404))
@@ -421,7 +423,8 @@ def openapi_config() -> OpenAPIConfig:
             "The contestant flow of the administrative-reform contest platform, for embedding a contest "
             "in a province's portal or a mini-app. Every error has the body "
             '{"error": {"code": "...", "message": "...", "fields": {...}}}; the message is Vietnamese '
-            "and can be shown as it is. Question positions and option indexes count from 0."),
+            "(English with the cookie lang=en) and can be shown as it is. Question positions and option indexes "
+            "count from 0."),
         render_plugins=[JsonRenderPlugin(path=["/openapi.json", "/"])],
         components=Components(security_schemes={"bearerToken": SecurityScheme(
             type="http", scheme="bearer",

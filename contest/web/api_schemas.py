@@ -19,7 +19,8 @@ from msgspec import Struct
 
 from contest.contests import attempts as attempt_domain
 from contest.contests.draw import DrawError
-from contest.web import Int
+from contest.i18n import N_
+from contest.web import Int, translate
 
 log = logging.getLogger("contest.api")
 
@@ -28,9 +29,10 @@ class ErrorDetail(Struct, omit_defaults=True):
     code: str
     """Machine code, stable across versions: not_found, validation_error, attempt_closed, ..."""
     message: str
-    """One Vietnamese sentence that can be shown to the contestant as it is."""
+    """One sentence that can be shown to the contestant as it is, in Vietnamese or, with the `lang` cookie set
+    to `en`, in English."""
     fields: dict[str, str] | None = None
-    """Per-field Vietnamese messages, keyed by the request body's field name (only when relevant)."""
+    """Per-field messages (same language), keyed by the request body's field name (only when relevant)."""
 
 
 class ErrorBody(Struct):
@@ -66,39 +68,43 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.fields = status, code, message, fields
 
 
-def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
+def error_response(request: Request, status: int, code: str, message: str,
+                   fields: dict[str, str] | None = None) -> Response:
+    """The error body, its message and field messages in the caller's language (the `lang` cookie)."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return Response(ErrorBody(ErrorDetail(code=code, message=message, fields=fields or None)),
+    fields = {name: translate(request, text) for name, text in (fields or {}).items()}
+    return Response(ErrorBody(ErrorDetail(code=code, message=translate(request, message), fields=fields or None)),
                     status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
 HTTP_ERRORS = {
-    400: ("validation_error", "Nội dung gửi lên không đọc được; cần một đối tượng JSON hợp lệ."),
-    401: ("not_authenticated", "Cần đăng nhập để tiếp tục."),
-    403: ("forbidden", "Bạn không có quyền thực hiện thao tác này."),
-    404: ("not_found", "Không tìm thấy nội dung yêu cầu."),
-    405: ("method_not_allowed", "Thao tác này không được hỗ trợ tại địa chỉ này."),
-    413: ("too_large", "Nội dung gửi lên vượt quá dung lượng cho phép."),
-    429: ("too_many_requests", "Bạn thao tác quá nhanh. Vui lòng chờ một lát rồi thử lại."),
+    400: ("validation_error", N_("Nội dung gửi lên không đọc được; cần một đối tượng JSON hợp lệ.")),
+    401: ("not_authenticated", N_("Cần đăng nhập để tiếp tục.")),
+    403: ("forbidden", N_("Bạn không có quyền thực hiện thao tác này.")),
+    404: ("not_found", N_("Không tìm thấy nội dung yêu cầu.")),
+    405: ("method_not_allowed", N_("Thao tác này không được hỗ trợ tại địa chỉ này.")),
+    413: ("too_large", N_("Nội dung gửi lên vượt quá dung lượng cho phép.")),
+    429: ("too_many_requests", N_("Bạn thao tác quá nhanh. Vui lòng chờ một lát rồi thử lại.")),
 }
-INTERNAL_ERROR = "Đã có lỗi xảy ra phía máy chủ. Dữ liệu của bạn không bị mất; vui lòng thử lại sau ít phút."
-EXPECTED = {"int": "Cần một số nguyên.", "str": "Cần một chuỗi ký tự.", "bool": "Cần giá trị true hoặc false.",
-            "array": "Cần một danh sách.", "object": "Cần một đối tượng JSON.",
-            "date": "Ngày phải có dạng YYYY-MM-DD."}
+INTERNAL_ERROR = N_("Đã có lỗi xảy ra phía máy chủ. Dữ liệu của bạn không bị mất; vui lòng thử lại sau ít phút.")
+EXPECTED = {"int": N_("Cần một số nguyên."), "str": N_("Cần một chuỗi ký tự."),
+            "bool": N_("Cần giá trị true hoặc false."), "array": N_("Cần một danh sách."),
+            "object": N_("Cần một đối tượng JSON."), "date": N_("Ngày phải có dạng YYYY-MM-DD.")}
 
 
 def _field_message(message: str) -> str:
     bound = re.match(r"Expected `int` ([<>])= (-?\d+)", message)
     if bound:
-        return f"Cần một số nguyên {'không lớn hơn' if bound.group(1) == '<' else 'không nhỏ hơn'} {bound.group(2)}."
+        return (N_("Cần một số nguyên không lớn hơn {n}.", n=bound.group(2)) if bound.group(1) == "<"
+                else N_("Cần một số nguyên không nhỏ hơn {n}.", n=bound.group(2)))
     expected = re.match(r"Expected `(\w+)", message)
     if expected and expected.group(1) in EXPECTED:
         return EXPECTED[expected.group(1)]
     if "date" in message.lower():
         return EXPECTED["date"]
     if "enum" in message.lower():
-        return "Giá trị không nằm trong các lựa chọn cho phép."
-    return "Giá trị không hợp lệ."
+        return N_("Giá trị không nằm trong các lựa chọn cho phép.")
+    return N_("Giá trị không hợp lệ.")
 
 
 def _validation_fields(extra) -> dict[str, str]:
@@ -110,23 +116,24 @@ def _validation_fields(extra) -> dict[str, str]:
         message, key = str(item.get("message", "")), str(item.get("key") or "")
         missing = re.search(r"missing required field `([^`]+)`", message)
         if missing:
-            fields[missing.group(1)] = "Cần nhập mục này."
+            fields[missing.group(1)] = N_("Cần nhập mục này.")
         elif key and key != "data":
             fields[re.split(r"[\[.]", key)[0]] = _field_message(message)
     return fields
 
 
 def _api_error(request: Request, exc: ApiError) -> Response:
-    return error_response(exc.status, exc.code, exc.message, exc.fields)
+    return error_response(request, exc.status, exc.code, exc.message, exc.fields)
 
 
 def _attempt_error(request: Request, exc: attempt_domain.AttemptError) -> Response:
-    return error_response(exc.status, exc.code, exc.message)
+    return error_response(request, exc.status, exc.code, exc.message)
 
 
 def _draw_error(request: Request, exc: DrawError) -> Response:
     log.warning("Draw failed on %s: %s", request.url.path, exc)
-    return error_response(409, "draw_failed", "Đề thi của đợt này chưa sẵn sàng; vui lòng báo ban tổ chức.")
+    return error_response(request, 409, "draw_failed",
+                          N_("Đề thi của đợt này chưa sẵn sàng; vui lòng báo ban tổ chức."))
 
 
 def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -134,16 +141,16 @@ def _http_error(request: Request, exc: HTTPException) -> Response:
         return _internal_error(request, exc)
     if isinstance(exc, ValidationException):
         fields = _validation_fields(exc.extra)
-        message = ("Dữ liệu gửi lên chưa hợp lệ; hãy xem lại các mục được nêu." if fields
-                   else "Dữ liệu gửi lên không đúng dạng được yêu cầu.")
-        return error_response(400, "validation_error", message, fields)
+        message = (N_("Dữ liệu gửi lên chưa hợp lệ; hãy xem lại các mục được nêu.") if fields
+                   else N_("Dữ liệu gửi lên không đúng dạng được yêu cầu."))
+        return error_response(request, 400, "validation_error", message, fields)
     code, message = HTTP_ERRORS.get(exc.status_code, ("bad_request", HTTP_ERRORS[400][1]))
-    return error_response(exc.status_code, code, message)
+    return error_response(request, exc.status_code, code, message)
 
 
 def _internal_error(request: Request, exc: Exception) -> Response:
     log.exception("Unhandled API error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "internal_error", INTERNAL_ERROR)
+    return error_response(request, 500, "internal_error", INTERNAL_ERROR)
 
 
 EXCEPTION_HANDLERS = {ApiError: _api_error, attempt_domain.AttemptError: _attempt_error, DrawError: _draw_error,

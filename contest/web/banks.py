@@ -16,13 +16,13 @@ from contest.banks.common import LETTERS, SINGLE, TRUEFALSE, ParsedQuestion, cle
 from contest.banks.check import CheckOptions
 from contest.banks.citations import ReplacedTableError, load_replaced_documents
 from contest.banks.importer import FORMAT_LABELS, check_in_child, import_in_child
-from contest.i18n import to_local
+from contest.i18n import N_, to_local
 from contest.banks.tabular import DIFFICULTY_LABELS, KIND_LABELS
 from contest.banks.common import MAX_FILE_BYTES
 from contest.exports.bank_workbook import write_bank, write_template
 from contest.models import Role, User
 from contest.web import (DB, FORM_BYTES, UPLOAD_BYTES, Form, Int, Multipart, OptionalInt, Page, requires,
-                         xlsx_response)
+                         xlsx_response, message_of)
 
 PAGE_SIZE = 50
 
@@ -60,7 +60,7 @@ class BanksController(Controller):
         bank_name = clean_text(data.get("bank_name"))
         fmt = data.get("format") or None
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return self._index(db, report=_message_report("Chưa chọn tệp để nhập."), status_code=400)
+            return self._index(db, report=_message_report(N_("Chưa chọn tệp để nhập.")), status_code=400)
         content = upload.file.read(MAX_FILE_BYTES + 1)
         filename = upload.filename
         now = _now()
@@ -83,7 +83,7 @@ class BanksController(Controller):
             staged = uploads.take(session, token)
         if staged is None:
             return self._index(db, report=_message_report(
-                "Phiên nhập tệp đã hết hạn hoặc đã được thực hiện. Vui lòng tải tệp lên lại."), status_code=400)
+                N_("Phiên nhập tệp đã hết hạn hoặc đã được thực hiện. Vui lòng tải tệp lên lại.")), status_code=400)
         report = import_in_child(db.url, data=staged.content, filename=staged.filename, bank_name=staged.bank_name,
                                  accept_skips=True, user_id=_user(request).id, now=_now(),
                                  limits=request.app.state.settings.import_limits, check=_import_check(request))
@@ -119,10 +119,10 @@ class BanksController(Controller):
         try:
             options = _check_options(request, older_than=parse_day(older_than[:40]))
         except ValueError:
-            context["error"] = f"'{older_than[:40]}' không phải ngày hợp lệ; ghi theo dạng dd/mm/yyyy."
+            context["error"] = N_("'{day}' không phải ngày hợp lệ; ghi theo dạng dd/mm/yyyy.", day=older_than[:40])
             return Template("staff/bank_check.html", context=context, status_code=400)
         except ReplacedTableError as exc:
-            context["error"] = str(exc)
+            context["error"] = message_of(exc)
             return Template("staff/bank_check.html", context=context, status_code=500)
         report = check_in_child(db.url, bank_id, options)
         context.update(report=report, older_than=older_than[:40] or format_day(report.older_than))
@@ -170,8 +170,8 @@ class QuestionsController(Controller):
             edited.valid_as_of = parse_day(data.get("valid_as_of"))
         except ValueError:
             return self._page(request, db, question_id, form=edited, status_code=400, error=(
-                f"Ngày '{clean_text(data.get('valid_as_of'))[:40]}' ở ô Đúng đến ngày không hợp lệ; "
-                "ghi theo dạng dd/mm/yyyy."))
+                N_("Ngày '{day}' ở ô Đúng đến ngày không hợp lệ; ghi theo dạng dd/mm/yyyy.",
+                   day=clean_text(data.get("valid_as_of"))[:40])))
         try:
             with db.write_session() as session:
                 revision = store.update_question(session, question_id=question_id, edited=edited,
@@ -179,7 +179,7 @@ class QuestionsController(Controller):
                                                  reason=clean_text(data.get("reason"))[:500])
                 summary, bank_id = revision.summary, queries.get_question(session, question_id).bank_id
         except store.QuestionEditError as exc:
-            return self._page(request, db, question_id, error=str(exc), form=edited, status_code=400)
+            return self._page(request, db, question_id, error=message_of(exc), form=edited, status_code=400)
         # After the commit: a pool reloaded before it would keep the old text for this worker.
         request.app.state.pools.forget(bank_id)
         return self._page(request, db, question_id, saved=summary)

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 
 from contest import i18n
+from contest.i18n import N_
 from contest.accounts import LoginThrottled
 from contest.contests import attempts as attempt_domain
 from contest.contests import announcements, disclosure, queries, registration
@@ -23,8 +24,8 @@ from contest.models import AttemptStatus, Contest
 from contest.results.boards import rounds_with_tracks
 from contest.results.ranking import RULE_TEXT
 from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, TRACK_SLUGS, Form, Int, cached_contest_id, client_address,
-                         form_int, load_contest, login_policy, new_csrf_nonce, on_event_loop, request_locale,
-                         session_key, signed_in_to)
+                         form_int, load_contest, login_policy, message_of, new_csrf_nonce, on_event_loop,
+                         request_locale, session_key, signed_in_to, translate)
 
 
 def signed_in(request: Request, contest: Contest) -> int | None:
@@ -68,13 +69,14 @@ def _typed_prediction(data, *, final: bool) -> list[int]:
         raise
 
 
-def _signed_out() -> Response:
-    return Response({"error": {"code": "not_authenticated", "message": "Phiên đăng nhập đã hết; hãy đăng nhập lại."}},
+def _signed_out(request: Request) -> Response:
+    return Response({"error": {"code": "not_authenticated",
+                               "message": translate(request, "Phiên đăng nhập đã hết; hãy đăng nhập lại.")}},
                     status_code=401)
 
 
-def _bad_request(message: str, code: str = "bad_answer") -> Response:
-    return Response({"error": {"code": code, "message": message}}, status_code=400)
+def _bad_request(request: Request, message: str, code: str = "bad_answer") -> Response:
+    return Response({"error": {"code": code, "message": translate(request, message)}}, status_code=400)
 
 
 def _own(state: attempt_domain.AttemptState, contest_id: int) -> None:
@@ -83,8 +85,8 @@ def _own(state: attempt_domain.AttemptState, contest_id: int) -> None:
         raise NotFoundException()
 
 
-def _error_json(exc: attempt_domain.AttemptError) -> Response:
-    return Response({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status)
+def _error_json(request: Request, exc: attempt_domain.AttemptError) -> Response:
+    return Response({"error": {"code": exc.code, "message": translate(request, exc.message)}}, status_code=exc.status)
 
 
 class ContestantController(Controller):
@@ -183,10 +185,10 @@ class ContestantController(Controller):
         except LoginThrottled:
             return Template("contest/login.html", status_code=429, context={
                 "contest": contest, "phone": phone,
-                "error": "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút."})
+                "error": N_("Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.")})
         if contestant is None:
             return Template("contest/login.html", status_code=400, context={
-                "contest": contest, "error": "Số điện thoại hoặc mật khẩu không đúng.", "phone": phone})
+                "contest": contest, "error": N_("Số điện thoại hoặc mật khẩu không đúng."), "phone": phone})
         request.set_session({**request.session, session_key(contest.id): contestant.id, CSRF_NONCE: new_csrf_nonce()})
         return Redirect(f"/c/{contest.slug}", status_code=303)
 
@@ -226,7 +228,7 @@ class ContestantController(Controller):
         except attempt_domain.RoundNotFound:
             raise NotFoundException() from None
         except (attempt_domain.AttemptError, DrawError) as exc:
-            message = exc.message if isinstance(exc, attempt_domain.AttemptError) else str(exc)
+            message = exc.message if isinstance(exc, attempt_domain.AttemptError) else message_of(exc)
             return Template("contest/message.html", status_code=409,
                             context={"contest": load_contest(db, slug), "message": message})
         template = self._page(request, page)
@@ -274,16 +276,16 @@ class ContestantController(Controller):
         """The script's save of one click; answers JSON."""
         contestant_id = signed_in_to(request, cached_contest_id(request, db, slug))
         if contestant_id is None:
-            return _signed_out()
+            return _signed_out(request)
         try:
             choice = _form_numbers(data.get("choice", []))
         except _BadNumber:
-            return _bad_request("Phương án không hợp lệ.")
+            return _bad_request(request, N_("Phương án không hợp lệ."))
         try:
             attempt_domain.save_answer(db, attempt_id=attempt_id, contestant_id=contestant_id, position=position,
                                        choice=choice, now=request.app.state.clock())
         except attempt_domain.AttemptError as exc:
-            return _error_json(exc)
+            return _error_json(request, exc)
         return Response({"saved": True, "position": position})
 
     @post("/bai-thi/{attempt_id:int}/du-doan", status_code=200,
@@ -293,13 +295,13 @@ class ContestantController(Controller):
                         data: Form) -> Response:
         contestant_id = signed_in_to(request, cached_contest_id(request, db, slug))
         if contestant_id is None:
-            return _signed_out()
+            return _signed_out(request)
         try:
             value = attempt_domain.parse_prediction(_first(data.get("prediction", "")))
             attempt_domain.save_prediction(db, attempt_id=attempt_id, contestant_id=contestant_id, value=value,
                                            now=request.app.state.clock())
         except attempt_domain.AttemptError as exc:
-            return _error_json(exc)
+            return _error_json(request, exc)
         return Response({"saved": True, "prediction": value,
                          "shown": i18n.format_number(value, locale=request_locale(request))})
 
@@ -338,7 +340,7 @@ class ContestantController(Controller):
         except _BadNumber:
             return Template("contest/message.html", status_code=400, context={
                 "contest": load_contest(db, slug),
-                "message": "Câu trả lời hoặc số dự đoán gửi lên không hợp lệ; hãy tải lại trang và thử lại."})
+                "message": N_("Câu trả lời hoặc số dự đoán gửi lên không hợp lệ; hãy tải lại trang và thử lại.")})
         return target
 
     @get("/bai-thi/{attempt_id:int}/ket-qua", name="attempt_result")

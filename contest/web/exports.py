@@ -21,7 +21,7 @@ from contest.exports import results_workbook as books
 from contest.i18n import N_
 from contest.models import Contest, ExportJob, Role, Round
 from contest.results.boards import rounds_with_tracks
-from contest.web import DB, Form, Int, Page, form_int, form_text, get_contest, requires
+from contest.web import DB, Form, Int, Page, form_int, form_text, get_contest, requires, message_of
 
 RECENT_JOBS = 20
 RECORDS_PER_PAGE = 100
@@ -111,7 +111,7 @@ class ExportsController(Controller):
                 return _download(buffer.getvalue(), filename, spec.fmt)
         except jobs.SpecError as exc:
             return self._page(request, db, contest_id, round_id=spec.round_id, track=spec.track or "",
-                              error=str(exc), status_code=400)
+                              error=message_of(exc), status_code=400)
         with db.write_session() as session:
             job_id = jobs.create_job(session, spec, user_id=user.id, now=now).id
         jobs.start_job(request.app.state.db, job_id, directory=_exports_dir(request), tz=settings.timezone,

@@ -16,7 +16,7 @@ from contest import accounts
 from contest.contests.listing import public_contests
 from contest.db import Database
 from contest.web import (DB, LANG_COOKIE, SESSION_ID, Form, Int, client_address, login_policy, requires, safe_next,
-                         translate)
+                         static_url, translate, message_of)
 from contest.i18n import LOCALES, N_
 from contest.models import Role, User
 
@@ -41,6 +41,13 @@ def set_language(request: Request, code: FromPath[str], next: FromQuery[str | No
         cookies=[Cookie(key=LANG_COOKIE, value=code, max_age=365 * 86400, samesite="lax", httponly=True,
                         secure=request.app.state.settings.secure_cookies)],
     )
+
+
+@get("/favicon.ico", name="favicon", sync_to_thread=False, include_in_schema=False)
+def favicon() -> Redirect:
+    """Clients that ask for /favicon.ico without reading the page's icon link get the vendored SVG."""
+    return Redirect(static_url("favicon.svg"), status_code=301,
+                    headers={"Cache-Control": "public, max-age=86400"})
 
 
 @get("/healthz", name="health", sync_to_thread=True)
@@ -73,7 +80,7 @@ class StaffController(Controller):
                 now=request.app.state.clock(), keep_session=request.session.get(SESSION_ID),
                 policy=login_policy(settings))
         except accounts.AccountError as exc:
-            return Template("staff/password.html", context={"error": str(exc), "done": False}, status_code=400)
+            return Template("staff/password.html", context={"error": message_of(exc), "done": False}, status_code=400)
         except accounts.LoginThrottled:
             message = translate(request, "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.")
             return Template("staff/password.html", context={"error": message, "done": False}, status_code=429)
@@ -131,7 +138,7 @@ class UsersController(Controller):
                 )
                 created = user.email
         except accounts.AccountError as exc:
-            return self._page(db, error=str(exc), form=form, status_code=400)
+            return self._page(db, error=message_of(exc), form=form, status_code=400)
         return self._page(db, created=created)
 
     @post("/{user_id:int}/active", sync_to_thread=True, status_code=200)

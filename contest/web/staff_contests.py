@@ -17,7 +17,7 @@ from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, SetupError
 from contest.contests.units import KIND_LABELS
 from contest.i18n import N_
 from contest.models import Contest, Role
-from contest.web import DB, FORM_BYTES, Form, Int, form_text, get_contest, public_url, requires
+from contest.web import DB, FORM_BYTES, Form, Int, form_text, get_contest, public_url, requires, message_of
 
 
 TRACK_CHOICES = {"both": ["officials", "citizens"], "officials": ["officials"], "citizens": ["citizens"]}
@@ -101,7 +101,7 @@ class ContestsController(Controller):
                 _apply_form(session, contest, form)
                 contest_id = contest.id
         except SetupError as exc:
-            return self._form(request, None, form, error=str(exc), status_code=400)
+            return self._form(request, None, form, error=message_of(exc), status_code=400)
         return Redirect(f"/staff/contests/{contest_id}", status_code=303)
 
     @get("/{contest_id:int}", name="staff_contest", sync_to_thread=True)
@@ -143,7 +143,7 @@ class ContestsController(Controller):
         except SetupError as exc:
             with db.session() as session:
                 contest = get_contest(session, contest_id)
-            return self._form(request, contest, form, error=str(exc), status_code=400)
+            return self._form(request, contest, form, error=message_of(exc), status_code=400)
         return Redirect(f"/staff/contests/{contest_id}", status_code=303)
 
     @get("/{contest_id:int}/qr.svg", name="staff_contest_qr", sync_to_thread=True)

@@ -15,7 +15,7 @@ from contest.banks.tabular import DIFFICULTY_LABELS
 from contest.contests import disclosure, queries, rounds, setup
 from contest.contests.setup import PREDICTIONS, TRACKS
 from contest.models import Role, Round
-from contest.web import DB, Form, Int, form_int, form_text, get_contest, requires
+from contest.web import DB, Form, Int, form_int, form_text, get_contest, requires, message_of
 
 STRATA_ROWS, MAX_STRATA = 8, 60
 
@@ -104,7 +104,7 @@ class RoundsController(Controller):
                 round_ = self._round(session, contest_id, round_id) if round_id else None
                 rounds.save_round_form(session, contest=contest, round_=round_, form=form, tz=tz, now=now)
         except rounds.RoundFormError as exc:
-            return self._form(request, db, contest_id, round_id, form, error=str(exc),
+            return self._form(request, db, contest_id, round_id, form, error=message_of(exc),
                               status_code=409 if exc.started else 400)
         return Redirect(f"/staff/contests/{contest_id}#rounds", status_code=303)
 

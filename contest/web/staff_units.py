@@ -18,8 +18,9 @@ from contest.contests.units import (KIND_LABELS, LOCALITY, MAX_CODE, MAX_NAME, U
                                     import_units_file, listed_units, save_unit, unit_paths)
 from contest.exports.units_workbook import write_units
 from contest.models import Role, Unit
+from contest.i18n import N_
 from contest.web import (DB, UPLOAD_BYTES, Form, Int, Multipart, form_text, get_contest, requires,
-                         xlsx_response)
+                         xlsx_response, message_of)
 
 MAX_UNIT_FILE_BYTES = 5 * 1024 * 1024  # a province's units and localities fit in far less
 UNITS_SHOWN = 500
@@ -45,8 +46,8 @@ class UnitsController(Controller):
     guards = [requires(Role.organiser)]
 
     def _page(self, request: Request, db, contest_id: int, kind: str, *, q: str = "", report=None,
-              pending: dict | None = None, error: str | None = None, form: dict | None = None,
-              status_code: int = 200) -> Template:
+              pending: dict | None = None, error: str | None = None, error_field: str | None = None,
+              form: dict | None = None, status_code: int = 200) -> Template:
         with db.session() as session:
             contest = get_contest(session, contest_id)
             paths = unit_paths(session, contest_id=contest_id, kind=kind)
@@ -56,7 +57,7 @@ class UnitsController(Controller):
             headcount = queries.total_headcount(session, contest_id, kind)
         context = {"contest": contest, "kind": kind, "kinds": KIND_LABELS, "units": units, "paths": paths,
                    "codes": codes, "total": len(codes), "shown_limit": UNITS_SHOWN, "headcount": headcount, "q": q,
-                   "report": report, "pending": pending, "error": error, "form": form or {}}
+                   "report": report, "pending": pending, "error": error, "error_field": error_field, "form": form or {}}
         if request.headers.get("hx-request") and report is None and error is None:
             return Template("partials/_units_list.html", context=context)
         return Template("staff/units.html", status_code=status_code, context=context)
@@ -86,11 +87,11 @@ class UnitsController(Controller):
         """Check the whole file and report; nothing is saved until the organiser confirms a clean file."""
         kind, upload = _kind(data.get("kind")), data.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return self._page(request, db, contest_id, kind, error="Chưa chọn tệp để nhập.", status_code=400)
+            return self._page(request, db, contest_id, kind, error=N_("Chưa chọn tệp để nhập."), status_code=400)
         content = upload.file.read(MAX_UNIT_FILE_BYTES + 1)
         if len(content) > MAX_UNIT_FILE_BYTES:
             return self._page(request, db, contest_id, kind, status_code=400, error=(
-                f"Tệp quá lớn; danh sách đơn vị tối đa {MAX_UNIT_FILE_BYTES // (1024 * 1024)} MB."))
+                N_("Tệp quá lớn; danh sách đơn vị tối đa {n} MB.", n=MAX_UNIT_FILE_BYTES // (1024 * 1024))))
         filename = PurePath(upload.filename.replace("\\", "/")).name[:200]
         with db.session() as session:
             get_contest(session, contest_id)
@@ -114,7 +115,7 @@ class UnitsController(Controller):
             staged = uploads.take(session, token, contest_id=contest_id) if token else None
         if staged is None:
             return self._page(request, db, contest_id, kind, status_code=400,
-                              error="Phiên nhập tệp không hợp lệ. Vui lòng tải tệp lên lại.")
+                              error=N_("Phiên nhập tệp không hợp lệ. Vui lòng tải tệp lên lại."))
         kind = _kind(staged.unit_kind)
         report = import_units_file(db, contest_id=contest_id, kind=kind, data=staged.content,
                                    filename=staged.filename, limits=request.app.state.settings.import_limits)
@@ -128,7 +129,8 @@ class UnitsController(Controller):
                 get_contest(session, contest_id)
                 _save_unit(session, contest_id=contest_id, kind=kind, unit=None, form=form)
         except UnitError as exc:
-            return self._page(request, db, contest_id, kind, error=str(exc), form=form, status_code=400)
+            return self._page(request, db, contest_id, kind, error=message_of(exc), error_field=exc.field, form=form,
+                              status_code=400)
         return Redirect(f"/staff/contests/{contest_id}/units?kind={kind}", status_code=303)
 
     def _unit(self, session: Session, contest_id: int, unit_id: int) -> Unit:
@@ -138,7 +140,7 @@ class UnitsController(Controller):
         return unit
 
     def _edit_page(self, db, contest_id: int, unit_id: int, *, form: dict | None = None,
-                   error: str | None = None, status_code: int = 200) -> Template:
+                   error: str | None = None, error_field: str | None = None, status_code: int = 200) -> Template:
         with db.session() as session:
             contest = get_contest(session, contest_id)
             unit = self._unit(session, contest_id, unit_id)
@@ -147,7 +149,8 @@ class UnitsController(Controller):
         form = form or {"code": unit.code, "name": unit.name, "parent": parent.code if parent else "",
                         "headcount": "" if unit.headcount is None else str(unit.headcount)}
         return Template("staff/units_edit.html", status_code=status_code, context={
-            "contest": contest, "unit": unit, "path": path, "form": form, "error": error, "kinds": KIND_LABELS})
+            "contest": contest, "unit": unit, "path": path, "form": form, "error": error, "error_field": error_field,
+            "kinds": KIND_LABELS})
 
     @get("/{unit_id:int}", name="staff_unit", sync_to_thread=True)
     def show(self, db: DB, contest_id: FromPath[Int], unit_id: FromPath[Int]) -> Template:
@@ -163,5 +166,6 @@ class UnitsController(Controller):
                 _save_unit(session, contest_id=contest_id, kind=unit.kind, unit=unit, form=form)
                 kind = unit.kind
         except UnitError as exc:
-            return self._edit_page(db, contest_id, unit_id, form=form, error=str(exc), status_code=400)
+            return self._edit_page(db, contest_id, unit_id, form=form, error=message_of(exc), error_field=exc.field,
+                                   status_code=400)
         return Redirect(f"/staff/contests/{contest_id}/units?kind={kind}", status_code=303)
