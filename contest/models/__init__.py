@@ -8,6 +8,7 @@ from contest.models.contests import (Attempt, AttemptQuestion, AttemptStatus, Co
                                      Unit)
 from contest.models.results import (AuditEvent, ExportJob, OverallEntry, PersonalDataDownload, PrizeAward, PrizeList,
                                     PrizeListStatus, RankingEntry, RoundResult)
+from contest.models.site import StudyLink
 
 metadata = SQLModel.metadata
 
@@ -17,4 +18,5 @@ __all__ = [
     "Attempt", "AttemptQuestion", "AttemptStatus", "Contest", "Contestant", "Round", "RoundTrack", "Unit",
     "BankUpload", "LoginAttempt", "Question", "QuestionBank", "QuestionOption", "QuestionRevision",
     "Role", "StaffSession", "Topic", "User", "metadata",
+    "StudyLink",
 ]
