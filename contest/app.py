@@ -39,6 +39,7 @@ from contest.web.pages import StaffController, UsersController, health, home, se
 from contest.web.results import PublicResultsController
 from contest.web.staff_results import ResultsController, results_contests
 from contest.web.staff_contests import ContestsController
+from contest.web.staff_materials import MaterialsController
 from contest.web.staff_rounds import RoundsController
 from contest.web.staff_units import UnitsController
 from contest.web.stats import PublicStatsController, StaffStatsController
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             BanksController,
             QuestionsController,
             ContestsController,
+            MaterialsController,
             UnitsController,
             RoundsController,
             contestant.ContestantController,
