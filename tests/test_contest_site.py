@@ -13,6 +13,7 @@ from contest.models import Contest, Question, QuestionOption, StudyLink
 from tests.banks_helpers import row, xlsx_bytes
 from tests.conftest import NOW, html, login, post_form
 from tests.contest_helpers import PASSWORD, PHONE, SLUG, make_contest, second_round, unit_id
+from tests.test_contestant_accessibility import unlabelled, unnamed_buttons
 
 HOME = f"/c/{SLUG}"
 
@@ -372,3 +373,13 @@ def test_new_contest_form_saves_the_help_line_and_prize_values(client, db, staff
     with db.session() as session:
         stored = session.scalar(select(Contest).where(Contest.slug == "hoi-thi-moi"))
         assert (site.contact_of(stored).tel, site.prize_notes(stored)["second"]) == ("1022", "Giấy chứng nhận")
+
+
+def test_new_pages_have_labelled_controls_and_a_reachable_prize_table(client, db, contest):
+    cite(db, contest.bank_id)
+    pages = {path: html(client.get(HOME + path)) for path in ("", "/the-le", "/tai-lieu")}
+    assert {path: unlabelled(page) + unnamed_buttons(page) for path, page in pages.items()} == {
+        path: [] for path in pages}
+    table = pages["/the-le"].select_one("table.prize-structure")
+    assert (table["tabindex"], pages["/the-le"].find(id=table["aria-labelledby"]).get_text()) == (
+        "0", "Cơ cấu giải thưởng")
