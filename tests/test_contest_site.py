@@ -383,3 +383,15 @@ def test_new_pages_have_labelled_controls_and_a_reachable_prize_table(client, db
     table = pages["/the-le"].select_one("table.prize-structure")
     assert (table["tabindex"], pages["/the-le"].find(id=table["aria-labelledby"]).get_text()) == (
         "0", "Cơ cấu giải thưởng")
+
+
+def test_new_pages_read_in_english(client, db, contest, staff):
+    set_help_line(client, contest.contest_id, staff, hotline_phone="1022")
+    client.get("/lang/en")
+    rules = html(client.get(f"{HOME}/the-le"))
+    assert [h.get_text() for h in rules.select("h2")][:2] == ["Schedule", "Prize structure"]
+    assert rules.select_one("ol.schedule li ul li").get_text(" ", strip=True) == (
+        "Officials and public employees: 10 questions, 10 min to answer, at most 2 attempts.")
+    assert rules.select_one("#contact-line").get_text(" ", strip=True) == "Help for contestants: 1022"
+    assert html(client.get(f"{HOME}/tai-lieu")).h1.get_text() == "Study materials"
+    assert html(client.get(HOME)).select_one("#share-button").get_text() == "Share"
