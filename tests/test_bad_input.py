@@ -44,7 +44,7 @@ def world(db):
         question_id = session.scalar(select(Question.id).limit(1))
     return {"slug": SLUG, "contest_id": contest.contest_id, "round_id": closed.id, "bank_id": contest.bank_id,
             "number": 2, "track": "officials", "track_slug": "can-bo", "position": 0, "question_id": question_id,
-            "unit_id": unit_id(db, "SNV"), "list_id": 1, "contestant_id": 1, "job_id": 1, "code": "vi"}
+            "unit_id": unit_id(db, "SNV"), "list_id": 1, "contestant_id": 1, "job_id": 1, "code": "vi", "link_id": 1}
 
 
 def register_web(client, db, **extra):

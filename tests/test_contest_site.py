@@ -353,6 +353,7 @@ def test_no_help_line_until_the_organiser_sets_one_and_none_on_staff_pages(clien
 @pytest.mark.parametrize("values, message", [
     ({"hotline_phone": "gọi 0912"}, "Số điện thoại hỗ trợ chỉ gồm chữ số"),
     ({"hotline_phone": "12"}, "Số điện thoại hỗ trợ chỉ gồm chữ số"),
+    ({"hotline_phone": "0912 345 678 / 0276 3822 123"}, "Số điện thoại hỗ trợ chỉ gồm chữ số"),  # one number to dial
     ({"contact_email": "hotro@"}, "E-mail hỗ trợ không hợp lệ."),
     ({"contact_hours": "x" * 201}, "Thời gian hỗ trợ dài quá 200 ký tự."),
 ])

@@ -125,7 +125,7 @@ def short_address(url: str) -> str:
 
 # --- the help line ------------------------------------------------------------------------------------------
 
-_PHONE_TEXT = re.compile(r"[0-9+()./\s-]+")
+_PHONE_TEXT = re.compile(r"[0-9+().\s-]+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
