@@ -3,7 +3,10 @@
 Documents are read from the "Nguồn" of the active questions in the banks the contest's rounds draw
 from, cut down to the document's name (no article, section or remark), deduplicated by the
 document's number and kind however it is spelt, and grouped under the topic that cites each most.
-Only names leave this module: never a question, an option, a key or an explanation.
+Only names leave this module: never a question, an option, a key or an explanation. A study list does
+tell contestants which documents to read, so a question asking "which document rules X?" is easier
+for it; that is what the provincial sites' lists do too, and the article-level source (which would
+point at the answer) stays held back with the key (contest.contests.disclosure).
 """
 
 from __future__ import annotations
