@@ -44,6 +44,7 @@ from contest.web.staff_results import ResultsController, results_contests
 from contest.web.contestant_account import ContestantAccountController
 from contest.web.staff_contestants import ContestantsController
 from contest.web.staff_contests import ContestsController
+from contest.web.staff_materials import MaterialsController
 from contest.web.staff_rounds import RoundsController
 from contest.web.staff_units import UnitsController
 from contest.web.stats import PublicStatsController, StaffStatsController
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             BanksController,
             QuestionsController,
             ContestsController,
+            MaterialsController,
             UnitsController,
             RoundsController,
             AnnouncementsController,

@@ -108,6 +108,10 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("GET", S + "/edit"): Rule("organiser"),
     ("POST", S + "/edit"): Rule("organiser", form={"title": ""}),
     ("GET", S + "/poster"): Rule("organiser"),
+    ("GET", S + "/tai-lieu"): Rule("organiser"),
+    ("POST", S + "/tai-lieu"): Rule("organiser", form={"title": "Luật Tiếp công dân", "url": "https://example.org/"}),
+    ("POST", S + "/tai-lieu/{link_id:int}/xoa"): Rule("organiser", params={"link_id": "999999"},
+                                                     missing_ok="no such link: removing it answers 404"),
     ("GET", S + "/qr.svg"): Rule("organiser"),
     ("GET", S + "/units"): Rule("organiser"),
     ("GET", S + "/units/template.xlsx"): Rule("organiser"),
@@ -162,6 +166,7 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     # --- the contest's public pages ---
     ("GET", C): Rule("public"),
     ("GET", C + "/the-le"): Rule("public"),
+    ("GET", C + "/tai-lieu"): Rule("public"),
     ("GET", C + "/dang-ky"): Rule("public"),
     ("POST", C + "/dang-ky"): Rule("public", form={"full_name": ""}),
     ("GET", C + "/dang-nhap"): Rule("public"),

@@ -575,14 +575,19 @@ def test_cli_refuses_an_unknown_extension_and_csv_for_two_tracks(run, contest, t
 def test_migration_0011_gives_existing_export_jobs_the_contest_named_in_their_parameters(tmp_path):
     from sqlalchemy import text
 
-    from contest.contests import setup
     from contest.db import Database, migrate
 
     url = f"sqlite:///{tmp_path / 'before-0011.sqlite3'}"
     migrate(url, "0010")
     old = Database(url)
     with old.write_session() as session:
-        contest_id = setup.create_contest(session, title="Thi cũ", now=NOW).id
+        # Written as SQL: the Contest model already has columns later migrations add.
+        session.execute(text("INSERT INTO contests (slug, title, organiser_body, plan_reference, rules, tracks, "
+                             "fields, access_code, excluded, is_published, prize_counts, one_prize_per_person, "
+                             "team_min_rate, public_results, answers_published, created_at) VALUES ('thi-cu', "
+                             "'Thi cũ', '', '', '', 'officials', '{}', '', '', true, '{}', false, 50, false, "
+                             "'after_contest', :at)"), {"at": NOW.isoformat()})
+        contest_id = session.scalar(text("SELECT id FROM contests"))
         for params in (jobs.ExportSpec(kind="stats", contest_id=contest_id).to_json(),
                        jobs.ExportSpec(kind="stats", contest_id=contest_id + 99).to_json(), "not json"):
             session.execute(text("INSERT INTO export_jobs (kind, params, status, progress, filename, error, "

@@ -8,6 +8,7 @@ from contest.models.contests import (Accommodation, Announcement, Attempt, Attem
                                      Contestant, PasswordReset, ResetKind, Round, RoundTrack, Unit)
 from contest.models.results import (AuditEvent, ExportJob, OverallEntry, PersonalDataDownload, PrizeAward, PrizeList,
                                     PrizeListStatus, RankingEntry, RoundResult)
+from contest.models.site import StudyLink
 
 metadata = SQLModel.metadata
 
@@ -18,4 +19,5 @@ __all__ = [
     "Contestant", "Round", "RoundTrack", "Unit",
     "BankUpload", "LoginAttempt", "Question", "QuestionBank", "QuestionOption", "QuestionRevision",
     "Role", "StaffSession", "Topic", "User", "metadata",
+    "StudyLink",
 ]

@@ -38,6 +38,13 @@ class Contest(SQLModel, table=True):
     # When contestants see the answer key in their review: after_round | after_contest | never.
     # Keys of questions an unfinished round can still draw are held back whatever this says.
     answers_published: str = Field(default="after_contest", max_length=20)
+    # What the rules page says each prize is worth (JSON {level: text}, levels of contest.results.prizes
+    # plus "team"); the counts stay in prize_counts.
+    prize_notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # The help line shown in the footer of every contestant page (contest.contests.site.Contact).
+    hotline_phone: str = Field(default="", max_length=40)
+    contact_email: str = Field(default="", max_length=254)
+    contact_hours: str = Field(default="", max_length=200)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from contest import accounts
 from contest.contests import queries
 from contest.contests.setup import TRACKS
+from contest.contests.site import Contact, contact_of
 from contest.db import Database
 from contest.i18n import N_, message_of  # noqa: F401 (message_of: for controllers)
 from contest.models import Contest, Role, User
@@ -197,17 +198,28 @@ def load_contest(db, slug: str) -> Contest:
 CONTEST_ID_TTL = 10.0  # seconds a slug -> contest id lookup is reused by the answer-saving hot path
 
 
-def cached_contest_id(request: Request, db, slug: str) -> int:
-    """The published contest's id for `slug`, remembered briefly per process: saving a click then
-    costs one database transaction, not two."""
+def _cached_contest(request: Request, db, slug: str) -> tuple[int, Contact]:
     cache = request.app.state.contest_ids
     hit = cache.get(slug)
     now = time.monotonic()
     if hit is not None and now - hit[1] < CONTEST_ID_TTL:
         return hit[0]
-    contest_id = load_contest(db, slug).id
-    cache[slug] = (contest_id, now)
-    return contest_id
+    contest = load_contest(db, slug)
+    value = (contest.id, contact_of(contest))
+    cache[slug] = (value, now)
+    return value
+
+
+def cached_contest_id(request: Request, db, slug: str) -> int:
+    """The published contest's id for `slug`, remembered briefly per process: saving a click then
+    costs one database transaction, not two."""
+    return _cached_contest(request, db, slug)[0]
+
+
+def cached_contact(request: Request, db, slug: str) -> Contact:
+    """The published contest's help line, remembered with its id: the attempt pages show it in
+    their footer without another query."""
+    return _cached_contest(request, db, slug)[1]
 
 
 def public_url(request: Request, contest: Contest) -> str:

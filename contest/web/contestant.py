@@ -15,17 +15,18 @@ from contest import i18n
 from contest.i18n import N_
 from contest.accounts import LoginThrottled
 from contest.contests import attempts as attempt_domain
-from contest.contests import announcements, disclosure, queries, registration
+from contest.contests import announcements, disclosure, materials, queries, registration, site
 from contest.contests.contestant_rounds import contestant_rounds, round_for_contestant
 from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, tracks_of
 from contest.contests.units import LOCALITY, UNIT, search_units
 from contest.models import AttemptStatus, Contest
 from contest.results.boards import rounds_with_tracks
+from contest.results.prizes import PRIZE_LABELS
 from contest.results.ranking import RULE_TEXT
-from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, TRACK_SLUGS, Form, Int, cached_contest_id, client_address,
-                         form_int, load_contest, login_policy, message_of, new_csrf_nonce, on_event_loop,
-                         request_locale, session_key, signed_in_to, translate)
+from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, TRACK_SLUGS, Form, Int, cached_contact, cached_contest_id,
+                         client_address, form_int, load_contest, login_policy, message_of, new_csrf_nonce,
+                         on_event_loop, public_url, request_locale, session_key, signed_in_to, translate)
 
 
 def signed_in(request: Request, contest: Contest) -> int | None:
@@ -113,15 +114,36 @@ class ContestantController(Controller):
         if finished and contest.public_results:
             with db.session() as session:
                 winners = rounds_with_tracks(session, contest)
+        span = site.date_span([row.round for row in seen.rounds])
+        tz, locale = request.app.state.settings.timezone, request_locale(request)
+        share_dates = (translate(request, "Từ {start} đến {end}",
+                                 start=i18n.format_date(span[0], tz=tz, locale=locale),
+                                 end=i18n.format_date(span[1], tz=tz, locale=locale)) if span else "")
         return Template("contest/home.html", context={"contest": contest, "rows": seen.rounds,
+                                                      "share_url": public_url(request, contest),
+                                                      "share_dates": share_dates,
                                                       "contestant": seen.contestant, "attempts": seen.attempts,
                                                       "tracks": TRACKS, "finished": finished, "winners": winners,
                                                       "track_slugs": TRACK_SLUGS, "announcements": notices})
 
     @get("/the-le", name="contest_rules", sync_to_thread=True)
-    def rules(self, db: DB, slug: FromPath[str]) -> Template:
-        return Template("contest/rules.html", context={"contest": load_contest(db, slug),
-                                                       "answer_policies": disclosure.POLICIES})
+    def rules(self, request: Request, db: DB, slug: FromPath[str]) -> Template:
+        """The rules as the organiser wrote them, then from the settings: prizes, every round's schedule."""
+        contest = load_contest(db, slug)
+        with db.session() as session:
+            rounds = site.schedule(session, contest)
+        return Template("contest/rules.html", context={
+            "contest": contest, "answer_policies": disclosure.POLICIES, "schedule": rounds,
+            "prizes": site.prize_structure(contest, rounds=len(rounds)), "prize_labels": PRIZE_LABELS,
+            "tracks": TRACKS, "timezone": request.app.state.settings.timezone})
+
+    @get("/tai-lieu", name="contest_materials", sync_to_thread=True)
+    def materials(self, db: DB, slug: FromPath[str]) -> Template:
+        """Names of the documents the contest's banks cite, and the organiser's links, by topic."""
+        contest = load_contest(db, slug)
+        with db.session() as session:
+            topics = materials.materials(session, contest.id)
+        return Template("contest/materials.html", context={"contest": contest, "topics": topics})
 
     def _register_page(self, db, contest: Contest, form=None, errors=None, status_code=200) -> Template:
         with db.session() as session:
@@ -231,7 +253,7 @@ class ContestantController(Controller):
             message = exc.message if isinstance(exc, attempt_domain.AttemptError) else message_of(exc)
             return Template("contest/message.html", status_code=409,
                             context={"contest": load_contest(db, slug), "message": message})
-        template = self._page(request, page)
+        template = self._page(request, db, page)
         template.headers["Content-Location"] = f"/c/{slug}/bai-thi/{page.state.id}"
         return template
 
@@ -246,9 +268,10 @@ class ContestantController(Controller):
         _own(state, contest_id)
         return state
 
-    def _page(self, request: Request, page: attempt_domain.AttemptPage) -> Template:
+    def _page(self, request: Request, db, page: attempt_domain.AttemptPage) -> Template:
         state = page.state
         return Template("contest/attempt.html", context={
+            "contact": cached_contact(request, db, state.contest_slug),
             "state": state, "questions": page.questions,
             "remaining": state.remaining_seconds(request.app.state.clock()),
             "saved_notice": "da-luu" in request.query_params,
@@ -266,7 +289,7 @@ class ContestantController(Controller):
         _own(page.state, contest_id)
         if page.state.status != AttemptStatus.OPEN:
             return Redirect(f"/c/{slug}/bai-thi/{attempt_id}/ket-qua", status_code=303)
-        return self._page(request, page)
+        return self._page(request, db, page)
 
     @post("/bai-thi/{attempt_id:int}/cau/{position:int}", status_code=200,
           opt={"skip_compression": True})
@@ -329,7 +352,8 @@ class ContestantController(Controller):
                 state = self._state(request, db, slug, attempt_id) if changed or prediction else state
                 unanswered = [item.position + 1 for item in state.items if not item.choice]
                 return Template("contest/confirm.html", status_code=200, context={
-                    "state": state, "unanswered": unanswered, "prediction": state.prediction})
+                    "contact": cached_contact(request, db, slug), "state": state, "unanswered": unanswered,
+                    "prediction": state.prediction})
             attempt_domain.submit_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id, now=now,
                                           prediction=prediction[0] if prediction else None)
         except attempt_domain.AttemptError as exc:
@@ -357,7 +381,8 @@ class ContestantController(Controller):
         state = finished.state
         _own(state, contest_id)
         return Template("contest/result.html", context={
-            "state": state, "left": max(0, state.max_attempts - state.attempts_used), "review": finished.review,
+            "contact": cached_contact(request, db, slug), "state": state,
+            "left": max(0, state.max_attempts - state.attempts_used), "review": finished.review,
             "withheld": disclosure.WITHHELD, "held_question": disclosure.HELD_QUESTION,
             "held_with_others": disclosure.HELD_WITH_OTHERS})
 

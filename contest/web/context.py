@@ -121,12 +121,19 @@ def _round_name(number: int, title: str | None) -> str:
     return f"{label}: {subtitle}" if subtitle else label
 
 
+def _contact_of(contest):
+    from contest.contests.site import contact_of
+
+    return contact_of(contest)
+
+
 def register(environment) -> None:
     """Install the helpers into the Jinja environment (called once at start-up)."""
     environment.globals.update(
         _=_gettext,
         current_locale=_locale,
         countdown=_countdown,
+        contact_of=_contact_of,
         current_user=_user,
         locales=i18n.LOCALE_NAMES,
         role_labels=ROLE_LABELS,

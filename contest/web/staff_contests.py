@@ -11,13 +11,14 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
 from contest.banks.tabular import DIFFICULTY_LABELS
-from contest.contests import disclosure, queries, setup
+from contest.contests import disclosure, queries, setup, site
 from contest.contests.readiness import contest_readiness
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, SetupError
 from contest.contests.units import KIND_LABELS
 from contest.i18n import N_
 from contest.models import Contest, Role
-from contest.web import DB, FORM_BYTES, Form, Int, form_text, get_contest, public_url, requires, message_of
+from contest.results.prizes import PRIZE_LABELS
+from contest.web import DB, FORM_BYTES, Form, Int, form_text, get_contest, message_of, public_url, requires
 
 
 TRACK_CHOICES = {"both": ["officials", "citizens"], "officials": ["officials"], "citizens": ["citizens"]}
@@ -37,20 +38,27 @@ def _contest_form(data: dict) -> dict:
             "fields": {name: form_text(data, f"field-{name}") or "off" for name in FIELDS},
             "access_code": form_text(data, "access_code", None), "excluded": form_text(data, "excluded", None),
             "is_published": bool(data.get("is_published")),
-            "answers_published": form_text(data, "answers_published", 20) or disclosure.AFTER_CONTEST}
+            "answers_published": form_text(data, "answers_published", 20) or disclosure.AFTER_CONTEST,
+            "prize_notes": {level: form_text(data, f"prize-note-{level}", None) for level in site.NOTE_LEVELS},
+            "hotline_phone": form_text(data, "hotline_phone", None),
+            "contact_email": form_text(data, "contact_email", None),
+            "contact_hours": form_text(data, "contact_hours", None)}
 
 
 def _contest_values(contest: Contest | None) -> dict:
     if contest is None:
         return {"title": "", "slug": "", "organiser_body": "", "plan_reference": "", "rules": "", "tracks": "both",
                 "fields": dict(setup.DEFAULT_FIELDS), "access_code": "", "excluded": "", "is_published": True,
-                "answers_published": disclosure.AFTER_CONTEST}
+                "answers_published": disclosure.AFTER_CONTEST, "prize_notes": {}, "hotline_phone": "",
+                "contact_email": "", "contact_hours": ""}
     tracks = setup.tracks_of(contest)
     return {"title": contest.title, "slug": contest.slug, "organiser_body": contest.organiser_body,
             "plan_reference": contest.plan_reference, "rules": contest.rules,
             "tracks": "both" if len(tracks) == 2 else tracks[0], "fields": setup.field_rules(contest),
             "access_code": contest.access_code, "excluded": contest.excluded, "is_published": contest.is_published,
-            "answers_published": contest.answers_published}
+            "answers_published": contest.answers_published, "prize_notes": site.prize_notes(contest),
+            "hotline_phone": contest.hotline_phone, "contact_email": contest.contact_email,
+            "contact_hours": contest.contact_hours}
 
 
 def _apply_form(session: Session, contest: Contest, form: dict) -> None:
@@ -59,6 +67,10 @@ def _apply_form(session: Session, contest: Contest, form: dict) -> None:
                          fields=form["fields"], rules=form["rules"], access_code=form["access_code"],
                          plan_reference=form["plan_reference"], excluded=form["excluded"],
                          answers_published=form["answers_published"], is_published=form["is_published"])
+    # What the public site shows around the contest: the rules page's prize descriptions, the help line.
+    site.set_prize_notes(contest, form["prize_notes"])
+    site.set_contact(contest, phone=form["hotline_phone"], email=form["contact_email"], hours=form["contact_hours"])
+    session.add(contest)
 
 
 def _qr(url: str):
@@ -75,7 +87,7 @@ class ContestsController(Controller):
         return Template("staff/contest_form.html", status_code=status_code, context={
             "contest": contest, "form": form, "error": error, "fields": FIELDS, "field_rules": FIELD_RULES,
             "always_required": setup.ALWAYS_REQUIRED, "track_choices": TRACK_CHOICE_LABELS,
-            "answer_policies": disclosure.POLICIES,
+            "answer_policies": disclosure.POLICIES, "prize_labels": PRIZE_LABELS, "note_levels": site.NOTE_LEVELS,
             "base_url": str(request.base_url).rstrip("/")})
 
     @get("/", name="staff_contests", sync_to_thread=True)
@@ -160,7 +172,9 @@ class ContestsController(Controller):
     def poster(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Template:
         with db.session() as session:
             contest = get_contest(session, contest_id)
+            rounds = queries.rounds_of(session, contest_id)
         url = public_url(request, contest)
         return Template("staff/contest_poster.html", context={
-            "contest": contest, "url": url, "qr": _qr(url).svg_inline(scale=10, omitsize=True, light="#fff")})
+            "contest": contest, "url": url, "short_url": site.short_address(url), "rounds": rounds,
+            "qr": _qr(url).svg_inline(scale=10, omitsize=True, light="#fff")})
 
