@@ -4,12 +4,14 @@ study-materials page, link previews and the share button, the poster's short add
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 
 from contest.banks.importer import check_and_import
 from contest.contests import materials, site
-from contest.models import Contest, Question, QuestionOption, StudyLink
+from contest.models import Contest, Question, QuestionOption, Round, StudyLink
 from tests.banks_helpers import row, xlsx_bytes
 from tests.conftest import NOW, html, login, post_form
 from tests.contest_helpers import PASSWORD, PHONE, SLUG, make_contest, second_round, unit_id
@@ -178,6 +180,34 @@ def test_materials_leave_out_retired_questions_and_banks_no_round_draws_from(db,
     assert "Chỉ số SIPAS 2023 của Bộ Nội vụ" not in names
     assert not any("1847" in name for name in names)
     assert len(names) == 3
+
+
+def test_documents_named_in_an_option_stay_off_the_public_list_until_every_round_closes(client, db, contest):
+    """A "which decree rules X?" question: its key cites Nghị định 118, a wrong option names Nghị định 42. While
+    a round can still draw it, neither is listed (the list must not tell the key from a wrong option); once
+    every round has closed, the cited one is."""
+    cite(db, contest.bank_id)
+    with db.write_session() as session:
+        question = session.scalars(select(Question).where(Question.bank_id == contest.bank_id,
+                                                          Question.text.contains("Một cửa"))).first()
+        options = session.scalars(select(QuestionOption).where(QuestionOption.question_id == question.id)
+                                  .order_by(QuestionOption.position)).all()
+        for option in options:
+            option.text = ("Nghị định 118/2025/NĐ-CP" if option.is_correct else
+                           f"Nghị định 4{option.position}/2022/NĐ-CP")
+    page = client.get(f"{HOME}/tai-lieu").text
+    assert "118/2025" not in page and "/2022/NĐ-CP" not in page
+    assert "Quyết định 45/2016/QĐ-TTg" in page  # named in no option: listed
+    assert "chỉ được liệt kê sau khi các đợt thi kết thúc" in page
+    with db.session() as session:  # the organiser's page lists everything
+        staff_view = [n for group in materials.cited_documents(session, contest.contest_id) for n in group.documents]
+    assert "Nghị định 118/2025/NĐ-CP ngày 09/6/2025" in staff_view
+    with db.write_session() as session:
+        session.execute(update(Round).where(Round.contest_id == contest.contest_id)
+                        .values(closes_at=NOW - timedelta(minutes=1)))
+    page = client.get(f"{HOME}/tai-lieu").text
+    assert "Nghị định 118/2025/NĐ-CP ngày 09/6/2025" in page
+    assert "chỉ được liệt kê sau khi" not in page
 
 
 @pytest.mark.parametrize("source, names", [

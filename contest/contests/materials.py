@@ -4,9 +4,11 @@ Documents are read from the "Nguồn" of the active questions in the banks the c
 from, cut down to the document's name (no article, section or remark), deduplicated by the
 document's number and kind however it is spelt, and grouped under the topic that cites each most.
 Only names leave this module: never a question, an option, a key or an explanation. A study list does
-tell contestants which documents to read, so a question asking "which document rules X?" is easier
-for it; that is what the provincial sites' lists do too, and the article-level source (which would
-point at the answer) stays held back with the key (contest.contests.disclosure).
+tell contestants which documents to read, and that alone must not answer a question: a document named
+in an option of any question the banks hold ("which decree rules X?") is left off the public list until
+every round of the contest has closed, whether the option is right or wrong, so the list says nothing
+about which option is the key. The article-level source stays held back with the key
+(contest.contests.disclosure).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 from contest.banks.citations import citations
 from contest.banks.common import clean_text, fold, vietnamese_key
 from contest.contests.setup import SetupError, check_length
-from contest.models import Question, Round, RoundTrack, StudyLink, Topic
+from contest.models import Question, QuestionOption, Round, RoundTrack, StudyLink, Topic
 
 NO_TOPIC = ""
 MAX_LINKS = 200
@@ -104,14 +106,34 @@ class TopicDocuments:
     documents: list[str]
 
 
-def cited_documents(session: Session, contest_id: int) -> list[TopicDocuments]:
-    """The documents cited by the active questions of every bank the contest's rounds draw from, each once,
-    under the topic citing it most (then the first in Vietnamese order), topics and names in Vietnamese order."""
-    bank_ids = sorted({bank_id for raw in session.scalars(
+def _bank_ids(session: Session, contest_id: int) -> list[int]:
+    return sorted({bank_id for raw in session.scalars(
         select(RoundTrack.bank_ids).join(Round, Round.id == RoundTrack.round_id).where(Round.contest_id == contest_id))
         for bank_id in json.loads(raw or "[]")})
+
+
+def _named_in_options(session: Session, bank_ids: list[int]) -> set[tuple]:
+    """The documents named in any option, right or wrong, of the banks' active questions (as document keys)."""
+    rows = session.scalars(select(QuestionOption.text).join(Question, Question.id == QuestionOption.question_id)
+                           .where(Question.bank_id.in_(bank_ids), Question.status == "active",
+                                  QuestionOption.text.contains("/")))
+    return {("doc", *key) for text in rows for key in citations(text)}
+
+
+def rounds_remain(session: Session, contest_id: int, now: datetime) -> bool:
+    """Whether a round of the contest has not closed yet."""
+    return session.scalar(select(Round.id).where(Round.contest_id == contest_id, Round.closes_at > now)
+                          .limit(1)) is not None
+
+
+def cited_documents(session: Session, contest_id: int, *, hold_back: bool = False) -> list[TopicDocuments]:
+    """The documents cited by the active questions of every bank the contest's rounds draw from, each once,
+    under the topic citing it most (then the first in Vietnamese order), topics and names in Vietnamese order.
+    With `hold_back`, documents named in an option of those questions are left out."""
+    bank_ids = _bank_ids(session, contest_id)
     if not bank_ids:
         return []
+    held = _named_in_options(session, bank_ids) if hold_back else set()
     spellings: dict[tuple, Counter] = defaultdict(Counter)
     topics: dict[tuple, Counter] = defaultdict(Counter)
     rows = session.execute(select(Question.source, Topic.name).outerjoin(Topic, Topic.id == Question.topic_id)
@@ -119,6 +141,8 @@ def cited_documents(session: Session, contest_id: int) -> list[TopicDocuments]:
     for source, topic in rows:
         for name in document_names(source):
             key = _document_key(name)
+            if key in held:
+                continue
             spellings[key][name] += 1
             topics[key][clean_text(topic or "")] += 1
     grouped: dict[str, list[str]] = defaultdict(list)
@@ -179,9 +203,11 @@ class MaterialsTopic:
     links: list[StudyLink]
 
 
-def materials(session: Session, contest_id: int) -> list[MaterialsTopic]:
-    """The page's content: per topic, the cited documents and the organiser's links of that topic."""
-    documents = {group.topic: group.documents for group in cited_documents(session, contest_id)}
+def materials(session: Session, contest_id: int, now: datetime) -> list[MaterialsTopic]:
+    """The public page's content: per topic, the cited documents and the organiser's links of that topic.
+    While a round has not closed, documents named in an option are held back (see the module's note)."""
+    hold_back = rounds_remain(session, contest_id, now)
+    documents = {group.topic: group.documents for group in cited_documents(session, contest_id, hold_back=hold_back)}
     links: dict[str, list[StudyLink]] = defaultdict(list)
     for link in links_of(session, contest_id):
         links[link.topic].append(link)

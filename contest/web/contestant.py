@@ -138,12 +138,14 @@ class ContestantController(Controller):
             "tracks": TRACKS, "timezone": request.app.state.settings.timezone})
 
     @get("/tai-lieu", name="contest_materials", sync_to_thread=True)
-    def materials(self, db: DB, slug: FromPath[str]) -> Template:
+    def materials(self, request: Request, db: DB, slug: FromPath[str]) -> Template:
         """Names of the documents the contest's banks cite, and the organiser's links, by topic."""
         contest = load_contest(db, slug)
+        now = request.app.state.clock()
         with db.session() as session:
-            topics = materials.materials(session, contest.id)
-        return Template("contest/materials.html", context={"contest": contest, "topics": topics})
+            topics = materials.materials(session, contest.id, now)
+            held = materials.rounds_remain(session, contest.id, now)
+        return Template("contest/materials.html", context={"contest": contest, "topics": topics, "held": held})
 
     def _register_page(self, db, contest: Contest, form=None, errors=None, status_code=200) -> Template:
         with db.session() as session:
