@@ -64,7 +64,7 @@ def normalise_phone(raw: str) -> str | None:
 
 
 def mask_phone(phone: str) -> str:
-    """0912345678 -> 09xx xxx 678 (Nghị định 13/2023/NĐ-CP: no full number in public)."""
+    """0912345678 -> 09xx xxx 678 (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15: no full number in public)."""
     return f"{phone[:2]}xx xxx {phone[-3:]}" if len(phone) >= 6 else "xxx"
 
 

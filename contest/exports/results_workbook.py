@@ -8,7 +8,7 @@ Excel dates in the contest's time zone, counts and ratios are numbers (ratios wi
 Ranking and attempt rows are read from the database in chunks (yield_per) and written by
 contest.exports.xlsx_book, so memory stays flat however many rows a round has.
 
-Privacy (Nghị định 13/2023/NĐ-CP): the staff variant shows full phone numbers (organisers contact
+Privacy (Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15): the staff variant shows full phone numbers (organisers contact
 winners) and, on prize lists and staff leaderboards, the CCCD; the public variant (public=True) masks
 phones, masks the CCCD on prize lists and leaves the CCCD out of leaderboards and attempt lists.
 """

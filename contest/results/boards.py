@@ -1,7 +1,7 @@
 """What a results page reads: one page of a leaderboard, prize rows, a contest's rounds with their tracks.
 
 Shared by the public results pages and the staff ones. Rows are plain dicts for a template; public rows
-carry masked phones only (Nghị định 13/2023/NĐ-CP). A leaderboard page reads one page of stored ranks
+carry masked phones only (Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15). A leaderboard page reads one page of stored ranks
 (LIMIT/OFFSET on the (round_id, track, rank) index), never the whole round.
 """
 

@@ -209,7 +209,7 @@ class UnitInfo(Struct):
 
 
 class RegistrationBody(Struct):
-    """Registration; `consent` (to the processing of personal data, Nghị định 13/2023/NĐ-CP) must be true."""
+    """Registration; `consent` (to the processing of personal data, Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15) must be true."""
 
     full_name: str
     phone: str

@@ -1,7 +1,7 @@
 """Results pages for the public (/c/<slug>/ket-qua).
 
 Public pages exist only when the contest publishes results and the round has closed; phones are
-masked (Nghị định 13/2023/NĐ-CP) and CCCD never shown. What they read, and share with the staff
+masked (Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15) and CCCD never shown. What they read, and share with the staff
 pages, is in contest.results.boards; their shared context is in contest.web.
 """
 
