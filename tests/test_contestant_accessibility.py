@@ -1,6 +1,7 @@
-"""A light accessibility check of the contestant's pages (axe-core is not vendored): every form control
-has a label a screen reader announces, every scrollable table can be reached by keyboard and has a
-name; and a finished contest's page leads to its results, not to a registration."""
+"""A quick accessibility check of the contestant's pages through the test client (the axe-core audit in a
+real browser is tests/test_browser_axe.py): every form control has a label a screen reader announces, every
+scrollable table can be reached by keyboard and has a name; and a finished contest's page leads to its
+results, not to a registration."""
 
 from __future__ import annotations
 
