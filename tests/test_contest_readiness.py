@@ -104,12 +104,16 @@ def _readiness(db, url="http://x/c/thi-thu"):
 
 def test_readiness_of_a_complete_contest_is_all_ok(db):
     make_contest(db)
+    with db.write_session() as session:
+        session.execute(update(Contest).values(hotline_phone="0276 3822 123"))
     readiness = _readiness(db)
     assert readiness.ready, readiness.missing
     labels = [c.label for c in readiness.checks]
     assert labels == ["Đợt thi", "Ngân hàng câu hỏi – Cán bộ, công chức, viên chức",
                       "Ngân hàng câu hỏi – Người dân", "Danh sách đơn vị công tác",
-                      "Danh sách địa bàn (xã, phường)", "Thể lệ", "Cơ cấu giải", "Địa chỉ dự thi"]
+                      "Danh sách địa bàn (xã, phường)", "Thể lệ", "Cơ cấu giải", "Đường dây hỗ trợ",
+                      "Địa chỉ dự thi"]
+    assert readiness.checks[-2].notes == ("0276 3822 123",)
     assert readiness.checks[1].notes == ("Đợt 1: rút 10 câu từ 36 câu đang dùng.",)
 
 
@@ -127,6 +131,8 @@ def test_readiness_of_a_new_contest_names_each_missing_piece(db):
                                       "cho đến khi có danh sách.",),
         "Thể lệ": ("Chưa có nội dung thể lệ.",),
         "Cơ cấu giải": ("Chưa đặt số giải cho mỗi đợt.",),
+        "Đường dây hỗ trợ": ("Chưa có số điện thoại hoặc e-mail hỗ trợ: thí sinh quên mật khẩu không biết gọi ai "
+                             "để lấy mã khôi phục.",),
         "Địa chỉ dự thi": ("Hội thi chưa công bố: http://x/c/thi-thu chưa mở cho thí sinh.",),
     }  # officials only: no locality list is asked for
 
@@ -149,8 +155,8 @@ def test_organiser_contest_page_shows_the_readiness_check(client, db, staff):
     page = html(client.get(f"/staff/contests/{_contest(db).id}"))
     section = page.find("section", class_="readiness")
     missing = [li.find("strong").get_text(strip=True) for li in section.select("li.missing")]
-    assert missing == ["✗ Danh sách đơn vị công tác", "✗ Danh sách địa bàn (xã, phường)"]
-    assert "Còn thiếu 2 mục" in section.find("p", class_="warn").get_text()
+    assert missing == ["✗ Danh sách đơn vị công tác", "✗ Danh sách địa bàn (xã, phường)", "✗ Đường dây hỗ trợ"]
+    assert "Còn thiếu 3 mục" in section.find("p", class_="warn").get_text()
 
 
 # --- the confirm step before an attempt ------------------------------------------------------------------

@@ -47,9 +47,9 @@ class Readiness:
 
 def contest_readiness(session: Session, contest: Contest, *, public_url: str) -> Readiness:
     """What the contest has and lacks: rounds, banks and pool sizes per track, units or localities where
-    registration asks for them, rules text, prize structure and the public link."""
+    registration asks for them, rules text, prize structure, a help line and the public link."""
     return Readiness([_rounds(session, contest), *_tracks(session, contest), *_unit_lists(session, contest),
-                      _rules(contest), _prizes(contest), _link(contest, public_url)])
+                      _rules(contest), _prizes(contest), _help_line(contest), _link(contest, public_url)])
 
 
 def _rounds(session: Session, contest: Contest) -> Check:
@@ -129,6 +129,15 @@ def _prizes(contest: Contest) -> Check:
     if not any(counts.values()):
         return Check(N_("Cơ cấu giải"), False, (N_("Chưa đặt số giải cho mỗi đợt."),))
     return Check(N_("Cơ cấu giải"), True, ("; ".join(f"{PRIZE_LABELS[p]}: {n}" for p, n in counts.items() if n) + ".",))
+
+
+def _help_line(contest: Contest) -> Check:
+    """A phone or e-mail on every contestant page: where a locked-out contestant calls for a reset code."""
+    reachable = [value for value in (contest.hotline_phone, contest.contact_email) if value.strip()]
+    if reachable:
+        return Check(N_("Đường dây hỗ trợ"), True, ("; ".join(reachable),))
+    return Check(N_("Đường dây hỗ trợ"), False, (
+        N_("Chưa có số điện thoại hoặc e-mail hỗ trợ: thí sinh quên mật khẩu không biết gọi ai để lấy mã khôi phục."),))
 
 
 def _link(contest: Contest, public_url: str) -> Check:
