@@ -12,7 +12,7 @@ from contest import accounts
 from contest.banks import store
 from contest.banks.importer import check_and_import
 from contest.db import Database
-from contest.contests import setup
+from contest.contests import announcements, setup, site
 from contest.contests.setup import round_tracks
 from contest.contests.units import LOCALITY, UNIT, import_units
 from contest.models import Contest, Role, Unit, User
@@ -129,6 +129,11 @@ def load_demo_contest(db: Database, *, now: datetime, tz: str = "Asia/Ho_Chi_Min
             session, title=DEMO_TITLE, slug=DEMO_SLUG, now=now, rules=DEMO_RULES,
             organiser_body="Ban Tổ chức Hội thi (mẫu)", plan_reference="Kế hoạch tổ chức hội thi (mẫu)")
         _import_demo_units(session, contest.id)
+        site.set_contact(contest, phone="0999 999 999", email="hotro@example.org",
+                         hours="7:30–17:00 các ngày làm việc (số mẫu, không có thật)")
+        announcements.create(session, contest_id=contest.id, user_id=None, now=now, form=announcements.AnnouncementForm(
+            title="Đợt 1 đã mở", body="Mỗi người có 3 lượt thi trong đợt; lượt có kết quả tốt nhất được tính.\n"
+            "Quên mật khẩu? Gọi đường dây hỗ trợ ở cuối trang để nhận mã khôi phục.", pinned=True, published_at=now))
         local_midnight = _local_midnight(now, tz)
         setup.save_round(
             session, contest=contest, now=now, round_=None, number=1, title="Tuần thứ nhất",
