@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from contest.contests import attempts as attempt_domain
 from contest.contests.draw import PoolCache
 from contest.models import Contest, Contestant, Question, QuestionOption
+from contest.results import prizes
 from tests.conftest import NOW
 from tests.contest_helpers import PASSWORD, PHONE, SLUG, make_contest, unit_id
 from tests.test_browser import PHONE_SCREEN, browser, live_server  # noqa: F401 (fixtures)
@@ -109,9 +110,18 @@ def test_public_leaderboard_and_item_statistics_fit_a_phone(browser, live_server
                                                 now=NOW).state.id
     attempt_domain.submit_attempt(db, attempt_id=own_attempt, contestant_id=own, now=NOW + timedelta(minutes=9))
     long_texts(db)
+    with db.write_session() as session:  # a locked prize list, shown above the leaderboard
+        prizes.lock(session, prizes.propose(session, fixture.round_id, "officials", NOW + timedelta(days=8)).id,
+                    None, NOW + timedelta(days=8))
     context, page, failures = phone_page(browser, live_server)
 
     page.goto(f"{HOME}/ket-qua/dot/1/can-bo")
+    awards = page.locator("table.prizes tbody tr")
+    expect(awards.first.locator('td[data-label="Số câu đúng"]')).to_have_text(re.compile(r"^\d+/10$"))
+    for cell in awards.first.locator("td").all():
+        box = cell.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_SCREEN["width"], (cell.inner_text(), box)
+    assert page.locator("table.prizes thead").bounding_box()["height"] <= 1
     rows = page.locator("#board tbody tr")
     expect(rows).to_have_count(4)
     first = rows.first
