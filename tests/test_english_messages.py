@@ -161,3 +161,14 @@ def test_bank_check_report_in_english(client, staff, contest):
     assert {li.get_text(" ", strip=True).split(": ", 1)[1] for li in outdated.select("li")} == {
         "no date (Valid as of column)"}
     assert outdated.select_one("li a").get_text(strip=True).startswith("Question #")
+
+
+def test_export_form_refusals_in_english(client, staff, contest):
+    login(client, staff["organiser"])
+    english(client)
+    page = f"/staff/contests/{contest.contest_id}/exports"
+    response = post_form(client, page, {"kind": "khong-co", "fmt": "xlsx"}, form_page=page)
+    assert response.status_code == 400
+    assert "Invalid export type." in html(response).get_text()
+    response = post_form(client, page, {"kind": "evidence", "fmt": "pdf"}, form_page=page)
+    assert "The file format must be xlsx, csv or zip." in html(response).get_text()

@@ -31,6 +31,7 @@ from contest.exports import results_workbook as books
 from contest.exports.csv_tables import Book
 from contest.models import Contest, ExportJob, RankingEntry, Round
 from contest.results.ranking import ensure_overall, ensure_ranked
+from contest.i18n import N_, message_of
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +71,22 @@ def check_spec(session: Session, spec: ExportSpec) -> ExportSpec:
     """Refuse what cannot be exported: unknown kind or format, a foreign round, a missing track, or CSV
     for an export of several tables (those come as a .zip of CSV files)."""
     if spec.kind not in KINDS:
-        raise SpecError("Loại dữ liệu xuất không hợp lệ.")
+        raise SpecError(N_("Loại dữ liệu xuất không hợp lệ."))
     if spec.fmt not in FORMATS:
-        raise SpecError("Định dạng tệp phải là xlsx, csv hoặc zip.")
+        raise SpecError(N_("Định dạng tệp phải là xlsx, csv hoặc zip."))
     if session.get(Contest, spec.contest_id) is None:
-        raise SpecError("Không tìm thấy hội thi.")
+        raise SpecError(N_("Không tìm thấy hội thi."))
     if spec.round_id is not None:
         round_ = session.get(Round, spec.round_id)
         if round_ is None or round_.contest_id != spec.contest_id:
-            raise SpecError("Không tìm thấy đợt thi trong hội thi này.")
+            raise SpecError(N_("Không tìm thấy đợt thi trong hội thi này."))
     if spec.kind in ("leaderboard", "attempts") and spec.round_id is None:
-        raise SpecError("Cần chọn đợt thi.")
+        raise SpecError(N_("Cần chọn đợt thi."))
     if spec.track is not None and spec.track not in TRACKS:
-        raise SpecError("Đối tượng dự thi không hợp lệ.")
+        raise SpecError(N_("Đối tượng dự thi không hợp lệ."))
     single = spec.kind == "winners" or (spec.kind in ("leaderboard", "attempts", "overall") and spec.track is not None)
     if spec.fmt == "csv" and not single:
-        raise SpecError("Tệp CSV chỉ chứa một bảng: chọn một đối tượng, hoặc tải tệp .zip gồm các bảng CSV.")
+        raise SpecError(N_("Tệp CSV chỉ chứa một bảng: chọn một đối tượng, hoặc tải tệp .zip gồm các bảng CSV."))
     return spec
 
 
@@ -105,7 +106,7 @@ def build(session: Session, spec: ExportSpec, *, tz: str, now: datetime) -> Book
             return reports.stats_book(session, spec.contest_id, spec.round_id, tz=tz, now=now, public=spec.public)
         return reports.evidence_book(session, spec.contest_id, tz=tz, now=now, public=spec.public)
     except books.ExportError as exc:
-        raise SpecError(str(exc)) from exc
+        raise SpecError(message_of(exc)) from exc
 
 
 def estimate_rows(session: Session, spec: ExportSpec) -> int:

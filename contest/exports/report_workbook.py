@@ -18,6 +18,7 @@ from contest.exports.results_workbook import (ExportError, contest_paths, get_co
                                               round_and_contest, winner_table)
 from contest.models import Contest, PrizeAward, PrizeList, Round
 from contest.results import prizes, stats
+from contest.i18n import N_
 
 TEAM_NOTES = {prizes.TeamStatus.BELOW_MIN: "Dưới tỉ lệ tối thiểu, không xếp hạng",
               prizes.TeamStatus.NO_HEADCOUNT: "Chưa có số CBCCVC, không xếp hạng"}
@@ -96,7 +97,7 @@ def stats_book(session: Session, contest_id: int, round_id: int | None = None, *
     if round_id is not None:
         round_, owner = round_and_contest(session, round_id)
         if owner.id != contest.id:
-            raise ExportError(f"Đợt thi {round_id} không thuộc hội thi này.")
+            raise ExportError(N_("Đợt thi {round_id} không thuộc hội thi này.", round_id=round_id))
     figures = _figures(session, contest, round_id, tz=tz, public=public, now=now)
     name = f"{contest.slug}-thong-ke" + (f"-dot-{round_.number}" if round_ else "")
     return Book(name=name, tables=_stats_tables(contest, figures))

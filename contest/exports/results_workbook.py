@@ -31,6 +31,7 @@ from contest.models import (Accommodation, AttemptStatus, Contest, Contestant, O
                             Round, RoundResult)
 from contest.results import prizes
 from contest.results.ranking import scored
+from contest.i18n import N_
 
 R, OE = RankingEntry.__table__, OverallEntry.__table__
 CHUNK = 5000  # rows fetched from the database at a time
@@ -77,14 +78,14 @@ def _seconds(milliseconds: int | None) -> float | None:
 def round_and_contest(session: Session, round_id: int) -> tuple[Round, Contest]:
     round_ = session.get(Round, round_id)
     if round_ is None:
-        raise ExportError(f"Không có đợt thi {round_id}.")
+        raise ExportError(N_("Không có đợt thi {round_id}.", round_id=round_id))
     return round_, session.get(Contest, round_.contest_id)
 
 
 def get_contest(session: Session, contest_id: int) -> Contest:
     contest = session.get(Contest, contest_id)
     if contest is None:
-        raise ExportError(f"Không có hội thi {contest_id}.")
+        raise ExportError(N_("Không có hội thi {contest_id}.", contest_id=contest_id))
     return contest
 
 
@@ -134,7 +135,7 @@ def _round_scope(session: Session, round_id: int, track: str | None
     round_, contest = round_and_contest(session, round_id)
     available = ordered_tracks(contest, round_tracks(session, round_id))
     if track is not None and track not in available:
-        raise ExportError(f"Đợt {round_.number} không có đối tượng {track}.")
+        raise ExportError(N_("Đợt {number} không có đối tượng {track}.", number=round_.number, track=track))
     return round_, contest, [track] if track else available, contest_paths(session, contest.id)
 
 
@@ -176,7 +177,7 @@ def overall_book(session: Session, contest_id: int, track: str | None = None, *,
     """The whole contest's ranking (results summed over ranked rounds), one track or all."""
     contest = get_contest(session, contest_id)
     if track is not None and track not in tracks_of(contest):
-        raise ExportError(f"Hội thi không có đối tượng {track}.")
+        raise ExportError(N_("Hội thi không có đối tượng {track}.", track=track))
     name = f"{contest.slug}-xep-hang-chung" + (f"-{TRACK_SLUGS[track]}" if track else "")
     return Book(name=name + ("-cong-khai" if public else ""),
                 tables=[overall_table(session, contest, track, public=public, paths=contest_paths(session, contest_id))])
