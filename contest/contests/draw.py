@@ -22,7 +22,20 @@ POOL_CHECK_SECONDS = 10.0  # how stale a cached pool may be before its version i
 
 
 class DrawError(ValueError):
-    """The pool cannot satisfy the draw (too few questions of a topic or level), or a typed draw is not one."""
+    """The pool cannot satisfy the draw (too few questions of a topic or level), or a typed draw is not one.
+    `row` is the stratum it is about (counting only the filled rows, as the round form shows them again),
+    `column` what of that row ("count" or "difficulty"); row None: the total, or the draw as a whole."""
+
+    def __init__(self, message: str, *, row: int | None = None, column: str = "count") -> None:
+        super().__init__(message)
+        self.row, self.column = row, column
+
+    def __reduce__(self):
+        return _draw_error, (self.args[0], self.row, self.column)
+
+
+def _draw_error(message: str, row: int | None, column: str) -> "DrawError":
+    return DrawError(message, row=row, column=column)
 
 
 MAX_QUESTIONS = 200  # per attempt
@@ -100,17 +113,17 @@ class DrawSpec:
                 continue
             where = N_("chủ đề '{topic}'", topic=topic) if topic else N_("dòng 'mọi chủ đề'")
             wrong = N_("{track}: số câu của {where} phải là số nguyên dương.", track=label, where=where)
-            number = _whole(count or "0", wrong)
+            number = _whole(count or "0", wrong, row=len(rows))
             if number < 1:
-                raise DrawError(wrong)
+                raise DrawError(wrong, row=len(rows))
             level = None
             if difficulty:
-                level = _whole(difficulty, N_("Mức độ không hợp lệ."))
+                level = _whole(difficulty, N_("Mức độ không hợp lệ."), row=len(rows), column="difficulty")
                 if level not in DIFFICULTY_LABELS:
-                    raise DrawError(N_("Mức độ không hợp lệ."))
+                    raise DrawError(N_("Mức độ không hợp lệ."), row=len(rows), column="difficulty")
             rows.append(Stratum(count=number, topic=topic or None, difficulty=level))
         if not rows:
-            raise DrawError(N_("{track}: nhập ít nhất một dòng phân bổ số câu theo chủ đề.", track=label))
+            raise DrawError(N_("{track}: nhập ít nhất một dòng phân bổ số câu theo chủ đề.", track=label), row=0)
         return cls(strata=tuple(rows))
 
     def form_values(self) -> dict:
@@ -120,9 +133,9 @@ class DrawSpec:
                            for s in self.strata]}
 
 
-def _whole(text: str, message: str) -> int:
+def _whole(text: str, message: str, **where) -> int:
     if not re.fullmatch(r"-?\d{1,9}", text.strip()):
-        raise DrawError(message)
+        raise DrawError(message, **where)
     return int(text)
 
 
@@ -218,10 +231,10 @@ def check_draw(pool: Pool, draw: DrawSpec | dict | str) -> None:
                                total=spec.total))
         return
     taken: set[int] = set()
-    for stratum in spec.strata:
+    for row, stratum in enumerate(spec.strata):
         available = [i for i in pool.matching(stratum.topic, stratum.difficulty) if i not in taken]
         if len(available) < stratum.count:
-            raise DrawError(_shortage(pool, stratum, len(available), taken))
+            raise DrawError(_shortage(pool, stratum, len(available), taken), row=row)
         taken.update(available[:stratum.count])
 
 

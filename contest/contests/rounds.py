@@ -31,8 +31,9 @@ def local_text(value: datetime, tz: str) -> str:
     return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
 
 
-def parse_local(text: str, tz: str, label: str) -> datetime:
-    """A time typed in the contest's zone (datetime-local or dd/mm/yyyy HH:MM), as aware UTC."""
+def parse_local(text: str, tz: str, label: str, field: str | None = None) -> datetime:
+    """A time typed in the contest's zone (datetime-local or dd/mm/yyyy HH:MM), as aware UTC; SetupError
+    about the form's `field` when it is not one."""
     for pattern in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"):
         try:
             naive = datetime.strptime(text.strip(), pattern)
@@ -40,19 +41,19 @@ def parse_local(text: str, tz: str, label: str) -> datetime:
             continue
         return naive.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
     raise SetupError(N_("{field}: '{text}' không đúng dạng ngày giờ (dd/mm/yyyy HH:MM).", field=label, text=text)
-                     if text else N_("{field}: chưa nhập.", field=label))
+                     if text else N_("{field}: chưa nhập.", field=label), field=field)
 
 
-def _whole(text: str, message: str) -> int:
+def _whole(text: str, message: str, field: str) -> int:
     if not re.fullmatch(r"-?\d{1,9}", text.strip()):
-        raise SetupError(message)
+        raise SetupError(message, field=field)
     return int(text)
 
 
 def _round_number(text: str) -> int:
-    number = _whole(text, N_("Số thứ tự đợt phải là số nguyên dương."))
+    number = _whole(text, N_("Số thứ tự đợt phải là số nguyên dương."), "number")
     if not 1 <= number <= 999:
-        raise SetupError(N_("Số thứ tự đợt phải là số nguyên dương."))
+        raise SetupError(N_("Số thứ tự đợt phải là số nguyên dương."), field="number")
     return number
 
 
@@ -99,9 +100,21 @@ def new_round_values(session: Session, contest_id: int, tz: str, tracks: list[st
 class RoundFormError(SetupError):
     """The form cannot be saved; `started` tells a refused change of a started round from a typing error."""
 
-    def __init__(self, message: str, *, started: bool) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, started: bool, field: str | None = None) -> None:
+        super().__init__(message, field=field)
         self.started = started
+
+    def __reduce__(self):
+        return _round_form_error, (self.args[0], self.started, self.field)
+
+
+def _round_form_error(message: str, started: bool, field: str | None) -> "RoundFormError":
+    return RoundFormError(message, started=started, field=field)
+
+
+def draw_field(track: str, exc: DrawError) -> str:
+    """The round form's field a DrawError is about: a stratum row's count (or level), else the total."""
+    return f"{track}-total" if exc.row is None else f"{track}-{exc.column}-{exc.row}"
 
 
 def _track_config(session: Session, track: str, form: dict) -> TrackConfig:
@@ -109,15 +122,16 @@ def _track_config(session: Session, track: str, form: dict) -> TrackConfig:
     known = queries.existing_bank_ids(session, form["banks"])
     minutes = form["minutes"].replace(",", ".")
     if not re.fullmatch(r"\d{1,4}(\.\d{1,2})?", minutes):
-        raise SetupError(N_("{track}: thời gian làm bài phải là số phút.", track=label))
+        raise SetupError(N_("{track}: thời gian làm bài phải là số phút.", track=label), field=f"{track}-minutes")
     try:
         draw = DrawSpec.from_form(label=label, mode=form["mode"], total=form["total"], strata=form["strata"])
     except DrawError as exc:
-        raise SetupError(message_of(exc)) from exc
+        raise SetupError(message_of(exc), field=draw_field(track, exc)) from exc
     return TrackConfig(track=track, bank_ids=[b for b in form["banks"] if b in known], draw=draw,
                        time_limit_seconds=round(float(minutes) * 60),
                        max_attempts=_whole(form["attempts"],
-                                            N_("{track}: số lượt thi phải là số nguyên từ 1 đến 20.", track=label)),
+                                            N_("{track}: số lượt thi phải là số nguyên từ 1 đến 20.", track=label),
+                                            f"{track}-attempts"),
                        shuffle_questions=form["shuffle_questions"], shuffle_options=form["shuffle_options"])
 
 
@@ -135,7 +149,9 @@ def check_draws(session: Session, configs: list[TrackConfig]) -> None:
             config.check()
             check_draw(load_pool(session, config.bank_ids), config.draw)
         except (SetupError, DrawError) as exc:
-            raise SetupError(N_("{track}: {problem}", track=TRACKS[config.track], problem=message_of(exc))) from exc
+            field = exc.field if isinstance(exc, SetupError) else draw_field(config.track, exc)
+            raise SetupError(N_("{track}: {problem}", track=TRACKS[config.track], problem=message_of(exc)),
+                             field=field) from exc
 
 
 def save_round_form(session: Session, *, contest: Contest, round_: Round | None, form: dict, tz: str,
@@ -145,8 +161,8 @@ def save_round_form(session: Session, *, contest: Contest, round_: Round | None,
     tracks = setup.tracks_of(contest)
     started = round_ is not None and setup.round_started(session, round_, now)
     try:
-        opens_at = parse_local(form["opens_at"], tz, N_("Thời điểm bắt đầu"))
-        closes_at = parse_local(form["closes_at"], tz, N_("Thời điểm kết thúc"))
+        opens_at = parse_local(form["opens_at"], tz, N_("Thời điểm bắt đầu"), "opens_at")
+        closes_at = parse_local(form["closes_at"], tz, N_("Thời điểm kết thúc"), "closes_at")
         stored = setup.round_tracks(session, round_.id) if round_ else {}
         configs = [_keep_bank_order(_track_config(session, t, form["tracks"][t]),
                                     setup.track_config(stored[t]) if t in stored else None) for t in tracks]
@@ -158,7 +174,7 @@ def save_round_form(session: Session, *, contest: Contest, round_: Round | None,
         return setup.save_round(
             session, contest=contest, now=now, round_=round_, title=form["title"], number=_round_number(form["number"]),
             opens_at=opens_at, closes_at=closes_at,
-            grace_seconds=_whole(form["grace_seconds"], N_("Thời gian bù trễ mạng phải là số giây.")),
+            grace_seconds=_whole(form["grace_seconds"], N_("Thời gian bù trễ mạng phải là số giây."), "grace_seconds"),
             prediction_kind=form["prediction_kind"], tracks=configs)
     except SetupError as exc:
-        raise RoundFormError(message_of(exc), started=started) from exc
+        raise RoundFormError(message_of(exc), started=started, field=exc.field) from exc

@@ -36,7 +36,20 @@ PREDICTIONS = {
 
 
 class SetupError(ValueError):
-    """A contest or round setting that cannot be accepted; the message says why."""
+    """A contest or round setting that cannot be accepted; the message says why. `field` names the form
+    field it is about (the input's name, e.g. "title" or "officials-minutes"), so the form shows the message
+    under that field; None when it is about no single field (the form shows it at the top)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def __reduce__(self):
+        return _setup_error, (self.args[0], self.field)
+
+
+def _setup_error(message: str, field: str | None) -> "SetupError":
+    return SetupError(message, field=field)
 
 
 def too_long(column, value: str, label: str) -> str | None:
@@ -46,11 +59,12 @@ def too_long(column, value: str, label: str) -> str | None:
         if limit is not None and len(value) > limit else None
 
 
-def check_length(column, value: str, label: str) -> str:
-    """`value` when it fits the model's `column`; SetupError naming `label` and the limit when it does not."""
+def check_length(column, value: str, label: str, *, field: str | None = None) -> str:
+    """`value` when it fits the model's `column`; SetupError naming `label` and the limit (and the form's
+    `field`) when it does not."""
     problem = too_long(column, value, label)
     if problem:
-        raise SetupError(problem)
+        raise SetupError(problem, field=field)
     return value
 
 
@@ -71,10 +85,10 @@ def create_contest(session: Session, *, title: str, now: datetime, slug: str = "
                    tracks: list[str] = ("officials", "citizens"), fields: dict[str, str] | None = None,
                    rules: str = "", access_code: str = "", plan_reference: str = "") -> Contest:
     """A new contest; the slug (its public address) must be unique."""
-    title = check_length(Contest.title, clean_text(title), N_("Tên hội thi"))
+    title = check_length(Contest.title, clean_text(title), N_("Tên hội thi"), field="title")
     if not title:
-        raise SetupError(N_("Cần nhập tên hội thi."))
-    slug = _free_slug(session, slug or title)
+        raise SetupError(N_("Cần nhập tên hội thi."), field="title")
+    slug = _free_slug(session, slug or title, field="slug" if slug else "title")
     contest = Contest(slug=slug, title=title, created_at=now, fields="{}")
     apply_settings(contest, organiser_body=organiser_body, tracks=tracks, fields=fields or DEFAULT_FIELDS,
                    rules=rules, access_code=access_code, plan_reference=plan_reference)
@@ -83,11 +97,12 @@ def create_contest(session: Session, *, title: str, now: datetime, slug: str = "
     return contest
 
 
-def _free_slug(session: Session, text: str, *, contest_id: int | None = None) -> str:
-    """The address made of `text`, refused when another contest has it."""
+def _free_slug(session: Session, text: str, *, contest_id: int | None = None, field: str = "slug") -> str:
+    """The address made of `text`, refused when another contest has it (the error is about `field`: the
+    address typed, or the title it was made from)."""
     slug = slugify(text)
     if queries.slug_taken(session, slug, except_contest_id=contest_id):
-        raise SetupError(N_("Địa chỉ '{slug}' đã được dùng cho hội thi khác.", slug=slug))
+        raise SetupError(N_("Địa chỉ '{slug}' đã được dùng cho hội thi khác.", slug=slug), field=field)
     return slug
 
 
@@ -98,9 +113,9 @@ def update_contest(session: Session, contest: Contest, *, title: str, slug: str,
     the rest through apply_settings."""
     title = clean_text(title)
     if not title:
-        raise SetupError(N_("Cần nhập tên hội thi."))
-    slug = _free_slug(session, slug or title, contest_id=contest.id)
-    contest.title, contest.slug = check_length(Contest.title, title, N_("Tên hội thi")), slug
+        raise SetupError(N_("Cần nhập tên hội thi."), field="title")
+    slug = _free_slug(session, slug or title, contest_id=contest.id, field="slug" if slug else "title")
+    contest.title, contest.slug = check_length(Contest.title, title, N_("Tên hội thi"), field="title"), slug
     apply_settings(contest, organiser_body=organiser_body, tracks=tracks, fields=fields, rules=rules,
                    access_code=access_code, plan_reference=plan_reference, excluded=excluded,
                    answers_published=answers_published)
@@ -115,22 +130,26 @@ def apply_settings(contest: Contest, *, organiser_body: str, tracks, fields: dic
                    answers_published: str | None = None) -> None:
     tracks = [t for t in tracks if t in TRACKS]
     if not tracks:
-        raise SetupError(N_("Vui lòng chọn ít nhất một đối tượng dự thi."))
+        raise SetupError(N_("Vui lòng chọn ít nhất một đối tượng dự thi."), field="tracks")
     if answers_published is not None:
         if answers_published not in ANSWER_POLICIES:
-            raise SetupError(N_("Thời điểm công bố đáp án không hợp lệ."))
+            raise SetupError(N_("Thời điểm công bố đáp án không hợp lệ."), field="answers_published")
         contest.answers_published = answers_published
     contest.tracks = ",".join(tracks)
     contest.fields = json.dumps({n: fields.get(n, "off") if fields.get(n) in ("required", "optional") else "off"
                                  for n in FIELDS} | {n: "required" for n in ALWAYS_REQUIRED})
-    contest.organiser_body = check_length(Contest.organiser_body, clean_text(organiser_body), N_("Cơ quan tổ chức"))
-    contest.plan_reference = check_length(Contest.plan_reference, clean_text(plan_reference), N_("Căn cứ (kế hoạch)"))
+    contest.organiser_body = check_length(Contest.organiser_body, clean_text(organiser_body), N_("Cơ quan tổ chức"),
+                                         field="organiser_body")
+    contest.plan_reference = check_length(Contest.plan_reference, clean_text(plan_reference), N_("Căn cứ (kế hoạch)"),
+                                         field="plan_reference")
     contest.rules = rules.replace("\r\n", "\n").strip()
-    for text, label in ((contest.rules, N_("Thể lệ")), (excluded, N_("Danh sách không xét giải"))):
+    for text, label, name in ((contest.rules, N_("Thể lệ"), "rules"),
+                              (excluded, N_("Danh sách không xét giải"), "excluded")):
         if len(text) > MAX_RULES:
             raise SetupError(N_("{field} dài quá {limit} ký tự.",
-                                field=label, limit=f"{MAX_RULES:,}".replace(",", ".")))
-    contest.access_code = check_length(Contest.access_code, clean_text(access_code), N_("Mã truy cập"))
+                                field=label, limit=f"{MAX_RULES:,}".replace(",", ".")), field=name)
+    contest.access_code = check_length(Contest.access_code, clean_text(access_code), N_("Mã truy cập"),
+                                       field="access_code")
     contest.excluded = "\n".join(clean_text(line) for line in excluded.splitlines() if clean_text(line))
 
 
@@ -150,16 +169,19 @@ class TrackConfig:
         self.draw = DrawSpec.of(self.draw)  # the stored JSON's dict is accepted too
 
     def check(self) -> None:
+        """SetupError naming the round form's field of this track ("officials-minutes") when a setting is
+        out of range."""
         if self.track not in TRACKS:
             raise SetupError(N_("Đối tượng dự thi không hợp lệ."))
         if not self.bank_ids:
-            raise SetupError(N_("Vui lòng chọn ít nhất một ngân hàng câu hỏi."))
+            raise SetupError(N_("Vui lòng chọn ít nhất một ngân hàng câu hỏi."), field=f"{self.track}-banks")
         if not 60 <= self.time_limit_seconds <= 4 * 3600:
-            raise SetupError(N_("Thời gian làm bài phải từ 1 phút đến 4 giờ."))
+            raise SetupError(N_("Thời gian làm bài phải từ 1 phút đến 4 giờ."), field=f"{self.track}-minutes")
         if not 1 <= self.max_attempts <= 20:
-            raise SetupError(N_("Số lượt thi cho phép phải từ 1 đến 20."))
+            raise SetupError(N_("Số lượt thi cho phép phải từ 1 đến 20."), field=f"{self.track}-attempts")
         if not 1 <= self.draw.question_count <= MAX_QUESTIONS:
-            raise SetupError(N_("Số câu hỏi mỗi lượt phải từ 1 đến {n}.", n=MAX_QUESTIONS))
+            raise SetupError(N_("Số câu hỏi mỗi lượt phải từ 1 đến {n}.", n=MAX_QUESTIONS),
+                             field=f"{self.track}-total" if not self.draw.strata else f"{self.track}-count-0")
 
 
 def round_subtitle(number: int, title: str | None) -> str:
@@ -189,12 +211,12 @@ def save_round(session: Session, *, contest: Contest, now: datetime, round_: Rou
     """Create or change a round. Once it has started, only what cannot change a result may change:
     the title, and a later closing time."""
     if closes_at <= opens_at:
-        raise SetupError(N_("Thời điểm kết thúc phải sau thời điểm bắt đầu."))
+        raise SetupError(N_("Thời điểm kết thúc phải sau thời điểm bắt đầu."), field="closes_at")
     if prediction_kind not in PREDICTIONS:
-        raise SetupError(N_("Loại câu hỏi dự đoán không hợp lệ."))
+        raise SetupError(N_("Loại câu hỏi dự đoán không hợp lệ."), field="prediction_kind")
     if not 0 <= grace_seconds <= 600:
-        raise SetupError(N_("Thời gian bù trễ mạng phải từ 0 đến 600 giây."))
-    title = check_length(Round.title, clean_text(title), N_("Tên đợt thi"))
+        raise SetupError(N_("Thời gian bù trễ mạng phải từ 0 đến 600 giây."), field="grace_seconds")
+    title = check_length(Round.title, clean_text(title), N_("Tên đợt thi"), field="title")
     for config in tracks:
         config.check()
         if config.track not in tracks_of(contest):
@@ -207,7 +229,7 @@ def save_round(session: Session, *, contest: Contest, now: datetime, round_: Rou
         return round_
     clash = session.scalar(select(Round.id).where(Round.contest_id == contest.id, Round.number == number))
     if clash is not None and (round_ is None or clash != round_.id):
-        raise SetupError(N_("Đã có đợt thi số {n}.", n=number))
+        raise SetupError(N_("Đã có đợt thi số {n}.", n=number), field="number")
     round_ = round_ or Round(contest_id=contest.id, number=number, opens_at=opens_at, closes_at=closes_at)
     round_.number, round_.title, round_.opens_at, round_.closes_at = number, title, opens_at, closes_at
     round_.grace_seconds, round_.prediction_kind = grace_seconds, prediction_kind

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from contest.banks.common import clean_text
 from contest.contests import queries
 from contest.contests.setup import SetupError, check_length, round_tracks, track_config, tracks_of
+from contest.i18n import N_
 from contest.models import Contest, Round
 from contest.results.prizes import PRIZES, prize_counts
 
@@ -40,7 +41,7 @@ def set_prize_notes(contest: Contest, notes: dict[str, str]) -> None:
     for level in NOTE_LEVELS:
         text = clean_text(notes.get(level, ""))
         if len(text) > MAX_NOTE:
-            raise SetupError(f"Mô tả giải dài quá {MAX_NOTE} ký tự.")
+            raise SetupError(N_("Mô tả giải dài quá {limit} ký tự.", limit=MAX_NOTE), field=f"prize-note-{level}")
         if text:
             kept[level] = text
     contest.prize_notes = json.dumps(kept, ensure_ascii=False) if kept else ""
@@ -158,10 +159,10 @@ def set_contact(contest: Contest, *, phone: str, email: str, hours: str) -> None
     if phone:
         digits = re.sub(r"\D", "", phone)
         if not _PHONE_TEXT.fullmatch(phone) or not 3 <= len(digits) <= 15:
-            raise SetupError("Số điện thoại hỗ trợ chỉ gồm chữ số (3 đến 15 số), dấu cách, dấu chấm, gạch nối, "
-                             "dấu + và ngoặc.")
+            raise SetupError(N_("Số điện thoại hỗ trợ chỉ gồm chữ số (3 đến 15 số), dấu cách, dấu chấm, gạch nối, "
+                                "dấu + và ngoặc."), field="hotline_phone")
     if email and not _EMAIL.fullmatch(email):
-        raise SetupError("E-mail hỗ trợ không hợp lệ.")
-    contest.hotline_phone = check_length(Contest.hotline_phone, phone, "Số điện thoại hỗ trợ")
-    contest.contact_email = check_length(Contest.contact_email, email, "E-mail hỗ trợ")
-    contest.contact_hours = check_length(Contest.contact_hours, hours, "Thời gian hỗ trợ")
+        raise SetupError(N_("E-mail hỗ trợ không hợp lệ."), field="contact_email")
+    contest.hotline_phone = check_length(Contest.hotline_phone, phone, N_("Số điện thoại hỗ trợ"), field="hotline_phone")
+    contest.contact_email = check_length(Contest.contact_email, email, N_("E-mail hỗ trợ"), field="contact_email")
+    contest.contact_hours = check_length(Contest.contact_hours, hours, N_("Thời gian hỗ trợ"), field="contact_hours")

@@ -92,6 +92,15 @@ def form_text(data: dict, key: str, limit: int | None = 300) -> str:
     return str(value).strip()[:limit]
 
 
+def setup_errors(error: Exception | None) -> dict:
+    """A refused contest or round form's template context: `errors` (the message under the field a SetupError
+    names, by the input's name) and `error` (the top box, for an error about no single field)."""
+    if error is None:
+        return {"errors": {}, "error": None}
+    field, message = getattr(error, "field", None), message_of(error)
+    return {"errors": {field: message}, "error": None} if field else {"errors": {}, "error": message}
+
+
 def is_fragment(request: Request) -> bool:
     """An htmx swap asks for the fragment only; a history restore needs the whole page."""
     return bool(request.headers.get("hx-request")) and not request.headers.get("hx-history-restore-request")

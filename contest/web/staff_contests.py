@@ -18,7 +18,7 @@ from contest.contests.units import KIND_LABELS
 from contest.i18n import N_
 from contest.models import Contest, Role
 from contest.results.prizes import PRIZE_LABELS
-from contest.web import DB, FORM_BYTES, Form, Int, form_text, get_contest, message_of, public_url, requires
+from contest.web import DB, FORM_BYTES, Form, Int, form_text, get_contest, public_url, requires, setup_errors
 
 
 TRACK_CHOICES = {"both": ["officials", "citizens"], "officials": ["officials"], "citizens": ["citizens"]}
@@ -82,10 +82,10 @@ class ContestsController(Controller):
     guards = [requires(Role.organiser)]
     request_max_body_size = FORM_BYTES  # the rules and the excluded list: 50,000 characters each
 
-    def _form(self, request: Request, contest: Contest | None, form: dict, *, error: str | None = None,
+    def _form(self, request: Request, contest: Contest | None, form: dict, *, error: SetupError | None = None,
               status_code: int = 200) -> Template:
         return Template("staff/contest_form.html", status_code=status_code, context={
-            "contest": contest, "form": form, "error": error, "fields": FIELDS, "field_rules": FIELD_RULES,
+            "contest": contest, "form": form, **setup_errors(error), "fields": FIELDS, "field_rules": FIELD_RULES,
             "always_required": setup.ALWAYS_REQUIRED, "track_choices": TRACK_CHOICE_LABELS,
             "answer_policies": disclosure.POLICIES, "prize_labels": PRIZE_LABELS, "note_levels": site.NOTE_LEVELS,
             "base_url": str(request.base_url).rstrip("/")})
@@ -113,7 +113,7 @@ class ContestsController(Controller):
                 _apply_form(session, contest, form)
                 contest_id = contest.id
         except SetupError as exc:
-            return self._form(request, None, form, error=message_of(exc), status_code=400)
+            return self._form(request, None, form, error=exc, status_code=400)
         return Redirect(f"/staff/contests/{contest_id}", status_code=303)
 
     @get("/{contest_id:int}", name="staff_contest", sync_to_thread=True)
@@ -155,7 +155,7 @@ class ContestsController(Controller):
         except SetupError as exc:
             with db.session() as session:
                 contest = get_contest(session, contest_id)
-            return self._form(request, contest, form, error=message_of(exc), status_code=400)
+            return self._form(request, contest, form, error=exc, status_code=400)
         return Redirect(f"/staff/contests/{contest_id}", status_code=303)
 
     @get("/{contest_id:int}/qr.svg", name="staff_contest_qr", sync_to_thread=True)

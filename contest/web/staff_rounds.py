@@ -15,7 +15,7 @@ from contest.banks.tabular import DIFFICULTY_LABELS
 from contest.contests import disclosure, queries, rounds, setup
 from contest.contests.setup import PREDICTIONS, TRACKS
 from contest.models import Role, Round
-from contest.web import DB, Form, Int, form_int, form_text, get_contest, requires, message_of
+from contest.web import DB, Form, Int, form_int, form_text, get_contest, requires, setup_errors
 
 STRATA_ROWS, MAX_STRATA = 8, 60
 
@@ -68,7 +68,7 @@ class RoundsController(Controller):
     guards = [requires(Role.organiser)]
 
     def _form(self, request: Request, db, contest_id: int, round_id: int | None, form: dict | None = None, *,
-              error: str | None = None, status_code: int = 200) -> Template:
+              error: rounds.RoundFormError | None = None, status_code: int = 200) -> Template:
         tz, now = request.app.state.settings.timezone, request.app.state.clock()
         with db.session() as session:
             contest = get_contest(session, contest_id)
@@ -83,8 +83,8 @@ class RoundsController(Controller):
             published = [] if round_ is not None and now >= round_.closes_at else disclosure.published_banks(
                 session, {b for t in tracks for b in form["tracks"][t]["banks"]}, now=now, except_round_id=round_id)
         return Template("staff/round_form.html", status_code=status_code, context={
-            "contest": contest, "round": round_, "form": form, "error": error, "started": started, "banks": banks,
-            "draws": draws, "tracks": TRACKS, "contest_tracks": tracks, "predictions": PREDICTIONS,
+            "contest": contest, "round": round_, "form": form, **setup_errors(error), "started": started,
+            "banks": banks, "draws": draws, "tracks": TRACKS, "contest_tracks": tracks, "predictions": PREDICTIONS,
             "published": published})
 
     def _round(self, session: Session, contest_id: int, round_id: int) -> Round:
@@ -104,7 +104,7 @@ class RoundsController(Controller):
                 round_ = self._round(session, contest_id, round_id) if round_id else None
                 rounds.save_round_form(session, contest=contest, round_=round_, form=form, tz=tz, now=now)
         except rounds.RoundFormError as exc:
-            return self._form(request, db, contest_id, round_id, form, error=message_of(exc),
+            return self._form(request, db, contest_id, round_id, form, error=exc,
                               status_code=409 if exc.started else 400)
         return Redirect(f"/staff/contests/{contest_id}#rounds", status_code=303)
 
