@@ -231,3 +231,13 @@ def test_confirm_page_asks_to_log_in_first(client, db):
     make_contest(db)
     response = client.get(f"{HOME}/dot/1", follow_redirects=False)
     assert (response.status_code, response.headers["location"]) == (303, f"{HOME}/dang-nhap")
+
+
+def test_readiness_notes_follow_the_chosen_language(client, db, staff):
+    with db.write_session() as session:
+        contest = setup.create_contest(session, title="Hội thi mới", slug=SLUG, now=NOW, tracks=["officials"])
+    login(client, staff["organiser"])
+    client.cookies.set("lang", "en")
+    notes = [li.get_text(strip=True) for li in html(client.get(f"/staff/contests/{contest.id}"))
+             .select("section.readiness li.missing li")]
+    assert "No rounds yet." in notes

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from contest.banks.importer import check_and_import
-from contest.contests import materials, site
+from contest.contests import materials, setup, site
 from contest.models import Contest, Question, QuestionOption, Round, StudyLink
 from tests.banks_helpers import row, xlsx_bytes
 from tests.conftest import NOW, html, login, post_form
@@ -208,6 +208,26 @@ def test_documents_named_in_an_option_stay_off_the_public_list_until_every_round
     page = client.get(f"{HOME}/tai-lieu").text
     assert "Nghị định 118/2025/NĐ-CP ngày 09/6/2025" in page
     assert "chỉ được liệt kê sau khi" not in page
+
+
+def test_a_document_in_an_option_stays_held_while_another_contest_can_draw_the_bank(client, db, contest):
+    """Banks are shared: once this contest is over, a contest still open on the same bank holds the list back."""
+    cite(db, contest.bank_id)
+    with db.write_session() as session:
+        question = session.scalars(select(Question).where(Question.bank_id == contest.bank_id,
+                                                          Question.text.contains("Một cửa"))).first()
+        for option in session.scalars(select(QuestionOption).where(QuestionOption.question_id == question.id)):
+            option.text = "Nghị định 118/2025/NĐ-CP" if option.is_correct else f"Nghị định 4{option.position}/2022/NĐ-CP"
+        session.execute(update(Round).where(Round.contest_id == contest.contest_id)
+                        .values(closes_at=NOW - timedelta(minutes=1)))
+        other = setup.create_contest(session, title="Hội thi khác", slug="hoi-thi-khac", now=NOW)
+        setup.save_round(session, contest=other, now=NOW - timedelta(days=30), round_=None, number=1, title="",
+                         opens_at=NOW, closes_at=NOW + timedelta(days=7), grace_seconds=30,
+                         prediction_kind="perfect_scores",
+                         tracks=[setup.TrackConfig(track="officials", bank_ids=[contest.bank_id], draw={"total": 10})])
+    page = client.get(f"{HOME}/tai-lieu").text
+    assert "118/2025" not in page and "/2022/NĐ-CP" not in page
+    assert "chỉ được liệt kê sau khi" in page
 
 
 @pytest.mark.parametrize("source, names", [

@@ -11,7 +11,7 @@ from typing import Callable
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from contest.i18n import N_
+from contest.i18n import N_, join
 from contest.banks.common import LETTERS, ParsedQuestion, clean_text, fold, vietnamese_key
 from contest.banks.validate import dedupe_hash, structural_problems
 from contest.banks.tabular import KIND_LABELS
@@ -297,7 +297,9 @@ def update_question(
     session.add(question)
     if before.options != edited.options or before.correct != edited.correct:
         _replace_options(session, question.id, edited)
-    summary = "; ".join(changes) + (N_(" — Lý do: {reason}", reason=reason) if reason else "")
+    summary = join("; ", changes)
+    if reason:
+        summary = join("", [summary, N_(" — Lý do: {reason}", reason=reason)])
     revision = _record(session, question, edited, "key_changed" if key_changed else "edited", summary, user_id, now)
     if key_changed:
         for handler in KEY_CHANGE_HANDLERS:

@@ -6,8 +6,9 @@ document's number and kind however it is spelt, and grouped under the topic that
 Only names leave this module: never a question, an option, a key or an explanation. A study list does
 tell contestants which documents to read, and that alone must not answer a question: a document named
 in an option of any question the banks hold ("which decree rules X?") is left off the public list until
-every round of the contest has closed, whether the option is right or wrong, so the list says nothing
-about which option is the key. The article-level source stays held back with the key
+no round of any contest that draws from its bank is still open (the rule that holds back keys,
+contest.contests.disclosure.unfinished_banks), whether the option is right or wrong, so the list says
+nothing about which option is the key. The article-level source stays held back with the key
 (contest.contests.disclosure).
 """
 
@@ -25,7 +26,9 @@ from sqlalchemy.orm import Session
 
 from contest.banks.citations import citations
 from contest.banks.common import clean_text, fold, vietnamese_key
+from contest.contests.disclosure import unfinished_banks
 from contest.contests.setup import SetupError, check_length
+from contest.i18n import N_
 from contest.models import Question, QuestionOption, Round, RoundTrack, StudyLink, Topic
 
 NO_TOPIC = ""
@@ -120,20 +123,14 @@ def _named_in_options(session: Session, bank_ids: list[int]) -> set[tuple]:
     return {("doc", *key) for text in rows for key in citations(text)}
 
 
-def rounds_remain(session: Session, contest_id: int, now: datetime) -> bool:
-    """Whether a round of the contest has not closed yet."""
-    return session.scalar(select(Round.id).where(Round.contest_id == contest_id, Round.closes_at > now)
-                          .limit(1)) is not None
-
-
-def cited_documents(session: Session, contest_id: int, *, hold_back: bool = False) -> list[TopicDocuments]:
+def cited_documents(session: Session, contest_id: int, *, held_banks: set[int] = frozenset()) -> list[TopicDocuments]:
     """The documents cited by the active questions of every bank the contest's rounds draw from, each once,
     under the topic citing it most (then the first in Vietnamese order), topics and names in Vietnamese order.
-    With `hold_back`, documents named in an option of those questions are left out."""
+    Documents named in an option of a question of `held_banks` are left out."""
     bank_ids = _bank_ids(session, contest_id)
     if not bank_ids:
         return []
-    held = _named_in_options(session, bank_ids) if hold_back else set()
+    held = _named_in_options(session, sorted(held_banks & set(bank_ids))) if held_banks else set()
     spellings: dict[tuple, Counter] = defaultdict(Counter)
     topics: dict[tuple, Counter] = defaultdict(Counter)
     rows = session.execute(select(Question.source, Topic.name).outerjoin(Topic, Topic.id == Question.topic_id)
@@ -168,7 +165,7 @@ def check_url(url: str) -> str:
     url = clean_text(url)
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
-        raise SetupError("Đường dẫn phải là địa chỉ web đầy đủ bắt đầu bằng http:// hoặc https://.")
+        raise SetupError(N_("Đường dẫn phải là địa chỉ web đầy đủ bắt đầu bằng http:// hoặc https://."))
     return check_length(StudyLink.url, url, "Đường dẫn")
 
 
@@ -176,11 +173,11 @@ def add_link(session: Session, *, contest_id: int, title: str, url: str, topic: 
     """Add a link to the contest's study-materials page."""
     title = check_length(StudyLink.title, clean_text(title), "Tên tài liệu")
     if not title:
-        raise SetupError("Cần nhập tên tài liệu.")
+        raise SetupError(N_("Cần nhập tên tài liệu."))
     url = check_url(url)
     topic = check_length(StudyLink.topic, clean_text(topic), "Chủ đề")
     if len(links_of(session, contest_id)) >= MAX_LINKS:
-        raise SetupError(f"Mỗi hội thi có tối đa {MAX_LINKS} tài liệu tham khảo.")
+        raise SetupError(N_("Mỗi hội thi có tối đa {limit} tài liệu tham khảo.", limit=MAX_LINKS))
     link = StudyLink(contest_id=contest_id, title=title, url=url, topic=topic, created_at=now)
     session.add(link)
     session.flush()
@@ -197,17 +194,24 @@ def remove_link(session: Session, *, contest_id: int, link_id: int) -> bool:
 
 
 @dataclass(frozen=True)
+class Materials:
+    topics: list["MaterialsTopic"]
+    held: bool  # some documents wait for the rounds drawing on their banks to close
+
+
+@dataclass(frozen=True)
 class MaterialsTopic:
     topic: str
     documents: list[str]
     links: list[StudyLink]
 
 
-def materials(session: Session, contest_id: int, now: datetime) -> list[MaterialsTopic]:
+def materials(session: Session, contest_id: int, now: datetime) -> Materials:
     """The public page's content: per topic, the cited documents and the organiser's links of that topic.
-    While a round has not closed, documents named in an option are held back (see the module's note)."""
-    hold_back = rounds_remain(session, contest_id, now)
-    documents = {group.topic: group.documents for group in cited_documents(session, contest_id, hold_back=hold_back)}
+    Documents named in an option of a bank an open round can draw from are held back (see the module's note)."""
+    held_banks = unfinished_banks(session, now=now) & set(_bank_ids(session, contest_id))
+    documents = {group.topic: group.documents
+                 for group in cited_documents(session, contest_id, held_banks=held_banks)}
     links: dict[str, list[StudyLink]] = defaultdict(list)
     for link in links_of(session, contest_id):
         links[link.topic].append(link)
@@ -217,4 +221,4 @@ def materials(session: Session, contest_id: int, now: datetime) -> list[Material
     for topic, items in links.items():
         merged[by_fold.get(fold(topic), topic)].extend(items)
     topics = sorted(set(documents) | set(merged), key=lambda t: (t == NO_TOPIC, vietnamese_key(t)))
-    return [MaterialsTopic(t, documents.get(t, []), merged.get(t, [])) for t in topics]
+    return Materials([MaterialsTopic(t, documents.get(t, []), merged.get(t, [])) for t in topics], bool(held_banks))

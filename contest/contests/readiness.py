@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from contest.contests import queries
 from contest.contests.registration import UNIT_FIELDS
 from contest.contests.setup import TRACKS, field_rules, round_tracks, track_config, tracks_of
-from contest.i18n import N_
+from contest.i18n import N_, join
 from contest.models import Contest
 from contest.results.prizes import PRIZE_LABELS, prize_counts
 
@@ -55,7 +55,7 @@ def contest_readiness(session: Session, contest: Contest, *, public_url: str) ->
 def _rounds(session: Session, contest: Contest) -> Check:
     count = len(queries.rounds_of(session, contest.id))
     if not count:
-        return Check(N_("Đợt thi"), False, ("Chưa có đợt thi nào.",))
+        return Check(N_("Đợt thi"), False, (N_("Chưa có đợt thi nào."),))
     return Check(N_("Đợt thi"), True, (N_("{count} đợt thi.", count=count),))
 
 
@@ -87,7 +87,7 @@ def _tracks(session: Session, contest: Contest) -> list[Check]:
                                                                difficulty=s.difficulty)) < s.count]
             if pool < wanted or short:
                 ok = False
-                detail = f" ({'; '.join(short)})" if short else ""
+                detail = N_(" ({list})", list=join("; ", short)) if short else ""
                 notes.append(N_("Đợt {number}: mỗi lượt rút {wanted} câu, ngân hàng chỉ đủ {pool} câu đang "
                                 "dùng{detail}.",
                                 number=round_.number, wanted=wanted, pool=pool, detail=detail) if pool < wanted else
@@ -128,7 +128,8 @@ def _prizes(contest: Contest) -> Check:
     counts = prize_counts(contest)
     if not any(counts.values()):
         return Check(N_("Cơ cấu giải"), False, (N_("Chưa đặt số giải cho mỗi đợt."),))
-    return Check(N_("Cơ cấu giải"), True, ("; ".join(f"{PRIZE_LABELS[p]}: {n}" for p, n in counts.items() if n) + ".",))
+    awarded = [N_("{prize}: {n}", prize=PRIZE_LABELS[p], n=n) for p, n in counts.items() if n]
+    return Check(N_("Cơ cấu giải"), True, (N_("{list}.", list=join("; ", awarded)),))
 
 
 def _help_line(contest: Contest) -> Check:

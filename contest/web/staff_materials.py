@@ -9,6 +9,7 @@ from litestar.response import Redirect, Template
 
 from contest.contests import materials
 from contest.contests.setup import SetupError
+from contest.i18n import message_of
 from contest.models import Role
 from contest.web import DB, Form, Int, form_text, get_contest, requires
 
@@ -39,7 +40,7 @@ class MaterialsController(Controller):
                 materials.add_link(session, contest_id=contest_id, title=form["title"], url=form["url"],
                                    topic=form["topic"], now=request.app.state.clock())
         except SetupError as exc:
-            return self._page(db, contest_id, form=form, error=str(exc), status_code=400)
+            return self._page(db, contest_id, form=form, error=message_of(exc), status_code=400)
         return Redirect(f"/staff/contests/{contest_id}/tai-lieu", status_code=303)
 
     @post("/{link_id:int}/xoa", sync_to_thread=True, status_code=303)
