@@ -9,15 +9,15 @@ someone extends the round instead. The grant is recorded in the audit log and sh
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from contest import audit
 from contest.i18n import N_
-from contest.models import Accommodation, Attempt, AttemptStatus, AuditEvent, Contestant, Round, RoundTrack
+from contest.models import Accommodation, Attempt, AttemptStatus, Contestant, Round, RoundTrack
 
 MAX_EXTRA_MINUTES = 600
 MAX_EXTRA_ATTEMPTS = 10
@@ -82,13 +82,11 @@ def grant(session: Session, *, contestant: Contestant, round_: Round, grant: Gra
         row.extra_seconds, row.no_time_limit = grant.extra_minutes * 60, grant.no_time_limit
         row.extra_attempts, row.reason, row.granted_by, row.granted_at = grant.extra_attempts, reason, user_id, now
         session.add(row)
-    session.add(AuditEvent(at=now, user_id=user_id, contest_id=contestant.contest_id,
-                           action="accommodation_withdrawn" if row is None else "accommodation_granted",
-                           detail=json.dumps({"contestant": contestant.full_name, "contestant_id": contestant.id,
-                                              "round": round_.number, "extra_minutes": grant.extra_minutes,
-                                              "no_time_limit": grant.no_time_limit,
-                                              "extra_attempts": grant.extra_attempts, "reason": reason},
-                                             ensure_ascii=False)))
+    audit.record(session, now=now, user_id=user_id, contest_id=contestant.contest_id,
+                 action="accommodation_withdrawn" if row is None else "accommodation_granted",
+                 contestant=contestant.full_name, contestant_id=contestant.id, round=round_.number,
+                 extra_minutes=grant.extra_minutes, no_time_limit=grant.no_time_limit,
+                 extra_attempts=grant.extra_attempts, reason=reason)
     _move_open_deadline(session, contestant=contestant, round_=round_, row=row)
     session.flush()
     return row

@@ -3,16 +3,16 @@ the contest's audit log. The public page shows those whose publish time has come
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contest import audit
 from contest.banks.common import clean_text
 from contest.i18n import N_, nfc
-from contest.models import Announcement, AuditEvent
+from contest.models import Announcement
 
 MAX_BODY = 5_000  # characters: an announcement is a short notice, the rules page holds the long texts
 PUBLIC_LIMIT = 10  # the contest page shows this many; older ones stay in the organisers' list
@@ -51,8 +51,8 @@ def _checked(form: AnnouncementForm) -> AnnouncementForm:
 
 def _audit(session: Session, *, now: datetime, user_id: int | None, contest_id: int, action: str,
            announcement: Announcement) -> None:
-    session.add(AuditEvent(at=now, user_id=user_id, contest_id=contest_id, action=action, detail=json.dumps(
-        {"announcement": announcement.id, "title": announcement.title}, ensure_ascii=False)))
+    audit.record(session, now=now, user_id=user_id, contest_id=contest_id, action=action,
+                 announcement=announcement.id, title=announcement.title)
 
 
 def create(session: Session, *, contest_id: int, form: AnnouncementForm, user_id: int | None,

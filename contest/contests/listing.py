@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from contest.contests import queries
+from contest.contests.site import date_span
 from contest.models import Contest, Round
 
 FINISHED_SHOWN = 20  # the most recently finished contests listed; older ones are still reachable by address
@@ -48,8 +49,7 @@ def public_contests(session: Session, *, now: datetime) -> ContestListing:
     running, upcoming, finished = [], [], []
     for contest in contests:
         own = rounds.get(contest.id, [])
-        starts = min((r.opens_at for r in own), default=None)
-        ends = max((r.closes_at for r in own), default=None)
+        starts, ends = date_span(own) or (None, None)
         open_now = sorted((r for r in own if r.opens_at <= now < r.closes_at), key=lambda r: r.closes_at)
         later = sorted((r for r in own if now < r.opens_at), key=lambda r: r.opens_at)
         next_round = later[0] if later else None

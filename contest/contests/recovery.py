@@ -10,7 +10,6 @@ like a login (contest.accounts.reserve_attempt), per phone and per client addres
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,13 +17,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from contest import audit
 from contest.accounts import (CONTESTANT_HASHER, LoginPolicy, hash_password, mark_succeeded, reserve_attempt,
                               verify_password)
 from contest.banks.common import clean_text
 from contest.contests.registration import account_key, normalise_phone, password_problem
 from contest.db import Database
 from contest.i18n import N_
-from contest.models import AuditEvent, Contestant, PasswordReset, ResetKind
+from contest.models import Contestant, PasswordReset, ResetKind
 
 # No 0/O, 1/I/L: a code read out over the phone is typed without doubt.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -59,11 +59,6 @@ def typed_code(text: str) -> str:
     return "".join(ch for ch in str(text).upper() if ch.isalnum())[:CODE_LENGTH * 2]
 
 
-def _audit(session: Session, *, contest_id: int, user_id: int | None, action: str, now: datetime, **detail) -> None:
-    session.add(AuditEvent(at=now, user_id=user_id, contest_id=contest_id, action=action,
-                           detail=json.dumps(detail, ensure_ascii=False)))
-
-
 @dataclass(frozen=True)
 class IssuedCode:
     code: str  # shown once to the organiser, never stored
@@ -83,8 +78,8 @@ def issue_code(db: Database, *, contest_id: int, contestant_id: int, user_id: in
         _retire(session, contestant_id, ResetKind.CODE, now)
         session.add(PasswordReset(contestant_id=contestant_id, kind=ResetKind.CODE, secret_hash=secret_hash,
                                   issued_by=user_id, created_at=now, expires_at=expires_at))
-        _audit(session, contest_id=contest_id, user_id=user_id, action="reset_code_issued", now=now,
-               contestant=contestant.full_name, contestant_id=contestant_id, expires_minutes=minutes)
+        audit.record(session, contest_id=contest_id, user_id=user_id, action="reset_code_issued", now=now,
+                     contestant=contestant.full_name, contestant_id=contestant_id, expires_minutes=minutes)
     return IssuedCode(code=code, expires_at=expires_at)
 
 
@@ -132,8 +127,8 @@ def reset_with_code(db: Database, *, contest_id: int, phone: str, code: str, pas
             raise ResetError("code", BAD_CODE)
         mark_succeeded(session, attempt)
         session.execute(update(Contestant).where(Contestant.id == contestant.id).values(password_hash=new_hash))
-        _audit(session, contest_id=contest_id, user_id=None, action="password_reset", now=now,
-               contestant=contestant.full_name, contestant_id=contestant.id, method="code")
+        audit.record(session, contest_id=contest_id, user_id=None, action="password_reset", now=now,
+                     contestant=contestant.full_name, contestant_id=contestant.id, method="code")
     return contestant
 
 
@@ -197,7 +192,7 @@ def reset_with_link(db: Database, *, contest_id: int, token: str, password: str,
         if reset is None or not _use(session, reset.id, now):
             raise ResetError("token", BAD_LINK)
         session.execute(update(Contestant).where(Contestant.id == contestant.id).values(password_hash=new_hash))
-        _audit(session, contest_id=contest_id, user_id=None, action="password_reset", now=now,
-               contestant=contestant.full_name, contestant_id=contestant.id, method="email")
+        audit.record(session, contest_id=contest_id, user_id=None, action="password_reset", now=now,
+                     contestant=contestant.full_name, contestant_id=contestant.id, method="email")
         session.expunge(contestant)
     return contestant

@@ -27,6 +27,7 @@ from fractions import Fraction
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from contest import audit
 from contest.contests.registration import normalise_phone
 from contest.contests.units import UNIT, unit_paths
 from contest.i18n import N_
@@ -133,15 +134,9 @@ def save_settings(session: Session, contest: Contest, *, counts: dict[str, str |
     contest.one_prize_per_person, contest.team_min_rate = bool(one_prize_per_person), int(rate)
     contest.public_results = bool(public_results)
     session.add(contest)
-    _audit(session, now=now, user_id=user_id, contest_id=contest.id, action="results_settings",
-           detail={"counts": parsed, "one_prize_per_person": contest.one_prize_per_person,
-                   "team_min_rate": contest.team_min_rate, "public_results": contest.public_results})
-
-
-def _audit(session: Session, *, now: datetime, user_id: int | None, contest_id: int, action: str,
-           detail: dict) -> None:
-    session.add(AuditEvent(at=now, user_id=user_id, contest_id=contest_id, action=action,
-                           detail=json.dumps(detail, ensure_ascii=False)))
+    audit.record(session, now=now, user_id=user_id, contest_id=contest.id, action="results_settings",
+                 counts=parsed, one_prize_per_person=contest.one_prize_per_person,
+                 team_min_rate=contest.team_min_rate, public_results=contest.public_results)
 
 
 # --- individual prizes ------------------------------------------------------------------------------------
@@ -231,8 +226,8 @@ def propose(session: Session, round_id: int, track: str, now: datetime, *, user_
     session.execute(delete(PrizeAward).where(PrizeAward.list_id == prize_list.id))
     session.add_all(PrizeAward(list_id=prize_list.id, contestant_id=a.contestant_id, prize=a.prize, rank=a.rank,
                                position=a.position) for a in awards)
-    _audit(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_proposed",
-           detail={"round": round_.number, "track": track, "list": prize_list.id, "awards": len(awards)})
+    audit.record(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_proposed",
+                 round=round_.number, track=track, list=prize_list.id, awards=len(awards))
     session.flush()
     return prize_list
 
@@ -256,8 +251,8 @@ def lock(session: Session, list_id: int, user_id: int | None, now: datetime) -> 
         raise PrizeError(N_("Danh sách giải chưa có ai; hãy đề xuất danh sách trước khi khóa."))
     prize_list.status, prize_list.locked_at, prize_list.locked_by = PrizeListStatus.LOCKED, now, user_id
     session.add(prize_list)
-    _audit(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_locked",
-           detail={"round": round_.number, "track": prize_list.track, "list": list_id})
+    audit.record(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_locked",
+                 round=round_.number, track=prize_list.track, list=list_id)
     return prize_list
 
 
@@ -271,8 +266,8 @@ def unlock(session: Session, list_id: int, user_id: int | None, now: datetime, *
         raise PrizeError(N_("Danh sách giải chưa được khóa."))
     prize_list.status, prize_list.locked_at, prize_list.locked_by = PrizeListStatus.DRAFT, None, None
     session.add(prize_list)
-    _audit(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_unlocked",
-           detail={"round": round_.number, "track": prize_list.track, "list": list_id, "reason": reason})
+    audit.record(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_unlocked",
+                 round=round_.number, track=prize_list.track, list=list_id, reason=reason)
     return prize_list
 
 

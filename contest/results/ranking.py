@@ -26,20 +26,20 @@ every round is computed when first asked for after a round was ranked (ensure_ov
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, insert, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from contest import audit
 from contest.banks import store as bank_store
 from contest.banks.common import fold
 from contest.contests import grading
 from contest.contests.attempts import ATTEMPTS, ATTEMPT_QUESTIONS, close_expired
 from contest.contests.registration import normalise_phone
 from contest.i18n import N_
-from contest.models import (AttemptStatus, AuditEvent, Contest, Contestant, OverallEntry, RankingEntry, Round,
+from contest.models import (AttemptStatus, Contest, Contestant, OverallEntry, RankingEntry, Round,
                             RoundResult, RoundTrack)
 
 RULE_TEXT = N_("Xếp hạng theo số câu trả lời đúng (nhiều hơn xếp trên); nếu bằng nhau, người có số dự đoán gần "
@@ -106,9 +106,8 @@ def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int |
         session.execute(delete(result).where(result.c.round_id == round_.id, result.c.track == track))
         session.execute(insert(result).values(round_id=round_.id, track=track, true_value=truth, entries=counts[track],
                                               computed_at=now, stale=False))
-    session.add(AuditEvent(at=now, user_id=user_id, contest_id=round_.contest_id, action=reason,
-                           detail=json.dumps({"round": round_.number, "true_value": truth, "entries": counts},
-                                             ensure_ascii=False)))
+    audit.record(session, now=now, user_id=user_id, contest_id=round_.contest_id, action=reason,
+                 round=round_.number, true_value=truth, entries=counts)
     # The overall ranking is out of date now; ensure_overall computes it again when it is asked for.
     session.execute(delete(OVERALL_ENTRIES).where(OVERALL_ENTRIES.c.contest_id == round_.contest_id))
     return counts

@@ -240,6 +240,11 @@ def session_key(contest_id: int) -> str:
     return f"contestant:{contest_id}"
 
 
+def sign_in_contestant(request: Request, contest_id: int, contestant_id: int) -> None:
+    """Sign this browser in to the contest as the contestant (other contests' sign-ins stay), with a fresh CSRF nonce."""
+    request.set_session({**request.session, session_key(contest_id): contestant_id, CSRF_NONCE: new_csrf_nonce()})
+
+
 def signed_in_to(request: Request, contest_id: int) -> int | None:
     """The id of the contestant signed in to this contest in this browser, if any."""
     value = request.session.get(session_key(contest_id)) if "session" in request.scope else None

@@ -24,9 +24,9 @@ from contest.models import AttemptStatus, Contest
 from contest.results.boards import rounds_with_tracks
 from contest.results.prizes import PRIZE_LABELS
 from contest.results.ranking import RULE_TEXT
-from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, TRACK_SLUGS, Form, Int, cached_contact, cached_contest_id,
-                         client_address, form_int, load_contest, login_policy, message_of, new_csrf_nonce,
-                         on_event_loop, public_url, request_locale, session_key, signed_in_to, translate)
+from contest.web import (DB, TOO_MANY_TRIES, TRACK_SLUGS, Form, Int, cached_contact, cached_contest_id,
+                         client_address, form_int, load_contest, login_policy, message_of, on_event_loop, public_url,
+                         request_locale, session_key, sign_in_contestant, signed_in_to, translate)
 
 
 def signed_in(request: Request, contest: Contest) -> int | None:
@@ -141,11 +141,10 @@ class ContestantController(Controller):
     def materials(self, request: Request, db: DB, slug: FromPath[str]) -> Template:
         """Names of the documents the contest's banks cite, and the organiser's links, by topic."""
         contest = load_contest(db, slug)
-        now = request.app.state.clock()
         with db.session() as session:
-            topics = materials.materials(session, contest.id, now)
-            held = materials.rounds_remain(session, contest.id, now)
-        return Template("contest/materials.html", context={"contest": contest, "topics": topics, "held": held})
+            found = materials.materials(session, contest.id, request.app.state.clock())
+        return Template("contest/materials.html", context={"contest": contest, "topics": found.topics,
+                                                           "held": found.held})
 
     def _register_page(self, db, contest: Contest, form=None, errors=None, status_code=200) -> Template:
         with db.session() as session:
@@ -182,7 +181,7 @@ class ContestantController(Controller):
             return self._register_page(db, contest, shown, exc.errors, status_code=400)
         except LoginThrottled:
             return self._register_page(db, contest, shown, {"phone": TOO_MANY_TRIES}, status_code=429)
-        request.set_session({**request.session, session_key(contest.id): contestant_id, CSRF_NONCE: new_csrf_nonce()})
+        sign_in_contestant(request, contest.id, contestant_id)
         return Redirect(f"/c/{contest.slug}", status_code=303)
 
     @get("/don-vi", name="contest_units", sync_to_thread=True)
@@ -213,7 +212,7 @@ class ContestantController(Controller):
         if contestant is None:
             return Template("contest/login.html", status_code=400, context={
                 "contest": contest, "error": N_("Số điện thoại hoặc mật khẩu không đúng."), "phone": phone})
-        request.set_session({**request.session, session_key(contest.id): contestant.id, CSRF_NONCE: new_csrf_nonce()})
+        sign_in_contestant(request, contest.id, contestant.id)
         return Redirect(f"/c/{contest.slug}", status_code=303)
 
     @post("/dang-xuat", sync_to_thread=True, status_code=303)

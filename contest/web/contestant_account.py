@@ -8,18 +8,19 @@ import logging
 import smtplib
 
 from litestar import Controller, Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from contest.accounts import LoginThrottled
 from contest.contests import contestants, queries, recovery, registration
-from contest.contests.setup import FIELDS, TRACKS, tracks_of
+from contest.contests.setup import FIELDS, TRACKS, field_rules, tracks_of
 from contest.contests.units import LOCALITY, UNIT
 from contest.i18n import N_
 from contest.mail import mail_configured, send_mail
 from contest.models import Contest, Contestant
-from contest.web import (CSRF_NONCE, DB, TOO_MANY_TRIES, Form, client_address, form_text, load_contest, login_policy,
-                         new_csrf_nonce, session_key, signed_in_to, translate)
+from contest.web import (DB, TOO_MANY_TRIES, Form, client_address, form_text, load_contest, login_policy,
+                         sign_in_contestant, signed_in_to, translate)
 
 log = logging.getLogger("contest.mail")
 MAIL_SENT = N_("Nếu địa chỉ này đã được dùng để đăng ký dự thi, một thư có liên kết đặt lại mật khẩu vừa được gửi "
@@ -27,14 +28,19 @@ MAIL_SENT = N_("Nếu địa chỉ này đã được dùng để đăng ký d�
                "gọi Ban tổ chức.")
 
 
-def _email_reset(request: Request, session, contest: Contest) -> bool:
+def _email_reset(request: Request, contest: Contest) -> bool:
     """Whether this contest offers the reset by e-mail: it collects e-mail and mail can be sent."""
-    rules = registration.registration_rules(session, contest)
-    return rules.get("email", "off") != "off" and mail_configured(request.app.state.settings)
+    return field_rules(contest).get("email", "off") != "off" and mail_configured(request.app.state.settings)
 
 
-def _sign_in(request: Request, contest: Contest, contestant: Contestant) -> None:
-    request.set_session({**request.session, session_key(contest.id): contestant.id, CSRF_NONCE: new_csrf_nonce()})
+def _send_all(settings, messages: list[tuple[int, str, str, str]]) -> None:
+    """Send the reset links after the answer has gone out, so that how long the page takes says nothing
+    about whether the address is registered; a mail that cannot be sent is logged."""
+    for contestant_id, to, subject, body in messages:
+        try:
+            send_mail(settings, to=to, subject=subject, body=body)
+        except (OSError, smtplib.SMTPException):
+            log.exception("password-reset mail to contestant %s not sent", contestant_id)
 
 
 class ContestantAccountController(Controller):
@@ -42,8 +48,7 @@ class ContestantAccountController(Controller):
 
     def _forgot_page(self, request: Request, db, contest: Contest, *, errors=None, form=None, sent: str = "",
                      status_code: int = 200) -> Template:
-        with db.session() as session:
-            by_email = _email_reset(request, session, contest)
+        by_email = _email_reset(request, contest)
         return Template("contest/forgot.html", status_code=status_code, context={
             "contest": contest, "by_email": by_email, "errors": errors or {}, "form": form or {}, "sent": sent,
             "code_minutes": request.app.state.settings.reset_code_minutes})
@@ -68,7 +73,7 @@ class ContestantAccountController(Controller):
         except LoginThrottled:
             return self._forgot_page(request, db, contest, errors={"code": TOO_MANY_TRIES}, form=form,
                                      status_code=429)
-        _sign_in(request, contest, contestant)
+        sign_in_contestant(request, contest.id, contestant.id)
         return Redirect(f"/c/{contest.slug}/thong-tin?doi-mat-khau=1", status_code=303)
 
     @post("/quen-mat-khau/email", sync_to_thread=True, status_code=200)
@@ -77,9 +82,7 @@ class ContestantAccountController(Controller):
         whether there is one or not."""
         contest = load_contest(db, slug)
         settings = request.app.state.settings
-        with db.session() as session:
-            offered = _email_reset(request, session, contest)
-        if not offered:
+        if not _email_reset(request, contest):
             return self._forgot_page(request, db, contest, status_code=404)
         email = form_text(data, "email", 254)
         try:
@@ -90,6 +93,8 @@ class ContestantAccountController(Controller):
             return self._forgot_page(request, db, contest, errors={"email": TOO_MANY_TRIES}, form={"email": email},
                                      status_code=429)
         base = str(request.base_url).rstrip("/")
+        subject = translate(request, "Đặt lại mật khẩu dự thi – {contest}", contest=contest.title)
+        messages = []
         for link in links:
             body = translate(request, "Chào {name},\n\nCó yêu cầu đặt lại mật khẩu dự thi “{contest}” cho tài khoản "
                                       "số điện thoại {phone}. Mở liên kết sau (dùng được một lần, trong {m} phút) để "
@@ -97,13 +102,11 @@ class ContestantAccountController(Controller):
                                       "khẩu cũ vẫn dùng được.\n", name=link.contestant.full_name,
                              contest=contest.title, phone=registration.mask_phone(link.contestant.phone),
                              m=settings.reset_link_minutes, url=f"{base}/c/{contest.slug}/dat-lai-mat-khau?t={link.token}")
-            try:
-                send_mail(settings, to=link.contestant.email, subject=translate(request, "Đặt lại mật khẩu dự thi – {contest}",
-                                                                contest=contest.title), body=body)
-            except (OSError, smtplib.SMTPException):
-                log.exception("password-reset mail to contestant %s not sent", link.contestant.id)
-        return self._forgot_page(request, db, contest, sent=translate(request, MAIL_SENT,
+            messages.append((link.contestant.id, link.contestant.email, subject, body))
+        page = self._forgot_page(request, db, contest, sent=translate(request, MAIL_SENT,
                                                                        m=settings.reset_link_minutes))
+        page.background = BackgroundTask(_send_all, settings, messages)
+        return page
 
     @get("/dat-lai-mat-khau", name="contest_reset_link", sync_to_thread=True)
     def link_form(self, request: Request, db: DB, slug: FromPath[str], t: FromQuery[str] = "") -> Template:
@@ -124,7 +127,7 @@ class ContestantAccountController(Controller):
         except recovery.ResetError as exc:
             return Template("contest/reset_link.html", status_code=400, context={
                 "contest": contest, "token": "" if exc.field == "token" else token, "errors": {exc.field: exc.message}})
-        _sign_in(request, contest, contestant)
+        sign_in_contestant(request, contest.id, contestant.id)
         return Redirect(f"/c/{contest.slug}/thong-tin?doi-mat-khau=1", status_code=303)
 
     def _details_page(self, request: Request, db, contest: Contest, contestant_id: int, *, form=None, errors=None,

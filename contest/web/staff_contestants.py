@@ -19,7 +19,6 @@ from contest.i18n import N_
 from contest.models import AttemptStatus, Contestant, Role, Round
 from contest.web import DB, Form, Int, Page, form_int, form_text, get_contest, requires
 
-SEARCH_PAGE = 25
 STATUSES = {AttemptStatus.OPEN: N_("Đang làm bài"), AttemptStatus.SUBMITTED: N_("Đã nộp"),
             AttemptStatus.EXPIRED: N_("Hết giờ, tự nộp")}
 
@@ -37,8 +36,8 @@ class ContestantsController(Controller):
         q = q.strip()[:100]
         with db.session() as session:
             contest = get_contest(session, contest_id)
-            found, has_next = contestants.search_contestants(session, contest_id=contest_id, query=q, page=page,
-                                                             per_page=SEARCH_PAGE) if q else ([], False)
+            found, has_next = (contestants.search_contestants(session, contest_id=contest_id, query=q, page=page)
+                               if q else ([], False))
         return Template("staff/contestants.html", context={
             "contest": contest, "q": q, "found": found, "page": page, "has_next": has_next, "tracks": TRACKS})
 
