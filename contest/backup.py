@@ -217,8 +217,7 @@ def restore(url: str, source: Path, *, now: datetime) -> RestoreReport:
             raise BackupError(STOP_SERVER.format(path=live))
         if live.exists():
             _self_contained(live)
-            report.previous = live.with_name(f"{live.name}.before-restore-{now:%Y%m%d-%H%M%S}")
-            _keep(live, report.previous)
+            report.previous = _keep(live, f"{live.name}.before-restore-{now:%Y%m%d-%H%M%S}")
         os.replace(staging, live)
         _sync_directory(live.parent)
     finally:
@@ -241,12 +240,21 @@ def _self_contained(path: Path) -> None:
             leftover.unlink()
 
 
-def _keep(live: Path, previous: Path) -> None:
-    """The live file under a second name (a hard link: the live name still points at it until replaced)."""
-    try:
-        os.link(live, previous)
-    except OSError:
-        shutil.copy2(live, previous)
+def _keep(live: Path, name: str) -> Path:
+    """The live file under a second, new name beside it (a hard link: the live name still points at it
+    until it is replaced); returns that name."""
+    for n in range(1, 1000):
+        previous = live.with_name(name if n == 1 else f"{name}-{n}")
+        if previous.exists():
+            continue
+        try:
+            os.link(live, previous)
+        except FileExistsError:
+            continue
+        except OSError:  # a file system without hard links
+            shutil.copy2(live, previous)
+        return previous
+    raise BackupError(f"Không đặt được tên cho bản cũ của {live}: đã có quá nhiều tệp {name}-*.")
 
 
 def _sync_directory(directory: Path) -> None:

@@ -345,3 +345,18 @@ def test_on_postgresql_the_commands_say_what_to_run_instead(command, tmp_path):
         assert "  pg_restore --no-owner --exit-on-error " \
                "--dbname='postgresql://contest@db.example.org:5432/contest_restored' contest.dump\n" in result.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_restore_into_a_folder_without_a_database_then_again_keeps_both_earlier_files(live, tmp_path):
+    copy = tmp_path / "copy.sqlite3"
+    assert run(live, "backup", "-o", str(copy)).exit_code == 0
+    fresh = tmp_path / "new-server" / "contest.sqlite3"
+    first = run(fresh, "restore", str(copy))
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[-1] == f"Đã khôi phục {copy} vào {fresh}."
+    assert table_counts(fresh) == table_counts(copy)
+    # Twice in the same second: the second replaced file gets a name of its own instead of overwriting the first.
+    kept = [backups.restore(f"sqlite:///{fresh}", copy, now=NOW).previous for _ in range(2)]
+    assert [p.name for p in kept] == ["contest.sqlite3.before-restore-20260302-030000",
+                                      "contest.sqlite3.before-restore-20260302-030000-2"]
+    assert all(table_counts(p) == table_counts(copy) for p in kept)
