@@ -6,14 +6,14 @@ and logged in over HTTP, each starting an attempt in the demo's open round; the 
 (`contest serve`) on loopback only.
 
 Measured: every contestant saves a click, waits a random think time, saves again. After `--phase` seconds
-the backup runs in a process of its own (what `contest backup -o FILE` does, reporting when its copy
-began, when the copy's last step was made and when the checks of the copy ended); `--phase` seconds after
-it the saves stop. Saves are reported apart before, while copying, while checking the copy and after
-(p50, p99, max, errors). Then: every acknowledged save must be in the live database, every save
-acknowledged before the copy began must be in the copy (a later one may be), and the checks of the copy
-must pass. Bounded: at most `--timeout` seconds for the backup, and the saves stop `--phase` seconds
-after it. Target on a 2-core machine: p99 save < 100 ms and 0 errors from the copy's start to the checks'
-end, 0 lost, the copy verified.
+the backup runs in a process of its own (what `contest backup -o FILE` does, at the same lowered CPU
+priority, reporting when its copy began, when the copy's last step was made and when the checks of the
+copy ended); `--phase` seconds after it the saves stop. Saves are reported apart before, while copying,
+while checking the copy and after (p50, p99, max, errors). Then: every acknowledged save must be in the
+live database, every save acknowledged before the copy began must be in the copy (a later one may be),
+and the checks of the copy must pass. Bounded: at most `--timeout` seconds for the backup, and the saves
+stop `--phase` seconds after it. Target on a 2-core machine: p99 save < 100 ms and 0 errors from the
+copy's start to the checks' end, 0 lost, the copy verified.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ class Saver(Load):
 BACKUP = """import json, sys, time
 from pathlib import Path
 from contest import backup as backups
+backups.yield_cpu()
 steps = []
 began = time.perf_counter()
 report = backups.backup(sys.argv[1], Path(sys.argv[2]), pages=int(sys.argv[3]),

@@ -103,11 +103,15 @@ def copy_live(source: Path, target: Path, *, pages: int = PAGES_PER_STEP,
 
     live = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     copy = sqlite3.connect(target, isolation_level=None)
+    flush = os.open(target, os.O_RDONLY)
     copied = 0
 
     def count(status: int, remaining: int, total: int) -> None:
         nonlocal copied
         copied = total - remaining
+        # Written out step by step: a copy left for the kernel to write back all at once stalled the
+        # server's own fsyncs (a commit's checkpoint) for half a second when the burst came.
+        os.fsync(flush)
         if progress is not None:
             progress(copied, total)
 
@@ -119,9 +123,20 @@ def copy_live(source: Path, target: Path, *, pages: int = PAGES_PER_STEP,
         # One self-contained file: no -wal beside it to lose when the file is moved or mailed.
         copy.execute("PRAGMA journal_mode=DELETE").fetchone()
     finally:
+        os.close(flush)
         copy.close()
         live.close()
     return copied
+
+
+BACKUP_NICENESS = 10
+
+
+def yield_cpu() -> None:
+    """Lower this process's CPU priority: copying and checking a large file must not take a core from the
+    server's workers on a small machine (the integrity check is a long, CPU-bound scan)."""
+    if hasattr(os, "nice"):
+        os.nice(BACKUP_NICENESS)
 
 
 def backup(url: str, output: Path, *, pages: int = PAGES_PER_STEP,

@@ -389,6 +389,7 @@ def backup(output: str, pages: int | None) -> None:
     from contest import backup as backups
     from contest.i18n import format_number
 
+    backups.yield_cpu()
     try:
         report = backups.backup(_settings().database_url, Path(output), pages=pages or backups.PAGES_PER_STEP)
     except backups.BackupError as exc:
