@@ -4,11 +4,14 @@ Each check is one named line of `CHECKS`, run in order until one fails: later ch
 ones (the schema cannot be read from a file that is not SQLite). A check returns what it found, in a
 few words, or raises CheckFailed with the reason. Checks that read the contest data need the schema
 of this version (`needs_head`): on a backup of an older schema they are skipped and named as such,
-and a restore upgrades its copy first so that they run.
+and a restore upgrades its copy first so that they run. A further check (re-verifying the audit chain,
+the results) is one more line: `Check("name", "what it checks", function_of_candidate)`, where the
+function opens `candidate.url` and returns what it found or raises CheckFailed.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import struct
 from dataclasses import dataclass, field
@@ -68,6 +71,7 @@ class CheckResult:
         return f"{mark} {self.label}: {self.message}"
 
 
+@functools.cache
 def _scripts():
     from alembic.script import ScriptDirectory
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import insert, select
 
 from bench.server import Save, lost_saves, stored_choices
 from contest import backup as backups
@@ -27,7 +27,7 @@ from contest.db import Database, make_engine, migrate
 from contest.models import Contestant, RankingEntry, Round, Unit
 from contest.results import ranking
 from contest.simulate import simulate_round
-from tests.conftest import NOW, POSTGRES_URL, SECRET
+from tests.conftest import NOW, SECRET
 from tests.contest_helpers import make_contest
 
 CLOSED = NOW + timedelta(days=8)  # make_contest's round closes 7 days after NOW
@@ -149,7 +149,12 @@ def test_backup_while_a_contestant_keeps_saving_holds_every_answer_acknowledged_
         with acknowledged:
             before = list(saves)
 
+        copied_by_step: list[int] = []
+
         def step(copied: int, total: int) -> None:
+            # Copied step by step without a fixed snapshot, SQLite would start the copy again after each save.
+            assert not copied_by_step or copied > copied_by_step[-1], "the copy started again"
+            copied_by_step.append(copied)
             steps.append(len(saves))
             wait_for_saves(len(saves) + 1)
 
