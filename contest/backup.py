@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import struct
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -182,11 +183,11 @@ _SHM_DMS = 128  # the -shm byte every WAL connection holds a shared lock on
 
 def _locked(path: Path, start: int, length: int) -> bool:
     """Whether another process holds a POSIX lock on the byte range of `path` (False if there is no such file,
-    or the system has no POSIX locks)."""
-    try:
-        import fcntl
-    except ImportError:
+    or where this cannot be asked: systems other than Linux)."""
+    if not sys.platform.startswith("linux"):  # struct flock below is Linux's layout
         return False
+    import fcntl
+
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:

@@ -412,9 +412,13 @@ def restore(file: str) -> None:
     from pathlib import Path
 
     from contest import backup as backups
+    from contest.i18n import to_local
 
+    settings = _settings()
     try:
-        report = backups.restore(_settings().database_url, Path(file), now=datetime.now(timezone.utc))
+        # The replaced file is named with the local time, as the operator reads it.
+        report = backups.restore(settings.database_url, Path(file),
+                                 now=to_local(datetime.now(timezone.utc), settings.timezone))
     except backups.BackupError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
