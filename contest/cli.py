@@ -378,6 +378,60 @@ def export_evidence(contest_id: int, public: bool, output: str) -> None:
     _run_export(output, kind="evidence", contest_id=contest_id, public=public)
 
 
+@main.command(help="Copy the live SQLite database to FILE while the server keeps running (SQLite's online "
+                    "backup API), then check the copy. On PostgreSQL it says which pg_dump command to run instead.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The backup file to write.")
+@click.option("--pages", default=None, type=click.IntRange(min=1),
+              help="Pages copied per step (default 1024, 4 MB); writers go on between and during steps.")
+def backup(output: str, pages: int | None) -> None:
+    from pathlib import Path
+
+    from contest import backup as backups
+    from contest.i18n import format_number
+
+    backups.yield_cpu()
+    try:
+        report = backups.backup(_settings().database_url, Path(output), pages=pages or backups.PAGES_PER_STEP)
+    except backups.BackupError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for result in report.checks:
+        click.echo(result.line)
+    if not report.ok:
+        click.echo("Không lưu bản sao lưu: bản sao không đạt kiểm tra.", err=True)
+        sys.exit(1)
+    click.echo(f"Đã sao lưu {format_number(report.pages)} trang trong {format_number(round(report.seconds, 1))} s "
+               f"vào {report.path}.")
+
+
+@main.command(help="Replace the SQLite database with the backup FILE after checking it (integrity, this platform's "
+                   "schema at a known revision, upgraded if older). Stop the server first; the replaced database "
+                   "is kept beside it. On PostgreSQL it says which pg_restore commands to run instead.")
+@click.argument("file", type=click.Path(dir_okay=False))
+def restore(file: str) -> None:
+    from pathlib import Path
+
+    from contest import backup as backups
+    from contest.i18n import to_local
+
+    settings = _settings()
+    try:
+        # The replaced file is named with the local time, as the operator reads it.
+        report = backups.restore(settings.database_url, Path(file),
+                                 now=to_local(datetime.now(timezone.utc), settings.timezone))
+    except backups.BackupError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for result in report.checks:
+        click.echo(result.line)
+    if not report.ok:
+        click.echo("Không khôi phục: tệp không đạt kiểm tra; cơ sở dữ liệu đang dùng giữ nguyên.", err=True)
+        sys.exit(1)
+    if report.previous:
+        click.echo(f"Cơ sở dữ liệu cũ được giữ ở {report.previous}.")
+    click.echo(f"Đã khôi phục {file} vào {report.path}.")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
