@@ -15,11 +15,13 @@ from docx import Document
 from docx.shared import Pt
 from sqlalchemy import update
 
+from contest import accounts
 from contest.exports import jobs, report_document, report_docx
 from contest.exports.docx_layout import vietnamese_date_line
-from contest.models import Contest, ExportJob
-from tests.conftest import html, login, post_form
-from tests.test_exports import CLOSED, TZ, add_attempt, add_person, export
+from contest.models import Contest, Contestant, ExportJob
+from tests.conftest import NOW, PASSWORD, html, login, post_form
+from tests.contest_helpers import make_contest
+from tests.test_exports import CLOSED, TZ, export
 from tests.test_exports import contest as exports_contest  # noqa: F401 - the fixture, used through `contest`
 from tests.test_exports import run  # noqa: F401 - the CLI fixture
 
@@ -176,9 +178,7 @@ def test_report_prints_the_chain_head_only_when_given(db, contest, tmp_path):
     assert not [t for t in every_text(Document(str(path))) if "Mã kiểm tra nhật ký" in t]
 
 
-def test_report_with_no_rounds_units_or_prizes_still_reads(db, tmp_path):
-    from tests.contest_helpers import make_contest
-
+def test_report_without_units_prizes_or_organiser_still_reads(db, tmp_path):
     fixture = make_contest(db, units=False)
     with db.write_session() as session:
         session.execute(update(Contest).where(Contest.id == fixture.contest_id).values(organiser_body="",
@@ -198,7 +198,8 @@ def test_date_line_and_summary_follow_the_decree():
     assert vietnamese_date_line("Hà Nội", date(2026, 2, 5)) == "Hà Nội, ngày 05 tháng 02 năm 2026"
     assert vietnamese_date_line("……", date(2026, 12, 15)) == "……, ngày 15 tháng 12 năm 2026"
     assert vietnamese_date_line("……", date(2026, 3, 1)) == "……, ngày 01 tháng 3 năm 2026"
-    assert report_docx.report_title("Hội thi tìm hiểu CCHC năm 2026") == "Kết quả tổ chức Hội thi tìm hiểu CCHC năm 2026"
+    assert report_docx.report_title("Hội thi tìm hiểu CCHC năm 2026") == (
+        "Kết quả tổ chức Hội thi tìm hiểu CCHC năm 2026")
     assert report_docx.report_title("Cuộc thi trực tuyến PAR INDEX") == "Kết quả tổ chức Cuộc thi trực tuyến PAR INDEX"
     assert report_docx.report_title("Thi thử") == "Kết quả tổ chức Hội thi Thi thử"
 
@@ -260,16 +261,11 @@ def test_report_is_refused_to_contestants_and_anonymous(client, contest):
     assert response.status_code in (302, 303, 401, 403)
     assert response.headers.get("content-type") != DOCX
     # A contestant signed in to the contest is no staff member either.
-    add_person_phone = "0912999888"
-    from contest import accounts
-    from contest.models import Contestant
-    from tests.conftest import NOW, PASSWORD
-
     with client.app.state.db.write_session() as session:
         session.add(Contestant(contest_id=contest.contest_id, track="officials", full_name="Người thi",
-                               search_name="nguoi thi", phone=add_person_phone, consent_at=NOW, created_at=NOW,
+                               search_name="nguoi thi", phone="0912999888", consent_at=NOW, created_at=NOW,
                                password_hash=accounts.hash_password(PASSWORD, accounts.CONTESTANT_HASHER)))
-    signed_in = post_form(client, "/c/thi-thu/dang-nhap", {"phone": add_person_phone, "password": PASSWORD},
+    signed_in = post_form(client, "/c/thi-thu/dang-nhap", {"phone": "0912999888", "password": PASSWORD},
                           follow_redirects=False)
     assert signed_in.status_code == 303
     response = post_form(client, target, {}, form_page="/login", follow_redirects=False)
@@ -277,7 +273,7 @@ def test_report_is_refused_to_contestants_and_anonymous(client, contest):
     assert response.headers.get("content-type") != DOCX
 
 
-def test_cli_export_report_by_slug(run, contest, tmp_path):  # noqa: F811
+def test_cli_export_report_by_slug(run, contest, tmp_path):  # noqa: F811 - `run` is the imported fixture
     out = tmp_path / "bao-cao.docx"
     result = run("export", "report", "--contest", "thi-thu", "-o", str(out))
     assert result.exit_code == 0, result.output

@@ -156,7 +156,7 @@ def export(db, spec: ExportSpec, out: BinaryIO | str | Path, *, tz: str, now: da
     `progress(done, expected)` is called every few thousand rows."""
     prepare(db, spec, now=now)
     if spec.kind == "report":
-        return _report(db, spec, out, tz=tz, now=now)
+        return _report(db, spec, out, tz=tz, now=now, progress=progress)
     with db.session() as session:
         book = build(session, spec, tz=tz, now=now)
         expected = book.expected_rows
@@ -166,8 +166,8 @@ def export(db, spec: ExportSpec, out: BinaryIO | str | Path, *, tz: str, now: da
     return f"{book.name}.{spec.fmt}", counts
 
 
-def _report(db, spec: ExportSpec, out: BinaryIO | str | Path, *, tz: str, now: datetime
-            ) -> tuple[str, dict[str, int]]:
+def _report(db, spec: ExportSpec, out: BinaryIO | str | Path, *, tz: str, now: datetime,
+            progress: Callable[[int, int], None] | None = None) -> tuple[str, dict[str, int]]:
     """The report "Báo cáo kết quả tổ chức Hội thi" (.docx); (file name, {table: rows, "Biểu đồ": charts})."""
     from contest.exports import report_docx  # matplotlib and python-docx load only when a report is asked for
 
@@ -176,9 +176,10 @@ def _report(db, spec: ExportSpec, out: BinaryIO | str | Path, *, tz: str, now: d
             data = report_document.report_data(session, spec.contest_id, tz=tz, now=now)
         except books.ExportError as exc:
             raise SpecError(message_of(exc)) from exc
-        slug = session.get(Contest, spec.contest_id).slug
-        counts = report_docx.write_report(data, str(out) if isinstance(out, Path) else out, chain_head=None)
-    return f"{slug}-bao-cao-ket-qua.docx", counts
+    if progress:
+        progress(0, 0)  # the figures are read; drawing and writing remain (a job page shows 50%)
+    counts = report_docx.write_report(data, str(out) if isinstance(out, Path) else out, chain_head=None)
+    return f"{data.slug}-bao-cao-ket-qua.docx", counts
 
 
 # --- background jobs ----------------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ class PrizeGroup:
 
 @dataclass
 class ReportData:
+    slug: str
     title: str
     organiser_body: str
     plan_reference: str
@@ -131,7 +132,8 @@ def report_data(session: Session, contest_id: int, *, tz: str, now: datetime) ->
     if "officials" in order:
         teams = prizes.team_ranking(session, contest.id, None, "officials", closed_by=now)
     return ReportData(
-        title=nfc(contest.title), organiser_body=nfc(contest.organiser_body), plan_reference=nfc(contest.plan_reference),
+        slug=contest.slug, title=nfc(contest.title), organiser_body=nfc(contest.organiser_body),
+        plan_reference=nfc(contest.plan_reference),
         tracks=order, rounds=_rounds(session, contest, order),
         figures=stats.contest_stats(session, contest.id, None, tz=tz, items=False),
         min_rate=contest.team_min_rate, prize_groups=_prize_groups(session, contest), teams=teams,
