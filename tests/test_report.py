@@ -13,12 +13,12 @@ from datetime import date
 import pytest
 from docx import Document
 from docx.shared import Pt
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from contest import accounts
 from contest.exports import jobs, report_document, report_docx
 from contest.exports.docx_layout import vietnamese_date_line
-from contest.models import Contest, Contestant, ExportJob
+from contest.models import Contest, Contestant, ExportJob, Question, QuestionOption
 from tests.conftest import NOW, PASSWORD, html, login, post_form
 from tests.contest_helpers import make_contest
 from tests.test_exports import CLOSED, TZ, export
@@ -158,13 +158,18 @@ def test_report_images_are_the_three_charts(db, contest, tmp_path):
                         "Biểu đồ 3. Phân bố điểm"]
 
 
-def test_report_text_is_nfc_and_carries_no_phone_or_cccd(db, contest, tmp_path):
+def test_report_text_is_nfc_and_carries_no_phone_cccd_question_or_option(db, contest, tmp_path):
     path, _ = write(db, contest, tmp_path)
     texts = every_text(Document(str(path)))
     assert all(unicodedata.normalize("NFC", t) == t for t in texts)
     joined = "\n".join(texts)
     assert not [number for number in PHONES if number in joined]
     assert "xxx" not in joined  # not even masked
+    with db.session() as session:
+        bank = list(session.scalars(select(Question.text))) + list(session.scalars(select(QuestionOption.text)))
+    words = [text for text in bank if text not in ("Đúng", "Sai")]  # true/false options are everyday words
+    assert len(words) > 100 and not [text for text in words if text in joined]
+    assert "GIAITHICH" not in joined  # nor any explanation
 
 
 def test_report_prints_the_chain_head_only_when_given(db, contest, tmp_path):

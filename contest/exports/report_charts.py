@@ -11,6 +11,7 @@ write them (contest.i18n).
 from __future__ import annotations
 
 import io
+import textwrap
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -100,7 +101,8 @@ def columns(bars: Sequence[Bar], *, title: str, y_title: str, label_every: int =
     positions = list(range(len(bars)))
     axes.bar(positions, [b.value for b in bars], color=BLUE, width=0.8)
     step = max(1, label_every)
-    axes.set_xticks(positions[::step], [nfc(b.label) for b in bars][::step])
+    # Long labels (the score buckets) break onto a second line rather than run into each other.
+    axes.set_xticks(positions[::step], [textwrap.fill(nfc(b.label), 16) for b in bars][::step])
     if show_values:
         for x, bar in zip(positions, bars):
             axes.text(x, bar.value, format_number(int(bar.value)), ha="center", va="bottom", fontsize=8,

@@ -175,7 +175,7 @@ def _prizes(doc, data: ReportData, counts: dict[str, int]) -> None:
                  "" if w.seconds is None else format_number(round(w.seconds, 1))]
                 for i, w in enumerate(group.winners, start=1)]
         layout.table(doc, ["STT", "Họ và tên", "Đơn vị / địa bàn", "Giải", "Số câu đúng", "Thời gian (giây)"],
-                     rows, (1.2, 4.0, 5.3, 2.4, 1.8, 1.8), numeric=(0, 4, 5))
+                     rows, (1.3, 3.9, 4.8, 3.0, 1.7, 1.8), numeric=(0, 4, 5))
         winners += len(rows)
     counts["Người đạt giải"] = winners
     if data.teams is None:
