@@ -362,22 +362,6 @@ def export_overall(contest_id: int, track: str | None, public: bool, output: str
     _run_export(output, kind="overall", contest_id=contest_id, track=track, public=public)
 
 
-@export.command("stats", help="Participation and score statistics, with charts.")
-@click.option("--contest", "contest_id", type=int, required=True, help="Contest id.")
-@click.option("--round", "round_id", type=int, default=None, help="One round only (default: the whole contest).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx or .zip.")
-def export_stats(contest_id: int, round_id: int | None, output: str) -> None:
-    _run_export(output, kind="stats", contest_id=contest_id, round_id=round_id)
-
-
-@export.command("evidence", help="The evidence pack for the annual reform report: one workbook.")
-@click.option("--contest", "contest_id", type=int, required=True, help="Contest id.")
-@click.option("--public", is_flag=True, help="Public variant: masked phones and CCCD.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx or .zip.")
-def export_evidence(contest_id: int, public: bool, output: str) -> None:
-    _run_export(output, kind="evidence", contest_id=contest_id, public=public)
-
-
 @export.command("report", help="The report 'Báo cáo kết quả tổ chức Hội thi' as an editable Word document "
                                 "(.docx, laid out as Nghị định 30/2020/NĐ-CP): rounds, participation by track, unit "
                                 "and locality, score distribution, locked prize lists, team ranking, charts. Names "
@@ -400,6 +384,22 @@ def export_report(contest_ref: str, output: str) -> None:
     if contest_id is None:
         raise click.ClickException(f"Không có hội thi '{contest_ref}'.")
     _run_export(output, kind="report", contest_id=contest_id)
+
+
+@export.command("stats", help="Participation and score statistics, with charts.")
+@click.option("--contest", "contest_id", type=int, required=True, help="Contest id.")
+@click.option("--round", "round_id", type=int, default=None, help="One round only (default: the whole contest).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx or .zip.")
+def export_stats(contest_id: int, round_id: int | None, output: str) -> None:
+    _run_export(output, kind="stats", contest_id=contest_id, round_id=round_id)
+
+
+@export.command("evidence", help="The evidence pack for the annual reform report: one workbook.")
+@click.option("--contest", "contest_id", type=int, required=True, help="Contest id.")
+@click.option("--public", is_flag=True, help="Public variant: masked phones and CCCD.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx or .zip.")
+def export_evidence(contest_id: int, public: bool, output: str) -> None:
+    _run_export(output, kind="evidence", contest_id=contest_id, public=public)
 
 
 def _safe_url(url: str) -> str:
