@@ -362,6 +362,30 @@ def export_overall(contest_id: int, track: str | None, public: bool, output: str
     _run_export(output, kind="overall", contest_id=contest_id, track=track, public=public)
 
 
+@export.command("report", help="The report 'Báo cáo kết quả tổ chức Hội thi' as an editable Word document "
+                                "(.docx, laid out as Nghị định 30/2020/NĐ-CP): rounds, participation by track, unit "
+                                "and locality, score distribution, locked prize lists, team ranking, charts. Names "
+                                "winners as the public pages do, never with phone or CCCD numbers.")
+@click.option("--contest", "contest_ref", required=True, help="The contest's address (slug), or its id.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .docx.")
+def export_report(contest_ref: str, output: str) -> None:
+    from contest.contests.queries import contest_by_slug
+    from contest.db import Database
+
+    if not output.lower().endswith(".docx"):
+        raise click.ClickException("Tên tệp báo cáo phải kết thúc bằng .docx.")
+    db = Database(_settings().database_url)
+    try:
+        with db.session() as session:
+            contest = contest_by_slug(session, contest_ref)
+            contest_id = contest.id if contest else (int(contest_ref) if contest_ref.isdigit() else None)
+    finally:
+        db.dispose()
+    if contest_id is None:
+        raise click.ClickException(f"Không có hội thi '{contest_ref}'.")
+    _run_export(output, kind="report", contest_id=contest_id)
+
+
 @export.command("stats", help="Participation and score statistics, with charts.")
 @click.option("--contest", "contest_id", type=int, required=True, help="Contest id.")
 @click.option("--round", "round_id", type=int, default=None, help="One round only (default: the whole contest).")

@@ -159,6 +159,7 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     # --- exports (viewers get masked files; the personal-data record is for organisers) ---
     ("GET", S + "/exports"): Rule("viewer"),
     ("POST", S + "/exports"): Rule("viewer", form=EXPORT_FORM),
+    ("POST", S + "/exports/report"): Rule("viewer", form={}),
     ("GET", S + "/exports/personal-data"): Rule("organiser"),
     ("GET", S + "/exports/personal-data.xlsx"): Rule("organiser"),
     ("GET", "/staff/exports/{job_id:int}"): Rule("viewer"),

@@ -176,3 +176,8 @@ def unit_in_contest(session: Session, contest_id: int, unit_id: int) -> Unit | N
     unit = session.get(Unit, unit_id)
     return unit if unit is not None and unit.contest_id == contest_id else None
 
+
+
+def contest_by_slug(session: Session, slug: str) -> Contest | None:
+    """The contest at `slug`, published or not (staff tools)."""
+    return session.scalar(select(Contest).where(Contest.slug == slug))

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from contest.contests.attempts import ATTEMPTS as A
 from contest.contests.setup import TRACKS
-from contest.exports import report_workbook as reports
+from contest.exports import report_document, report_workbook as reports
 from contest.exports import results_workbook as books
 from contest.exports.csv_tables import Book
 from contest.models import Contest, ExportJob, RankingEntry, Round
@@ -36,12 +36,15 @@ from contest.i18n import N_, message_of
 log = logging.getLogger(__name__)
 
 BACKGROUND_ROWS = 20_000  # more rows than this (estimated) and the export runs as a background job
-KINDS = ("leaderboard", "attempts", "overall", "winners", "stats", "evidence")
-FORMATS = ("xlsx", "csv", "zip")
+KINDS = ("leaderboard", "attempts", "overall", "winners", "stats", "evidence", "report")
+WORKBOOK_FORMATS = ("xlsx", "csv", "zip")
+FORMATS = (*WORKBOOK_FORMATS, "docx")
+DOCUMENT_KINDS = {"report": "docx"}  # kinds written as a document, in their one format, not as a workbook
 MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-               "csv": "text/csv; charset=utf-8", "zip": "application/zip"}
+               "csv": "text/csv; charset=utf-8", "zip": "application/zip",
+               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 QUEUED, RUNNING, DONE, FAILED, EXPIRED = "queued", "running", "done", "failed", "expired"
-SAFE_FILENAME = re.compile(r"\d+-[a-z0-9][a-z0-9-]{0,150}\.(xlsx|csv|zip)")
+SAFE_FILENAME = re.compile(r"\d+-[a-z0-9][a-z0-9-]{0,150}\.(xlsx|csv|zip|docx)")
 ABANDONED_AFTER = timedelta(hours=2)  # a job without progress this long lost its process
 
 
@@ -72,7 +75,9 @@ def check_spec(session: Session, spec: ExportSpec) -> ExportSpec:
     for an export of several tables (those come as a .zip of CSV files)."""
     if spec.kind not in KINDS:
         raise SpecError(N_("Loại dữ liệu xuất không hợp lệ."))
-    if spec.fmt not in FORMATS:
+    if spec.kind in DOCUMENT_KINDS and spec.fmt != DOCUMENT_KINDS[spec.kind]:
+        raise SpecError(N_("Báo cáo được xuất thành tệp Word (.docx)."))
+    if spec.kind not in DOCUMENT_KINDS and spec.fmt not in WORKBOOK_FORMATS:
         raise SpecError(N_("Định dạng tệp phải là xlsx, csv hoặc zip."))
     if session.get(Contest, spec.contest_id) is None:
         raise SpecError(N_("Không tìm thấy hội thi."))
@@ -150,6 +155,8 @@ def export(db, spec: ExportSpec, out: BinaryIO | str | Path, *, tz: str, now: da
     """Rank if needed, build and write the export; returns (download file name, {table: rows}).
     `progress(done, expected)` is called every few thousand rows."""
     prepare(db, spec, now=now)
+    if spec.kind == "report":
+        return _report(db, spec, out, tz=tz, now=now, progress=progress)
     with db.session() as session:
         book = build(session, spec, tz=tz, now=now)
         expected = book.expected_rows
@@ -157,6 +164,22 @@ def export(db, spec: ExportSpec, out: BinaryIO | str | Path, *, tz: str, now: da
         counts = books.write_book(book, str(out) if isinstance(out, Path) else out, spec.fmt, tz=tz,
                                   progress=report)
     return f"{book.name}.{spec.fmt}", counts
+
+
+def _report(db, spec: ExportSpec, out: BinaryIO | str | Path, *, tz: str, now: datetime,
+            progress: Callable[[int, int], None] | None = None) -> tuple[str, dict[str, int]]:
+    """The report "Báo cáo kết quả tổ chức Hội thi" (.docx); (file name, {table: rows, "Biểu đồ": charts})."""
+    from contest.exports import report_docx  # matplotlib and python-docx load only when a report is asked for
+
+    with db.session() as session:
+        try:
+            data = report_document.report_data(session, spec.contest_id, tz=tz, now=now)
+        except books.ExportError as exc:
+            raise SpecError(message_of(exc)) from exc
+    if progress:
+        progress(0, 0)  # the figures are read; drawing and writing remain (a job page shows 50%)
+    counts = report_docx.write_report(data, str(out) if isinstance(out, Path) else out, chain_head=None)
+    return f"{data.slug}-bao-cao-ket-qua.docx", counts
 
 
 # --- background jobs ----------------------------------------------------------------------------------------

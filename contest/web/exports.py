@@ -28,7 +28,7 @@ RECORDS_PER_PAGE = 100
 KIND_LABELS = {"leaderboard": N_("Bảng xếp hạng một đợt"), "attempts": N_("Danh sách lượt thi một đợt"),
                "overall": N_("Xếp hạng chung cả hội thi"),
                "winners": N_("Danh sách giải"), "stats": N_("Thống kê tham gia và kết quả"),
-               "evidence": N_("Bộ hồ sơ minh chứng")}
+               "evidence": N_("Bộ hồ sơ minh chứng"), "report": N_("Báo cáo kết quả tổ chức Hội thi")}
 STATUS_LABELS = {jobs.QUEUED: N_("Đang chờ"), jobs.RUNNING: N_("Đang xuất"), jobs.DONE: N_("Đã xong"),
                  jobs.FAILED: N_("Lỗi"), jobs.EXPIRED: N_("Đã xóa tệp")}
 
@@ -96,8 +96,17 @@ class ExportsController(Controller):
 
     @post("/", name="exports_create", sync_to_thread=True, status_code=200)
     def create(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Response | Redirect:
+        return self._export(request, db, contest_id, _spec(contest_id, data, _user(request).role))
+
+    @post("/report", name="exports_report", sync_to_thread=True, status_code=200)
+    def report(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Response | Redirect:
+        """The report "Báo cáo kết quả tổ chức Hội thi" (.docx); the button on the results page."""
+        return self._export(request, db, contest_id, jobs.ExportSpec(kind="report", contest_id=contest_id,
+                                                                     fmt="docx"))
+
+    def _export(self, request: Request, db, contest_id: int, spec: jobs.ExportSpec) -> Response | Redirect:
+        """A small export answered at once with the file; a large one started as a job, its page shown."""
         user = _user(request)
-        spec = _spec(contest_id, data, user.role)
         settings, now = request.app.state.settings, request.app.state.clock()
         try:
             with db.session() as session:
