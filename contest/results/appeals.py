@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from contest import audit
 from contest.i18n import DEFAULT_TIMEZONE, N_, Message, format_datetime, message_of, nfc
 from contest.models import Appeal, AppealStatus, Contest, Contestant, RankingEntry, Round
+from contest.results import ranking
 
 MAX_TEXT = 1000     # characters of an appeal, as a phone's textarea holds them
 MAX_ANSWER = 2000   # characters of the organiser's answer
@@ -88,6 +89,8 @@ def file_appeal(session: Session, *, contest: Contest, round_: Round, contestant
         raise AppealError(N_("Đợt thi chưa kết thúc; chỉ khiếu nại sau khi có kết quả tạm thời."))
     if now >= window.ends:
         raise AppealError(N_("Đã hết thời hạn khiếu nại của đợt {n}.", n=round_.number))
+    if ranking.needs_ranking(session, round_, now):  # provisional results first, as the pages show them
+        ranking.rank_round(session, round_, now=now)
     entry = session.scalar(select(RankingEntry.track).where(RankingEntry.round_id == round_.id,
                                                              RankingEntry.contestant_id == contestant_id))
     if entry is None:
