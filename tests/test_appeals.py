@@ -116,7 +116,7 @@ def test_appeal_filed_answered_and_read_back_with_digests_in_the_log(make_client
     board = html(desk.get(staff_round(contest)))
     item = board.select_one(f"#appeal-{appeal.id}")
     assert "Nguyễn Thị Hoà · 0912345678" in item.get_text() and item.select_one(".appeal-text").get_text() == TEXT
-    assert board.select_one("#appeals p strong").get_text() == "1 khiếu nại chờ trả lời."
+    assert board.select_one("#appeals-waiting").get_text() == "1 khiếu nại chờ trả lời."
 
     answer = "Câu 7 chỉ có một phương án đúng (Điều 5 Nghị định 118/2025/NĐ-CP); giữ nguyên kết quả."
     clock.advance(hours=2)
