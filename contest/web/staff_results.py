@@ -34,7 +34,8 @@ ACTIONS = {"ranked": N_("Xếp hạng"), "reranked": N_("Xếp hạng lại"),
            "accommodation_granted": N_("Điều chỉnh thời gian, lượt thi"),
            "accommodation_withdrawn": N_("Bỏ điều chỉnh thời gian, lượt thi"),
            "announcement_created": N_("Đăng thông báo"), "announcement_edited": N_("Sửa thông báo"),
-           "announcement_deleted": N_("Xóa thông báo")}
+           "announcement_deleted": N_("Xóa thông báo"),
+           "appeal_filed": N_("Người dự thi gửi khiếu nại"), "appeal_answered": N_("Trả lời khiếu nại")}
 DETAILS = {"round": N_("Đợt"), "track": N_("Đối tượng"), "true_value": N_("Giá trị thực tế"),
            "entries": N_("Số người được xếp hạng"), "awards": N_("Số giải"), "reason": N_("Lý do"),
            "public_results": N_("Công bố kết quả"), "team_min_rate": N_("Tỉ lệ tham gia tối thiểu (%)"),
@@ -42,7 +43,10 @@ DETAILS = {"round": N_("Đợt"), "track": N_("Đối tượng"), "true_value": 
            "contestant": N_("Người dự thi"), "contestant_id": N_("Mã người dự thi"),
            "expires_minutes": N_("Hiệu lực (phút)"), "method": N_("Cách"), "extra_minutes": N_("Thêm phút"),
            "no_time_limit": N_("Không giới hạn thời gian"), "extra_attempts": N_("Thêm lượt thi"),
-           "announcement": N_("Thông báo số"), "title": N_("Tiêu đề")}
+           "announcement": N_("Thông báo số"), "title": N_("Tiêu đề"),
+           "appeal": N_("Khiếu nại số"), "decision": N_("Quyết định"), "appeal_hours": N_("Thời hạn khiếu nại (giờ)"),
+           "public_tie_details": N_("Bảng xếp hạng công khai hiện đủ tiêu chí"),
+           "text_sha256": N_("SHA-256 nội dung khiếu nại"), "answer_sha256": N_("SHA-256 nội dung trả lời")}
 
 
 def _user(request: Request):
