@@ -143,6 +143,8 @@ class ResultsController(Controller):
             board = board_page(session, round_, track, page=page, per=per, public=masked, details=True)
             prize_list = prizes.current_list(session, round_id, track)
             counts = prizes.prize_counts(contest)
+            appeal_rows = [(appeal, name, mask_phone(phone) if masked else phone)
+                           for appeal, name, phone in appeals.of_round(session, round_id=round_id, track=track)]
             context = base_context(
                 contest=contest, round=round_, track=track,
                 round_track_list=ordered_tracks(contest, round_tracks(session, round_id)), now=now, closed=now >= round_.closes_at, q=q,
@@ -153,9 +155,7 @@ class ResultsController(Controller):
                 skipped=(prizes.plan(session, round_, track, counts).skipped
                          if prize_list is None or prize_list.status == prizes.PrizeListStatus.DRAFT else []),
                 counts=counts, error=error if appeal_form is None else None, can_act=_can(request, Role.organiser),
-                is_admin=_can(request, Role.admin), appeals=[(a, name, mask_phone(phone) if masked else phone)
-                                                    for a, name, phone in appeals.of_round(session, round_id=round_id,
-                                                                                           track=track)],
+                is_admin=_can(request, Role.admin), appeals=appeal_rows,
                 appeal_period=appeals.period(contest, round_), appeal_form=appeal_form or {},
                 appeal_error=error if appeal_form is not None else None, appeal_labels=appeals.STATUS_LABELS,
                 base=f"/staff/contests/{contest_id}/results/rounds/{round_id}/{track}", public=False, **board)
