@@ -34,6 +34,7 @@ from contest.exports import jobs as export_jobs
 from contest.results.ranking import wire_key_corrections
 from contest.web import BODY_BYTES, api, contestant, current_user
 from contest.web.announcements import AnnouncementsController
+from contest.web.appeals import ContestantAppealsController
 from contest.web.live import LiveController
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             LiveController,
             contestant.ContestantController,
             ContestantAccountController,
+            ContestantAppealsController,
             ContestantsController,
             ResultsController,
             PublicResultsController,

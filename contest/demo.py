@@ -149,6 +149,7 @@ RESULTS_RULES = DEMO_RULES.replace("Hội thi gồm 4 đợt, mỗi đợt một
 Người dự thi, đơn vị và bài thi của hội thi này do máy tạo ngẫu nhiên (họ tên, số điện thoại 0399xxxxxx \
 đều không có thật) để giới thiệu bảng xếp hạng, giải thưởng và thống kê."""
 DEMO_SIMULATED = 3000  # simulated contestants of the finished demo contest (about 4,500 attempts)
+DEMO_APPEAL_HOURS = 12  # the finished demo contest's appeal period (new contests get 48 hours)
 
 
 def load_demo_results(db: Database, *, now: datetime, contestants: int = DEMO_SIMULATED,
@@ -165,6 +166,9 @@ def load_demo_results(db: Database, *, now: datetime, contestants: int = DEMO_SI
             session, title=RESULTS_TITLE, slug=RESULTS_SLUG, now=opens_at - timedelta(days=3), rules=RESULTS_RULES,
             organiser_body="Ban Tổ chức Hội thi (mẫu)", plan_reference="Kế hoạch tổ chức hội thi (mẫu)")
         contest.public_results = True
+        # Twelve hours to appeal: over by the time the demo is loaded (the round closed yesterday morning), so
+        # the officials' list below can be locked.
+        contest.appeal_hours = DEMO_APPEAL_HOURS
         _import_demo_units(session, contest.id)
         round_ = setup.save_round(
             session, contest=contest, now=opens_at - timedelta(days=3), round_=None, number=1, title="Đợt 1",

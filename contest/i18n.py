@@ -101,11 +101,12 @@ def to_local(value: datetime, tz: str) -> datetime:
     return value.astimezone(ZoneInfo(tz))
 
 
-def format_datetime(value: datetime | None, *, tz: str, locale: str = "vi") -> str:
-    """dd/mm/yyyy HH:MM in the contest's time zone, whatever the locale."""
+def format_datetime(value: datetime | None, *, tz: str, locale: str = "vi", seconds: bool = False) -> str:
+    """dd/mm/yyyy HH:MM (HH:MM:SS with `seconds`) in the contest's time zone, whatever the locale."""
     if value is None:
         return ""
-    return _babel_datetime(to_local(value, tz), "dd/MM/yyyy HH:mm", tzinfo=ZoneInfo(tz), locale=locale)
+    pattern = "dd/MM/yyyy HH:mm:ss" if seconds else "dd/MM/yyyy HH:mm"
+    return _babel_datetime(to_local(value, tz), pattern, tzinfo=ZoneInfo(tz), locale=locale)
 
 
 def format_date(value: date | datetime | None, *, tz: str, locale: str = "vi") -> str:

@@ -53,9 +53,9 @@ class ContestFixture:
 def make_contest(db, *, now: datetime = NOW, draw: dict | None = None, time_limit: int = 600, max_attempts: int = 2,
                  opens: timedelta = timedelta(hours=-1), closes: timedelta = timedelta(days=7),
                  grace: int = 30, tracks=("officials", "citizens"), fields: dict | None = None,
-                 access_code: str = "", units: bool = True) -> ContestFixture:
+                 access_code: str = "", units: bool = True, appeal_hours: int = 0) -> ContestFixture:
     """A published contest with one round open around `now`, both tracks drawing from one bank; with units and
-    localities imported unless `units` is False."""
+    localities imported unless `units` is False; no appeal period unless `appeal_hours` (hours after the close)."""
     with db.write_session() as session:
         report = check_and_import(session, data=xlsx_bytes(bank_rows()), filename="bank.xlsx",
                                   bank_name="Ngân hàng thử", now=now)
@@ -64,6 +64,7 @@ def make_contest(db, *, now: datetime = NOW, draw: dict | None = None, time_limi
         contest = setup.create_contest(session, title="Thi thử cải cách hành chính", slug=SLUG, now=now,
                                        tracks=list(tracks), fields=fields, access_code=access_code,
                                        organiser_body="Sở Nội vụ (thử)", rules="Thể lệ thử.")
+        contest.appeal_hours = appeal_hours
         unit_rows = "Mã,Tên,Mã cấp trên,Số CBCCVC\nSNV,Sở Nội vụ,,80\nCCHC,Phòng Cải cách hành chính,SNV,12\n"
         locality_rows = "Mã,Tên,Mã cấp trên,Số CBCCVC\nT,Tỉnh Thử,,\nX1,Xã Tân Lập,T,\n"
         for kind, data in ((UNIT, unit_rows), (LOCALITY, locality_rows)) if units else ():

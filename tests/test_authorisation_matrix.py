@@ -31,7 +31,7 @@ from contest import accounts
 from contest.contests import announcements, setup
 from contest.exports import jobs
 from contest.models import Attempt, Contest, Contestant, ExportJob, PrizeList, Question, Round, Unit, User
-from contest.results import prizes, ranking
+from contest.results import appeals, prizes, ranking
 from tests.conftest import NOW, PASSWORD, csrf_token, login, post_form
 from tests.contest_helpers import make_contest
 
@@ -197,6 +197,10 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("POST", C + "/bai-thi/{attempt_id:int}/du-doan"): Rule("contestant", form={"prediction": "3"}),
     ("POST", C + "/bai-thi/{attempt_id:int}/nop"): Rule("contestant", form={"action": "save"}),
     ("GET", C + "/bai-thi/{attempt_id:int}/ket-qua"): Rule("contestant"),
+    # --- the contestant's own result in a round and their appeal about it; the organiser's answer ---
+    ("GET", C + "/dot/{number:int}/ket-qua"): Rule("contestant"),
+    ("POST", C + "/dot/{number:int}/khieu-nai"): Rule("contestant", form={"text": "Tôi đề nghị kiểm tra lại câu 3."}),
+    ("POST", R + "/appeals/{appeal_id:int}/answer"): Rule("organiser", form={"answer": "", "decision": "rejected"}),
     # --- the JSON API ---
     ("GET", API): Rule("public"),
     ("GET", API + "/units"): Rule("public"),
@@ -316,6 +320,11 @@ def world(db, make_client, staff, settings) -> World:
     with db.write_session() as session:
         prizes.lock(session, list_id, None, NOW)
         assert session.get(PrizeList, list_id).status == prizes.PrizeListStatus.LOCKED
+    with db.write_session() as session:  # the round takes appeals for two days after it closed; one is filed
+        session.get(Contest, a.contest_id).appeal_hours = 48
+        appeal_id = appeals.file_appeal(session, contest=session.get(Contest, a.contest_id),
+                                        round_=session.get(Round, a.round_id), contestant_id=own,
+                                        text="Xin kiểm tra lại câu 2.", now=NOW).id
     with db.write_session() as session:
         job_id = jobs.create_job(session, jobs.ExportSpec(kind="leaderboard", contest_id=a.contest_id,
                                                           round_id=a.round_id, public=True), user_id=None, now=NOW).id
@@ -340,7 +349,7 @@ def world(db, make_client, staff, settings) -> World:
               "track_slug": "can-bo", "bank_id": str(a.bank_id), "question_id": str(question_id), "unit_id": str(unit),
               "list_id": str(list_id), "contestant_id": str(own), "job_id": str(job_id), "attempt_id": attempt_id,
               "position": "0", "own_phone": "0912000111",
-              "user_id": str(viewer_id), "announcement_id": str(announcement_id)}
+              "user_id": str(viewer_id), "announcement_id": str(announcement_id), "appeal_id": str(appeal_id)}
     # Each browser's own form token, read from a page the way a browser gets it.
     csrf = {actor: csrf_token(client, "/login") for actor, client in clients.items()}
     return World(values=values, clients=clients, csrf=csrf)

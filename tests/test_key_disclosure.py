@@ -235,7 +235,11 @@ def test_key_leak_scan_of_full_attempts_through_pages_and_api(make_client, db, c
     seen.append(api.get(f"{API}/attempts/{api_round_2}/result", headers=headers))
     for number in (1, 2, 3):
         seen += [page.get(f"/c/thi-a/ket-qua/dot/{number}/can-bo"), page.get(f"/c/thi-a/thong-ke/cau-hoi?dot={number}"),
-                 page.get(f"/c/thi-a/thong-ke?dot={number}")]
+                 page.get(f"/c/thi-a/thong-ke?dot={number}"), page.get(f"/c/thi-a/dot/{number}/ket-qua")]
+    # An appeal about round 2 (closed, its questions still drawable by round 3): the page and its answer.
+    seen.append(post_form(page, "/c/thi-a/dot/2/khieu-nai", {"text": "CAUHOI-X01 có hai phương án đúng?"},
+                          form_page="/c/thi-a/dot/2/ket-qua"))
+    assert seen[-1].status_code == 200 and "Đã gửi khiếu nại." in seen[-1].text
     for path in ("/c/thi-a", "/c/thi-a/ket-qua", "/c/thi-a/ket-qua/don-vi", "/c/thi-a/thong-ke",
                  "/c/thi-a/thong-ke/cau-hoi", "/c/thi-a/the-le", "/c/thi-b/ket-qua", "/c/thi-b/ket-qua/dot/2/can-bo",
                  "/c/thi-b/thong-ke/cau-hoi?dot=2", f"{API}/schema/openapi.json"):

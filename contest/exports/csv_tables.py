@@ -7,7 +7,8 @@ the .xlsx writer (contest.exports.xlsx_book) turns it into a number format, this
 into CSV text.
 
 CSV: UTF-8 with a byte-order mark (so Excel shows Vietnamese), comma-separated, CRLF line ends,
-the same columns as the sheet; dates in the contest's time zone as dd/mm/yyyy hh:mm; any text that
+the same columns as the sheet; dates in the contest's time zone as dd/mm/yyyy hh:mm (hh:mm:ss in a
+DATETIME_SECONDS column); any text that
 Excel could take for a formula (=, +, -, @, tab, CR first) is prefixed with an apostrophe, as OWASP
 advises against CSV injection.
 """
@@ -26,6 +27,7 @@ from contest.exports.sheets import FORMULA_START
 
 TEXT, INT, NUMBER, PERCENT, SECONDS, DATETIME, DATE, AUTO = (
     "text", "int", "number", "percent", "seconds", "datetime", "date", "auto")
+DATETIME_SECONDS = "datetime_seconds"  # a moment to the second, where ties are decided by it
 BOM = "\ufeff"
 
 
@@ -86,7 +88,8 @@ def csv_text(value: Any, kind: str, zone: ZoneInfo) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return local_naive(value, zone).strftime("%d/%m/%Y %H:%M")
+        pattern = "%d/%m/%Y %H:%M:%S" if kind == DATETIME_SECONDS else "%d/%m/%Y %H:%M"
+        return local_naive(value, zone).strftime(pattern)
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, bool):

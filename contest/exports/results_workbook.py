@@ -24,13 +24,13 @@ from contest.contests.attempts import ATTEMPTS as A
 from contest.contests.registration import mask_cccd, mask_phone
 from contest.contests.setup import TRACKS, round_tracks, tracks_of
 from contest.contests.units import LOCALITY, UNIT, unit_paths
-from contest.exports.csv_tables import (DATETIME, INT, PERCENT, SECONDS, Book, Column, Table, write_csv,
-                                        write_csv_zip)
+from contest.exports.csv_tables import (DATETIME, DATETIME_SECONDS, INT, PERCENT, SECONDS, Book, Column, Table,
+                                        write_csv, write_csv_zip)
 from contest.exports.xlsx_book import write_xlsx
 from contest.models import (Accommodation, AttemptStatus, Contest, Contestant, OverallEntry, PrizeList, RankingEntry,
                             Round, RoundResult)
 from contest.results import prizes
-from contest.results.ranking import scored
+from contest.results.ranking import scored, true_value_sentence
 from contest.i18n import N_
 
 R, OE = RankingEntry.__table__, OverallEntry.__table__
@@ -259,15 +259,20 @@ def attempts_book(session: Session, round_id: int, track: str | None = None, *, 
 
 # --- prize lists --------------------------------------------------------------------------------------------
 
+# Every figure the ranking rule compares is on each winner's row, with the round's true value and how it was
+# computed, so that anyone can check a tie from the file alone.
 WINNER_COLUMNS = [Column("Đợt", 6, INT), Column("Đối tượng", 26), Column("Danh sách", 16), Column("Giải", 18),
                   Column("Hạng", 7, INT), Column("Họ và tên", 28), Column("Số điện thoại", 15),
                   Column("Số CCCD", 15), Column("Đơn vị / địa bàn", 42), Column("Số câu đúng", 10, INT),
-                  Column("Số câu hỏi", 10, INT), Column("Thời gian làm bài (giây)", 14, SECONDS)]
+                  Column("Số câu hỏi", 10, INT), Column("Thời gian làm bài (giây)", 14, SECONDS),
+                  Column("Dự đoán", 10, INT), Column("Giá trị thực tế", 10, INT),
+                  Column("Chênh lệch dự đoán", 12, INT), Column("Nộp bài lúc", 20, DATETIME_SECONDS),
+                  Column("Cách tính giá trị thực tế", 60)]
 
 
 def winner_table(session: Session, contest: Contest, *, round_id: int | None, track: str | None, public: bool,
                   drafts: bool) -> Table:
-    query = (select(PrizeList, Round.number).join(Round, Round.id == PrizeList.round_id)
+    query = (select(PrizeList, Round).join(Round, Round.id == PrizeList.round_id)
              .where(Round.contest_id == contest.id).order_by(Round.number, PrizeList.id))
     if round_id is not None:
         query = query.where(Round.id == round_id)
@@ -277,10 +282,15 @@ def winner_table(session: Session, contest: Contest, *, round_id: int | None, tr
         query = query.where(PrizeList.status == prizes.PrizeListStatus.LOCKED)
     lists = session.execute(query).all()
     order = tracks_of(contest)
-    lists.sort(key=lambda pair: (pair[1], order.index(pair[0].track) if pair[0].track in order else len(order)))
+    lists.sort(key=lambda pair: (pair[1].number,
+                                 order.index(pair[0].track) if pair[0].track in order else len(order)))
     paths = contest_paths(session, contest.id)
     rows, any_draft = [], False
-    for prize_list, number in lists:
+    for prize_list, round_ in lists:
+        number = round_.number
+        result = session.get(RoundResult, (round_.id, prize_list.track))
+        truth = result.true_value if result else None
+        how = str(true_value_sentence(round_, truth)) if result else ""
         awards = prizes.awards(session, prize_list.id)
         ids = [a["contestant_id"] for a in awards]
         cccds = dict(session.execute(select(Contestant.id, Contestant.cccd).where(Contestant.id.in_(ids))).all())
@@ -292,7 +302,8 @@ def winner_table(session: Session, contest: Contest, *, round_id: int | None, tr
                          mask_phone(a["phone"]) if public else a["phone"],
                          (mask_cccd(cccd) or None) if public else cccd,
                          paths.get(a["unit_id"] or a["locality_id"], ""), a["correct_count"], a["question_count"],
-                         _seconds(a["duration_ms"])])
+                         _seconds(a["duration_ms"]), a["prediction"], truth, a["gap"],
+                         a["finished_at"].replace(microsecond=0) if a["finished_at"] else None, how])
     return Table(title="Danh sách giải (đề xuất)" if any_draft else "Danh sách giải", slug="danh-sach-giai",
                  columns=WINNER_COLUMNS, rows=rows, count=len(rows))
 

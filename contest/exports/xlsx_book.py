@@ -36,11 +36,12 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
-from contest.exports.csv_tables import DATE, DATETIME, NUMBER, PERCENT, SECONDS, Book, Percent, Table, local_naive
+from contest.exports.csv_tables import DATE, DATETIME, DATETIME_SECONDS, NUMBER, PERCENT, SECONDS, Book, Percent, Table, local_naive
 from contest.exports.sheets import start_sheet
 
 MAX_DATA_ROWS = 1_048_575  # an Excel sheet's rows, less the header
-FORMATS = {PERCENT: "0.0%", SECONDS: "0.0", NUMBER: "0.00", DATETIME: "dd/mm/yyyy hh:mm", DATE: "dd/mm/yyyy"}
+FORMATS = {PERCENT: "0.0%", SECONDS: "0.0", NUMBER: "0.00", DATETIME: "dd/mm/yyyy hh:mm",
+           DATETIME_SECONDS: "dd/mm/yyyy hh:mm:ss", DATE: "dd/mm/yyyy"}
 PROGRESS_EVERY = 5000  # rows between progress calls
 FLUSH_ROWS = 2000      # rows joined and deflated at a time
 SHEET_DATA_END = b"</sheetData>"
@@ -81,7 +82,8 @@ class _Cells:
         if kind_of is bool:
             return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
         if isinstance(value, datetime):
-            return self.number(ref, to_excel(local_naive(value, self.zone)), FORMATS[DATETIME])
+            return self.number(ref, to_excel(local_naive(value, self.zone)),
+                               FORMATS[DATETIME_SECONDS if kind == DATETIME_SECONDS else DATETIME])
         if isinstance(value, date):
             return self.number(ref, to_excel(value), FORMATS[DATE])
         if isinstance(value, Percent):

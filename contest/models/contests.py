@@ -35,6 +35,12 @@ class Contest(SQLModel, table=True):
     one_prize_per_person: bool = Field(default=False)
     team_min_rate: int = Field(default=50)  # percent of headcount below which a unit is not ranked
     public_results: bool = Field(default=False)
+    # The public leaderboard shows every tie-break figure (prediction, its distance, submission time to the
+    # second) as the winners' list does; off, it shows the shorter columns.
+    public_tie_details: bool = Field(default=False)
+    # Hours after a round closes (its provisional results) during which contestants may appeal their result;
+    # 0: no appeal period. Its prize lists cannot be locked before it ends and every appeal is answered.
+    appeal_hours: int = Field(default=48)
     # When contestants see the answer key in their review: after_round | after_contest | never.
     # Keys of questions an unfinished round can still draw are held back whatever this says.
     answers_published: str = Field(default="after_contest", max_length=20)

@@ -101,6 +101,34 @@ class PrizeAward(SQLModel, table=True):
     position: int  # order in the list
 
 
+class AppealStatus(StrEnum):
+    """An appeal waits for the organiser's answer, which accepts or rejects it."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class Appeal(SQLModel, table=True):
+    """A contestant's appeal (khiếu nại) about their own result in a round, and the organiser's answer."""
+
+    __tablename__ = "appeals"
+    # The results pages count a round's unanswered appeals per track in this index.
+    __table_args__ = (Index("ix_appeals_round_track_status", "round_id", "track", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = _fk("rounds.id")
+    contestant_id: int = _fk("contestants.id", index=True)
+    track: str = Field(max_length=20)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    filed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = Field(default=AppealStatus.OPEN.value, max_length=10)  # an AppealStatus
+    answer: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    answered_by: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"),
+                                                                   nullable=True))
+
+
 class ExportJob(SQLModel, table=True):
     """A large export written in the background; the page polls its progress."""
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contest.contests.attempts import ATTEMPTS
 from contest.contests.queries import rounds_of
 from contest.contests.registration import mask_phone
 from contest.contests.setup import round_tracks, tracks_of
@@ -26,13 +27,23 @@ def _unit_names(session: Session, ids) -> dict[int, str]:
     return dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all()) if ids else {}
 
 
-def entry_rows(session: Session, entries: list[ranking.Entry], *, public: bool) -> list[dict]:
-    """Leaderboard rows for a template; public rows carry the masked phone only."""
+def _predictions(session: Session, entries: list[ranking.Entry]) -> dict[int, int | None]:
+    """The counted attempts' predictions, for just the rows of one page."""
+    ids = sorted({e.attempt_id for e in entries if e.attempt_id is not None})
+    if not ids:
+        return {}
+    return dict(session.execute(select(ATTEMPTS.c.id, ATTEMPTS.c.prediction).where(ATTEMPTS.c.id.in_(ids))).all())
+
+
+def entry_rows(session: Session, entries: list[ranking.Entry], *, public: bool, details: bool = False) -> list[dict]:
+    """Leaderboard rows for a template; public rows carry the masked phone only. With `details`, each row also
+    has its counted attempt's prediction (the page then shows every figure the ranking rule compares)."""
     names = _unit_names(session, (e.unit_id or e.locality_id for e in entries))
+    predictions = _predictions(session, entries) if details else {}
     return [{"rank": e.rank, "contestant_id": e.contestant_id, "name": e.full_name,
              "phone": mask_phone(e.phone) if public else e.phone, "unit": names.get(e.unit_id or e.locality_id, ""),
              "correct": e.correct_count, "total": e.question_count, "gap": e.gap, "duration_ms": e.duration_ms,
-             "finished_at": e.finished_at} for e in entries]
+             "finished_at": e.finished_at, "prediction": predictions.get(e.attempt_id)} for e in entries]
 
 
 def rank_if_due(db, round_: Round, now: datetime) -> None:
@@ -43,12 +54,16 @@ def rank_if_due(db, round_: Round, now: datetime) -> None:
         ranking.ensure_ranked(db, round_, now=now)
 
 
-def board_page(session: Session, round_: Round, track: str, *, page: int, per: int, public: bool) -> dict:
-    """One page of a round's leaderboard for a track: its rows, whether a next page exists, the round's result."""
+def board_page(session: Session, round_: Round, track: str, *, page: int, per: int, public: bool,
+               details: bool = False) -> dict:
+    """One page of a round's leaderboard for a track: its rows, whether a next page exists, the round's result
+    and the sentence saying how its true value was computed. `details`: every tie-break figure on each row."""
     rows = entry_rows(session, ranking.leaderboard(session, round_.id, track, limit=per + 1, offset=(page - 1) * per),
-                      public=public)
-    return {"rows": rows[:per], "has_next": len(rows) > per, "page": page, "per": per,
-            "result": ranking.round_result(session, round_.id, track)}
+                      public=public, details=details)
+    result = ranking.round_result(session, round_.id, track)
+    return {"rows": rows[:per], "has_next": len(rows) > per, "page": page, "per": per, "result": result,
+            "details": details,
+            "true_value_note": ranking.true_value_sentence(round_, result.true_value) if result else None}
 
 
 def award_rows(session: Session, prize_list: PrizeList | None, *, public: bool) -> list[dict]:
@@ -86,3 +101,20 @@ def ordered_tracks(contest: Contest, tracks) -> list[str]:
 def rounds_with_tracks(session: Session, contest: Contest) -> list[tuple[Round, list[str]]]:
     """The contest's rounds by number, each with its tracks in the contest's order."""
     return [(r, ordered_tracks(contest, round_tracks(session, r.id))) for r in rounds_of(session, contest.id)]
+
+
+def contestant_result(session: Session, round_: Round, contestant_id: int) -> dict | None:
+    """One contestant's counted result in a ranked round, with every figure the ranking rule compares and how
+    the true value was computed; None when they have no ranked result there."""
+    entry = ranking.RANKING_ENTRIES
+    row = session.execute(select(entry.c.track, entry.c.rank, entry.c.correct_count, entry.c.question_count,
+                                 entry.c.gap, entry.c.duration_ms, entry.c.finished_at, ATTEMPTS.c.prediction)
+                          .join(ATTEMPTS, ATTEMPTS.c.id == entry.c.attempt_id)
+                          .where(entry.c.round_id == round_.id, entry.c.contestant_id == contestant_id)).first()
+    if row is None:
+        return None
+    result = ranking.round_result(session, round_.id, row.track)
+    return {"track": row.track, "rank": row.rank, "correct": row.correct_count, "total": row.question_count,
+            "gap": row.gap, "duration_ms": row.duration_ms, "finished_at": row.finished_at,
+            "prediction": row.prediction, "entries": result.entries if result else None,
+            "true_value_note": ranking.true_value_sentence(round_, result.true_value) if result else None}

@@ -30,10 +30,10 @@ from sqlalchemy.orm import Session
 from contest import audit
 from contest.contests.registration import normalise_phone
 from contest.contests.units import UNIT, unit_paths
-from contest.i18n import N_
+from contest.i18n import DEFAULT_TIMEZONE, N_, message_of
 from contest.models import AuditEvent, Contest, Contestant, PrizeAward, PrizeList, PrizeListStatus, Round, Unit, User
-from contest.results import ranking
-from contest.results.ranking import RANKING_ENTRIES
+from contest.results import appeals, ranking
+from contest.results.ranking import ATTEMPTS, RANKING_ENTRIES
 
 PRIZES = ("first", "second", "third", "consolation")
 PRIZE_LABELS = {"first": N_("Giải Nhất"), "second": N_("Giải Nhì"), "third": N_("Giải Ba"),
@@ -68,7 +68,7 @@ class PrizeError(ValueError):
 
     @property
     def message(self) -> str:
-        return str(self)
+        return message_of(self)  # a Message keeps its source, so the page can still translate it
 
 
 @dataclass
@@ -119,8 +119,10 @@ def prize_counts(contest: Contest) -> dict[str, int]:
 
 
 def save_settings(session: Session, contest: Contest, *, counts: dict[str, str | int], one_prize_per_person: bool,
-                  team_min_rate: str | int, public_results: bool, user_id: int | None, now: datetime) -> None:
-    """Check and store how prizes are given and whether results are public."""
+                  team_min_rate: str | int, public_results: bool, user_id: int | None, now: datetime,
+                  appeal_hours: str | int | None = None, public_tie_details: bool | None = None) -> None:
+    """Check and store how prizes are given, whether results are public (and the public leaderboard's
+    tie-break columns) and the appeal period; None keeps a setting as it is."""
     parsed = {}
     for prize in PRIZES:
         text = str(counts.get(prize, "0")).strip() or "0"
@@ -130,13 +132,21 @@ def save_settings(session: Session, contest: Contest, *, counts: dict[str, str |
     rate = str(team_min_rate).strip()
     if not re.fullmatch(r"\d{1,3}", rate) or int(rate) > 100:
         raise PrizeError(N_("Tỉ lệ tham gia tối thiểu phải là số nguyên từ 0 đến 100."))
+    if appeal_hours is not None:
+        try:
+            contest.appeal_hours = appeals.parse_hours(appeal_hours)
+        except appeals.AppealError as exc:
+            raise PrizeError(exc.message) from None
+    if public_tie_details is not None:
+        contest.public_tie_details = bool(public_tie_details)
     contest.prize_counts = json.dumps(parsed)
     contest.one_prize_per_person, contest.team_min_rate = bool(one_prize_per_person), int(rate)
     contest.public_results = bool(public_results)
     session.add(contest)
     audit.record(session, now=now, user_id=user_id, contest_id=contest.id, action="results_settings",
                  counts=parsed, one_prize_per_person=contest.one_prize_per_person,
-                 team_min_rate=contest.team_min_rate, public_results=contest.public_results)
+                 team_min_rate=contest.team_min_rate, public_results=contest.public_results,
+                 public_tie_details=contest.public_tie_details, appeal_hours=contest.appeal_hours)
 
 
 # --- individual prizes ------------------------------------------------------------------------------------
@@ -239,11 +249,17 @@ def _list(session: Session, list_id: int) -> tuple[PrizeList, Round]:
     return prize_list, session.get(Round, prize_list.round_id)
 
 
-def lock(session: Session, list_id: int, user_id: int | None, now: datetime) -> PrizeList:
-    """Fix a draft list as the round's result. Refused when the ranking moved since it was proposed."""
+def lock(session: Session, list_id: int, user_id: int | None, now: datetime, *,
+         tz: str = DEFAULT_TIMEZONE) -> PrizeList:
+    """Fix a draft list as the round's result. Refused when the ranking moved since it was proposed, and
+    while the round's appeal period runs or an appeal of its track is unanswered (`tz`: how the refusal
+    writes the period's end)."""
     prize_list, round_ = _list(session, list_id)
     if prize_list.status == PrizeListStatus.LOCKED:
         raise PrizeError(N_("Danh sách giải đã được khóa."))
+    refusal = appeals.lock_refusal(session, round_, prize_list.track, now, tz=tz)
+    if refusal is not None:
+        raise PrizeError(refusal)
     if ranking.needs_ranking(session, round_, now) or differences(session, list_id):
         raise PrizeError(N_("Bản đề xuất không còn khớp với xếp hạng hiện tại (hoặc với giải đã khóa ở đợt khác); "
                             "hãy đề xuất lại danh sách giải rồi khóa."))
@@ -272,19 +288,22 @@ def unlock(session: Session, list_id: int, user_id: int | None, now: datetime, *
 
 
 def awards(session: Session, list_id: int) -> list[dict]:
-    """The list's awards in order, with each winner's name, contact, unit and counted result."""
+    """The list's awards in order, with each winner's name, contact, unit and counted result: every figure the
+    ranking rule compares (correct answers, prediction and its distance, time taken, submission time)."""
     entry = RANKING_ENTRIES
     rows = session.execute(
         select(PrizeAward.position, PrizeAward.prize, PrizeAward.rank, Contestant.id, Contestant.full_name,
                Contestant.phone, Contestant.unit_id, Contestant.locality_id, entry.c.correct_count,
-               entry.c.question_count, entry.c.duration_ms)
+               entry.c.question_count, entry.c.duration_ms, ATTEMPTS.c.prediction, entry.c.gap,
+               entry.c.finished_at)
         .join(Contestant, Contestant.id == PrizeAward.contestant_id)
         .join(PrizeList, PrizeList.id == PrizeAward.list_id)
         .outerjoin(entry, (entry.c.round_id == PrizeList.round_id) & (entry.c.track == PrizeList.track)
                    & (entry.c.contestant_id == PrizeAward.contestant_id))
+        .outerjoin(ATTEMPTS, ATTEMPTS.c.id == entry.c.attempt_id)
         .where(PrizeAward.list_id == list_id).order_by(PrizeAward.position))
     keys = ("position", "prize", "rank", "contestant_id", "full_name", "phone", "unit_id", "locality_id",
-            "correct_count", "question_count", "duration_ms")
+            "correct_count", "question_count", "duration_ms", "prediction", "gap", "finished_at")
     return [dict(zip(keys, row)) for row in rows]
 
 

@@ -38,7 +38,7 @@ from contest.banks.common import fold
 from contest.contests import grading
 from contest.contests.attempts import ATTEMPTS, ATTEMPT_QUESTIONS, close_expired
 from contest.contests.registration import normalise_phone
-from contest.i18n import N_
+from contest.i18n import N_, Message
 from contest.models import (AttemptStatus, Contest, Contestant, OverallEntry, RankingEntry, Round,
                             RoundResult, RoundTrack)
 
@@ -66,6 +66,24 @@ def true_value(session: Session, round_: Round) -> int:
     if round_.prediction_kind == "perfect_scores":
         query = query.where(ATTEMPTS.c.correct_count == ATTEMPTS.c.question_count, ATTEMPTS.c.question_count > 0)
     return session.scalar(query)
+
+
+# How true_value counts, in the words of the winners' lists (one sentence per round, filled by true_value_sentence).
+TRUE_VALUE_HOW = {
+    "perfect_scores": N_("Giá trị thực tế của câu hỏi dự đoán đợt {n} là {value}: số người dự thi có ít nhất một lượt "
+                         "thi trả lời đúng tất cả các câu hỏi của đợt, đếm chung mọi đối tượng khi đợt thi kết thúc và "
+                         "được xếp hạng."),
+    "participants": N_("Giá trị thực tế của câu hỏi dự đoán đợt {n} là {value}: số người dự thi có ít nhất một lượt thi "
+                       "đã nộp trong đợt, đếm chung mọi đối tượng khi đợt thi kết thúc và được xếp hạng."),
+    "attempts": N_("Giá trị thực tế của câu hỏi dự đoán đợt {n} là {value}: số lượt thi đã nộp trong đợt, đếm chung "
+                   "mọi đối tượng khi đợt thi kết thúc và được xếp hạng."),
+}
+
+
+def true_value_sentence(round_: Round, value: int):
+    """How the round's true value was computed, and what it is: the sentence a winners' list shows."""
+    how = TRUE_VALUE_HOW.get(round_.prediction_kind, TRUE_VALUE_HOW["perfect_scores"])
+    return Message(how.source, n=round_.number, value=value)
 
 
 def _order(table, gap):

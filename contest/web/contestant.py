@@ -21,6 +21,7 @@ from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, tracks_of
 from contest.contests.units import LOCALITY, UNIT, search_units
 from contest.models import AttemptStatus, Contest
+from contest.results import appeals
 from contest.results.boards import rounds_with_tracks
 from contest.results.prizes import PRIZE_LABELS
 from contest.results.ranking import RULE_TEXT
@@ -135,7 +136,8 @@ class ContestantController(Controller):
         return Template("contest/rules.html", context={
             "contest": contest, "answer_policies": disclosure.POLICIES, "schedule": rounds,
             "prizes": site.prize_structure(contest, rounds=len(rounds)), "prize_labels": PRIZE_LABELS,
-            "tracks": TRACKS, "timezone": request.app.state.settings.timezone})
+            "tracks": TRACKS, "timezone": request.app.state.settings.timezone, "max_appeal": appeals.MAX_TEXT,
+            "appeal_ends": lambda round_: appeals.period(contest, round_).ends})
 
     @get("/tai-lieu", name="contest_materials", sync_to_thread=True)
     def materials(self, request: Request, db: DB, slug: FromPath[str]) -> Template:

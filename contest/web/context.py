@@ -68,6 +68,12 @@ def _datetime(value) -> str:
     return i18n.format_datetime(value, tz=current.tz, locale=current.locale)
 
 
+def _datetime_seconds(value) -> str:
+    """A moment to the second, where ties are decided by it (submission times)."""
+    current = _current()
+    return i18n.format_datetime(value, tz=current.tz, locale=current.locale, seconds=True)
+
+
 def _date(value) -> str:
     current = _current()
     return i18n.format_date(value, tz=current.tz, locale=current.locale)
@@ -141,5 +147,5 @@ def register(environment) -> None:
         round_subtitle=_round_subtitle,
         static_url=static_url,
     )
-    environment.filters.update(datetime=_datetime, date=_date, number=_number, question_total=_question_total,
+    environment.filters.update(datetime=_datetime, datetime_seconds=_datetime_seconds, date=_date, number=_number, question_total=_question_total,
                                duration=_duration)

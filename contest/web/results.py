@@ -15,7 +15,7 @@ from contest.contests import queries
 from contest.contests.registration import mask_phone, normalise_phone
 from contest.contests.setup import round_tracks
 from contest.models import Contest, Round
-from contest.results import prizes, ranking  # importing ranking registers its key-correction hook
+from contest.results import appeals, prizes, ranking  # importing ranking registers its key-correction hook
 from contest.results.boards import award_rows, board_page, entry_rows, ordered_tracks, rank_if_due, rounds_with_tracks
 from contest.web import (DB, PER_PAGE, PUBLIC_TRACKS, Int, OptionalInt, Page, base_context, is_fragment, load_contest,
                          paging)
@@ -70,11 +70,14 @@ class PublicResultsController(Controller):
             locked = prize_list if prize_list is not None and prize_list.status == prizes.PrizeListStatus.LOCKED else None
             context = base_context(
                 contest=contest, round=round_, track=track, q=_shown(q), public=True,
-                found=entry_rows(session, ranking.find(session, round_.id, track, q), public=True) if q else None,
+                appeal_period=appeals.period(contest, round_), now=request.app.state.clock(),
+                found=(entry_rows(session, ranking.find(session, round_.id, track, q), public=True,
+                                  details=contest.public_tie_details) if q else None),
                 prize_list=locked, awards=award_rows(session, locked, public=True),
                 round_track_list=ordered_tracks(contest, round_tracks(session, round_.id)),
                 base=f"/c/{contest.slug}/ket-qua/dot/{number}/{track_slug}",
-                **board_page(session, round_, track, page=page, per=per, public=True))
+                **board_page(session, round_, track, page=page, per=per, public=True,
+                             details=contest.public_tie_details))
         if is_fragment(request):
             return Template("partials/_leaderboard.html", context=context)
         return Template("results/public_round.html", context=context)
@@ -86,8 +89,10 @@ class PublicResultsController(Controller):
         round_, track = self._closed_round(request, db, contest, number, track_slug)
         rank_if_due(db, round_, request.app.state.clock())
         with db.session() as session:
-            found = entry_rows(session, ranking.find(session, round_.id, track, q.strip()[:100]), public=True)
-        return Template("partials/_leaderboard_find.html", context=base_context(found=found, q=_shown(q), public=True))
+            found = entry_rows(session, ranking.find(session, round_.id, track, q.strip()[:100]), public=True,
+                               details=contest.public_tie_details)
+        return Template("partials/_leaderboard_find.html", context=base_context(
+            found=found, q=_shown(q), public=True, details=contest.public_tie_details))
 
     @get("/don-vi", name="public_results_teams", sync_to_thread=True)
     def teams(self, request: Request, db: DB, slug: FromPath[str], dot: FromQuery[OptionalInt] = None) -> Template:

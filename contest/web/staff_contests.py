@@ -17,6 +17,7 @@ from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, SetupError
 from contest.contests.units import KIND_LABELS
 from contest.i18n import N_
 from contest.models import Contest, Role
+from contest.results import appeals
 from contest.results.prizes import PRIZE_LABELS
 from contest.web import DB, FORM_BYTES, Form, Int, form_text, get_contest, public_url, requires, setup_errors
 
@@ -132,12 +133,13 @@ class ContestsController(Controller):
                 for r in rounds if now < r.closes_at}
             url = public_url(request, contest)
             readiness = contest_readiness(session, contest, public_url=url)
+            open_appeals = appeals.open_count(session, contest_id=contest_id)
         return Template("staff/contest.html", context={
             "contest": contest, "url": url, "qr": _qr(url).svg_inline(scale=5, omitsize=True, light="#fff"),
             "rounds": rounds, "configs": configs, "banks": banks, "units": units, "people": people,
             "now": now, "published": published, "tracks": TRACKS, "contest_tracks": setup.tracks_of(contest),
             "difficulties": DIFFICULTY_LABELS, "kinds": KIND_LABELS, "predictions": PREDICTIONS,
-            "readiness": readiness})
+            "readiness": readiness, "open_appeals": open_appeals})
 
     @get("/{contest_id:int}/edit", name="staff_contest_edit", sync_to_thread=True)
     def edit_form(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Template:

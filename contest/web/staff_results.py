@@ -14,10 +14,11 @@ from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
 from contest.contests import queries
+from contest.contests.registration import mask_phone
 from contest.contests.setup import round_tracks, tracks_of
 from contest.i18n import N_, to_local
 from contest.models import Contest, Role, Round
-from contest.results import prizes, ranking
+from contest.results import appeals, prizes, ranking
 from contest.results import queries as result_queries
 from contest.results.boards import (award_rows, board_page, certificate_rows, entry_rows, ordered_tracks,
                                     rank_if_due, rounds_with_tracks)
@@ -33,7 +34,8 @@ ACTIONS = {"ranked": N_("Xếp hạng"), "reranked": N_("Xếp hạng lại"),
            "accommodation_granted": N_("Điều chỉnh thời gian, lượt thi"),
            "accommodation_withdrawn": N_("Bỏ điều chỉnh thời gian, lượt thi"),
            "announcement_created": N_("Đăng thông báo"), "announcement_edited": N_("Sửa thông báo"),
-           "announcement_deleted": N_("Xóa thông báo")}
+           "announcement_deleted": N_("Xóa thông báo"),
+           "appeal_filed": N_("Người dự thi gửi khiếu nại"), "appeal_answered": N_("Trả lời khiếu nại")}
 DETAILS = {"round": N_("Đợt"), "track": N_("Đối tượng"), "true_value": N_("Giá trị thực tế"),
            "entries": N_("Số người được xếp hạng"), "awards": N_("Số giải"), "reason": N_("Lý do"),
            "public_results": N_("Công bố kết quả"), "team_min_rate": N_("Tỉ lệ tham gia tối thiểu (%)"),
@@ -41,7 +43,10 @@ DETAILS = {"round": N_("Đợt"), "track": N_("Đối tượng"), "true_value": 
            "contestant": N_("Người dự thi"), "contestant_id": N_("Mã người dự thi"),
            "expires_minutes": N_("Hiệu lực (phút)"), "method": N_("Cách"), "extra_minutes": N_("Thêm phút"),
            "no_time_limit": N_("Không giới hạn thời gian"), "extra_attempts": N_("Thêm lượt thi"),
-           "announcement": N_("Thông báo số"), "title": N_("Tiêu đề")}
+           "announcement": N_("Thông báo số"), "title": N_("Tiêu đề"),
+           "appeal": N_("Khiếu nại số"), "decision": N_("Quyết định"), "appeal_hours": N_("Thời hạn khiếu nại (giờ)"),
+           "public_tie_details": N_("Bảng xếp hạng công khai hiện đủ tiêu chí"),
+           "text_sha256": N_("SHA-256 nội dung khiếu nại"), "answer_sha256": N_("SHA-256 nội dung trả lời")}
 
 
 def _user(request: Request):
@@ -69,7 +74,8 @@ def _round_of(session: Session, contest: Contest, round_id: int, track: str) -> 
 def _settings_values(contest: Contest) -> dict:
     return {**{p: str(n) for p, n in prizes.prize_counts(contest).items()},
             "one_prize_per_person": contest.one_prize_per_person, "team_min_rate": str(contest.team_min_rate),
-            "public_results": contest.public_results}
+            "public_results": contest.public_results, "public_tie_details": contest.public_tie_details,
+            "appeal_hours": str(contest.appeal_hours)}
 
 
 @get("/staff/results", name="results_contests", guards=[requires(Role.viewer)], sync_to_thread=True)
@@ -91,9 +97,11 @@ class ResultsController(Controller):
             rounds = rounds_with_tracks(session, contest)
             status = {(r.id, t): (ranking.round_result(session, r.id, t), prizes.current_list(session, r.id, t))
                       for r, tracks in rounds for t in tracks}
+            open_appeals = appeals.open_by_round(session, contest_id)
         return Template("results/index.html", status_code=status_code, context=base_context(
             contest=contest, rounds=rounds, status=status, now=request.app.state.clock(),
             contest_tracks=tracks_of(contest), form=form or _settings_values(contest), error=error,
+            open_appeals=open_appeals,
             can_act=_can(request, Role.organiser)))
 
     @get("/", name="results_index", sync_to_thread=True)
@@ -105,19 +113,25 @@ class ResultsController(Controller):
         form = {**{p: form_text(data, p, 10) for p in prizes.PRIZES},
                 "team_min_rate": form_text(data, "team_min_rate", 10),
                 "one_prize_per_person": bool(data.get("one_prize_per_person")),
-                "public_results": bool(data.get("public_results"))}
+                "public_results": bool(data.get("public_results")),
+                "public_tie_details": bool(data.get("public_tie_details")),
+                # A form without the field (an older page) keeps the period as it is.
+                "appeal_hours": form_text(data, "appeal_hours", 10) if "appeal_hours" in data else None}
         try:
             with db.write_session() as session:
                 prizes.save_settings(session, get_contest(session, contest_id), counts=form,
                                      one_prize_per_person=form["one_prize_per_person"],
                                      team_min_rate=form["team_min_rate"], public_results=form["public_results"],
-                                     user_id=_user(request).id, now=request.app.state.clock())
+                                     user_id=_user(request).id, now=request.app.state.clock(),
+                                     appeal_hours=form["appeal_hours"],
+                                     public_tie_details=form["public_tie_details"])
         except prizes.PrizeError as exc:
             return self._index(request, db, contest_id, form=form, error=exc.message, status_code=400)
         return Redirect(f"/staff/contests/{contest_id}/results", status_code=303)
 
     def _round(self, request: Request, db, contest_id: int, round_id: int, track: str, *, page: int = 1,
-               per: int = PER_PAGE, q: str = "", error: str | None = None, status_code: int = 200) -> Template:
+               per: int = PER_PAGE, q: str = "", error: str | None = None, status_code: int = 200,
+               appeal_form: dict | None = None) -> Template:
         now = request.app.state.clock()
         page, per = paging(page, per)
         with db.session() as session:
@@ -126,18 +140,24 @@ class ResultsController(Controller):
         rank_if_due(db, round_, now)
         with db.session() as session:
             masked = _masked(request)
-            board = board_page(session, round_, track, page=page, per=per, public=masked)
+            board = board_page(session, round_, track, page=page, per=per, public=masked, details=True)
             prize_list = prizes.current_list(session, round_id, track)
             counts = prizes.prize_counts(contest)
+            appeal_rows = [(appeal, name, mask_phone(phone) if masked else phone)
+                           for appeal, name, phone in appeals.of_round(session, round_id=round_id, track=track)]
             context = base_context(
                 contest=contest, round=round_, track=track,
                 round_track_list=ordered_tracks(contest, round_tracks(session, round_id)), now=now, closed=now >= round_.closes_at, q=q,
-                found=entry_rows(session, ranking.find(session, round_id, track, q[:100]), public=masked) if q else None,
+                found=(entry_rows(session, ranking.find(session, round_id, track, q[:100]), public=masked,
+                                  details=True) if q else None),
                 prize_list=prize_list, awards=award_rows(session, prize_list, public=masked),
                 diffs=prizes.differences(session, prize_list.id) if prize_list else [],
                 skipped=(prizes.plan(session, round_, track, counts).skipped
                          if prize_list is None or prize_list.status == prizes.PrizeListStatus.DRAFT else []),
-                counts=counts, error=error, can_act=_can(request, Role.organiser), is_admin=_can(request, Role.admin),
+                counts=counts, error=error if appeal_form is None else None, can_act=_can(request, Role.organiser),
+                is_admin=_can(request, Role.admin), appeals=appeal_rows,
+                appeal_period=appeals.period(contest, round_), appeal_form=appeal_form or {},
+                appeal_error=error if appeal_form is not None else None, appeal_labels=appeals.STATUS_LABELS,
                 base=f"/staff/contests/{contest_id}/results/rounds/{round_id}/{track}", public=False, **board)
         if is_fragment(request) and error is None:
             return Template("partials/_leaderboard.html", context=context)
@@ -157,8 +177,9 @@ class ResultsController(Controller):
         rank_if_due(db, round_, request.app.state.clock())
         with db.session() as session:
             found = entry_rows(session, ranking.find(session, round_id, track, q.strip()[:100]),
-                               public=_masked(request))
-        return Template("partials/_leaderboard_find.html", context=base_context(found=found, q=q.strip(), public=False))
+                               public=_masked(request), details=True)
+        return Template("partials/_leaderboard_find.html", context=base_context(found=found, q=q.strip(), public=False,
+                                                                                details=True))
 
     @post("/rounds/{round_id:int}/rank", guards=[requires(Role.organiser)], sync_to_thread=True, status_code=303)
     def rerank(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromPath[Int],
@@ -199,9 +220,9 @@ class ResultsController(Controller):
 
     @post("/prizes/{list_id:int}/lock", guards=[requires(Role.organiser)], sync_to_thread=True, status_code=303)
     def lock(self, request: Request, db: DB, contest_id: FromPath[Int], list_id: FromPath[Int]) -> Template | Redirect:
-        user_id, now = _user(request).id, request.app.state.clock()
+        user_id, now, tz = _user(request).id, request.app.state.clock(), request.app.state.settings.timezone
         return self._list_action(request, db, contest_id, list_id,
-                                 lambda session: prizes.lock(session, list_id, user_id, now))
+                                 lambda session: prizes.lock(session, list_id, user_id, now, tz=tz))
 
     @post("/prizes/{list_id:int}/unlock", guards=[requires(Role.admin)], sync_to_thread=True, status_code=303)
     def unlock(self, request: Request, db: DB, contest_id: FromPath[Int], list_id: FromPath[Int],
@@ -209,6 +230,29 @@ class ResultsController(Controller):
         user_id, now, reason = _user(request).id, request.app.state.clock(), form_text(data, "reason", 500)
         return self._list_action(request, db, contest_id, list_id,
                                  lambda session: prizes.unlock(session, list_id, user_id, now, reason=reason))
+
+    @post("/appeals/{appeal_id:int}/answer", guards=[requires(Role.organiser)], sync_to_thread=True,
+          status_code=303)
+    def answer_appeal(self, request: Request, db: DB, contest_id: FromPath[Int], appeal_id: FromPath[Int],
+                      data: Form) -> Template | Redirect:
+        """Accept or reject an appeal with an answer the contestant reads on their result page."""
+        form = {"decision": form_text(data, "decision", 10), "answer": form_text(data, "answer", None)}
+        with db.session() as session:
+            get_contest(session, contest_id)
+            appeal = appeals.appeal_in_contest(session, contest_id, appeal_id)
+            if appeal is None:
+                raise NotFoundException()
+            round_id, track = appeal.round_id, appeal.track
+        try:
+            with db.write_session() as session:
+                appeals.answer(session, contest_id=contest_id, appeal_id=appeal_id, text=form["answer"],
+                               accepted={"accepted": True, "rejected": False}.get(form["decision"]),
+                               user_id=_user(request).id, now=request.app.state.clock())
+        except appeals.AppealError as exc:
+            return self._round(request, db, contest_id, round_id, track, error=exc.message, status_code=400,
+                               appeal_form={**form, "id": appeal_id})
+        return Redirect(f"/staff/contests/{contest_id}/results/rounds/{round_id}/{track}#appeal-{appeal_id}",
+                        status_code=303)
 
     def _certificates(self, request: Request, db, contest_id: int, list_id: int,
                       contestant_id: int | None) -> Template:
