@@ -456,6 +456,41 @@ def restore(file: str) -> None:
     click.echo(f"Đã khôi phục {file} vào {report.path}.")
 
 
+@main.command("verify-results", help="Recompute every scored attempt, ranking and locked prize list (all contests, or "
+                                     "one) and compare them with what is stored and with the audit log; exit status 1 "
+                                     "on any difference.")
+@click.option("--contest", "slug", default=None, help="Contest slug (default: every contest).")
+@click.option("--round", "round_number", type=int, default=None, help="Round number within the contest.")
+def verify_results(slug: str | None, round_number: int | None) -> None:
+    from contest.db import Database
+    from contest.results import verify
+    from contest.results.verify_text import report_lines
+
+    if round_number is not None and slug is None:
+        raise click.ClickException("--round cần đi kèm --contest.")
+    db = Database(_settings().database_url)
+    try:
+        with db.session() as session:
+            report = verify.verify(session, slug=slug, round_number=round_number)
+    finally:
+        db.dispose()
+    if report is None:
+        raise click.ClickException(f"Không có hội thi '{slug}'.")
+    for line in report_lines(report):
+        click.echo(line)
+    sys.exit(0 if report.ok else 1)
+
+
+@export.command("answers", help="Every answer of every scored attempt of the closed rounds (drawn question, its "
+                                "version, option order shown, options chosen, key, right or wrong): what re-checking "
+                                "the results by hand needs. No personal data. .zip (CSV) for any size.")
+@click.option("--contest", "contest_id", type=int, required=True, help="Contest id.")
+@click.option("--round", "round_id", type=int, default=None, help="One round only (round id).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .xlsx, .csv or .zip.")
+def export_answers(contest_id: int, round_id: int | None, output: str) -> None:
+    _run_export(output, kind="answers", contest_id=contest_id, round_id=round_id)
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -154,6 +154,7 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("GET", R + "/overall/{track:str}"): Rule("viewer"),
     ("GET", R + "/teams"): Rule("viewer"),
     ("GET", R + "/audit"): Rule("viewer"),
+    ("POST", R + "/verify"): Rule("viewer", form={}),
     ("GET", S + "/thong-ke"): Rule("viewer"),
     ("GET", S + "/thong-ke/cau-hoi"): Rule("viewer"),
     # --- exports (viewers get masked files; the personal-data record is for organisers) ---

@@ -332,7 +332,8 @@ def test_evidence_pack_summary_sheets_and_charts(db, contest, tmp_path):
     path, counts = export(db, tmp_path, spec, "minh-chung.xlsx")
     book = load_workbook(path)
     assert book.sheetnames == ["Tổng hợp", "Các đợt thi", "Theo đơn vị", "Theo địa bàn", "Theo ngày", "Theo giờ",
-                               "Phân bố điểm", "Danh sách giải", "Xếp hạng đơn vị", "Xếp hạng chung", "Câu hỏi"]
+                               "Phân bố điểm", "Danh sách giải", "Xếp hạng đơn vị", "Xếp hạng chung", "Câu hỏi",
+                               "Quy tắc chấm, xếp hạng, giải", "Đáp án từng lượt thi"]
     summary = dict((r[0], r[1]) for r in rows(book["Tổng hợp"])[1:])
     assert summary["Hội thi"] == "Thi thử cải cách hành chính"
     assert summary["Cơ quan tổ chức"] == "Sở Nội vụ (thử)"
@@ -451,7 +452,7 @@ def test_small_export_downloads_at_once(viewer, contest):
 def test_attempt_list_is_offered_and_downloads_from_the_export_page(viewer, contest):
     page = f"/staff/contests/{contest.contest_id}/exports"
     kinds = [field["value"] for field in html(viewer.get(page)).find_all("input", attrs={"name": "kind"})]
-    assert kinds == ["leaderboard", "attempts", "winners", "overall", "stats", "evidence"]
+    assert kinds == ["leaderboard", "attempts", "winners", "overall", "stats", "evidence", "answers"]
     response = post_form(viewer, page, {"kind": "attempts", "round_id": str(contest.round_id), "track": "citizens",
                                         "fmt": "csv"})
     assert response.status_code == 200

@@ -15,7 +15,14 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from contest.i18n import N_
 from contest.models import Attempt, AttemptQuestion, AttemptStatus, QuestionOption
+
+# The grading rule in words, on the rules page and in the evidence pack.
+SCORING_TEXT = N_("Mỗi câu hỏi được tính đúng khi các phương án đã chọn trùng hoàn toàn với đáp án (câu nhiều đáp án "
+                  "phải chọn đủ và chỉ chọn các phương án đúng); câu không trả lời là sai. Kết quả của lượt thi là số "
+                  "câu trả lời đúng. Khi ban tổ chức sửa đáp án của một câu hỏi, mọi lượt thi đã nộp có câu hỏi đó "
+                  "được chấm lại và đợt thi được xếp hạng lại.")
 
 ATTEMPTS, ATTEMPT_QUESTIONS = Attempt.__table__, AttemptQuestion.__table__
 Executor = Connection | Session  # either runs the Core statements below
@@ -41,6 +48,11 @@ def positions_text(positions: Iterable[int]) -> str:
     return ",".join(str(p) for p in positions)
 
 
+def is_right(chosen: str, key: Iterable[int]) -> bool:
+    """Whether a stored choice ("0,2"; "" for none) is right: answered, and the chosen set equals the key."""
+    return bool(chosen) and sorted(stored_positions(chosen)) == sorted(key)
+
+
 def answer_keys(conn: Executor, question_ids: Iterable[int]) -> dict[int, list[int]]:
     """The stored positions of the right options of each question."""
     keys: dict[int, list[int]] = {qid: [] for qid in question_ids}
@@ -54,7 +66,7 @@ def grade_attempt(conn: Executor, attempt_id: int) -> int:
     items = conn.execute(_ITEMS_TO_GRADE, {"attempt_id": attempt_id}).all()
     keys = answer_keys(conn, {item.question_id for item in items})
     marks = [{"in_attempt": attempt_id, "at": item.position,
-              "right": bool(item.chosen) and sorted(stored_positions(item.chosen)) == sorted(keys[item.question_id])}
+              "right": is_right(item.chosen, keys[item.question_id])}
              for item in items]
     if marks:
         conn.execute(_STORE_GRADE, marks)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from contest.contests.attempts import ATTEMPTS as A
 from contest.contests.setup import TRACKS
+from contest.exports import answers_workbook as answers
 from contest.exports import report_document, report_workbook as reports
 from contest.exports import results_workbook as books
 from contest.exports.csv_tables import Book
@@ -36,7 +37,7 @@ from contest.i18n import N_, message_of
 log = logging.getLogger(__name__)
 
 BACKGROUND_ROWS = 20_000  # more rows than this (estimated) and the export runs as a background job
-KINDS = ("leaderboard", "attempts", "overall", "winners", "stats", "evidence", "report")
+KINDS = ("leaderboard", "attempts", "overall", "winners", "stats", "evidence", "answers", "report")
 WORKBOOK_FORMATS = ("xlsx", "csv", "zip")
 FORMATS = (*WORKBOOK_FORMATS, "docx")
 DOCUMENT_KINDS = {"report": "docx"}  # kinds written as a document, in their one format, not as a workbook
@@ -89,7 +90,7 @@ def check_spec(session: Session, spec: ExportSpec) -> ExportSpec:
         raise SpecError(N_("Cần chọn đợt thi."))
     if spec.track is not None and spec.track not in TRACKS:
         raise SpecError(N_("Đối tượng dự thi không hợp lệ."))
-    single = spec.kind == "winners" or (spec.kind in ("leaderboard", "attempts", "overall") and spec.track is not None)
+    single = spec.kind in ("winners", "answers") or (spec.kind in ("leaderboard", "attempts", "overall") and spec.track is not None)
     if spec.fmt == "csv" and not single:
         raise SpecError(N_("Tệp CSV chỉ chứa một bảng: chọn một đối tượng, hoặc tải tệp .zip gồm các bảng CSV."))
     return spec
@@ -107,6 +108,8 @@ def build(session: Session, spec: ExportSpec, *, tz: str, now: datetime) -> Book
         if spec.kind == "winners":
             return books.winners_book(session, contest_id=spec.contest_id, round_id=spec.round_id,
                                       track=spec.track, public=spec.public, drafts=spec.drafts)
+        if spec.kind == "answers":
+            return answers.answers_book(session, spec.contest_id, spec.round_id, now=now)
         if spec.kind == "stats":
             return reports.stats_book(session, spec.contest_id, spec.round_id, tz=tz, now=now, public=spec.public)
         return reports.evidence_book(session, spec.contest_id, tz=tz, now=now, public=spec.public)
@@ -127,6 +130,8 @@ def estimate_rows(session: Session, spec: ExportSpec) -> int:
         return session.scalar(overall.where(R.c.track == spec.track) if spec.track else overall)
     if spec.kind == "winners":
         return 0
+    if spec.kind == "answers":
+        return answers.answer_count(session, spec.contest_id, spec.round_id, now=None)
     if spec.kind == "attempts":
         query = select(func.count()).select_from(A).where(A.c.round_id == spec.round_id)
         return session.scalar(query.where(A.c.track == spec.track) if spec.track else query)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contest.contests.setup import TRACKS, round_tracks, tracks_of
+from contest.exports import answers_workbook as answers
 from contest.exports.csv_tables import AUTO, DATE, DATETIME, INT, NUMBER, PERCENT, Book, Chart, Column, Percent, Table
 from contest.exports.results_workbook import (ExportError, contest_paths, get_contest, ordered_tracks, overall_table,
                                               round_and_contest, winner_table)
@@ -177,4 +178,5 @@ def evidence_book(session: Session, contest_id: int, *, tz: str, now: datetime, 
     tables.append(overall_table(session, contest, None, public=public, paths=contest_paths(session, contest_id)))
     if "cau-hoi" in stat_tables:
         tables.append(stat_tables["cau-hoi"])
+    tables += answers.evidence_tables(session, contest, now=now)  # what re-checking the results needs
     return Book(name=f"{contest.slug}-ho-so-minh-chung" + ("-cong-khai" if public else ""), tables=tables)

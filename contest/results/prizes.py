@@ -38,6 +38,12 @@ from contest.results.ranking import ATTEMPTS, RANKING_ENTRIES
 PRIZES = ("first", "second", "third", "consolation")
 PRIZE_LABELS = {"first": N_("Giải Nhất"), "second": N_("Giải Nhì"), "third": N_("Giải Ba"),
                 "consolation": N_("Giải Khuyến khích")}
+# The prize rules in words, on the rules page and in the evidence pack.
+PRIZE_RULE_TEXT = N_("Giải được trao theo thứ tự xếp hạng của đợt thi; người bằng hạng nhau nhận cùng một giải, kể cả "
+                     "khi số giải loại đó vượt số dự kiến, và các giải sau lùi lại tương ứng.")
+ONE_PRIZE_TEXT = N_("Mỗi người chỉ nhận một giải trong cả hội thi.")
+TEAM_RULE_TEXT = N_("Các đơn vị được xếp theo tỉ lệ người tham gia trên tổng số cán bộ, công chức, viên chức của đơn "
+                    "vị, rồi theo điểm trung bình; đơn vị có tỉ lệ tham gia dưới {rate}% không được xếp hạng.")
 
 
 class SkipReason(StrEnum):

@@ -47,24 +47,28 @@ RULE_TEXT = N_("Xếp hạng theo số câu trả lời đúng (nhiều hơn x�
                "người làm bài trong thời gian ngắn hơn xếp trên; cuối cùng, người nộp bài sớm hơn xếp trên. Người "
                "bằng nhau ở cả bốn tiêu chí cùng thứ hạng. Mỗi người chỉ có một kết quả trong mỗi đợt: lượt thi "
                "tốt nhất theo chính quy tắc này.")
+TRUE_VALUE_TEXT = N_("Giá trị thực tế của câu hỏi dự đoán được đếm trên toàn đợt thi (mọi đối tượng), từ các lượt thi "
+                     "đã nộp, khi đợt thi được xếp hạng sau khi kết thúc; chênh lệch dự đoán là khoảng cách giữa số "
+                     "dự đoán và giá trị thực tế.")
 NO_PREDICTION = 2_000_000_000  # the gap of an attempt without a prediction: farther than any real one
 RANKING_ENTRIES, ROUND_RESULTS, OVERALL_ENTRIES = RankingEntry.__table__, RoundResult.__table__, OverallEntry.__table__
 
 
-def scored(round_id: int):
-    """The round's finished, graded attempts: what ranking, the true value and the attempt list read."""
-    return and_(ATTEMPTS.c.round_id == round_id, ATTEMPTS.c.status != AttemptStatus.OPEN,
-                ATTEMPTS.c.correct_count.is_not(None))
+def scored(round_id: int, attempts=ATTEMPTS):
+    """The round's finished, graded attempts: what ranking, the true value and the attempt list read.
+    `attempts` is the attempts table, or a subquery with its columns (contest.results.verify)."""
+    return and_(attempts.c.round_id == round_id, attempts.c.status != AttemptStatus.OPEN,
+                attempts.c.correct_count.is_not(None))
 
 
-def true_value(session: Session, round_: Round) -> int:
+def true_value(session: Session, round_: Round, attempts=ATTEMPTS) -> int:
     """The number the round's prediction question asks for, counted now."""
-    finished = scored(round_.id)
+    finished = scored(round_.id, attempts)
     if round_.prediction_kind == "attempts":
-        return session.scalar(select(func.count()).select_from(ATTEMPTS).where(finished))
-    query = select(func.count(func.distinct(ATTEMPTS.c.contestant_id))).where(finished)
+        return session.scalar(select(func.count()).select_from(attempts).where(finished))
+    query = select(func.count(func.distinct(attempts.c.contestant_id))).where(finished)
     if round_.prediction_kind == "perfect_scores":
-        query = query.where(ATTEMPTS.c.correct_count == ATTEMPTS.c.question_count, ATTEMPTS.c.question_count > 0)
+        query = query.where(attempts.c.correct_count == attempts.c.question_count, attempts.c.question_count > 0)
     return session.scalar(query)
 
 
@@ -90,6 +94,32 @@ def _order(table, gap):
     return [table.c.correct_count.desc(), gap.asc(), table.c.duration_ms.asc(), table.c.finished_at.asc()]
 
 
+RANKED_COLUMNS = ("round_id", "track", "contestant_id", "attempt_id", "rank", "correct_count", "question_count", "gap",
+                  "duration_ms", "finished_at")
+OVERALL_COLUMNS = ("contest_id", "track", "contestant_id", "rank", "rounds", "correct_count", "question_count", "gap",
+                   "duration_ms", "finished_at")
+
+
+def round_ranking(round_id: int, track: str, truth: int, attempt=ATTEMPTS):
+    """The rule applied to one round and track: a SELECT of RANKED_COLUMNS, each contestant's counted attempt
+    with its rank. rank_round stores it; contest.results.verify reads it (over `attempt`, the attempts with
+    the scores they should have) to check what is stored."""
+    gap = func.coalesce(func.abs(attempt.c.prediction - truth), NO_PREDICTION)
+    in_track = and_(scored(round_id, attempt), attempt.c.track == track)
+    top = (select(attempt.c.contestant_id, func.max(attempt.c.correct_count)).where(in_track)
+           .group_by(attempt.c.contestant_id))
+    best = (select(attempt.c.id, attempt.c.contestant_id, attempt.c.correct_count, attempt.c.question_count,
+                   attempt.c.duration_ms, attempt.c.finished_at, attempt.c.prediction, gap.label("gap"),
+                   func.row_number().over(partition_by=attempt.c.contestant_id,
+                                          order_by=[*_order(attempt, gap), attempt.c.id]).label("pick"))
+            .where(in_track, tuple_(attempt.c.contestant_id, attempt.c.correct_count).in_(top))).subquery()
+    rank = func.rank().over(order_by=_order(best, best.c.gap))
+    return select(literal(round_id), literal(track), best.c.contestant_id, best.c.id, rank,
+                  best.c.correct_count, best.c.question_count,
+                  func.nullif(best.c.gap, NO_PREDICTION), best.c.duration_ms,
+                  best.c.finished_at).where(best.c.pick == 1)
+
+
 def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int | None = None,
                reason: str = "ranked") -> dict[str, int]:
     """Close overdue attempts, compute the true value and rank every track of the round.
@@ -98,27 +128,11 @@ def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int |
         pass
     truth = true_value(session, round_)
     tracks = list(session.scalars(select(RoundTrack.track).where(RoundTrack.round_id == round_.id)))
-    attempt, entry, result = ATTEMPTS, RANKING_ENTRIES, ROUND_RESULTS
+    entry, result = RANKING_ENTRIES, ROUND_RESULTS
     session.execute(delete(entry).where(entry.c.round_id == round_.id))
-    gap = func.coalesce(func.abs(attempt.c.prediction - truth), NO_PREDICTION)
     counts = {}
     for track in tracks:
-        in_track = and_(scored(round_.id), attempt.c.track == track)
-        top = (select(attempt.c.contestant_id, func.max(attempt.c.correct_count)).where(in_track)
-               .group_by(attempt.c.contestant_id))
-        best = (select(attempt.c.id, attempt.c.contestant_id, attempt.c.correct_count, attempt.c.question_count,
-                       attempt.c.duration_ms, attempt.c.finished_at, attempt.c.prediction, gap.label("gap"),
-                       func.row_number().over(partition_by=attempt.c.contestant_id,
-                                              order_by=[*_order(attempt, gap), attempt.c.id]).label("pick"))
-                .where(in_track, tuple_(attempt.c.contestant_id, attempt.c.correct_count).in_(top))).subquery()
-        rank = func.rank().over(order_by=_order(best, best.c.gap))
-        chosen = select(literal(round_.id), literal(track), best.c.contestant_id, best.c.id, rank,
-                        best.c.correct_count, best.c.question_count,
-                        func.nullif(best.c.gap, NO_PREDICTION), best.c.duration_ms,
-                        best.c.finished_at).where(best.c.pick == 1)
-        session.execute(insert(entry).from_select(
-            ["round_id", "track", "contestant_id", "attempt_id", "rank", "correct_count", "question_count", "gap",
-             "duration_ms", "finished_at"], chosen))
+        session.execute(insert(entry).from_select(list(RANKED_COLUMNS), round_ranking(round_.id, track, truth)))
         counts[track] = session.scalar(select(func.count()).select_from(entry).where(
             entry.c.round_id == round_.id, entry.c.track == track))
         session.execute(delete(result).where(result.c.round_id == round_.id, result.c.track == track))
@@ -155,20 +169,23 @@ def ensure_overall(db, contest_id: int) -> None:
 def rank_contest(session: Session, contest_id: int) -> None:
     """The overall ranking: counted results summed over every ranked round, then the same tie-breaks
     on the totals (the latest of the counted submissions stands for 'submission time')."""
-    entry, total = RANKING_ENTRIES, OVERALL_ENTRIES
-    session.execute(delete(total).where(total.c.contest_id == contest_id))
+    session.execute(delete(OVERALL_ENTRIES).where(OVERALL_ENTRIES.c.contest_id == contest_id))
+    session.execute(insert(OVERALL_ENTRIES).from_select(list(OVERALL_COLUMNS), overall_ranking(contest_id)))
+
+
+def overall_ranking(contest_id: int):
+    """The overall rule as a SELECT of OVERALL_COLUMNS over the stored round rankings; rank_contest stores it,
+    contest.results.verify reads it."""
+    entry = RANKING_ENTRIES
     rounds = select(Round.id).where(Round.contest_id == contest_id).scalar_subquery()
     gap_total = func.sum(func.coalesce(entry.c.gap, NO_PREDICTION))
     correct, duration = func.sum(entry.c.correct_count), func.sum(entry.c.duration_ms)
     last = func.max(entry.c.finished_at)
     rank = func.rank().over(partition_by=entry.c.track, order_by=[correct.desc(), gap_total.asc(), duration.asc(),
                                                                    last.asc()])
-    totals = (select(literal(contest_id), entry.c.track, entry.c.contestant_id, rank, func.count(), correct,
-                     func.sum(entry.c.question_count), func.sum(entry.c.gap), duration, last)
-              .where(entry.c.round_id.in_(rounds)).group_by(entry.c.track, entry.c.contestant_id))
-    session.execute(insert(total).from_select(
-        ["contest_id", "track", "contestant_id", "rank", "rounds", "correct_count", "question_count", "gap",
-         "duration_ms", "finished_at"], totals))
+    return (select(literal(contest_id), entry.c.track, entry.c.contestant_id, rank, func.count(), correct,
+                   func.sum(entry.c.question_count), func.sum(entry.c.gap), duration, last)
+            .where(entry.c.round_id.in_(rounds)).group_by(entry.c.track, entry.c.contestant_id))
 
 
 def round_result(session: Session, round_id: int, track: str) -> RoundResult | None:

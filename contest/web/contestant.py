@@ -23,8 +23,9 @@ from contest.contests.units import LOCALITY, UNIT, search_units
 from contest.models import AttemptStatus, Contest
 from contest.results import appeals
 from contest.results.boards import rounds_with_tracks
-from contest.results.prizes import PRIZE_LABELS
-from contest.results.ranking import RULE_TEXT
+from contest.contests.grading import SCORING_TEXT
+from contest.results.prizes import ONE_PRIZE_TEXT, PRIZE_LABELS, PRIZE_RULE_TEXT, TEAM_RULE_TEXT
+from contest.results.ranking import RULE_TEXT, TRUE_VALUE_TEXT
 from contest.web import (DB, TOO_MANY_TRIES, TRACK_SLUGS, Form, Int, cached_contact, cached_contest_id,
                          client_address, form_int, load_contest, login_policy, message_of, on_event_loop, public_url,
                          request_locale, session_key, sign_in_contestant, signed_in_to, translate)
@@ -137,7 +138,9 @@ class ContestantController(Controller):
             "contest": contest, "answer_policies": disclosure.POLICIES, "schedule": rounds,
             "prizes": site.prize_structure(contest, rounds=len(rounds)), "prize_labels": PRIZE_LABELS,
             "tracks": TRACKS, "timezone": request.app.state.settings.timezone, "max_appeal": appeals.MAX_TEXT,
-            "appeal_ends": lambda round_: appeals.period(contest, round_).ends})
+            "appeal_ends": lambda round_: appeals.period(contest, round_).ends, "scoring_rule": SCORING_TEXT,
+            "true_value_rule": TRUE_VALUE_TEXT, "prize_rule": PRIZE_RULE_TEXT, "one_prize_rule": ONE_PRIZE_TEXT,
+            "team_rule": TEAM_RULE_TEXT})
 
     @get("/tai-lieu", name="contest_materials", sync_to_thread=True)
     def materials(self, request: Request, db: DB, slug: FromPath[str]) -> Template:

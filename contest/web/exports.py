@@ -28,7 +28,8 @@ RECORDS_PER_PAGE = 100
 KIND_LABELS = {"leaderboard": N_("Bảng xếp hạng một đợt"), "attempts": N_("Danh sách lượt thi một đợt"),
                "overall": N_("Xếp hạng chung cả hội thi"),
                "winners": N_("Danh sách giải"), "stats": N_("Thống kê tham gia và kết quả"),
-               "evidence": N_("Bộ hồ sơ minh chứng"), "report": N_("Báo cáo kết quả tổ chức Hội thi")}
+               "evidence": N_("Bộ hồ sơ minh chứng"), "report": N_("Báo cáo kết quả tổ chức Hội thi"),
+               "answers": N_("Đáp án từng lượt thi")}
 STATUS_LABELS = {jobs.QUEUED: N_("Đang chờ"), jobs.RUNNING: N_("Đang xuất"), jobs.DONE: N_("Đã xong"),
                  jobs.FAILED: N_("Lỗi"), jobs.EXPIRED: N_("Đã xóa tệp")}
 

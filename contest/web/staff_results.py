@@ -7,18 +7,20 @@ Every route checks the role on the server.
 
 from __future__ import annotations
 
+import time
+
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session
 
-from contest.contests import queries
+from contest.contests import disclosure, queries
 from contest.contests.registration import mask_phone
 from contest.contests.setup import round_tracks, tracks_of
 from contest.i18n import N_, to_local
 from contest.models import Contest, Role, Round
-from contest.results import appeals, prizes, ranking
+from contest.results import appeals, prizes, ranking, verify, verify_text
 from contest.results import queries as result_queries
 from contest.results.boards import (award_rows, board_page, certificate_rows, entry_rows, ordered_tracks,
                                     rank_if_due, rounds_with_tracks)
@@ -91,7 +93,7 @@ class ResultsController(Controller):
     guards = [requires(Role.viewer)]
 
     def _index(self, request: Request, db, contest_id: int, *, form: dict | None = None, error: str | None = None,
-               status_code: int = 200) -> Template:
+               status_code: int = 200, verification: dict | None = None) -> Template:
         with db.session() as session:
             contest = get_contest(session, contest_id)
             rounds = rounds_with_tracks(session, contest)
@@ -102,11 +104,24 @@ class ResultsController(Controller):
             contest=contest, rounds=rounds, status=status, now=request.app.state.clock(),
             contest_tracks=tracks_of(contest), form=form or _settings_values(contest), error=error,
             open_appeals=open_appeals,
-            can_act=_can(request, Role.organiser)))
+            can_act=_can(request, Role.organiser), verification=verification))
 
     @get("/", name="results_index", sync_to_thread=True)
     def index(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Template:
         return self._index(request, db, contest_id)
+
+    @post("/verify", name="results_verify", sync_to_thread=True, status_code=200)
+    def verify(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Template:
+        """Re-verify the contest's results (contest.results.verify): it reads only, so viewers may run it too."""
+        now = request.app.state.clock()
+        started = time.perf_counter()
+        with db.session() as session:
+            report = verify.verify_contest(session, get_contest(session, contest_id))
+            held = verify.held_questions(session, report, disclosure.unfinished_banks(session, now=now))
+        return self._index(request, db, contest_id, verification={
+            "report": report, "held": held, "seconds": time.perf_counter() - started,
+            "counts": verify_text.counts_line(report), "unlogged": verify_text.unlogged_line(report),
+            "where": verify_text.where, "labels": verify.CHECK_LABELS, "revealing": verify.KEY_REVEALING})
 
     @post("/settings", guards=[requires(Role.organiser)], sync_to_thread=True, status_code=303)
     def settings(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Template | Redirect:
