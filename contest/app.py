@@ -28,6 +28,7 @@ from contest.settings import PROJECT_ROOT, Settings
 from contest.web import context as template_context
 from contest.web.auth import AuthController
 from contest.web.sessions import SessionConfig, SessionCSRFMiddleware
+from contest.web.staff_log import staff_action_log
 from contest.contests.attempts import close_all_expired
 from contest.contests.draw import PoolCache
 from contest.exports import jobs as export_jobs
@@ -203,7 +204,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         template_config=templates,
         exception_handlers={**EXCEPTION_HANDLERS, **contestant.EXCEPTION_HANDLERS},
         before_request=_before_request,
-        before_send=[security_headers(settings.production)],
+        before_send=[security_headers(settings.production), staff_action_log(db, app_clock)],
         # Small by default; the upload routes and long staff forms raise their own limit.
         request_max_body_size=BODY_BYTES,
         on_startup=[start_sweeper],

@@ -481,6 +481,31 @@ def verify_results(slug: str | None, round_number: int | None) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@main.command("verify-audit", help="Recompute the audit log's hash chain and name each entry missing, altered or "
+                                   "outside the chain; exit status 1 on any.")
+@click.option("--head", "expect", default=None,
+              help="A chain head printed earlier (on a locked prize list, an evidence pack or a report: "
+                   "'seq:hash'); check that the log still holds it.")
+def verify_audit(expect: str | None) -> None:
+    from contest import audit
+    from contest.db import Database
+
+    db = Database(_settings().database_url)
+    try:
+        with db.read_connection() as connection:
+            report = audit.verify_chain(connection, expect=expect)
+    finally:
+        db.dispose()
+    for problem in report.problems:
+        click.echo(problem)
+    if report.ok:
+        click.echo(f"Nhật ký nguyên vẹn: {report.entries:,} mục, đầu chuỗi {report.head}.".replace(",", "."))
+    else:
+        click.echo(f"Nhật ký có {len(report.problems)} vấn đề ({report.entries:,} mục trong chuỗi).".replace(",", "."),
+                   err=True)
+    sys.exit(0 if report.ok else 1)
+
+
 @export.command("answers", help="Every answer of every scored attempt of the closed rounds (drawn question, its "
                                 "version, option order shown, options chosen, key, right or wrong): what re-checking "
                                 "the results by hand needs. No personal data. .zip (CSV) for any size.")

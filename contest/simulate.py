@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from contest import audit
 from contest.accounts import CONTESTANT_HASHER, hash_password
 from contest.banks.common import fold
 from contest.contests.attempts import ATTEMPT_QUESTIONS as AQ, ATTEMPTS as A
@@ -287,6 +288,7 @@ def simulate_round(session: Session, *, round_: Round, contestants: int, units: 
         if batch:
             conn.execute(insert(AQ), batch)
             report.answers += len(batch)
+        audit.record_many(conn, _log_entries(round_, rows, attempt_ids, answers))
         for person in people:
             report.contestants[person["track"]] += 1
         report.attempts += len(rows)
@@ -294,6 +296,19 @@ def simulate_round(session: Session, *, round_: Round, contestants: int, units: 
         if progress:
             progress(report)
     return report
+
+
+def _log_entries(round_: Round, rows: list[dict], attempt_ids, answers: list[list[dict]]):
+    """The audit log's entries for simulated attempts, as the real ones write them (contest.contests.attempts)."""
+    for row, attempt_id, items in zip(rows, attempt_ids, answers):
+        yield (row["started_at"], None, round_.contest_id, audit.ATTEMPT_STARTED,
+               {"attempt": attempt_id, "round": round_.id, "contestant": row["contestant_id"], "track": row["track"],
+                "questions": [item["question_id"] for item in items]})
+        action = audit.ATTEMPT_SUBMITTED if row["status"] == AttemptStatus.SUBMITTED else audit.ATTEMPT_CLOSED
+        yield (row["finished_at"], None, round_.contest_id, action,
+               {"attempt": attempt_id, "correct": row["correct_count"], "of": len(items),
+                "answers": audit.answers_digest([(i["position"], i["question_id"], i["chosen"]) for i in items]),
+                "prediction": row["prediction"], "duration_ms": row["duration_ms"]})
 
 
 class _People:

@@ -11,6 +11,7 @@ from typing import Callable
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from contest import audit
 from contest.i18n import N_, join
 from contest.banks.common import LETTERS, ParsedQuestion, clean_text, fold, vietnamese_key
 from contest.banks.validate import dedupe_hash, structural_problems
@@ -112,6 +113,8 @@ def _insert_questions(session: Session, bank_id: int, topic_ids: dict[str, int],
          "snapshot": snapshot(q), "changed_by": user_id, "changed_at": now}
         for qid, q in zip(ids, questions)
     ])
+    audit.record(session, now=now, user_id=user_id, contest_id=None, action=audit.QUESTIONS_KEYED, bank=bank_id,
+                 keys={str(qid): [1, audit.key_text(q.correct)] for qid, q in zip(ids, questions)})
     return list(ids)
 
 
@@ -301,6 +304,9 @@ def update_question(
     if reason:
         summary = join("", [summary, N_(" — Lý do: {reason}", reason=reason)])
     revision = _record(session, question, edited, "key_changed" if key_changed else "edited", summary, user_id, now)
+    if key_changed:
+        audit.record(session, now=now, user_id=user_id, contest_id=None, action=audit.QUESTIONS_KEYED,
+                     bank=question.bank_id, keys={str(question.id): [question.version, audit.key_text(edited.correct)]})
     if key_changed:
         for handler in KEY_CHANGE_HANDLERS:
             handler(session, question_id=question.id, user_id=user_id, now=now)

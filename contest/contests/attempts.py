@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from contest.i18n import N_
 from contest.contests.draw import Pool, PoolCache, draw_questions
-from contest.contests.grading import grade_attempt, positions_text, stored_positions
+from contest import audit
+from contest.contests.grading import grade, positions_text, stored_positions
 from contest.db import Database
 from contest.contests.accommodations import deadline_for
 from contest.models import (Accommodation, Attempt, AttemptQuestion, AttemptStatus, Contest, Contestant, Question,
@@ -70,6 +71,8 @@ _ATTEMPT_CLOCK = (select(ATTEMPTS.c.contestant_id, ATTEMPTS.c.status, ATTEMPTS.c
                   .join(Round, Round.id == ATTEMPTS.c.round_id).where(ATTEMPTS.c.id == bindparam("attempt_id")))
 _STORE_PREDICTION = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("in_attempt"))
                      .values(prediction=bindparam("new_prediction")))
+_CONTEST_OF_ATTEMPT = (select(Round.contest_id).join(ATTEMPTS, ATTEMPTS.c.round_id == Round.id)
+                       .where(ATTEMPTS.c.id == bindparam("a")))
 _FINISH = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("in_attempt"), ATTEMPTS.c.status == AttemptStatus.OPEN)
            .values(status=bindparam("new_status"), finished_at=bindparam("new_finished_at"),
                    correct_count=bindparam("new_correct_count"), duration_ms=bindparam("new_duration_ms"),
@@ -291,7 +294,7 @@ def _start(db: Database, pool_for: Callable[[Connection, list[int]], Pool], *, c
         if not context.opens_at <= now < context.closes_at:
             raise RoundNotOpen(N_("Đợt thi chưa mở hoặc đã kết thúc."))
         bank_ids = json.loads(context.bank_ids)
-        begun = _begin(conn, pool_for, contestant_id=contestant_id, track=context.track, round_id=context.round_id,
+        begun = _begin(conn, pool_for, contest_id=contest_id, contestant_id=contestant_id, track=context.track, round_id=context.round_id,
                        closes_at=context.closes_at, grace_seconds=context.grace_seconds, config=context,
                        bank_ids=bank_ids, draw=json.loads(context.draw), now=now, rng=rng)
     if begun.placed is None:
@@ -318,7 +321,8 @@ class _Begun:
     placed: list[tuple[int, list[int]]] | None = None  # the new attempt's draw; None when resumed
 
 
-def _begin(conn: Connection, pool_for: Callable[[Connection, list[int]], Pool], *, contestant_id: int, track: str,
+def _begin(conn: Connection, pool_for: Callable[[Connection, list[int]], Pool], *, contest_id: int,
+           contestant_id: int, track: str,
            round_id: int, closes_at: datetime, grace_seconds: int, config, bank_ids: list[int], draw: dict,
            now: datetime, rng: random.Random) -> _Begun:
     """The open attempt (resumed) or a new one with its draw; `config` has the track's settings.
@@ -357,6 +361,9 @@ def _begin(conn: Connection, pool_for: Callable[[Connection, list[int]], Pool], 
         {"attempt_id": attempt_id, "position": position, "question_id": question_id,
          "option_order": positions_text(order), "chosen": ""}
         for position, (question_id, order) in enumerate(placed)])
+    audit.record(conn, now=now, user_id=None, contest_id=contest_id, action=audit.ATTEMPT_STARTED,
+                 attempt=attempt_id, round=round_id, contestant=contestant_id, track=track,
+                 questions=[question_id for question_id, _ in placed])
     return _Begun(attempt_id, seq=used + 1, deadline=deadline, placed=placed)
 
 
@@ -546,10 +553,15 @@ def _store_prediction(conn: Connection, *, attempt_id: int, contestant_id: int, 
 
 def _finish(conn: Executor, attempt_id: int, *, status: AttemptStatus, finished_at: datetime, started_at: datetime,
             prediction: int | None = None) -> None:
-    correct = grade_attempt(conn, attempt_id)
+    correct, answers = grade(conn, attempt_id)
+    duration_ms = max(0, int((finished_at - started_at).total_seconds() * 1000))
     conn.execute(_FINISH, {"in_attempt": attempt_id, "new_status": status, "new_finished_at": finished_at,
                            "new_correct_count": correct, "new_prediction": prediction,
-                           "new_duration_ms": max(0, int((finished_at - started_at).total_seconds() * 1000))})
+                           "new_duration_ms": duration_ms})
+    audit.record(conn, now=finished_at, user_id=None, contest_id=conn.scalar(_CONTEST_OF_ATTEMPT, {"a": attempt_id}),
+                 action=audit.ATTEMPT_SUBMITTED if status == AttemptStatus.SUBMITTED else audit.ATTEMPT_CLOSED,
+                 attempt=attempt_id, correct=correct, of=len(answers), answers=audit.answers_digest(answers),
+                 prediction=prediction, duration_ms=duration_ms)
 
 
 def submit_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: datetime,

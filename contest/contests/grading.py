@@ -63,6 +63,12 @@ def answer_keys(conn: Executor, question_ids: Iterable[int]) -> dict[int, list[i
 
 def grade_attempt(conn: Executor, attempt_id: int) -> int:
     """Mark each answer of the attempt right or wrong against the current key; returns the correct count."""
+    return grade(conn, attempt_id)[0]
+
+
+def grade(conn: Executor, attempt_id: int) -> tuple[int, list[tuple[int, int, str]]]:
+    """`grade_attempt`, also returning the answers graded: (position, question id, chosen) each, as the audit
+    log's digest of them reads them (contest.audit.answers_digest)."""
     items = conn.execute(_ITEMS_TO_GRADE, {"attempt_id": attempt_id}).all()
     keys = answer_keys(conn, {item.question_id for item in items})
     marks = [{"in_attempt": attempt_id, "at": item.position,
@@ -70,7 +76,7 @@ def grade_attempt(conn: Executor, attempt_id: int) -> int:
              for item in items]
     if marks:
         conn.execute(_STORE_GRADE, marks)
-    return sum(mark["right"] for mark in marks)
+    return sum(mark["right"] for mark in marks), [(i.position, i.question_id, i.chosen) for i in items]
 
 
 def regrade_question(session: Session, *, question_id: int) -> int:

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contest import audit
 from contest.exports import jobs
 from contest.exports.csv_tables import DATETIME, INT, Book, Column, Table
 from contest.exports.jobs import ExportSpec
@@ -54,6 +55,9 @@ def record(session: Session, spec: ExportSpec, *, user: User | None, actor: str,
                                  track=spec.track or "", fmt=spec.fmt, rows=rows, job_id=job_id)
     session.add(entry)
     session.flush()
+    audit.record(session, now=now, user_id=entry.user_id, contest_id=spec.contest_id, action=audit.PERSONAL_DATA_DOWNLOAD,
+                 download=entry.id, actor=entry.actor, channel=channel, kind=spec.kind, round=spec.round_id,
+                 track=spec.track or None, format=spec.fmt, rows=rows)
     return entry
 
 

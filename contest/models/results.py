@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from contest.models.base import UTCDateTime
@@ -89,6 +89,7 @@ class PrizeList(SQLModel, table=True):
     locked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     locked_by: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"),
                                                                  nullable=True))
+    chain_head: str | None = Field(default=None, max_length=80)  # the audit chain's head at locking ("seq:hash")
 
 
 class PrizeAward(SQLModel, table=True):
@@ -150,16 +151,19 @@ class ExportJob(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """A record of something that changed results: a re-grade, a ranking, a locked prize list."""
+    """One entry of the append-only audit log, chained to the one before it (contest.audit): `seq` counts the
+    entries without a gap, `hash` is the SHA-256 of `prev_hash` and the entry's fields. The table refuses UPDATE
+    and DELETE (triggers), and holds no foreign key: an entry outlives the account and the contest it names."""
 
     __tablename__ = "audit_events"
 
     id: int | None = Field(default=None, primary_key=True)
+    seq: int | None = Field(default=None, sa_column=Column(Integer, nullable=True, unique=True))
+    prev_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
-    user_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"),
-                                                               nullable=True))
-    contest_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("contests.id", ondelete="CASCADE"),
-                                                                  nullable=True, index=True))
+    user_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    contest_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True, index=True))
     action: str = Field(max_length=40)
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 

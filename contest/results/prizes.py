@@ -271,10 +271,14 @@ def lock(session: Session, list_id: int, user_id: int | None, now: datetime, *,
                             "hãy đề xuất lại danh sách giải rồi khóa."))
     if session.scalar(select(func.count()).select_from(PrizeAward).where(PrizeAward.list_id == list_id)) == 0:
         raise PrizeError(N_("Danh sách giải chưa có ai; hãy đề xuất danh sách trước khi khóa."))
+    given = session.execute(select(PrizeAward.contestant_id, PrizeAward.prize).where(PrizeAward.list_id == list_id)
+                            .order_by(PrizeAward.rank, PrizeAward.contestant_id)).all()
+    head = audit.record(session, now=now, user_id=user_id, contest_id=round_.contest_id, action=audit.PRIZES_LOCKED,
+                        round=round_.number, track=prize_list.track, list=list_id,
+                        awards=[[contestant_id, prize] for contestant_id, prize in given])
     prize_list.status, prize_list.locked_at, prize_list.locked_by = PrizeListStatus.LOCKED, now, user_id
+    prize_list.chain_head = str(head)
     session.add(prize_list)
-    audit.record(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_locked",
-                 round=round_.number, track=prize_list.track, list=list_id)
     return prize_list
 
 
@@ -287,6 +291,7 @@ def unlock(session: Session, list_id: int, user_id: int | None, now: datetime, *
     if prize_list.status != PrizeListStatus.LOCKED:
         raise PrizeError(N_("Danh sách giải chưa được khóa."))
     prize_list.status, prize_list.locked_at, prize_list.locked_by = PrizeListStatus.DRAFT, None, None
+    prize_list.chain_head = None
     session.add(prize_list)
     audit.record(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_unlocked",
                  round=round_.number, track=prize_list.track, list=list_id, reason=reason)
@@ -382,11 +387,15 @@ def team_ranking(session: Session, contest_id: int, round_id: int | None = None,
 
 # --- audit trail ------------------------------------------------------------------------------------------
 
+# The results page's trail leaves out the entries every attempt and every staff request add to the log.
+TRAIL_SKIPS = (*audit.ATTEMPT_LIFE, audit.STAFF_ACTION, audit.PERSONAL_DATA_DOWNLOAD)
+
+
 def audit_trail(session: Session, contest_id: int, *, limit: int = 100, offset: int = 0) -> list[dict]:
     """The contest's result events, newest first, with who did them and the detail decoded."""
     rows = session.execute(select(AuditEvent, User.email, User.full_name)
                            .outerjoin(User, User.id == AuditEvent.user_id)
-                           .where(AuditEvent.contest_id == contest_id)
+                           .where(AuditEvent.contest_id == contest_id, AuditEvent.action.not_in(TRAIL_SKIPS))
                            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset))
     events = []
     for event, email, name in rows:

@@ -39,7 +39,7 @@ from contest.contests import grading
 from contest.contests.attempts import ATTEMPTS, ATTEMPT_QUESTIONS, close_expired
 from contest.contests.registration import normalise_phone
 from contest.i18n import N_, Message
-from contest.models import (AttemptStatus, Contest, Contestant, OverallEntry, RankingEntry, Round,
+from contest.models import (AttemptStatus, Contest, Contestant, OverallEntry, Question, RankingEntry, Round,
                             RoundResult, RoundTrack)
 
 RULE_TEXT = N_("Xếp hạng theo số câu trả lời đúng (nhiều hơn xếp trên); nếu bằng nhau, người có số dự đoán gần "
@@ -290,7 +290,12 @@ def mark_stale(session: Session, *, question_id: int, user_id: int | None, now: 
 def after_key_change(session: Session, *, question_id: int, user_id: int | None, now: datetime) -> None:
     """What a corrected answer key sets off, in the same transaction and in this order: every finished
     attempt that drew the question is graded again, then the rounds are ranked again from those grades."""
-    grading.regrade_question(session, question_id=question_id)
+    graded = grading.regrade_question(session, question_id=question_id)
+    key = grading.answer_keys(session, [question_id])[question_id]
+    question = session.get(Question, question_id)
+    audit.record(session, now=now, user_id=user_id, contest_id=None, action=audit.ATTEMPTS_REGRADED,
+                 question=question_id, version=question.version if question else None, key=audit.key_text(key),
+                 attempts=graded)
     mark_stale(session, question_id=question_id, user_id=user_id, now=now)
 
 
