@@ -4,8 +4,8 @@ Each check is one named line of `CHECKS`, run in order until one fails: later ch
 ones (the schema cannot be read from a file that is not SQLite). A check returns what it found, in a
 few words, or raises CheckFailed with the reason. Checks that read the contest data need the schema
 of this version (`needs_head`): on a backup of an older schema they are skipped and named as such,
-and a restore upgrades its copy first so that they run. A further check (re-verifying the audit chain,
-the results) is one more line: `Check("name", "what it checks", function_of_candidate)`, where the
+and a restore upgrades its copy first so that they run. The last two re-verify the copy as
+`contest verify-audit` and `contest verify-results` would. A further check is one more line: `Check("name", "what it checks", function_of_candidate)`, where the
 function opens `candidate.url` and returns what it found or raises CheckFailed.
 """
 
@@ -199,11 +199,51 @@ def _difference(diff) -> str:
     return f"{what} {name}".strip()
 
 
+def audit_chain(candidate: Candidate) -> str:
+    """The audit log's hash chain is whole (contest verify-audit on the copy)."""
+    from contest import audit
+    from contest.db import make_engine
+
+    engine = make_engine(candidate.url)
+    try:
+        with engine.connect() as conn:
+            report = audit.verify_chain(conn, limit=3)
+    finally:
+        engine.dispose()
+    if not report.ok:
+        raise CheckFailed("nhật ký bị sửa hoặc thiếu: " + " ".join(report.problems))
+    return f"{_thousands(report.entries)} mục, đầu chuỗi {report.head}"
+
+
+def results(candidate: Candidate) -> str:
+    """Every stored result recomputes to itself (contest verify-results on the copy)."""
+    from contest.db import Database
+    from contest.results import verify
+
+    db = Database(candidate.url)
+    try:
+        with db.session() as session:
+            report = verify.verify(session)
+    finally:
+        db.dispose()
+    if not report.ok:
+        first = report.differences[0]
+        raise CheckFailed(f"{len(report.differences)} khác biệt khi tính lại kết quả, đầu tiên: {first.what} "
+                          f"(đang lưu {first.stored}, đúng ra {first.expected})")
+    return f"{_thousands(report.attempts)} lượt thi, {report.prize_lists} danh sách giải tính lại đúng"
+
+
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
 CHECKS: list[Check] = [
     Check("sqlite", "Tệp SQLite đầy đủ", sqlite_file, needs_head=False),
     Check("integrity", "Toàn vẹn (PRAGMA integrity_check)", integrity, needs_head=False),
     Check("revision", "Lược đồ của nền tảng, phiên bản đã biết", revision, needs_head=False),
     Check("schema", "Lược đồ đúng phiên bản này", schema),
+    Check("audit", "Nhật ký nguyên vẹn (verify-audit)", audit_chain),
+    Check("results", "Kết quả tính lại đúng (verify-results)", results),
 ]
 
 

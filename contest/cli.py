@@ -498,11 +498,11 @@ def verify_audit(expect: str | None) -> None:
         db.dispose()
     for problem in report.problems:
         click.echo(problem)
+    entries = f"{report.entries:,}".replace(",", ".")
     if report.ok:
-        click.echo(f"Nhật ký nguyên vẹn: {report.entries:,} mục, đầu chuỗi {report.head}.".replace(",", "."))
+        click.echo(f"Nhật ký nguyên vẹn: {entries} mục, đầu chuỗi {report.head}.")
     else:
-        click.echo(f"Nhật ký có {len(report.problems)} vấn đề ({report.entries:,} mục trong chuỗi).".replace(",", "."),
-                   err=True)
+        click.echo(f"Nhật ký có {len(report.problems)} vấn đề ({entries} mục trong chuỗi).", err=True)
     sys.exit(0 if report.ok else 1)
 
 

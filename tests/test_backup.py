@@ -126,13 +126,13 @@ def test_backup_while_a_contestant_keeps_saving_holds_every_answer_acknowledged_
     stop = threading.Event()
 
     def contestant_saving() -> None:
-        second = 0
+        second = 0  # milliseconds after NOW: the 10-minute attempts stay open however long the copy takes
         while not stop.is_set():
             attempt_id, contestant_id, position, options = rng.choice(sitting)
             choice = (rng.randrange(options),)
             second += 1
             domain.save_answer(sqlite_db, attempt_id=attempt_id, contestant_id=contestant_id, position=position,
-                               choice=list(choice), now=NOW + timedelta(seconds=second))
+                               choice=list(choice), now=NOW + timedelta(milliseconds=second))
             with acknowledged:
                 saves.append(Save(attempt_id, position, choice, True))
                 acknowledged.notify_all()
@@ -176,7 +176,7 @@ def test_backup_while_a_contestant_keeps_saving_holds_every_answer_acknowledged_
     copy_engine.dispose()
     assert lost_saves(saves, stored_choices(sqlite_db.engine, attempt_ids)) == []
     assert {r.name: r.outcome for r in report.checks} == {
-        "sqlite": "ok", "integrity": "ok", "revision": "ok", "schema": "ok"}
+        "sqlite": "ok", "integrity": "ok", "revision": "ok", "schema": "ok", "audit": "ok", "results": "ok"}
 
 
 def simulated_round_padding(db, fixture) -> None:
@@ -199,6 +199,12 @@ def test_backup_and_restore_round_trip_thousands_of_attempts(sqlite_db, live, tm
     made = run(live, "backup", "-o", str(copy))
     assert made.exit_code == 0, made.output
     assert made.output.splitlines()[-1].startswith("Đã sao lưu ")
+    # The copy re-verifies: its audit chain is whole and every result recomputes to itself.
+    assert any(line.startswith("ĐẠT     Nhật ký nguyên vẹn (verify-audit): ") for line in made.output.splitlines())
+    assert any(line.startswith("ĐẠT     Kết quả tính lại đúng (verify-results): ") for line in made.output.splitlines())
+    for command in ("verify-audit", "verify-results"):
+        checked = run(copy, command)
+        assert checked.exit_code == 0, checked.output
     # Later work that the restore must undo: a round re-ranked with everyone's times changed, a contestant more.
     with sqlite3.connect(live) as conn:
         conn.execute("UPDATE ranking_entries SET duration_ms = duration_ms + 1")

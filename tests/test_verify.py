@@ -43,29 +43,14 @@ def _key(session, question_id: int) -> list[int]:
         QuestionOption.question_id == question_id, QuestionOption.is_correct.is_(True))))
 
 
-def log_keys(db, bank_id: int, *, now) -> None:
-    """QUESTIONS_KEYED for every question of the bank, as an import writes it."""
-    with db.write_session() as session:
-        keys = {str(q.id): [q.version, audit.key_text(_key(session, q.id))]
-                for q in session.scalars(select(Question).where(Question.bank_id == bank_id))}
-        audit.record(session, now=now, user_id=None, contest_id=None, action=audit.QUESTIONS_KEYED, bank=bank_id,
-                     keys=keys)
-
-
-def sit(db, contest, contestant_id: int, right: int, *, now, prediction: int = 1, log: bool = True) -> int:
-    """Start an attempt, answer the first `right` questions right and the rest wrong, submit; with the log
-    entries the contract names written beside each step."""
+def sit(db, contest, contestant_id: int, right: int, *, now, prediction: int = 1) -> int:
+    """Start an attempt, answer the first `right` questions right and the rest wrong, submit (the platform
+    writes the log's entries for each step)."""
     page = attempt_domain.start_in_round(db, PoolCache(), contest_id=contest.contest_id, number=1,
                                          contestant_id=contestant_id, now=now, rng=random.Random(contestant_id))
     state = page.state
     with db.session() as session:
         keys = {item.question_id: _key(session, item.question_id) for item in state.items}
-    if log:
-        with db.write_session() as session:
-            audit.record(session, now=now, user_id=None, contest_id=contest.contest_id,
-                         action=audit.ATTEMPT_STARTED, attempt=state.id, round=state.round_id,
-                         contestant=contestant_id, track=state.track,
-                         questions=[item.question_id for item in state.items])
     choices = {}
     for item in state.items:
         key = keys[item.question_id]
@@ -75,19 +60,7 @@ def sit(db, contest, contestant_id: int, right: int, *, now, prediction: int = 1
                                 prediction=None, now=now + timedelta(minutes=2))
     attempt_domain.submit_attempt(db, attempt_id=state.id, contestant_id=contestant_id,
                                   now=now + timedelta(minutes=5), prediction=prediction)
-    if log:
-        log_submitted(db, contest.contest_id, state.id, now=now + timedelta(minutes=5))
     return state.id
-
-
-def log_submitted(db, contest_id: int, attempt_id: int, *, now, action: str = audit.ATTEMPT_SUBMITTED) -> None:
-    with db.write_session() as session:
-        rows = session.execute(select(AttemptQuestion.position, AttemptQuestion.question_id, AttemptQuestion.chosen)
-                               .where(AttemptQuestion.attempt_id == attempt_id)).all()
-        attempt = session.get(Attempt, attempt_id)
-        audit.record(session, now=now, user_id=None, contest_id=contest_id, action=action, attempt=attempt_id,
-                     correct=attempt.correct_count, of=attempt.question_count, answers=audit.answers_digest(rows),
-                     prediction=attempt.prediction, duration_ms=attempt.duration_ms)
 
 
 def register(db, contest_id: int, name: str, number: int) -> int:
@@ -99,23 +72,17 @@ def register(db, contest_id: int, name: str, number: int) -> int:
         return row.id
 
 
-def lock_prizes(db, contest, *, log: bool = True) -> int:
+def lock_prizes(db, contest) -> int:
     with db.write_session() as session:
         ranking.rank_round(session, session.get(Round, contest.round_id), now=CLOSED)
         prize_list = prizes.propose(session, contest.round_id, "officials", CLOSED)
         prizes.lock(session, prize_list.id, None, CLOSED)
-        if log:
-            awards = [[a.contestant_id, a.prize] for a in session.scalars(
-                select(PrizeAward).where(PrizeAward.list_id == prize_list.id).order_by(PrizeAward.position))]
-            audit.record(session, now=CLOSED, user_id=None, contest_id=contest.contest_id,
-                         action=audit.PRIZES_LOCKED, round=1, track="officials", list=prize_list.id, awards=awards)
         return prize_list.id
 
 
 @pytest.fixture
 def logged(db) -> Logged:
     contest = make_contest(db, tracks=("officials",), max_attempts=1)
-    log_keys(db, contest.bank_id, now=NOW)
     people, attempts = {}, {}
     for number, (name, right) in enumerate(PEOPLE, start=1):
         people[name] = register(db, contest.contest_id, name, number)

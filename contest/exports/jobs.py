@@ -24,6 +24,7 @@ from typing import BinaryIO, Callable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from contest import audit
 from contest.contests.attempts import ATTEMPTS as A
 from contest.contests.setup import TRACKS
 from contest.exports import answers_workbook as answers
@@ -181,9 +182,10 @@ def _report(db, spec: ExportSpec, out: BinaryIO | str | Path, *, tz: str, now: d
             data = report_document.report_data(session, spec.contest_id, tz=tz, now=now)
         except books.ExportError as exc:
             raise SpecError(message_of(exc)) from exc
+        chain_head = audit.head(session)
     if progress:
         progress(0, 0)  # the figures are read; drawing and writing remain (a job page shows 50%)
-    counts = report_docx.write_report(data, str(out) if isinstance(out, Path) else out, chain_head=None)
+    counts = report_docx.write_report(data, str(out) if isinstance(out, Path) else out, chain_head=str(chain_head))
     return f"{data.slug}-bao-cao-ket-qua.docx", counts
 
 

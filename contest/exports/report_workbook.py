@@ -12,6 +12,7 @@ from typing import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from contest import audit
 from contest.contests.setup import TRACKS, round_tracks, tracks_of
 from contest.exports import answers_workbook as answers
 from contest.exports.csv_tables import AUTO, DATE, DATETIME, INT, NUMBER, PERCENT, Book, Chart, Column, Percent, Table
@@ -123,7 +124,9 @@ def _summary(session: Session, contest: Contest, figures: stats.ContestStats, ro
                  ["Tỉ lệ đơn vị có người tham gia", Percent(units.taking_part / len(units.rows))]]
     if places.rows:
         rows += [["Địa bàn có người tham gia", places.taking_part], ["Tổng số địa bàn", len(places.rows)]]
-    rows += [["Số người đạt giải (danh sách đã khóa)", winners], ["Thời điểm xuất dữ liệu", now]]
+    rows += [["Số người đạt giải (danh sách đã khóa)", winners], ["Thời điểm xuất dữ liệu", now],
+             ["Mã nhật ký lúc xuất (đầu chuỗi nhật ký, đối chiếu bằng lệnh contest verify-audit --head)",
+              str(audit.head(session))]]
     return rows
 
 

@@ -267,7 +267,7 @@ WINNER_COLUMNS = [Column("Đợt", 6, INT), Column("Đối tượng", 26), Colum
                   Column("Số câu hỏi", 10, INT), Column("Thời gian làm bài (giây)", 14, SECONDS),
                   Column("Dự đoán", 10, INT), Column("Giá trị thực tế", 10, INT),
                   Column("Chênh lệch dự đoán", 12, INT), Column("Nộp bài lúc", 20, DATETIME_SECONDS),
-                  Column("Cách tính giá trị thực tế", 60)]
+                  Column("Cách tính giá trị thực tế", 60), Column("Mã nhật ký lúc khóa", 30)]
 
 
 def winner_table(session: Session, contest: Contest, *, round_id: int | None, track: str | None, public: bool,
@@ -303,7 +303,8 @@ def winner_table(session: Session, contest: Contest, *, round_id: int | None, tr
                          (mask_cccd(cccd) or None) if public else cccd,
                          paths.get(a["unit_id"] or a["locality_id"], ""), a["correct_count"], a["question_count"],
                          _seconds(a["duration_ms"]), a["prediction"], truth, a["gap"],
-                         a["finished_at"].replace(microsecond=0) if a["finished_at"] else None, how])
+                         a["finished_at"].replace(microsecond=0) if a["finished_at"] else None, how,
+                         prize_list.chain_head])
     return Table(title="Danh sách giải (đề xuất)" if any_draft else "Danh sách giải", slug="danh-sach-giai",
                  columns=WINNER_COLUMNS, rows=rows, count=len(rows))
 
