@@ -67,16 +67,20 @@ def _dialect(executor: Session | Connection) -> str:
     return (executor.get_bind() if isinstance(executor, Session) else executor).dialect.name
 
 
+_HEAD = select(T.c.seq, T.c.hash).where(T.c.seq.is_not(None)).order_by(T.c.seq.desc()).limit(1)
+_APPEND = insert(T)
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def head(executor: Session | Connection) -> Head:
     """The chain's head as this transaction sees it (seq 0 and the genesis hash for an empty log)."""
-    row = executor.execute(select(T.c.seq, T.c.hash).where(T.c.seq.is_not(None))
-                           .order_by(T.c.seq.desc()).limit(1)).first()
+    row = executor.execute(_HEAD).first()
     return Head(row.seq, row.hash) if row else Head(0, GENESIS)
 
 
 def _lock(executor: Session | Connection) -> Head:
     if _dialect(executor) == "postgresql":
-        executor.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK})
+        executor.execute(_PG_LOCK, {"key": PG_LOCK})
     return head(executor)
 
 
@@ -92,7 +96,7 @@ def _append(executor: Session | Connection, entries: Iterable[tuple[datetime, in
                      "contest_id": contest_id, "action": action, "detail": body})
         last = Head(seq, digest)
     if rows:
-        executor.execute(insert(T), rows)
+        executor.execute(_APPEND, rows)
     return last
 
 

@@ -67,18 +67,17 @@ _STORE_ANSWER = (update(ATTEMPT_QUESTIONS)
                         ATTEMPT_QUESTIONS.c.position == bindparam("at"))
                  .values(chosen=bindparam("new_chosen"), answered_at=bindparam("new_answered_at")))
 _ATTEMPT_CLOCK = (select(ATTEMPTS.c.contestant_id, ATTEMPTS.c.status, ATTEMPTS.c.started_at, ATTEMPTS.c.deadline,
-                         Round.grace_seconds)
+                         Round.grace_seconds, Round.contest_id)
                   .join(Round, Round.id == ATTEMPTS.c.round_id).where(ATTEMPTS.c.id == bindparam("attempt_id")))
 _STORE_PREDICTION = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("in_attempt"))
                      .values(prediction=bindparam("new_prediction")))
-_CONTEST_OF_ATTEMPT = (select(Round.contest_id).join(ATTEMPTS, ATTEMPTS.c.round_id == Round.id)
-                       .where(ATTEMPTS.c.id == bindparam("a")))
 _FINISH = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("in_attempt"), ATTEMPTS.c.status == AttemptStatus.OPEN)
            .values(status=bindparam("new_status"), finished_at=bindparam("new_finished_at"),
                    correct_count=bindparam("new_correct_count"), duration_ms=bindparam("new_duration_ms"),
                    prediction=func.coalesce(bindparam("new_prediction", type_=Integer), ATTEMPTS.c.prediction)))
 # status = 'open' written as a literal, so that both engines may use the partial ix_attempts_open index
-_OPEN_WITH_GRACE = (select(ATTEMPTS.c.id, ATTEMPTS.c.started_at, ATTEMPTS.c.deadline, Round.grace_seconds)
+_OPEN_WITH_GRACE = (select(ATTEMPTS.c.id, ATTEMPTS.c.started_at, ATTEMPTS.c.deadline, Round.grace_seconds,
+                           Round.contest_id)
                     .join(Round, Round.id == ATTEMPTS.c.round_id)
                     .where(ATTEMPTS.c.status == literal_column(f"'{AttemptStatus.OPEN}'")))
 _OPEN_OF_ATTEMPT = _OPEN_WITH_GRACE.where(ATTEMPTS.c.id == bindparam("attempt_id"))
@@ -334,8 +333,8 @@ def _begin(conn: Connection, pool_for: Callable[[Connection, list[int]], Pool], 
         if attempt.status != AttemptStatus.OPEN:
             continue
         if past_time(attempt.deadline, grace_seconds, now):
-            _finish(conn, attempt.id, status=AttemptStatus.EXPIRED, finished_at=attempt.deadline,
-                    started_at=attempt.started_at)
+            _finish(conn, attempt.id, contest_id=contest_id, status=AttemptStatus.EXPIRED,
+                    finished_at=attempt.deadline, started_at=attempt.started_at)
         else:
             open_id = attempt.id
     if open_id is not None:
@@ -551,14 +550,14 @@ def _store_prediction(conn: Connection, *, attempt_id: int, contestant_id: int, 
 
 # --- submit, and closing at the deadline ------------------------------------------------------------------------
 
-def _finish(conn: Executor, attempt_id: int, *, status: AttemptStatus, finished_at: datetime, started_at: datetime,
-            prediction: int | None = None) -> None:
+def _finish(conn: Executor, attempt_id: int, *, contest_id: int, status: AttemptStatus, finished_at: datetime,
+            started_at: datetime, prediction: int | None = None) -> None:
     correct, answers = grade(conn, attempt_id)
     duration_ms = max(0, int((finished_at - started_at).total_seconds() * 1000))
     conn.execute(_FINISH, {"in_attempt": attempt_id, "new_status": status, "new_finished_at": finished_at,
                            "new_correct_count": correct, "new_prediction": prediction,
                            "new_duration_ms": duration_ms})
-    audit.record(conn, now=finished_at, user_id=None, contest_id=conn.scalar(_CONTEST_OF_ATTEMPT, {"a": attempt_id}),
+    audit.record(conn, now=finished_at, user_id=None, contest_id=contest_id,
                  action=audit.ATTEMPT_SUBMITTED if status == AttemptStatus.SUBMITTED else audit.ATTEMPT_CLOSED,
                  attempt=attempt_id, correct=correct, of=len(answers), answers=audit.answers_digest(answers),
                  prediction=prediction, duration_ms=duration_ms)
@@ -575,10 +574,11 @@ def submit_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: da
         if row.status != AttemptStatus.OPEN:
             return
         if past_time(row.deadline, row.grace_seconds, now):
-            _finish(conn, attempt_id, status=AttemptStatus.EXPIRED, finished_at=row.deadline,
-                    started_at=row.started_at)
+            _finish(conn, attempt_id, contest_id=row.contest_id, status=AttemptStatus.EXPIRED,
+                    finished_at=row.deadline, started_at=row.started_at)
             return
-        _finish(conn, attempt_id, status=AttemptStatus.SUBMITTED, finished_at=min(now, row.deadline),
+        _finish(conn, attempt_id, contest_id=row.contest_id, status=AttemptStatus.SUBMITTED,
+                finished_at=min(now, row.deadline),
                 started_at=row.started_at, prediction=prediction)
 
 
@@ -595,7 +595,8 @@ def close_expired(conn: Executor, *, now: datetime, attempt_id: int | None = Non
     closed = 0
     for row in rows:
         if past_time(row.deadline, row.grace_seconds, now):
-            _finish(conn, row.id, status=AttemptStatus.EXPIRED, finished_at=row.deadline, started_at=row.started_at)
+            _finish(conn, row.id, contest_id=row.contest_id, status=AttemptStatus.EXPIRED, finished_at=row.deadline,
+                    started_at=row.started_at)
             closed += 1
     return closed
 
