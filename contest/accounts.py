@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from contest import audit
 from contest.db import Database
 from contest.models import LoginAttempt, Role, StaffSession, User
 from contest.i18n import N_
@@ -89,6 +90,9 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    # Who created it is in the staff request's own entry (the site) or nowhere but here (the command line).
+    audit.record(session, now=now, user_id=None, contest_id=None, action="staff_account_created", account=user.id,
+                 email=email, role=user.role)
     return user
 
 
