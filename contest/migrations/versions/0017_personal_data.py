@@ -4,7 +4,7 @@ consent_texts holds every version of the consent text a contest shows at registr
 keeps the version agreed to (contestants.consent_version_id). Existing contestants get NULL (unknown): the consent
 text was fixed in the application's template before this revision and changed over its releases, so which
 wording a past registration saw cannot be told; no version row is made for them. A contest's first version is
-written when it is first needed (its settings page saved, or its first registration after this revision).
+written when it is first needed (its first registration after this revision, or the organiser changing the text).
 
 contestants.erased_at marks a contestant whose personal data was erased (results kept under an anonymous label);
 contests.retention_days (NULL: keep) is how long after the contest's end non-winners' personal data is kept
