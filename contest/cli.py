@@ -506,6 +506,37 @@ def verify_audit(expect: str | None) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@main.command("purge-personal-data",
+              help="Erase the personal data of a contest's non-winners once its retention period (days after the last "
+                   "round closes, set on the contest's settings page) has run out; results stay under anonymous labels. "
+                   "--dry-run lists who, and changes nothing.")
+@click.option("--contest", "slug", required=True, help="Contest slug.")
+@click.option("--dry-run", is_flag=True, help="Only count and list who would be erased (id and masked phone).")
+def purge_personal_data(slug: str, dry_run: bool) -> None:
+    from contest.contests import personal_data
+    from contest.db import Database
+
+    db = Database(_settings().database_url)
+    try:
+        plan = personal_data.purge(db, slug=slug, now=datetime.now(timezone.utc), dry_run=dry_run, actor=_os_user())
+    except personal_data.PurgeRefused as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    finally:
+        db.dispose()
+    _purge_report(plan, dry_run=dry_run)
+
+
+def _purge_report(plan, *, dry_run: bool) -> None:
+    for contestant_id, phone in plan.erase if dry_run else ():
+        click.echo(f"  #{contestant_id}  {phone}")
+    verb = "Sẽ xóa" if dry_run else "Đã xóa"
+    click.echo(f"{verb} dữ liệu cá nhân của {len(plan.erase)} người dự thi không đoạt giải của hội thi "
+               f"'{plan.contest.slug}'; giữ {plan.winners} người đoạt giải; {plan.already_erased} người đã xóa từ trước.")
+    if dry_run:
+        click.echo("Chạy thử: chưa thay đổi gì.")
+
+
 @export.command("answers", help="Every answer of every scored attempt of the closed rounds (drawn question, its "
                                 "version, option order shown, options chosen, key, right or wrong): what re-checking "
                                 "the results by hand needs. No personal data. .zip (CSV) for any size.")

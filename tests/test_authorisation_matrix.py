@@ -132,6 +132,9 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("POST", S + "/contestants/{contestant_id:int}/reset-code"): Rule("organiser"),
     ("POST", S + "/contestants/{contestant_id:int}/accommodation"): Rule(
         "organiser", form={"round_id": "{closed_round}", "extra_minutes": "5", "reason": "Mất điện"}),
+    # One person's data: the export, and an erasure left unconfirmed (the world's contestant stays for the others).
+    ("POST", S + "/contestants/{contestant_id:int}/personal-data"): Rule("organiser"),
+    ("POST", S + "/contestants/{contestant_id:int}/erase"): Rule("organiser", form={"confirm": "không"}),
     # --- announcements (organisers write; the contest page shows them) and the live round (viewers) ---
     ("GET", S + "/announcements"): Rule("organiser"),
     ("POST", S + "/announcements"): Rule("organiser", form={"title": ""}),

@@ -112,7 +112,8 @@ _START_CONTEXT = (
     .select_from(Round)
     .join(Contest, Contest.id == Round.contest_id)
     .join(_CONTESTANTS, and_(_CONTESTANTS.c.contest_id == Round.contest_id,
-                             _CONTESTANTS.c.id == bindparam("contestant_id")))
+                             _CONTESTANTS.c.id == bindparam("contestant_id"),
+                             _CONTESTANTS.c.erased_at.is_(None)))  # an erased contestant starts nothing
     .join(_ROUND_TRACKS, and_(_ROUND_TRACKS.c.round_id == Round.id, _ROUND_TRACKS.c.track == _CONTESTANTS.c.track))
     .outerjoin(_GRANTS, and_(_GRANTS.c.contestant_id == _CONTESTANTS.c.id, _GRANTS.c.round_id == Round.id))
     .where(Round.contest_id == bindparam("contest_id"), Round.number == bindparam("number")))

@@ -32,9 +32,11 @@ def tracks_by_round(session: Session, round_ids: Iterable[int]) -> dict[int, dic
 
 
 def signed_in_contestant(session: Session, *, contest_id: int, contestant_id: int | None) -> Contestant | None:
-    """The contestant, if they belong to this contest."""
+    """The contestant, if they belong to this contest and their personal data has not been erased (an erased
+    contestant's sessions and tokens open nothing)."""
     contestant = session.get(Contestant, contestant_id) if contestant_id is not None else None
-    return contestant if contestant is not None and contestant.contest_id == contest_id else None
+    return (contestant if contestant is not None and contestant.contest_id == contest_id
+            and contestant.erased_at is None else None)
 
 
 @dataclass

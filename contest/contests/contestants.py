@@ -108,7 +108,7 @@ def update_own_details(db: Database, *, contest: Contest, contestant_id: int, fo
     CCCD still unique); refused with DetailsFrozen once any attempt of theirs has started."""
     with db.write_session() as session:
         contestant = session.get(Contestant, contestant_id)
-        if has_started(session, contestant_id):
+        if contestant.erased_at is not None or has_started(session, contestant_id):
             raise DetailsFrozen()
         checked = registration.checked_details(session, contest=contest, form=form, now=now, editing=contestant)
         for name in ("track", "full_name", "search_name", "phone", "cccd", "birth_date", "gender", "email",

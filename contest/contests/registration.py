@@ -20,6 +20,7 @@ from contest.accounts import (CONTESTANT_HASHER, LoginPolicy, check_address, has
                               reserve_attempt, verify_password)
 from contest.db import Database
 from contest.banks.common import clean_text, fold
+from contest.contests import consent
 from contest.contests.queries import unit_counts_by_kind
 from contest.contests.setup import FIELDS, field_rules, too_long, tracks_of
 from contest.i18n import N_
@@ -63,8 +64,16 @@ def normalise_phone(raw: str) -> str | None:
     return digits if re.fullmatch(r"0\d{9}", digits) else None
 
 
+ERASED_PHONE = "erased-"
+"""What an erased contestant's phone starts with (then their id): the column is unique and required, and no
+login can match it (contest.contests.personal_data)."""
+
+
 def mask_phone(phone: str) -> str:
-    """0912345678 -> 09xx xxx 678 (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15: no full number in public)."""
+    """0912345678 -> 09xx xxx 678 (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15: no full number in public); an erased
+    contestant's placeholder shows as nothing."""
+    if phone.startswith(ERASED_PHONE):
+        return ""
     return f"{phone[:2]}xx xxx {phone[-3:]}" if len(phone) >= 6 else "xxx"
 
 
@@ -128,6 +137,7 @@ def register(db: Database, *, contest: Contest, form: RegistrationForm, now: dat
     if contestant is None:
         _taken_answer(db, contest.id, form.phone, ip=ip, now=now, policy=policy)
     contestant.password_hash = hash_password(form.password, CONTESTANT_HASHER)
+    contestant.consent_version_id = consent.version_for_registration(db, contest_id=contest.id, now=now)
     try:
         with db.write_session() as session:
             session.add(contestant)

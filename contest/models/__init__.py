@@ -4,8 +4,8 @@ from sqlmodel import SQLModel
 
 from contest.models.accounts import LoginAttempt, Role, StaffSession, User
 from contest.models.banks import BankUpload, Question, QuestionBank, QuestionOption, QuestionRevision, Topic
-from contest.models.contests import (Accommodation, Announcement, Attempt, AttemptQuestion, AttemptStatus, Contest,
-                                     Contestant, PasswordReset, ResetKind, Round, RoundTrack, Unit)
+from contest.models.contests import (Accommodation, Announcement, Attempt, AttemptQuestion, AttemptStatus, ConsentText,
+                                     Contest, Contestant, PasswordReset, ResetKind, Round, RoundTrack, Unit)
 from contest.models.results import (Appeal, AppealStatus, AuditEvent, ExportJob, OverallEntry, PersonalDataDownload, PrizeAward, PrizeList,
                                     PrizeListStatus, RankingEntry, RoundResult)
 from contest.models.site import StudyLink
@@ -15,7 +15,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "Appeal", "AppealStatus", "AuditEvent", "ExportJob", "OverallEntry", "PersonalDataDownload", "PrizeAward", "PrizeList", "PrizeListStatus",
     "RankingEntry", "RoundResult",
-    "Accommodation", "Announcement", "Attempt", "AttemptQuestion", "PasswordReset", "ResetKind", "AttemptStatus", "Contest",
+    "Accommodation", "Announcement", "Attempt", "AttemptQuestion", "PasswordReset", "ResetKind", "AttemptStatus", "ConsentText", "Contest",
     "Contestant", "Round", "RoundTrack", "Unit",
     "BankUpload", "LoginAttempt", "Question", "QuestionBank", "QuestionOption", "QuestionRevision",
     "Role", "StaffSession", "Topic", "User", "metadata",

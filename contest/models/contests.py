@@ -51,6 +51,23 @@ class Contest(SQLModel, table=True):
     hotline_phone: str = Field(default="", max_length=40)
     contact_email: str = Field(default="", max_length=254)
     contact_hours: str = Field(default="", max_length=200)
+    # Days after the contest's end (its last round's close) that non-winners' personal data is kept, then
+    # erased by `contest purge-personal-data`; None: kept until erased by hand (contest.contests.personal_data).
+    retention_days: int | None = Field(default=None)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ConsentText(SQLModel, table=True):
+    """One version of the consent text a contest shows at registration; changing the text adds a version
+    (contest.contests.consent). `contest_id` None would be a text shared by every contest."""
+
+    __tablename__ = "consent_texts"
+    __table_args__ = (UniqueConstraint("contest_id", "version", name="uq_consent_texts_contest_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int | None = _fk("contests.id", nullable=True)
+    version: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -124,6 +141,10 @@ class Contestant(SQLModel, table=True):
     locality_id: int | None = _fk("units.id", nullable=True, ondelete="SET NULL")
     password_hash: str = Field(max_length=255)
     consent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # The consent text's version agreed to at registration; None for registrations older than the versions.
+    consent_version_id: int | None = _fk("consent_texts.id", nullable=True, ondelete=None, index=False)
+    # When the personal data was erased (contest.contests.personal_data): results stay under an anonymous label.
+    erased_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

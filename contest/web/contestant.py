@@ -15,7 +15,7 @@ from contest import i18n
 from contest.i18n import N_
 from contest.accounts import LoginThrottled
 from contest.contests import attempts as attempt_domain
-from contest.contests import announcements, disclosure, materials, queries, registration, site
+from contest.contests import announcements, consent, disclosure, materials, queries, registration, site
 from contest.contests.contestant_rounds import contestant_rounds, round_for_contestant
 from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, tracks_of
@@ -156,6 +156,7 @@ class ContestantController(Controller):
             rules = registration.registration_rules(session, contest)
             units = queries.units_by_name(session, contest.id, UNIT) if rules["unit"] != "off" else []
             localities = queries.units_by_name(session, contest.id, LOCALITY) if rules["locality"] != "off" else []
+            consent_text = consent.current_text(session, contest.id)
         tracks = tracks_of(contest)
         shown = {"full_name", "phone", "password", "consent"} | {name for name, rule in rules.items() if rule != "off"}
         shown |= {"track"} if len(tracks) > 1 else set()
@@ -164,6 +165,7 @@ class ContestantController(Controller):
         return Template("contest/register.html", status_code=status_code, context={
             "contest": contest, "rules": rules, "fields": FIELDS, "tracks": tracks,
             "track_names": TRACKS, "units": units, "localities": localities, "form": form or {},
+            "consent_text": consent_text,
             "errors": errors, "marked": [name for name in errors if name in shown],
             "unmarked": [message for name, message in errors.items() if name not in shown]})
 

@@ -29,7 +29,7 @@ KIND_LABELS = {"leaderboard": N_("Bảng xếp hạng một đợt"), "attempts"
                "overall": N_("Xếp hạng chung cả hội thi"),
                "winners": N_("Danh sách giải"), "stats": N_("Thống kê tham gia và kết quả"),
                "evidence": N_("Bộ hồ sơ minh chứng"), "report": N_("Báo cáo kết quả tổ chức Hội thi"),
-               "answers": N_("Đáp án từng lượt thi")}
+               "answers": N_("Đáp án từng lượt thi"), "contestant": N_("Dữ liệu cá nhân của một người dự thi")}
 STATUS_LABELS = {jobs.QUEUED: N_("Đang chờ"), jobs.RUNNING: N_("Đang xuất"), jobs.DONE: N_("Đã xong"),
                  jobs.FAILED: N_("Lỗi"), jobs.EXPIRED: N_("Đã xóa tệp")}
 

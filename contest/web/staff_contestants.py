@@ -1,5 +1,6 @@
 """Organisers' pages for one contest's contestants: search, one person's page, a one-time reset code to
-read out on the hotline, and accommodation (extra time or attempts in one round) with a reason.
+read out on the hotline, accommodation (extra time or attempts in one round) with a reason, and the person's
+rights over their data: everything held about them as a workbook, and erasure of their personal data.
 
 Organisers and admins only: viewers (leaders reading results) neither issue codes nor grant time, and have
 no need of a person's full phone, CCCD number or the reason for an accommodation (often their health) laid
@@ -8,17 +9,23 @@ out on one page; the audit trail they read records what was done.
 
 from __future__ import annotations
 
+import io
+import unicodedata
+
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Template
+from litestar.response import Response, Template
 
-from contest.contests import accommodations, contestants, recovery
+from contest.contests import accommodations, contestants, personal_data, recovery
+from contest.exports import contestant_workbook, jobs
+from contest.exports.results_workbook import write_book
 from contest.contests.setup import FIELDS, TRACKS
 from contest.i18n import N_
-from contest.models import AttemptStatus, Contestant, Role, Round
+from contest.models import AttemptStatus, Contest, Contestant, Role, Round
 from contest.web import DB, Form, Int, Page, form_int, form_text, get_contest, requires
 
+ERASE_WORD = "XÓA"  # typed to confirm an erasure: a deliberate act, not a stray click
 STATUSES = {AttemptStatus.OPEN: N_("Đang làm bài"), AttemptStatus.SUBMITTED: N_("Đã nộp"),
             AttemptStatus.EXPIRED: N_("Hết giờ, tự nộp")}
 
@@ -103,3 +110,40 @@ class ContestantsController(Controller):
         if errors:
             return self._detail(db, contest_id, contestant_id, errors=errors, form=form, status_code=400)
         return self._detail(db, contest_id, contestant_id, notice=notice)
+
+    @post("/{contestant_id:int}/personal-data", sync_to_thread=True, status_code=200)
+    def personal_data(self, request: Request, db: DB, contest_id: FromPath[Int],
+                      contestant_id: FromPath[Int]) -> Response:
+        """Everything held about the contestant as .xlsx (one sheet per kind), recorded as a personal-data
+        download and in the audit log. A POST, so that the download carries the form's CSRF token."""
+        user = request.scope["state"]["user"]
+        with db.session() as session:
+            contest = session.get(Contest, contest_id)
+            contestant = session.get(Contestant, contestant_id)
+            if contest is None or contestant is None or contestant.contest_id != contest_id:
+                raise NotFoundException()
+            book = contestant_workbook.contestant_book(session, contest=contest, contestant=contestant)
+        buffer = io.BytesIO()
+        counts = write_book(book, buffer, "xlsx", tz=request.app.state.settings.timezone)
+        with db.write_session() as session:
+            contestant_workbook.record_export(session, contest=contest, contestant_id=contestant_id, user=user,
+                                              now=request.app.state.clock(), rows=sum(counts.values()))
+        return Response(buffer.getvalue(), media_type=jobs.MEDIA_TYPES["xlsx"],
+                        headers={"Content-Disposition": f'attachment; filename="{book.name}.xlsx"'})
+
+    @post("/{contestant_id:int}/erase", sync_to_thread=True, status_code=200)
+    def erase(self, request: Request, db: DB, contest_id: FromPath[Int], contestant_id: FromPath[Int],
+              data: Form) -> Template:
+        """Erase the contestant's personal data once the organiser has typed the confirmation word."""
+        typed = unicodedata.normalize("NFC", form_text(data, "confirm", 20).strip()).upper()
+        if typed != ERASE_WORD:
+            return self._detail(db, contest_id, contestant_id, status_code=400, form={"confirm": typed},
+                                errors={"confirm": N_("Gõ đúng chữ XÓA để xác nhận xóa dữ liệu cá nhân.")})
+        try:
+            erased = personal_data.erase(db, contest_id=contest_id, contestant_id=contestant_id,
+                                         user_id=_staff_id(request), now=request.app.state.clock())
+        except personal_data.EraseError:
+            raise NotFoundException() from None
+        return self._detail(db, contest_id, contestant_id, notice=(
+            N_("Đã xóa dữ liệu cá nhân của người dự thi; kết quả được giữ dưới tên ẩn danh.") if erased
+            else N_("Dữ liệu cá nhân của người dự thi này đã được xóa trước đó.")))

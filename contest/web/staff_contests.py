@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import segno
 from litestar import Controller, Request, get, post
@@ -11,7 +12,7 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.orm import Session
 
 from contest.banks.tabular import DIFFICULTY_LABELS
-from contest.contests import disclosure, queries, setup, site
+from contest.contests import consent, disclosure, personal_data, queries, setup, site
 from contest.contests.readiness import contest_readiness
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, SetupError
 from contest.contests.units import KIND_LABELS
@@ -43,15 +44,17 @@ def _contest_form(data: dict) -> dict:
             "prize_notes": {level: form_text(data, f"prize-note-{level}", None) for level in site.NOTE_LEVELS},
             "hotline_phone": form_text(data, "hotline_phone", None),
             "contact_email": form_text(data, "contact_email", None),
-            "contact_hours": form_text(data, "contact_hours", None)}
+            "contact_hours": form_text(data, "contact_hours", None),
+            "retention_days": form_text(data, "retention_days", 10),
+            "consent_text": form_text(data, "consent_text", None)}
 
 
-def _contest_values(contest: Contest | None) -> dict:
+def _contest_values(contest: Contest | None, consent_text: str = "") -> dict:
     if contest is None:
         return {"title": "", "slug": "", "organiser_body": "", "plan_reference": "", "rules": "", "tracks": "both",
                 "fields": dict(setup.DEFAULT_FIELDS), "access_code": "", "excluded": "", "is_published": True,
                 "answers_published": disclosure.AFTER_CONTEST, "prize_notes": {}, "hotline_phone": "",
-                "contact_email": "", "contact_hours": ""}
+                "contact_email": "", "contact_hours": "", "retention_days": "", "consent_text": consent.DEFAULT_TEXT}
     tracks = setup.tracks_of(contest)
     return {"title": contest.title, "slug": contest.slug, "organiser_body": contest.organiser_body,
             "plan_reference": contest.plan_reference, "rules": contest.rules,
@@ -59,10 +62,12 @@ def _contest_values(contest: Contest | None) -> dict:
             "access_code": contest.access_code, "excluded": contest.excluded, "is_published": contest.is_published,
             "answers_published": contest.answers_published, "prize_notes": site.prize_notes(contest),
             "hotline_phone": contest.hotline_phone, "contact_email": contest.contact_email,
-            "contact_hours": contest.contact_hours}
+            "contact_hours": contest.contact_hours,
+            "retention_days": "" if contest.retention_days is None else str(contest.retention_days),
+            "consent_text": consent_text}
 
 
-def _apply_form(session: Session, contest: Contest, form: dict) -> None:
+def _apply_form(session: Session, contest: Contest, form: dict, *, now: datetime) -> None:
     setup.update_contest(session, contest, title=form["title"], slug=form["slug"],
                          organiser_body=form["organiser_body"], tracks=TRACK_CHOICES[form["tracks"]],
                          fields=form["fields"], rules=form["rules"], access_code=form["access_code"],
@@ -71,7 +76,11 @@ def _apply_form(session: Session, contest: Contest, form: dict) -> None:
     # What the public site shows around the contest: the rules page's prize descriptions, the help line.
     site.set_prize_notes(contest, form["prize_notes"])
     site.set_contact(contest, phone=form["hotline_phone"], email=form["contact_email"], hours=form["contact_hours"])
+    # Personal data: how long after the contest non-winners' data is kept; the consent text, versioned.
+    contest.retention_days = personal_data.parse_retention(form["retention_days"])
     session.add(contest)
+    session.flush()
+    consent.set_text(session, contest_id=contest.id, text=form["consent_text"], now=now)
 
 
 def _qr(url: str):
@@ -89,7 +98,8 @@ class ContestsController(Controller):
             "contest": contest, "form": form, **setup_errors(error), "fields": FIELDS, "field_rules": FIELD_RULES,
             "always_required": setup.ALWAYS_REQUIRED, "track_choices": TRACK_CHOICE_LABELS,
             "answer_policies": disclosure.POLICIES, "prize_labels": PRIZE_LABELS, "note_levels": site.NOTE_LEVELS,
-            "base_url": str(request.base_url).rstrip("/")})
+            "base_url": str(request.base_url).rstrip("/"),
+            "max_retention": personal_data.MAX_RETENTION_DAYS})
 
     @get("/", name="staff_contests", sync_to_thread=True)
     def index(self, db: DB) -> Template:
@@ -111,7 +121,7 @@ class ContestsController(Controller):
             with db.write_session() as session:
                 contest = setup.create_contest(session, title=form["title"], slug=form["slug"],
                                                now=request.app.state.clock())
-                _apply_form(session, contest, form)
+                _apply_form(session, contest, form, now=request.app.state.clock())
                 contest_id = contest.id
         except SetupError as exc:
             return self._form(request, None, form, error=exc, status_code=400)
@@ -145,7 +155,8 @@ class ContestsController(Controller):
     def edit_form(self, request: Request, db: DB, contest_id: FromPath[Int]) -> Template:
         with db.session() as session:
             contest = get_contest(session, contest_id)
-        return self._form(request, contest, _contest_values(contest))
+            consent_text = consent.current_text(session, contest_id)
+        return self._form(request, contest, _contest_values(contest, consent_text))
 
     @post("/{contest_id:int}/edit", sync_to_thread=True, status_code=303)
     def edit(self, request: Request, db: DB, contest_id: FromPath[Int], data: Form) -> Template | Redirect:
@@ -153,7 +164,7 @@ class ContestsController(Controller):
         try:
             with db.write_session() as session:
                 contest = get_contest(session, contest_id)
-                _apply_form(session, contest, form)
+                _apply_form(session, contest, form, now=request.app.state.clock())
         except SetupError as exc:
             with db.session() as session:
                 contest = get_contest(session, contest_id)

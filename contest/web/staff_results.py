@@ -37,7 +37,10 @@ ACTIONS = {"ranked": N_("Xếp hạng"), "reranked": N_("Xếp hạng lại"),
            "accommodation_withdrawn": N_("Bỏ điều chỉnh thời gian, lượt thi"),
            "announcement_created": N_("Đăng thông báo"), "announcement_edited": N_("Sửa thông báo"),
            "announcement_deleted": N_("Xóa thông báo"),
-           "appeal_filed": N_("Người dự thi gửi khiếu nại"), "appeal_answered": N_("Trả lời khiếu nại")}
+           "appeal_filed": N_("Người dự thi gửi khiếu nại"), "appeal_answered": N_("Trả lời khiếu nại"),
+           "personal_data_exported": N_("Tải dữ liệu cá nhân của một người dự thi"),
+           "personal_data_erased": N_("Xóa dữ liệu cá nhân của một người dự thi"),
+           "personal_data_purged": N_("Xóa dữ liệu cá nhân khi hết thời hạn lưu")}
 DETAILS = {"round": N_("Đợt"), "track": N_("Đối tượng"), "true_value": N_("Giá trị thực tế"),
            "entries": N_("Số người được xếp hạng"), "awards": N_("Số giải"), "reason": N_("Lý do"),
            "public_results": N_("Công bố kết quả"), "team_min_rate": N_("Tỉ lệ tham gia tối thiểu (%)"),
@@ -48,7 +51,9 @@ DETAILS = {"round": N_("Đợt"), "track": N_("Đối tượng"), "true_value": 
            "announcement": N_("Thông báo số"), "title": N_("Tiêu đề"),
            "appeal": N_("Khiếu nại số"), "decision": N_("Quyết định"), "appeal_hours": N_("Thời hạn khiếu nại (giờ)"),
            "public_tie_details": N_("Bảng xếp hạng công khai hiện đủ tiêu chí"),
-           "text_sha256": N_("SHA-256 nội dung khiếu nại"), "answer_sha256": N_("SHA-256 nội dung trả lời")}
+           "text_sha256": N_("SHA-256 nội dung khiếu nại"), "answer_sha256": N_("SHA-256 nội dung trả lời"),
+           "count": N_("Số người"), "retention_days": N_("Thời hạn lưu (ngày)"),
+           "kept_winners": N_("Số người đoạt giải được giữ"), "actor": N_("Người chạy lệnh")}
 
 
 def _user(request: Request):

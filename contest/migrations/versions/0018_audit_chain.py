@@ -10,7 +10,7 @@ Downgrading removes the triggers and the chain columns; the foreign keys are not
 name accounts or contests that no longer exist).
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-07
 """
 
@@ -23,7 +23,7 @@ from contest.models.base import UTCDateTime
 
 
 revision = '0018'
-down_revision = '0016'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
