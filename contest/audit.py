@@ -134,6 +134,13 @@ def answers_digest(rows) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def text_digest(text: str | None) -> str:
+    """What the log keeps of a free text that may hold personal data (a reason, an appeal): its SHA-256, which
+    proves the text later shown is the one given, and says nothing once the text itself is erased. The log
+    itself cannot be erased, so it names people by id only, never by name, phone or such text."""
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
 def key_text(positions) -> str:
     """A question's key as the log keeps it: the right options' stored positions, sorted ("0,2")."""
     return ",".join(str(p) for p in sorted(positions))

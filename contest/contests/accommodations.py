@@ -84,9 +84,9 @@ def grant(session: Session, *, contestant: Contestant, round_: Round, grant: Gra
         session.add(row)
     audit.record(session, now=now, user_id=user_id, contest_id=contestant.contest_id,
                  action="accommodation_withdrawn" if row is None else "accommodation_granted",
-                 contestant=contestant.full_name, contestant_id=contestant.id, round=round_.number,
+                 contestant_id=contestant.id, round=round_.number,
                  extra_minutes=grant.extra_minutes, no_time_limit=grant.no_time_limit,
-                 extra_attempts=grant.extra_attempts, reason=reason)
+                 extra_attempts=grant.extra_attempts, reason_sha256=audit.text_digest(reason))
     _move_open_deadline(session, contestant=contestant, round_=round_, row=row)
     session.flush()
     return row

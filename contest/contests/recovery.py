@@ -79,7 +79,7 @@ def issue_code(db: Database, *, contest_id: int, contestant_id: int, user_id: in
         session.add(PasswordReset(contestant_id=contestant_id, kind=ResetKind.CODE, secret_hash=secret_hash,
                                   issued_by=user_id, created_at=now, expires_at=expires_at))
         audit.record(session, contest_id=contest_id, user_id=user_id, action="reset_code_issued", now=now,
-                     contestant=contestant.full_name, contestant_id=contestant_id, expires_minutes=minutes)
+                     contestant_id=contestant_id, expires_minutes=minutes)
     return IssuedCode(code=code, expires_at=expires_at)
 
 
@@ -128,7 +128,7 @@ def reset_with_code(db: Database, *, contest_id: int, phone: str, code: str, pas
         mark_succeeded(session, attempt)
         session.execute(update(Contestant).where(Contestant.id == contestant.id).values(password_hash=new_hash))
         audit.record(session, contest_id=contest_id, user_id=None, action="password_reset", now=now,
-                     contestant=contestant.full_name, contestant_id=contestant.id, method="code")
+                     contestant_id=contestant.id, method="code")
     return contestant
 
 
@@ -193,6 +193,6 @@ def reset_with_link(db: Database, *, contest_id: int, token: str, password: str,
             raise ResetError("token", BAD_LINK)
         session.execute(update(Contestant).where(Contestant.id == contestant.id).values(password_hash=new_hash))
         audit.record(session, contest_id=contest_id, user_id=None, action="password_reset", now=now,
-                     contestant=contestant.full_name, contestant_id=contestant.id, method="email")
+                     contestant_id=contestant.id, method="email")
         session.expunge(contestant)
     return contestant

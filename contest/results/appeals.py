@@ -12,7 +12,6 @@ never touches the log.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,11 +66,6 @@ def parse_hours(text: str | int) -> int:
     return int(value)
 
 
-def digest(text: str) -> str:
-    """SHA-256 of a text as stored: what the audit log keeps instead of the text."""
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def _clean(text: str) -> str:
     return nfc((text or "").replace("\r\n", "\n")).strip()
 
@@ -107,7 +101,7 @@ def file_appeal(session: Session, *, contest: Contest, round_: Round, contestant
     session.add(appeal)
     session.flush()
     audit.record(session, now=now, user_id=None, contest_id=contest.id, action=APPEAL_FILED, appeal=appeal.id,
-                 round=round_.number, track=entry, contestant_id=contestant_id, text_sha256=digest(text))
+                 round=round_.number, track=entry, contestant_id=contestant_id, text_sha256=audit.text_digest(text))
     return appeal
 
 
@@ -132,7 +126,7 @@ def answer(session: Session, *, contest_id: int, appeal_id: int, text: str, acce
     round_ = session.get(Round, appeal.round_id)
     audit.record(session, now=now, user_id=user_id, contest_id=contest_id, action=APPEAL_ANSWERED, appeal=appeal.id,
                  round=round_.number, track=appeal.track, decision=appeal.status,
-                 answer_sha256=digest(text))
+                 answer_sha256=audit.text_digest(text))
     return appeal
 
 

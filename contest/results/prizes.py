@@ -405,4 +405,12 @@ def audit_trail(session: Session, contest_id: int, *, limit: int = 100, offset: 
             detail = {"text": event.detail}
         events.append({"at": event.at, "action": event.action, "user": name or email or "",
                        "detail": detail if isinstance(detail, dict) else {"text": str(detail)}})
+    # The log names people by id only (it cannot be erased); the trail shows each one's name as it is now,
+    # which is the anonymous label once their personal data has been erased.
+    people = {e["detail"]["contestant_id"] for e in events if isinstance(e["detail"].get("contestant_id"), int)}
+    names = dict(session.execute(select(Contestant.id, Contestant.full_name).where(Contestant.id.in_(people))).all())
+    for event in events:
+        person = event["detail"].get("contestant_id")
+        if person in names and "contestant" not in event["detail"]:
+            event["detail"] = {"contestant": names[person], **event["detail"]}
     return events
