@@ -99,7 +99,7 @@ def test_winners_export_carries_the_figures_cell_by_cell(db, contest, tmp_path):
     ws = load_workbook(export(db, tmp_path, spec, "giai.xlsx"))["Danh sách giải"]
     header = [c.value for c in ws[1]]
     assert header[9:] == ["Số câu đúng", "Số câu hỏi", "Thời gian làm bài (giây)", "Dự đoán", "Giá trị thực tế",
-                          "Chênh lệch dự đoán", "Nộp bài lúc", "Cách tính giá trị thực tế"]
+                          "Chênh lệch dự đoán", "Nộp bài lúc", "Cách tính giá trị thực tế", "Mã nhật ký lúc khóa"]
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     assert [row[4:7] for row in rows] == [[1, "Nguyễn Thị Hoà", "09xx xxx 678"], [2, "Trần Văn Bình", "09xx xxx 111"],
                                           [3, "Lê Văn Lâm", "09xx xxx 333"]]
@@ -115,5 +115,5 @@ def test_winners_csv_writes_the_submission_time_to_the_second(db, contest, tmp_p
     spec = jobs.ExportSpec(kind="winners", contest_id=contest.contest_id, round_id=contest.round_id, public=True,
                            fmt="csv")
     table = list(csv.reader(io.StringIO(export(db, tmp_path, spec, "giai.csv").read_text(encoding="utf-8-sig"))))
-    assert table[1][12:] == ["3", "2", "1", "02/03/2026 12:05:07", SENTENCE]
+    assert table[1][12:17] == ["3", "2", "1", "02/03/2026 12:05:07", SENTENCE]
     assert table[3][12:15] == ["", "2", ""]
