@@ -85,6 +85,22 @@ def db(settings):
     database.dispose()
 
 
+@pytest.fixture
+def run_cli(settings):
+    """Run the `contest` command against the test's database, as an operator would: `run_cli("export", ...)`."""
+    from click.testing import CliRunner
+
+    from contest.cli import main
+
+    env = {"DATABASE_URL": settings.database_url, "CONTEST_VAR_DIR": str(settings.var_dir),
+           "SECRET_KEY": settings.secret_key}
+
+    def invoke(*args, input=None):
+        return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+    return invoke
+
+
 class Clock:
     """The app's clock in tests: time is set and moved by the test, never slept."""
 

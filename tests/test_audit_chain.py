@@ -11,12 +11,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from alembic import command
-from click.testing import CliRunner
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from contest import audit
-from contest.cli import main
 from contest.contests import attempts as domain
 from contest.contests.draw import PoolCache
 from contest.db import Database, alembic_config, is_sqlite, migrate
@@ -60,10 +58,8 @@ def register(db, contest_id: int, number: int) -> int:
 
 
 @pytest.fixture
-def run(settings):
-    env = {"DATABASE_URL": settings.database_url, "CONTEST_VAR_DIR": str(settings.var_dir),
-           "SECRET_KEY": settings.secret_key}
-    return lambda *args: CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+def run(run_cli):
+    return run_cli
 
 
 @contextmanager

@@ -6,10 +6,8 @@ import json
 from datetime import datetime
 
 import pytest
-from click.testing import CliRunner
 
 from contest.banks.importer import import_file
-from contest.cli import main
 from contest.settings import PROJECT_ROOT
 from tests.banks_helpers import HEADER, csv_bytes, row, xlsx_bytes
 from tests.conftest import NOW, html, login, post_form
@@ -29,14 +27,8 @@ STALE = row(3, "Theo nghị định 61/2018/nđ-cp, ai thành lập Bộ phận 
 
 
 @pytest.fixture
-def run(settings):
-    env = {"DATABASE_URL": settings.database_url, "CONTEST_VAR_DIR": str(settings.var_dir),
-           "SECRET_KEY": settings.secret_key}
-
-    def invoke(*args):
-        return CliRunner().invoke(main, ["check-bank", *args], env=env, catch_exceptions=False)
-
-    return invoke
+def run(run_cli):
+    return lambda *args: run_cli("check-bank", *args)
 
 
 def test_a_clean_file_passes_even_strict(run, tmp_path):

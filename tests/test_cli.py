@@ -1,24 +1,14 @@
 """The `contest` command, run in-process with Click's runner against the test database."""
 
-import io
-
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from contest.cli import main
 from tests.banks_helpers import GOOD_ROWS, row, xlsx_bytes
 
 
 @pytest.fixture
-def run(settings):
-    env = {"DATABASE_URL": settings.database_url, "CONTEST_VAR_DIR": str(settings.var_dir),
-           "SECRET_KEY": settings.secret_key}
-
-    def invoke(*args, input=None):
-        return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
-
-    return invoke
+def run(run_cli):
+    return run_cli
 
 
 def test_migrate_is_idempotent(run):

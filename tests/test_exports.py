@@ -14,11 +14,9 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import insert, select, update
 
-from contest.cli import main
 from contest.contests import accommodations
 from contest.exports import jobs, results_workbook, xlsx_book
 from contest.exports.csv_tables import (AUTO, DATE, DATETIME, INT, PERCENT, SECONDS, Book, Column, Percent, Table,
@@ -534,14 +532,8 @@ def test_result_and_statistics_pages_link_to_the_exports(viewer, contest):
 # --- the command line ---------------------------------------------------------------------------------------
 
 @pytest.fixture
-def run(settings):
-    env = {"DATABASE_URL": settings.database_url, "CONTEST_VAR_DIR": str(settings.var_dir),
-           "SECRET_KEY": settings.secret_key}
-
-    def invoke(*args):
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-    return invoke
+def run(run_cli):
+    return run_cli
 
 
 def test_cli_export_commands_write_files(run, contest, tmp_path):

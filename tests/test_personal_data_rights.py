@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from contest.cli import main
 from contest.contests import consent, personal_data, recovery
 from contest.exports import jobs
 from contest.models import (Attempt, AuditEvent, ConsentText, Contest, Contestant, PersonalDataDownload, PrizeAward,
                             RankingEntry, Round)
-from tests.conftest import NOW, html, login, post_form
+from tests.conftest import html, login, post_form
 from tests.contest_helpers import PASSWORD, PHONE, SLUG, make_contest, unit_id
-from tests.test_exports import CLOSED, TZ, add_person, contest, export  # noqa: F401 - fixtures
+from tests.test_exports import CLOSED, add_person, contest, export  # noqa: F401 - fixtures
 
 AN = ("Nguyễn Văn An", "0912000001", "001200000001")
 BINH = ("Trần Thị Bình", "0987000009")
@@ -315,14 +312,8 @@ def set_retention(db, fixture, days):
 
 
 @pytest.fixture
-def run(settings):
-    env = {"DATABASE_URL": settings.database_url, "CONTEST_VAR_DIR": str(settings.var_dir),
-           "SECRET_KEY": settings.secret_key}
-
-    def invoke(*args):
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-    return invoke
+def run(run_cli):
+    return run_cli
 
 
 def test_purge_is_refused_without_retention_or_before_its_time(db, contest, run):

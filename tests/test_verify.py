@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from contest import audit
 from contest.banks import store
-from contest.cli import main
 from contest.contests import attempts as attempt_domain
 from contest.contests.draw import PoolCache
 from contest.contests.grading import grade_attempt, stored_positions
@@ -324,10 +322,8 @@ def test_one_round_and_an_unknown_contest(db, logged):
 # --- the command line ------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def run(settings):
-    env = {"DATABASE_URL": settings.database_url, "CONTEST_VAR_DIR": str(settings.var_dir),
-           "SECRET_KEY": settings.secret_key}
-    return lambda *args: CliRunner().invoke(main, ["verify-results", *args], env=env, catch_exceptions=False)
+def run(run_cli):
+    return lambda *args: run_cli("verify-results", *args)
 
 
 def test_command_passes_an_untouched_contest_with_status_0(db, run, logged):
