@@ -19,22 +19,10 @@ from contest.models import (Attempt, AuditEvent, ConsentText, Contest, Contestan
 from tests.conftest import html, login, post_form
 from tests.contest_helpers import PASSWORD, PHONE, SLUG, make_contest, unit_id
 from tests.test_exports import CLOSED, add_person, contest, export  # noqa: F401 - fixtures
+from tests.test_personal_data import as_role  # noqa: F401 - fixture
 
 AN = ("Nguyễn Văn An", "0912000001", "001200000001")
 BINH = ("Trần Thị Bình", "0987000009")
-
-
-@pytest.fixture
-def as_role(make_client, staff, clock):
-    """A logged-in staff client, at the time round 1 of the `contest` fixture is closed and ranked."""
-    clock.now = CLOSED
-
-    def factory(role: str):
-        client = make_client()
-        assert login(client, staff[role]).status_code == 303
-        return client
-
-    return factory
 
 
 def contestant_id(db, phone: str) -> int:

@@ -145,12 +145,8 @@ def test_a_score_changed_and_re_ranked_names_the_score(db, logged):
 
 
 def test_a_changed_answer_is_named(db, logged):
+    _set_answer(db, logged)
     attempt_id = logged.attempts["Trần Thị Bình"]
-    item = drawn(db, attempt_id, 9)
-    other = next(p for p in stored_positions(item.option_order) if str(p) != item.chosen)
-    with db.write_session() as session:
-        session.execute(update(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt_id,
-                                                      AttemptQuestion.position == 9).values(chosen=str(other)))
     report = check(db)
     [answers] = only(report, verify.Check.ANSWERS)
     assert (answers.contestant_id, answers.full_name, answers.attempt_id) == (

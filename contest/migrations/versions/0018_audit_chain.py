@@ -55,21 +55,32 @@ def _chained(bind, table: str) -> list[dict]:
     return rows
 
 
-def _new_table(name: str) -> sa.Table:
+def _audit_table(name: str, *, chained: bool) -> sa.Table:
+    """The audit table as it is after this revision (`chained`) or before it, without its foreign keys."""
+    chain = [sa.Column('seq', sa.Integer(), nullable=True), sa.Column('prev_hash', sa.String(length=64), nullable=True),
+             sa.Column('hash', sa.String(length=64), nullable=True)] if chained else []
     return op.create_table(
         name,
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('seq', sa.Integer(), nullable=True),
-        sa.Column('prev_hash', sa.String(length=64), nullable=True),
-        sa.Column('hash', sa.String(length=64), nullable=True),
+        *chain,
         sa.Column('at', UTCDateTime(), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=True),
         sa.Column('contest_id', sa.Integer(), nullable=True),
         sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column('detail', sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint('id'),
-        sa.UniqueConstraint('seq'),
+        *([sa.UniqueConstraint('seq')] if chained else []),
     )
+
+
+def _replace_table(new: str) -> None:
+    """SQLite: put the table `new` in the place of audit_events, with audit_events' indexes."""
+    op.drop_index('ix_audit_events_contest_id', table_name='audit_events')
+    op.drop_index('ix_audit_events_at', table_name='audit_events')
+    op.drop_table('audit_events')
+    op.rename_table(new, 'audit_events')
+    op.create_index('ix_audit_events_at', 'audit_events', ['at'], unique=False)
+    op.create_index('ix_audit_events_contest_id', 'audit_events', ['contest_id'], unique=False)
 
 
 def upgrade() -> None:
@@ -77,15 +88,10 @@ def upgrade() -> None:
     rows = _chained(bind, 'audit_events')
     if bind.dialect.name == 'sqlite':
         # SQLite cannot drop a foreign key: the table is built again (nothing references it).
-        table = _new_table('audit_events_chained')
+        table = _audit_table('audit_events_chained', chained=True)
         if rows:
             op.bulk_insert(table, rows)
-        op.drop_index('ix_audit_events_contest_id', table_name='audit_events')
-        op.drop_index('ix_audit_events_at', table_name='audit_events')
-        op.drop_table('audit_events')
-        op.rename_table('audit_events_chained', 'audit_events')
-        op.create_index('ix_audit_events_at', 'audit_events', ['at'], unique=False)
-        op.create_index('ix_audit_events_contest_id', 'audit_events', ['contest_id'], unique=False)
+        _replace_table('audit_events_chained')
         triggers = SQLITE_TRIGGERS
     else:
         op.drop_constraint('audit_events_contest_id_fkey', 'audit_events', type_='foreignkey')
@@ -115,24 +121,10 @@ def downgrade() -> None:
     if bind.dialect.name == 'sqlite':
         op.execute("DROP TRIGGER audit_events_no_update")
         op.execute("DROP TRIGGER audit_events_no_delete")
-        op.create_table(
-            'audit_events_plain',
-            sa.Column('id', sa.Integer(), nullable=False),
-            sa.Column('at', UTCDateTime(), nullable=False),
-            sa.Column('user_id', sa.Integer(), nullable=True),
-            sa.Column('contest_id', sa.Integer(), nullable=True),
-            sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-            sa.Column('detail', sa.Text(), nullable=False),
-            sa.PrimaryKeyConstraint('id'),
-        )
+        _audit_table('audit_events_plain', chained=False)
         columns = ', '.join(COLUMNS)
         op.execute(f"INSERT INTO audit_events_plain ({columns}) SELECT {columns} FROM audit_events")
-        op.drop_index('ix_audit_events_contest_id', table_name='audit_events')
-        op.drop_index('ix_audit_events_at', table_name='audit_events')
-        op.drop_table('audit_events')
-        op.rename_table('audit_events_plain', 'audit_events')
-        op.create_index('ix_audit_events_at', 'audit_events', ['at'], unique=False)
-        op.create_index('ix_audit_events_contest_id', 'audit_events', ['contest_id'], unique=False)
+        _replace_table('audit_events_plain')
     else:
         op.execute("DROP TRIGGER audit_events_append_only ON audit_events")
         op.execute("DROP FUNCTION audit_events_append_only()")
