@@ -97,6 +97,7 @@ def test_attempts_log_their_draw_and_answers_and_the_chain_links_every_entry(db,
                                .order_by(AttemptQuestion.position)).all()
     assert first["questions"] == [question_id for _, question_id, _ in rows]
     assert verify.detail_of(submitted[0].detail)["answers"] == audit.answers_digest(rows)
+    assert verify.detail_of(submitted[0].detail)["prediction"] == 7  # as the attempt stores it
     assert started[0].contest_id == contest.contest_id
     everything = entries(db)
     assert [e.seq for e in everything] == list(range(1, len(everything) + 1))

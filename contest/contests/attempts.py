@@ -25,9 +25,9 @@ from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, liter
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from contest import audit
 from contest.i18n import N_
 from contest.contests.draw import Pool, PoolCache, draw_questions
-from contest import audit
 from contest.contests.grading import grade, positions_text, stored_positions
 from contest.db import Database
 from contest.contests.accommodations import deadline_for
@@ -74,7 +74,8 @@ _STORE_PREDICTION = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("in_attem
 _FINISH = (update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("in_attempt"), ATTEMPTS.c.status == AttemptStatus.OPEN)
            .values(status=bindparam("new_status"), finished_at=bindparam("new_finished_at"),
                    correct_count=bindparam("new_correct_count"), duration_ms=bindparam("new_duration_ms"),
-                   prediction=func.coalesce(bindparam("new_prediction", type_=Integer), ATTEMPTS.c.prediction)))
+                   prediction=func.coalesce(bindparam("new_prediction", type_=Integer), ATTEMPTS.c.prediction))
+           .returning(ATTEMPTS.c.prediction))
 # status = 'open' written as a literal, so that both engines may use the partial ix_attempts_open index
 _OPEN_WITH_GRACE = (select(ATTEMPTS.c.id, ATTEMPTS.c.started_at, ATTEMPTS.c.deadline, Round.grace_seconds,
                            Round.contest_id)
@@ -294,8 +295,8 @@ def _start(db: Database, pool_for: Callable[[Connection, list[int]], Pool], *, c
         if not context.opens_at <= now < context.closes_at:
             raise RoundNotOpen(N_("Đợt thi chưa mở hoặc đã kết thúc."))
         bank_ids = json.loads(context.bank_ids)
-        begun = _begin(conn, pool_for, contest_id=contest_id, contestant_id=contestant_id, track=context.track, round_id=context.round_id,
-                       closes_at=context.closes_at, grace_seconds=context.grace_seconds, config=context,
+        begun = _begin(conn, pool_for, contest_id=contest_id, contestant_id=contestant_id, track=context.track,
+                       round_id=context.round_id, closes_at=context.closes_at, grace_seconds=context.grace_seconds, config=context,
                        bank_ids=bank_ids, draw=json.loads(context.draw), now=now, rng=rng)
     if begun.placed is None:
         return load_attempt(db, attempt_id=begun.attempt_id, contestant_id=contestant_id, now=now)
@@ -555,13 +556,15 @@ def _finish(conn: Executor, attempt_id: int, *, contest_id: int, status: Attempt
             started_at: datetime, prediction: int | None = None) -> None:
     correct, answers = grade(conn, attempt_id)
     duration_ms = max(0, int((finished_at - started_at).total_seconds() * 1000))
-    conn.execute(_FINISH, {"in_attempt": attempt_id, "new_status": status, "new_finished_at": finished_at,
-                           "new_correct_count": correct, "new_prediction": prediction,
-                           "new_duration_ms": duration_ms})
+    finished = conn.execute(_FINISH, {"in_attempt": attempt_id, "new_status": status, "new_finished_at": finished_at,
+                                      "new_correct_count": correct, "new_prediction": prediction,
+                                      "new_duration_ms": duration_ms}).first()
+    if finished is None:  # finished meanwhile by another request (PostgreSQL lets both read it open): logged there
+        return
     audit.record(conn, now=finished_at, user_id=None, contest_id=contest_id,
                  action=audit.ATTEMPT_SUBMITTED if status == AttemptStatus.SUBMITTED else audit.ATTEMPT_CLOSED,
                  attempt=attempt_id, correct=correct, of=len(answers), answers=audit.answers_digest(answers),
-                 prediction=prediction, duration_ms=duration_ms)
+                 prediction=finished.prediction, duration_ms=duration_ms)
 
 
 def submit_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: datetime,
