@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import time
@@ -82,3 +83,123 @@ def test_a_long_held_write_lock_moves_the_work_to_threads_and_it_still_lands(db,
     assert len(calls) == 3, "the first tried on the loop, then in a thread; the second went to a thread at once"
     assert calls.count(loop_thread) == 1 and calls[0] == loop_thread
     assert time.monotonic() - started >= INLINE_LOCK_WAIT
+
+
+# --- Database.write: the clicks of one process committed together ------------------------------------------------
+
+
+def _insert(conn, value: int) -> int:
+    if value < 0:
+        conn.execute(text("INSERT INTO scratch (v) VALUES (:v)"), {"v": value})  # written, then refused
+        raise ValueError(f"refused {value}")
+    conn.execute(text("INSERT INTO scratch (v) VALUES (:v)"), {"v": value})
+    return value * 10
+
+
+def _stored(db) -> list[int]:
+    with db.read_connection() as conn:
+        return sorted(conn.execute(text("SELECT v FROM scratch")).scalars())
+
+
+@pytest.fixture
+def scratch_table(db, scratch):
+    with db.write_connection() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS scratch (v INTEGER)"))
+
+
+async def _together(db, values: list[int]) -> list:
+    return await asyncio.gather(*(db.write(_insert, v) for v in values), return_exceptions=True)
+
+
+def _commits(db, seen: list[str]):
+    """Record the statements SQLite runs (its trace callback sees those sent past SQLAlchemy too)."""
+    from sqlalchemy import event
+
+    def checkout(dbapi_connection, record, proxy) -> None:
+        dbapi_connection.set_trace_callback(seen.append)
+
+    def checkin(dbapi_connection, record) -> None:
+        if dbapi_connection is not None:
+            dbapi_connection.set_trace_callback(None)
+
+    event.listen(db.engine, "checkout", checkout)
+    event.listen(db.engine, "checkin", checkin)
+
+    def stop() -> None:
+        event.remove(db.engine, "checkout", checkout)
+        event.remove(db.engine, "checkin", checkin)
+
+    return stop
+
+
+def test_writes_arriving_together_share_one_transaction_and_a_refused_one_undoes_only_itself(db, scratch_table):
+    if not db.sqlite:
+        pytest.skip("SQLite only: on PostgreSQL each write has its own transaction")
+    seen: list[str] = []
+    stop = _commits(db, seen)
+    try:
+        results = asyncio.run(_together(db, [1, 2, -3, 4]))
+    finally:
+        stop()
+    assert results[:2] == [10, 20] and results[3] == 40
+    assert isinstance(results[2], ValueError) and str(results[2]) == "refused -3"
+    assert _stored(db) == [1, 2, 4], "the refused write's row is gone, the others are stored"
+    assert seen.count("BEGIN IMMEDIATE") == 1 and seen.count("COMMIT") == 1
+
+
+def test_a_write_alone_is_its_own_transaction_and_its_refusal_rolls_back(db, scratch_table):
+    assert asyncio.run(db.write(_insert, 5)) == 50
+    with pytest.raises(ValueError):
+        asyncio.run(db.write(_insert, -6))
+    assert _stored(db) == [5]
+
+
+def test_while_another_process_writes_the_clicks_queue_and_go_in_together(db, settings, scratch_table):
+    """Two processes take turns at the lock file: while the other holds its turn, this one's
+    clicks wait (the loop stays free) and are then committed in one transaction."""
+    if not db.sqlite:
+        pytest.skip("SQLite only: the turns are for SQLite's single writer")
+    import fcntl
+
+    other = os.open(f"{settings.database_url.removeprefix('sqlite:///')}-writers.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other, fcntl.LOCK_EX)  # another worker process's turn
+    seen: list[str] = []
+    stop = _commits(db, seen)
+    ticks = 0
+
+    async def scenario() -> list:
+        nonlocal ticks
+        clicks = asyncio.gather(*(db.write(_insert, v) for v in (1, 2, 3)))
+        for _ in range(20):  # the event loop keeps running while the clicks wait for their turn
+            await asyncio.sleep(0.005)
+            ticks += 1
+        assert not clicks.done() and _stored(db) == []
+        fcntl.flock(other, fcntl.LOCK_UN)
+        return await clicks
+
+    try:
+        assert asyncio.run(scenario()) == [10, 20, 30]
+    finally:
+        stop()
+        os.close(other)
+    assert ticks == 20 and _stored(db) == [1, 2, 3]
+    assert seen.count("BEGIN IMMEDIATE") == 1
+    transaction = seen[seen.index("BEGIN IMMEDIATE"):]
+    assert [s for s in transaction if s.startswith("INSERT")] == [f"INSERT INTO scratch (v) VALUES ({v})" for v in (1, 2, 3)]
+    assert transaction[-1] == "COMMIT" and transaction.count("COMMIT") == 1
+
+
+def test_group_writes_move_to_a_thread_while_a_long_writer_holds_the_lock(db, settings, scratch_table):
+    if not db.sqlite:
+        pytest.skip("SQLite only: the write lock is SQLite's")
+    path = settings.database_url.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    releaser = threading.Timer(INLINE_LOCK_WAIT * 3, lambda: holder.execute("COMMIT"))
+    releaser.start()
+    try:
+        assert asyncio.run(_together(db, [7, 8])) == [70, 80]
+    finally:
+        releaser.join()
+        holder.close()
+    assert _stored(db) == [7, 8]

@@ -29,7 +29,7 @@ from contest import audit
 from contest.i18n import N_
 from contest.contests.draw import Pool, PoolCache, draw_questions
 from contest.contests.grading import grade, positions_text, stored_positions
-from contest.db import Database
+from contest.db import Database, HotStatement, db_time, from_db_time
 from contest.contests.accommodations import deadline_for
 from contest.models import (Accommodation, Attempt, AttemptQuestion, AttemptStatus, Contest, Contestant, Question,
                             QuestionOption, Round, RoundTrack)
@@ -66,6 +66,8 @@ _STORE_ANSWER = (update(ATTEMPT_QUESTIONS)
                  .where(ATTEMPT_QUESTIONS.c.attempt_id == bindparam("in_attempt"),
                         ATTEMPT_QUESTIONS.c.position == bindparam("at"))
                  .values(chosen=bindparam("new_chosen"), answered_at=bindparam("new_answered_at")))
+# Every click runs these two: sent with the driver itself (see HotStatement).
+_ANSWER_TARGET_HOT, _STORE_ANSWER_HOT = HotStatement(_ANSWER_TARGET), HotStatement(_STORE_ANSWER)
 _ATTEMPT_CLOCK = (select(ATTEMPTS.c.contestant_id, ATTEMPTS.c.status, ATTEMPTS.c.started_at, ATTEMPTS.c.deadline,
                          Round.grace_seconds, Round.contest_id)
                   .join(Round, Round.id == ATTEMPTS.c.round_id).where(ATTEMPTS.c.id == bindparam("attempt_id")))
@@ -475,8 +477,15 @@ def save_answer(db: Database, *, attempt_id: int, contestant_id: int, position: 
                 now: datetime) -> datetime:
     """Store the contestant's choice (display indexes) for one question; returns the save time."""
     with db.write_connection() as conn:
-        _store_choice(conn, attempt_id=attempt_id, contestant_id=contestant_id, position=position, choice=choice,
-                      now=now)
+        return store_answer(conn, attempt_id=attempt_id, contestant_id=contestant_id, position=position,
+                            choice=choice, now=now)
+
+
+def store_answer(conn: Connection, *, attempt_id: int, contestant_id: int, position: int, choice: list[int],
+                 now: datetime) -> datetime:
+    """`save_answer` in the caller's write transaction (for Database.write): checks, then one UPDATE;
+    refusing raises before anything is written."""
+    _store_choice(conn, attempt_id=attempt_id, contestant_id=contestant_id, position=position, choice=choice, now=now)
     return now
 
 
@@ -495,22 +504,23 @@ def save_answers(db: Database, *, attempt_id: int, contestant_id: int, choices: 
 
 def _store_choice(conn: Connection, *, attempt_id: int, contestant_id: int, position: int, choice: list[int],
                   now: datetime) -> None:
-    row = conn.execute(_ANSWER_TARGET, {"attempt_id": attempt_id, "position": position}).one_or_none()
-    if row is None or row.contestant_id != contestant_id:
+    row = _ANSWER_TARGET_HOT.one_or_none(conn, {"attempt_id": attempt_id, "position": position})
+    if row is None or row[0] != contestant_id:
         raise AttemptNotFound(N_("Không tìm thấy câu hỏi này trong bài thi của bạn."))
-    if row.status != AttemptStatus.OPEN:
+    owner, status, deadline, grace_seconds, option_order, kind, option_count = row
+    if status != AttemptStatus.OPEN:
         raise AttemptClosed(N_("Bài thi đã nộp; không thể lưu thêm câu trả lời."))
-    if past_time(row.deadline, row.grace_seconds, now):
+    if past_time(from_db_time(deadline), grace_seconds, now):
         raise AttemptClosed(N_("Đã hết giờ làm bài; câu trả lời này không được lưu."))
-    order = [p for p in stored_positions(row.option_order) if p < row.option_count]
+    order = [p for p in stored_positions(option_order) if p < option_count]
     choice = sorted(set(choice))
     if any(not 0 <= c < len(order) for c in choice):
         raise BadAnswer(N_("Phương án không tồn tại."))
-    if row.kind != "multiple" and len(choice) > 1:
+    if kind != "multiple" and len(choice) > 1:
         raise BadAnswer(N_("Câu hỏi này chỉ được chọn một phương án."))
-    conn.execute(_STORE_ANSWER, {"in_attempt": attempt_id, "at": position,
-                                 "new_chosen": positions_text(sorted(order[c] for c in choice)),
-                                 "new_answered_at": now if choice else None})
+    _STORE_ANSWER_HOT.execute(conn, {"in_attempt": attempt_id, "at": position,
+                                     "new_chosen": positions_text(sorted(order[c] for c in choice)),
+                                     "new_answered_at": db_time(now, conn) if choice else None}).close()
 
 
 # Vietnamese write thousands with dots ("1.250"); some write commas or spaces. Groups after the

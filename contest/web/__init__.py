@@ -208,15 +208,25 @@ CONTEST_ID_TTL = 10.0  # seconds a slug -> contest id lookup is reused by the an
 
 
 def _cached_contest(request: Request, db, slug: str) -> tuple[int, Contact]:
-    cache = request.app.state.contest_ids
-    hit = cache.get(slug)
+    hit = _fresh_contest(request, slug)
+    if hit is not None:
+        return hit
     now = time.monotonic()
-    if hit is not None and now - hit[1] < CONTEST_ID_TTL:
-        return hit[0]
     contest = load_contest(db, slug)
     value = (contest.id, contact_of(contest))
-    cache[slug] = (value, now)
+    request.app.state.contest_ids[slug] = (value, now)
     return value
+
+
+def _fresh_contest(request: Request, slug: str) -> tuple[int, Contact] | None:
+    hit = request.app.state.contest_ids.get(slug)
+    return hit[0] if hit is not None and time.monotonic() - hit[1] < CONTEST_ID_TTL else None
+
+
+async def contest_id_async(request: Request, db, slug: str) -> int:
+    """`cached_contest_id` from async code: the database is read (by Database.run) only on a miss."""
+    hit = _fresh_contest(request, slug)
+    return hit[0] if hit is not None else await db.run(cached_contest_id, request, db, slug)
 
 
 def cached_contest_id(request: Request, db, slug: str) -> int:

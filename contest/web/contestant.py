@@ -27,7 +27,7 @@ from contest.contests.grading import SCORING_TEXT
 from contest.results.prizes import ONE_PRIZE_TEXT, PRIZE_LABELS, PRIZE_RULE_TEXT, TEAM_RULE_TEXT
 from contest.results.ranking import RULE_TEXT, TRUE_VALUE_TEXT
 from contest.web import (DB, TOO_MANY_TRIES, TRACK_SLUGS, Form, Int, cached_contact, cached_contest_id,
-                         client_address, form_int, load_contest, login_policy, message_of, on_event_loop, public_url,
+                         contest_id_async, client_address, form_int, load_contest, login_policy, message_of, on_event_loop, public_url,
                          request_locale, session_key, sign_in_contestant, signed_in_to, translate)
 
 
@@ -301,11 +301,10 @@ class ContestantController(Controller):
 
     @post("/bai-thi/{attempt_id:int}/cau/{position:int}", status_code=200,
           opt={"skip_compression": True})
-    @on_event_loop
-    def save_one(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int],
-                 position: FromPath[Int], data: Form) -> Response:
-        """The script's save of one click; answers JSON."""
-        contestant_id = signed_in_to(request, cached_contest_id(request, db, slug))
+    async def save_one(self, request: Request, db: DB, slug: FromPath[str], attempt_id: FromPath[Int],
+                       position: FromPath[Int], data: Form) -> Response:
+        """The script's save of one click; answers JSON once the click is committed (Database.write)."""
+        contestant_id = signed_in_to(request, await contest_id_async(request, db, slug))
         if contestant_id is None:
             return _signed_out(request)
         try:
@@ -313,8 +312,8 @@ class ContestantController(Controller):
         except _BadNumber:
             return _bad_request(request, N_("Phương án không hợp lệ."))
         try:
-            attempt_domain.save_answer(db, attempt_id=attempt_id, contestant_id=contestant_id, position=position,
-                                       choice=choice, now=request.app.state.clock())
+            await db.write(attempt_domain.store_answer, attempt_id=attempt_id, contestant_id=contestant_id,
+                           position=position, choice=choice, now=request.app.state.clock())
         except attempt_domain.AttemptError as exc:
             return _error_json(request, exc)
         return Response({"saved": True, "position": position})
