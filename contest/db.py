@@ -9,6 +9,7 @@ import os
 import random
 import sqlite3
 import time
+from collections import namedtuple
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -130,18 +131,41 @@ class HotStatement:
 
     def __init__(self, statement) -> None:
         self.statement = statement
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        self._shape: tuple[type, list[tuple[int, Callable[[Any], Any]]]] | None = None
 
-    def _sql(self, dialect) -> tuple[str, tuple[str, ...] | None]:
+    def _row_shape(self) -> tuple[type, list[tuple[int, Callable[[Any], Any]]]]:
+        """A named tuple of the selected columns, and the converters of the columns the driver returns raw:
+        times (UTCDateTime) made aware, booleans (SQLite's 0 and 1) made bool."""
+        if self._shape is None:
+            from sqlalchemy import Boolean
+
+            from contest.models.base import UTCDateTime
+
+            columns = list(self.statement.selected_columns)
+            converters = [(i, from_db_time if isinstance(c.type, UTCDateTime) else _to_bool)
+                          for i, c in enumerate(columns) if isinstance(c.type, (UTCDateTime, Boolean))]
+            self._shape = (namedtuple("Row", [c.key for c in columns]), converters)
+        return self._shape
+
+    def _sql(self, dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+        """The SQL text, the order of its positional parameters (None: by name) and the values of
+        the statement's own literals (the 0 of a coalesce)."""
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             done = self.statement.compile(dialect=dialect)
-            compiled = self._compiled[dialect.name] = (str(done), tuple(done.positiontup) if done.positional else None)
+            literals = {name: value for name, value in done.params.items() if value is not None}
+            compiled = self._compiled[dialect.name] = (
+                str(done), tuple(done.positiontup) if done.positional else None, literals)
         return compiled
 
     def execute(self, conn: Connection, params: dict[str, Any]):
         """The DB-API cursor after executing with `params` (in the connection's transaction)."""
-        sql, order = self._sql(conn.dialect)
+        sql, order, literals = self._sql(conn.dialect)
+        if literals:
+            params = {**literals, **params}
+        if not conn.in_transaction():  # as SQLAlchemy would: the statements of one connection share a snapshot
+            conn.begin()
         cursor = conn.connection.dbapi_connection.cursor()
         args = [params[name] for name in order] if order is not None else params
         if conn._has_events or conn.engine._has_events:  # instrumentation (statement counts, timings) still sees these statements
@@ -152,12 +176,26 @@ class HotStatement:
             cursor.execute(sql, args)
         return cursor
 
-    def one_or_none(self, conn: Connection, params: dict[str, Any]) -> tuple | None:
+    def all(self, conn: Connection, params: dict[str, Any]) -> list:
+        """The rows, as named tuples with times and booleans converted (see _row_shape)."""
         cursor = self.execute(conn, params)
         try:
             rows = cursor.fetchall()
         finally:
             cursor.close()
+        row_type, converters = self._row_shape()
+        if not converters:
+            return [row_type(*row) for row in rows]
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, convert in converters:
+                values[i] = convert(values[i])
+            converted.append(row_type(*values))
+        return converted
+
+    def one_or_none(self, conn: Connection, params: dict[str, Any]):
+        rows = self.all(conn, params)
         if len(rows) > 1:
             raise ValueError("more than one row")
         return rows[0] if rows else None
@@ -169,6 +207,10 @@ def db_time(value: datetime | None, conn: Connection) -> datetime | str | None:
         return None
     naive = value.astimezone(timezone.utc).replace(tzinfo=None)
     return naive.isoformat(sep=" ", timespec="microseconds") if conn.dialect.name == "sqlite" else naive
+
+
+def _to_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
 
 
 def from_db_time(value: datetime | str | None) -> datetime | None:

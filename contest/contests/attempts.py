@@ -29,7 +29,7 @@ from contest import audit
 from contest.i18n import N_
 from contest.contests.draw import Pool, PoolCache, draw_questions
 from contest.contests.grading import grade, positions_text, stored_positions
-from contest.db import Database, HotStatement, db_time, from_db_time
+from contest.db import Database, HotStatement, db_time
 from contest.contests.accommodations import deadline_for
 from contest.models import (Accommodation, Attempt, AttemptQuestion, AttemptStatus, Contest, Contestant, Question,
                             QuestionOption, Round, RoundTrack)
@@ -122,6 +122,8 @@ _START_CONTEXT = (
     .where(Round.contest_id == bindparam("contest_id"), Round.number == bindparam("number")))
 _ATTEMPT_ITEMS = (select(ATTEMPT_QUESTIONS).where(ATTEMPT_QUESTIONS.c.attempt_id == bindparam("attempt_id"))
                   .order_by(ATTEMPT_QUESTIONS.c.position))
+# Every attempt page and every submit reads these two: sent with the driver itself (see HotStatement).
+_ATTEMPT_ROW_HOT, _ATTEMPT_ITEMS_HOT = HotStatement(_ATTEMPT_ROW), HotStatement(_ATTEMPT_ITEMS)
 
 
 class AttemptError(Exception):
@@ -397,12 +399,12 @@ def load_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: date
     return state
 
 
-def _attempt_state(conn: Executor, *, attempt_id: int, contestant_id: int) -> AttemptState:
-    row = conn.execute(_ATTEMPT_ROW, {"attempt_id": attempt_id}).one_or_none()
+def _attempt_state(conn: Connection, *, attempt_id: int, contestant_id: int) -> AttemptState:
+    row = _ATTEMPT_ROW_HOT.one_or_none(conn, {"attempt_id": attempt_id})
     if row is None or row.contestant_id != contestant_id:
         raise AttemptNotFound(N_("Không tìm thấy bài thi."))
     items = []
-    for item in conn.execute(_ATTEMPT_ITEMS, {"attempt_id": attempt_id}):
+    for item in _ATTEMPT_ITEMS_HOT.all(conn, {"attempt_id": attempt_id}):
         order = stored_positions(item.option_order)
         choice = sorted(order.index(stored) for stored in stored_positions(item.chosen) if stored in order)
         items.append(AttemptItem(position=item.position, question_id=item.question_id, option_order=order,
@@ -510,7 +512,7 @@ def _store_choice(conn: Connection, *, attempt_id: int, contestant_id: int, posi
     owner, status, deadline, grace_seconds, option_order, kind, option_count = row
     if status != AttemptStatus.OPEN:
         raise AttemptClosed(N_("Bài thi đã nộp; không thể lưu thêm câu trả lời."))
-    if past_time(from_db_time(deadline), grace_seconds, now):
+    if past_time(deadline, grace_seconds, now):
         raise AttemptClosed(N_("Đã hết giờ làm bài; câu trả lời này không được lưu."))
     order = [p for p in stored_positions(option_order) if p < option_count]
     choice = sorted(set(choice))
