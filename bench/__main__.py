@@ -3,11 +3,12 @@ their figures. Options (e.g. `attempts --contestants 100`) go to the benchmarks 
 
 import sys
 
-from bench import attempts, audit_cost, backup_load, check_bank, import_bank, import_load, results, throughput
+from bench import (attempts, audit_cost, backup_load, check_bank, import_bank, import_load, metrics_cost, results,
+                   throughput)
 
 BENCHES = {"import": lambda options: import_bank.main(), "import-load": import_load.main, "attempts": attempts.main,
            "results": results.main, "check": check_bank.main, "backup": backup_load.main,
-           "audit": audit_cost.main, "throughput": throughput.main}
+           "audit": audit_cost.main, "metrics": metrics_cost.main, "throughput": throughput.main}
 
 
 def main(argv: list[str]) -> int:

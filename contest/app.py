@@ -24,6 +24,7 @@ from litestar.types import Message, Scope
 
 from contest import i18n
 from contest.db import Database
+from contest import metrics as operator_metrics
 from contest.settings import PROJECT_ROOT, Settings
 from contest.web import context as template_context
 from contest.web.auth import AuthController
@@ -37,6 +38,7 @@ from contest.web import BODY_BYTES, api, contestant, current_user
 from contest.web.announcements import AnnouncementsController
 from contest.web.appeals import ContestantAppealsController
 from contest.web.live import LiveController
+from contest.web.metrics import serve_metrics
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.exports import ExportJobsController, ExportsController
@@ -107,7 +109,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app_clock = clock or (lambda: datetime.now(timezone.utc))
     logging.basicConfig(level=logging.INFO if settings.debug else logging.WARNING)
 
+    # Counted only when someone may read it; /metrics skips the session and the CSRF cookie.
+    metrics = (operator_metrics.Metrics(operator_metrics.folder(settings.var_dir)) if settings.metrics_token
+               else None)
     session_config = SessionConfig(
+        exclude=["^/metrics$"],
         secret=_derive_key(settings.secret_key, "session"),
         key="contest_session",
         max_age=settings.session_max_age,
@@ -121,7 +127,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         cookie_secure=settings.secure_cookies,
         cookie_httponly=True,
         cookie_samesite="lax",
-        exclude=["/api/"],
+        exclude=["/api/", "^/metrics$"],
     )
     def configure_templates(engine: JinjaTemplateEngine) -> None:
         template_context.register(engine.engine)
@@ -134,6 +140,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return db
 
     sweeper: list[asyncio.Task] = []
+    unwatch: list[Callable[[], None]] = []
 
     def sweep() -> None:
         close_all_expired(db, now=app_clock())
@@ -152,18 +159,26 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     async def start_sweeper(app: Litestar) -> None:
         sweeper.append(asyncio.create_task(sweep_expired()))
+        if metrics is not None:
+            sweeper.append(asyncio.create_task(metrics.flush_every_second()))
+            unwatch.append(metrics.watch(db.engine))
 
     async def dispose(app: Litestar) -> None:
         for task in sweeper:
             task.cancel()
+        for stop in unwatch:
+            stop()
+        if metrics is not None:
+            metrics.flush()
         db.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             home,
             favicon,
             set_language,
             health,
+            serve_metrics,
             AuthController,
             StaffController,
             UsersController,
@@ -195,7 +210,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ],
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
         state=State({"settings": settings, "db": db, "pools": PoolCache(), "clock": app_clock,
-                     "contest_ids": {}}),
+                     "contest_ids": {}, "metrics": metrics}),
         # CSRF runs after the session is loaded: tokens are bound to it (SessionCSRFMiddleware).
         middleware=[session_config.middleware, DefineMiddleware(SessionCSRFMiddleware, config=csrf_config)],
         # A click's JSON answer is a few dozen bytes: its handler opts out (skip_compression).
@@ -216,3 +231,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_config=api.openapi_config(),
         include_in_schema=False,
     )
+    if metrics is not None:
+        # Around the whole application, as Litestar's own OpenTelemetry plugin wraps it: routes' middleware
+        # would miss 404s for unknown addresses and see refusals raised by the CSRF check as exceptions.
+        app.asgi_handler = metrics.instrument(app.asgi_handler)
+    return app

@@ -51,7 +51,10 @@ accept, so it is kept between clicks (uvicorn's default, 5 s, closed it between 
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     import uvicorn
 
+    from contest import metrics
+
     settings = _settings()
+    metrics.clear(metrics.folder(settings.var_dir))  # the figures of an earlier run's processes
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.workers

@@ -129,6 +129,11 @@ class Settings:
         "CONTEST_SMTP_TLS", "starttls",
         "How the mail connection is encrypted: starttls (port 587), ssl (port 465) or none (a local relay only).",
     )
+    metrics_token: str = _setting(
+        "METRICS_TOKEN", "",
+        "Bearer token Prometheus sends to read /metrics (at least 32 characters). Empty: /metrics answers 404 "
+        "and nothing is counted.",
+    )
     replaced_documents: Path = _setting(
         "CONTEST_REPLACED_DOCUMENTS", PROJECT_ROOT / "question_banks" / "replaced-documents.csv",
         "CSV table of legal documents replaced or no longer in force (columns Văn bản, Tên, Thay thế bởi, Từ ngày, "
@@ -179,6 +184,8 @@ class Settings:
             raise SettingsError("CONTEST_SMTP_TLS must be starttls, ssl or none.")
         if self.smtp_host and not self.smtp_from:
             raise SettingsError("CONTEST_SMTP_FROM must be set with CONTEST_SMTP_HOST.")
+        if self.metrics_token and len(self.metrics_token) < 32:
+            raise SettingsError("METRICS_TOKEN must be at least 32 characters long.")
         if len(secret_key) < 32:
             raise SettingsError("SECRET_KEY must be at least 32 characters long.")
         return replace(self, var_dir=var_dir, database_url=database_url, secret_key=secret_key)

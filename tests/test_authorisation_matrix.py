@@ -5,6 +5,7 @@ Who may call a route:
   public      anyone, signed in or not
   contestant  the contestant who owns the attempt (web session or API token of that contest) and nobody else
   viewer      staff with the viewer role or above; organiser and admin: that role or above
+  operator    none of the six: only the holder of METRICS_TOKEN (set in this world; tests/test_metrics.py sends it)
 
 An allowed actor must reach the handler: any status below 500 except 401/403, no redirect to a login page and
 no 404 (a 404 would hide a missing check), unless the entry says `missing_ok` with its reason. A refused actor
@@ -44,11 +45,12 @@ MATRIX_SECONDS = 120  # a ceiling against a matrix grown slow: 23-40 s on two co
 LATE, LAST = 1, 2  # routes run after the others: they end the attempt, or the actor's session
 # A contestant of the other contest tries this contest's attempt through their own contest's pages too.
 ACTOR_VALUES = {"contestant_other": {"slug": "hoi-thi-khac"}}
+METRICS_TOKEN = "matrix-metrics-token-" + "t" * 20  # configured, so that /metrics refuses rather than hides
 
 
 @dataclass(frozen=True)
 class Rule:
-    who: str                                        # public | contestant | viewer | organiser | admin
+    who: str                                        # public | contestant | viewer | organiser | admin | operator
     form: dict | None = None                        # a form body (browser POST)
     json: dict | list | None = None                 # a JSON body (API)
     params: dict = field(default_factory=dict)      # path values other than the world's
@@ -61,6 +63,8 @@ class Rule:
             return True
         if self.who == "contestant":
             return actor == "contestant_own"
+        if self.who == "operator":
+            return False
         return STAFF_RANK.get(actor, 0) >= STAFF_RANK[self.who]
 
 
@@ -77,6 +81,7 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("GET", "/lang/{code:str}"): Rule("public", params={"code": "vi"}),
     ("GET", "/healthz"): Rule("public"),
     ("GET", "/favicon.ico"): Rule("public"),
+    ("GET", "/metrics"): Rule("operator"),  # neither a staff login nor a contestant's API token opens it
     ("GET", "/login"): Rule("public"),
     ("POST", "/login"): Rule("public", form={"email": "nobody@example.org", "password": "x"}),
     ("POST", "/logout"): Rule("public", order=LAST),
@@ -336,7 +341,7 @@ def world(db, make_client, staff, settings) -> World:
     with db.session() as session:
         assert session.get(ExportJob, job_id).status == jobs.DONE
 
-    clients = {actor: make_client() for actor in ACTORS}
+    clients = {actor: make_client(metrics_token=METRICS_TOKEN) for actor in ACTORS}
     for role in STAFF_RANK:
         assert login(clients[role], staff[role]).status_code == 303
     own_token = _sign_in_contestant(clients["contestant_own"], a.slug, "0912000111")

@@ -83,6 +83,8 @@ _OPEN_WITH_GRACE = (select(ATTEMPTS.c.id, ATTEMPTS.c.started_at, ATTEMPTS.c.dead
                            Round.contest_id)
                     .join(Round, Round.id == ATTEMPTS.c.round_id)
                     .where(ATTEMPTS.c.status == literal_column(f"'{AttemptStatus.OPEN}'")))
+_OPEN_COUNT = select(func.count()).select_from(ATTEMPTS).where(
+    ATTEMPTS.c.status == literal_column(f"'{AttemptStatus.OPEN}'"))
 _OPEN_OF_ATTEMPT = _OPEN_WITH_GRACE.where(ATTEMPTS.c.id == bindparam("attempt_id"))
 _OPEN_OF_CONTESTANT = _OPEN_WITH_GRACE.where(ATTEMPTS.c.contestant_id == bindparam("contestant_id"))
 _SAME_ROUND = ATTEMPTS.alias("same_round")
@@ -565,37 +567,39 @@ def _store_prediction(conn: Connection, *, attempt_id: int, contestant_id: int, 
 # --- submit, and closing at the deadline ------------------------------------------------------------------------
 
 def _finish(conn: Executor, attempt_id: int, *, contest_id: int, status: AttemptStatus, finished_at: datetime,
-            started_at: datetime, prediction: int | None = None) -> None:
+            started_at: datetime, prediction: int | None = None) -> bool:
+    """Grade the attempt and give it `status`; False when another request finished it meanwhile."""
     correct, answers = grade(conn, attempt_id)
     duration_ms = max(0, int((finished_at - started_at).total_seconds() * 1000))
     finished = conn.execute(_FINISH, {"in_attempt": attempt_id, "new_status": status, "new_finished_at": finished_at,
                                       "new_correct_count": correct, "new_prediction": prediction,
                                       "new_duration_ms": duration_ms}).first()
     if finished is None:  # finished meanwhile by another request (PostgreSQL lets both read it open): logged there
-        return
+        return False
     audit.record(conn, now=finished_at, user_id=None, contest_id=contest_id,
                  action=audit.ATTEMPT_SUBMITTED if status == AttemptStatus.SUBMITTED else audit.ATTEMPT_CLOSED,
                  attempt=attempt_id, correct=correct, of=len(answers), answers=audit.answers_digest(answers),
                  prediction=finished.prediction, duration_ms=duration_ms)
+    return True
 
 
 def submit_attempt(db: Database, *, attempt_id: int, contestant_id: int, now: datetime,
-                   prediction: int | None = None) -> None:
-    """Submit explicitly. Idempotent: a second submit, or one after the deadline closed it, changes nothing."""
+                   prediction: int | None = None) -> bool:
+    """Submit explicitly; True when this call submitted it. Idempotent: a second submit, or one after the
+    deadline closed it, changes nothing (and one past the deadline closes it as expired): False."""
     _check_prediction(prediction)
     with db.write_connection() as conn:
         row = conn.execute(_ATTEMPT_CLOCK, {"attempt_id": attempt_id}).one_or_none()
         if row is None or row.contestant_id != contestant_id:
             raise AttemptNotFound(N_("Không tìm thấy bài thi."))
         if row.status != AttemptStatus.OPEN:
-            return
+            return False
         if past_time(row.deadline, row.grace_seconds, now):
             _finish(conn, attempt_id, contest_id=row.contest_id, status=AttemptStatus.EXPIRED,
                     finished_at=row.deadline, started_at=row.started_at)
-            return
-        _finish(conn, attempt_id, contest_id=row.contest_id, status=AttemptStatus.SUBMITTED,
-                finished_at=min(now, row.deadline),
-                started_at=row.started_at, prediction=prediction)
+            return False
+        return _finish(conn, attempt_id, contest_id=row.contest_id, status=AttemptStatus.SUBMITTED,
+                       finished_at=min(now, row.deadline), started_at=row.started_at, prediction=prediction)
 
 
 def close_expired(conn: Executor, *, now: datetime, attempt_id: int | None = None,
@@ -626,3 +630,9 @@ def close_all_expired(db: Database, *, now: datetime, batch: int = 500) -> int:
         total += closed
         if closed < batch:
             return total
+
+
+def count_open(conn: Executor) -> int:
+    """Attempts open now, across every contest (those past their deadline count until the sweep closes
+    them); read from the partial index of open attempts, without touching the table."""
+    return conn.scalar(_OPEN_COUNT) or 0

@@ -275,6 +275,13 @@ def base_context(**context) -> dict:
             "team_status": TEAM_STATUS, "track_slugs": TRACK_SLUGS, **context}
 
 
+def count_event(request: Request, name: str, via: str, n: int = 1) -> None:
+    """Count `n` of a contest event (a key of contest.metrics.EVENTS) for /metrics; nothing when metrics are off."""
+    metrics = request.app.state.metrics
+    if metrics is not None and n:
+        metrics.count(name, via, n)
+
+
 # --- running handlers, answering files ----------------------------------------------------------------------
 
 

@@ -51,8 +51,8 @@ from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, question_total, 
 from contest.contests.units import search_units
 from contest.models import Contest, Contestant
 from contest.i18n import N_
-from contest.web import (DB, TOO_MANY_TRIES, Int, cached_contest_id, client_address, load_contest, login_policy,
-                         on_event_loop)
+from contest.web import (DB, TOO_MANY_TRIES, Int, cached_contest_id, client_address, count_event, load_contest,
+                         login_policy, on_event_loop)
 from contest.web.api_schemas import (EXCEPTION_HANDLERS, AnswerBody, AnswerSaved, ApiError, AttemptOut, AttemptSummary,
                                      ContestantInfo, ContestInfo, FieldInfo, LoginBody, PredictionBody,
                                      PredictionSaved, QuestionOut, RegistrationBody, ResultOut, ReviewItem, RoundInfo,
@@ -344,6 +344,8 @@ class ContestsApi(Controller):
             with db.session() as session:  # or the token's contestant is gone
                 _signed_in(session, claims, contest_id)
             raise
+        if page.state.is_new:
+            count_event(request, "attempts_started", "api")
         return Response(_attempt_out(request, page), status_code=201 if page.state.is_new else 200,
                         headers={"Location": f"{API_PATH}/attempts/{page.state.id}"})
 
@@ -370,6 +372,7 @@ class AttemptsApi(Controller):
         """Save the choice for the question at `position`; [] clears it."""
         saved_at = attempt_domain.save_answer(db, attempt_id=attempt_id, contestant_id=claims.contestant_id,
                                               position=position, choice=data.choice, now=request.app.state.clock())
+        count_event(request, "answers_saved", "api")
         return AnswerSaved(saved=True, position=position, saved_at=_local(request, saved_at))
 
     @put("/prediction", responses=error_responses(401, 404, 409))
@@ -386,8 +389,9 @@ class AttemptsApi(Controller):
     def submit(self, request: Request, db: DB, attempt_id: FromPath[Int], claims: SignedIn,
                data: JSONBody[SubmitBody | None] = None) -> ResultOut:
         """Submit (with the prediction, if given) and answer the result. Submitting again changes nothing."""
-        attempt_domain.submit_attempt(db, attempt_id=attempt_id, contestant_id=claims.contestant_id,
-                                      now=request.app.state.clock(), prediction=data.prediction if data else None)
+        if attempt_domain.submit_attempt(db, attempt_id=attempt_id, contestant_id=claims.contestant_id,
+                                         now=request.app.state.clock(), prediction=data.prediction if data else None):
+            count_event(request, "attempts_submitted", "api")
         return _result_out(request, _finished(request, db, attempt_id, claims))
 
     @get("/result", responses=error_responses(401, 404, 409))

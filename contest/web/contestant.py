@@ -27,8 +27,9 @@ from contest.contests.grading import SCORING_TEXT
 from contest.results.prizes import ONE_PRIZE_TEXT, PRIZE_LABELS, PRIZE_RULE_TEXT, TEAM_RULE_TEXT
 from contest.results.ranking import RULE_TEXT, TRUE_VALUE_TEXT
 from contest.web import (DB, TOO_MANY_TRIES, TRACK_SLUGS, Form, Int, cached_contact, cached_contest_id,
-                         contest_id_async, client_address, form_int, load_contest, login_policy, message_of, on_event_loop, public_url,
-                         request_locale, session_key, sign_in_contestant, signed_in_to, translate)
+                         client_address, contest_id_async, count_event, form_int, load_contest, login_policy,
+                         message_of, on_event_loop, public_url, request_locale, session_key, sign_in_contestant,
+                         signed_in_to, translate)
 
 
 def signed_in(request: Request, contest: Contest) -> int | None:
@@ -261,6 +262,8 @@ class ContestantController(Controller):
             message = exc.message if isinstance(exc, attempt_domain.AttemptError) else message_of(exc)
             return Template("contest/message.html", status_code=409,
                             context={"contest": load_contest(db, slug), "message": message})
+        if page.state.is_new:
+            count_event(request, "attempts_started", "page")
         template = self._page(request, db, page)
         template.headers["Content-Location"] = f"/c/{slug}/bai-thi/{page.state.id}"
         return template
@@ -316,6 +319,7 @@ class ContestantController(Controller):
                            position=position, choice=choice, now=request.app.state.clock())
         except attempt_domain.AttemptError as exc:
             return _error_json(request, exc)
+        count_event(request, "answers_saved", "click")
         return Response({"saved": True, "position": position})
 
     @post("/bai-thi/{attempt_id:int}/du-doan", status_code=200,
@@ -353,6 +357,7 @@ class ContestantController(Controller):
             if changed or prediction:
                 attempt_domain.save_answers(db, attempt_id=attempt_id, contestant_id=contestant_id, choices=changed,
                                             prediction=prediction[0] if prediction else None, now=now)
+                count_event(request, "answers_saved", "page", len(changed))
             if data.get("action") == "save":
                 return Redirect(f"/c/{slug}/bai-thi/{attempt_id}?da-luu=1", status_code=303)
             if data.get("confirm") != "1":
@@ -361,8 +366,9 @@ class ContestantController(Controller):
                 return Template("contest/confirm.html", status_code=200, context={
                     "contact": cached_contact(request, db, slug), "state": state, "unanswered": unanswered,
                     "prediction": state.prediction})
-            attempt_domain.submit_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id, now=now,
-                                          prediction=prediction[0] if prediction else None)
+            if attempt_domain.submit_attempt(db, attempt_id=attempt_id, contestant_id=contestant_id, now=now,
+                                             prediction=prediction[0] if prediction else None):
+                count_event(request, "attempts_submitted", "page")
         except attempt_domain.AttemptError as exc:
             if isinstance(exc, attempt_domain.AttemptClosed):
                 return target
