@@ -19,6 +19,7 @@ import random
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Integer, and_, bindparam, func, insert, literal_column, select, update
@@ -275,49 +276,93 @@ def start_in_round(db: Database, pools: PoolCache, *, contest_id: int, number: i
     start); a resumed one is read after the commit. The draw uses the pool held in memory: should it
     be due for its check against the database, the transaction gives up before writing, the pool is
     checked (or loaded) outside the write lock, and the start begins again."""
+    ask = dict(contest_id=contest_id, number=number, contestant_id=contestant_id, now=now, rng=rng or random.Random())
+
+    def in_transaction(pool_for: Callable[[Connection, list[int]], Pool]) -> _Started:
+        with db.write_connection() as conn:
+            return start_transaction(conn, pool_for, **ask)
+
+    try:
+        started = in_transaction(_fresh_pool(pools))
+    except _PoolNotFresh as stale:
+        with db.read_connection() as conn:
+            pools.get(conn, stale.bank_ids)
+        started = in_transaction(pools.get)  # fresh now, unless it was edited meanwhile: then read in the lock
+    return started_page(db, pools, started, now=now)
+
+
+async def start_in_round_async(db: Database, pools: PoolCache, *, contest_id: int, number: int,
+                               contestant_id: int, now: datetime) -> AttemptPage:
+    """`start_in_round` from async code: the transaction goes through Database.write (on SQLite it
+    shares the turn of the clicks saved at the same moment), the reads after it through Database.run."""
+    ask = dict(contest_id=contest_id, number=number, contestant_id=contestant_id, now=now, rng=random.Random())
+    try:
+        started = await db.write(start_transaction, _fresh_pool(pools), **ask)
+    except _PoolNotFresh as stale:
+        await db.run(_load_pool, db, pools, stale.bank_ids)
+        started = await db.write(start_transaction, pools.get, **ask)
+    return await db.run(started_page, db, pools, started, now=now)
+
+
+def _fresh_pool(pools: PoolCache) -> Callable[[Connection, list[int]], Pool]:
+    """The pool held in memory; _PoolNotFresh (before anything is written) when it is due for its check."""
     def fresh_pool(_conn: Connection, bank_ids: list[int]) -> Pool:
         pool = pools.fresh(bank_ids)
         if pool is None:
             raise _PoolNotFresh(bank_ids)
         return pool
-
-    ask = dict(contest_id=contest_id, number=number, contestant_id=contestant_id, now=now, rng=rng or random.Random())
-    try:
-        state = _start(db, fresh_pool, **ask)
-    except _PoolNotFresh as stale:
-        with db.read_connection() as conn:
-            pools.get(conn, stale.bank_ids)
-        state = _start(db, pools.get, **ask)  # fresh now, unless it was edited meanwhile: then read in the lock
-    return AttemptPage(state, _questions(db, pools, state))
+    return fresh_pool
 
 
-def _start(db: Database, pool_for: Callable[[Connection, list[int]], Pool], *, contest_id: int, number: int,
-           contestant_id: int, now: datetime, rng: random.Random) -> AttemptState:
-    with db.write_connection() as conn:
-        context = conn.execute(_START_CONTEXT, {"contest_id": contest_id, "number": number,
-                                                "contestant_id": contestant_id}).one_or_none()
-        if context is None:
-            raise RoundNotFound(N_("Không tìm thấy đợt thi này."))
-        if not context.opens_at <= now < context.closes_at:
-            raise RoundNotOpen(N_("Đợt thi chưa mở hoặc đã kết thúc."))
-        bank_ids = json.loads(context.bank_ids)
-        begun = _begin(conn, pool_for, contest_id=contest_id, contestant_id=contestant_id, track=context.track,
-                       round_id=context.round_id, closes_at=context.closes_at, grace_seconds=context.grace_seconds, config=context,
-                       bank_ids=bank_ids, draw=json.loads(context.draw), now=now, rng=rng)
+def _load_pool(db: Database, pools: PoolCache, bank_ids: list[int]) -> None:
+    with db.read_connection() as conn:
+        pools.get(conn, bank_ids)
+
+
+@dataclass
+class _Started:
+    context: Any  # the round and track (_START_CONTEXT's row)
+    begun: _Begun
+    contest_id: int
+    contestant_id: int
+    now: datetime
+
+
+def start_transaction(conn: Connection, pool_for: Callable[[Connection, list[int]], Pool], *, contest_id: int,
+                      number: int, contestant_id: int, now: datetime, rng: random.Random) -> _Started:
+    """The start's write transaction, in the caller's: the attempt resumed, or begun with its draw."""
+    context = conn.execute(_START_CONTEXT, {"contest_id": contest_id, "number": number,
+                                            "contestant_id": contestant_id}).one_or_none()
+    if context is None:
+        raise RoundNotFound(N_("Không tìm thấy đợt thi này."))
+    if not context.opens_at <= now < context.closes_at:
+        raise RoundNotOpen(N_("Đợt thi chưa mở hoặc đã kết thúc."))
+    begun = _begin(conn, pool_for, contest_id=contest_id, contestant_id=contestant_id, track=context.track,
+                   round_id=context.round_id, closes_at=context.closes_at, grace_seconds=context.grace_seconds,
+                   config=context, bank_ids=json.loads(context.bank_ids), draw=json.loads(context.draw), now=now,
+                   rng=rng)
+    return _Started(context, begun, contest_id, contestant_id, now)
+
+
+def started_page(db: Database, pools: PoolCache, started: _Started, *, now: datetime) -> AttemptPage:
+    """The attempt page after the start's commit: a resumed attempt is read back, a new one built."""
+    context, begun, contestant_id = started.context, started.begun, started.contestant_id
     if begun.placed is None:
-        return load_attempt(db, attempt_id=begun.attempt_id, contestant_id=contestant_id, now=now)
-    return AttemptState(
-        id=begun.attempt_id, contestant_id=contestant_id, round_id=context.round_id, track=context.track,
-        seq=begun.seq, status=AttemptStatus.OPEN, started_at=now, deadline=begun.deadline, finished_at=None,
-        correct_count=None, question_count=len(begun.placed), duration_ms=None, prediction=None,
-        grace_seconds=context.grace_seconds,
-        items=[AttemptItem(position=position, question_id=question_id, option_order=order, choice=[])
-               for position, (question_id, order) in enumerate(begun.placed)],
-        contest_id=contest_id, contest_slug=context.contest_slug, contest_title=context.contest_title,
-        round_number=context.round_number, round_title=context.round_title, round_closes_at=context.closes_at,
-        prediction_kind=context.prediction_kind, prediction_question=context.prediction_question,
-        max_attempts=context.max_attempts + context.extra_attempts, attempts_used=begun.seq, bank_ids=bank_ids,
-        is_new=True)
+        state = load_attempt(db, attempt_id=begun.attempt_id, contestant_id=contestant_id, now=now)
+    else:
+        state = AttemptState(
+            id=begun.attempt_id, contestant_id=contestant_id, round_id=context.round_id, track=context.track,
+            seq=begun.seq, status=AttemptStatus.OPEN, started_at=started.now, deadline=begun.deadline,
+            finished_at=None, correct_count=None, question_count=len(begun.placed), duration_ms=None,
+            prediction=None, grace_seconds=context.grace_seconds,
+            items=[AttemptItem(position=position, question_id=question_id, option_order=order, choice=[])
+                   for position, (question_id, order) in enumerate(begun.placed)],
+            contest_id=started.contest_id, contest_slug=context.contest_slug, contest_title=context.contest_title,
+            round_number=context.round_number, round_title=context.round_title, round_closes_at=context.closes_at,
+            prediction_kind=context.prediction_kind, prediction_question=context.prediction_question,
+            max_attempts=context.max_attempts + context.extra_attempts, attempts_used=begun.seq,
+            bank_ids=json.loads(context.bank_ids), is_new=True)
+    return AttemptPage(state, _questions(db, pools, state))
 
 
 @dataclass

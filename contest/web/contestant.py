@@ -243,17 +243,20 @@ class ContestantController(Controller):
             "prediction_question": round_.prediction_question or PREDICTIONS.get(round_.prediction_kind, "")})
 
     @post("/dot/{number:int}/bat-dau", status_code=200)
-    @on_event_loop
-    def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int]) -> Template:
+    async def start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int]) -> Template:
         """Begin an attempt (or resume the open one) and answer its page at once.
 
         At a round's opening minute every contestant presses start together, so the page comes
         in this response rather than after a redirect (one request each instead of two). Its
         address is in Content-Location, and attempt.js puts it in the address bar; without the
-        script, reloading repeats the start, which resumes the same attempt."""
-        contest_id, contestant_id = self._signed_in(request, db, slug)
+        script, reloading repeats the start, which resumes the same attempt. The start's
+        transaction goes through Database.write, with the clicks being saved at that moment."""
+        contest_id = await contest_id_async(request, db, slug)
+        contestant_id = signed_in_to(request, contest_id)
+        if contestant_id is None:
+            raise _LoginRequired(slug)
         try:
-            page = attempt_domain.start_in_round(
+            page = await attempt_domain.start_in_round_async(
                 db, request.app.state.pools, contest_id=contest_id, number=number, contestant_id=contestant_id,
                 now=request.app.state.clock())
         except attempt_domain.RoundNotFound:
@@ -261,10 +264,10 @@ class ContestantController(Controller):
         except (attempt_domain.AttemptError, DrawError) as exc:
             message = exc.message if isinstance(exc, attempt_domain.AttemptError) else message_of(exc)
             return Template("contest/message.html", status_code=409,
-                            context={"contest": load_contest(db, slug), "message": message})
+                            context={"contest": await db.run(load_contest, db, slug), "message": message})
         if page.state.is_new:
             count_event(request, "attempts_started", "page")
-        template = self._page(request, db, page)
+        template = self._page(request, db, page)  # the contest's help line is remembered with its id: no query
         template.headers["Content-Location"] = f"/c/{slug}/bai-thi/{page.state.id}"
         return template
 
