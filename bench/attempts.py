@@ -3,10 +3,12 @@
 Set-up (not measured): a fresh var dir, `contest migrate` and `contest demo`, N contestants
 inserted straight into the database (half officials, half citizens, one shared password hash),
 the real server started with `contest serve`, then every contestant logged in over HTTP (its time
-is reported apart). The shared hash is argon2id with the smallest cost argon2 allows (the cost is
-read from the hash itself), so that logging 10,000 people in takes seconds, not minutes: logins
-are not part of the opening minute measured here (a real contestant's login costs about 30 ms of
-CPU; docs/performance.md says what that means for people who log in at the last minute).
+is reported apart). Logins are not part of the opening minute measured here, and 10,000 of them
+(argon2) take minutes; so by default each browser is given what a login leaves in it (the
+encrypted session cookie, the form token bound to it) made with the server's own secret and
+code; `--login-over-http` logs everyone in through the login form instead. A real contestant's
+login costs about 30 ms of CPU: docs/performance.md says what that means for people who log in
+at the last minute.
 
 Measured, per contestant, what the phone's browser and attempt.js send: arrivals spread
 uniformly over `--arrival` seconds; POST bat-dau (start, answered with the attempt page) ->
@@ -54,13 +56,10 @@ from sqlalchemy import create_engine, insert, select
 
 from bench.http import Client, HTTPError, Reply
 from bench.server import Save, Server, lost_saves, stored_choices
-from argon2 import PasswordHasher
-
-from contest.accounts import hash_password
+from contest.accounts import CONTESTANT_HASHER, hash_password
 from contest.models import Contest, Contestant, Unit
 from contest.settings import Settings
 
-SET_UP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)  # see the docstring: set-up only
 SLUG = "cchc-2026"
 BASE = f"/c/{SLUG}"
 PASSWORD = "bench-password-2026"
@@ -83,6 +82,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--think", type=float, default=5.0, help="mean seconds before each click, uniform 0..2x (default 5)")
     p.add_argument("--connections", type=int, default=0,
                    help="client connections shared by all contestants; 0 (default): each contestant its own, as phones")
+    p.add_argument("--login-over-http", action="store_true",
+                   help="log everyone in through the login form during set-up (slow: argon2)")
     p.add_argument("--login-concurrency", type=int, default=8, help="logins in flight during set-up (default 8)")
     p.add_argument("--login-timeout", type=float, default=1800.0, help="time limit of the logins, s (default 1800)")
     p.add_argument("--timeout", type=float, default=600.0, help="time limit of the timed phase, s (default 600)")
@@ -99,10 +100,11 @@ def arrival_for(args: argparse.Namespace, contestants: int) -> float:
     return args.arrival if args.arrival is not None else (60.0 if contestants >= 5000 else 10.0)
 
 
-def register(database: Path, n: int) -> list[str]:
-    """Insert n contestants in one transaction; returns their phone numbers."""
+def register(database: Path, n: int, ids: list[tuple[int, int]] | None = None) -> list[str]:
+    """Insert n contestants in one transaction; returns their phone numbers (and puts
+    (contest id, contestant id) of each in `ids`, if given)."""
     engine = create_engine(f"sqlite:///{database}")
-    now, password_hash = datetime.now(timezone.utc), hash_password(PASSWORD, SET_UP_HASHER)
+    now, password_hash = datetime.now(timezone.utc), hash_password(PASSWORD, CONTESTANT_HASHER)
     with engine.begin() as conn:
         contest_id = conn.scalar(select(Contest.id).where(Contest.slug == SLUG))
         units = conn.scalars(select(Unit.id).where(Unit.contest_id == contest_id, Unit.kind == "unit")).all()
@@ -110,6 +112,11 @@ def register(database: Path, n: int) -> list[str]:
                  "phone": f"09{i:08d}", "unit_id": None if i % 2 else units[i % len(units)],
                  "password_hash": password_hash, "consent_at": now, "created_at": now} for i in range(n)]
         conn.execute(insert(Contestant.__table__), rows)
+        if ids is not None:
+            ids.extend((contest_id, contestant_id) for contestant_id in conn.scalars(
+                select(Contestant.id).where(Contestant.contest_id == contest_id,
+                                            Contestant.phone.in_([row["phone"] for row in rows]))
+                .order_by(Contestant.phone)))
     engine.dispose()
     return [row["phone"] for row in rows]
 
@@ -236,6 +243,28 @@ class Load:
             return None
         return {**who, "token": token.group(1)}
 
+    def signed_in(self, secret_key: str, contest_id: int, contestant_id: int) -> dict:
+        """A browser as a login leaves it: the session cookie and the CSRF cookie and form token bound
+        to it, made with the server's secret and its own session and CSRF code (set-up only)."""
+        from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash, generate_csrf_token
+
+        from contest.app import _derive_key
+        from contest.web import new_csrf_nonce, session_key
+        from contest.web.sessions import CSRF_NONCE, QuietCookieSessions, SessionConfig
+
+        if getattr(self, "_sessions", None) is None:
+            self._sessions = QuietCookieSessions(SessionConfig(secret=_derive_key(secret_key, "session"),
+                                                               key="contest_session"))
+        csrf_secret, nonce = _derive_key(secret_key, "csrf").hex(), new_csrf_nonce()
+        chunks = self._sessions.dump_data({session_key(contest_id): contestant_id, CSRF_NONCE: nonce})
+        jar = ({"contest_session": chunks[0].decode()} if len(chunks) == 1 else
+               {f"contest_session-{i}": chunk.decode() for i, chunk in enumerate(chunks)})
+        cookie = generate_csrf_token(secret=csrf_secret)
+        value = cookie[:CSRF_SECRET_LENGTH]
+        jar["contest_csrf"] = cookie
+        return {**self.browser(), "jar": jar,
+                "token": value + generate_csrf_hash(token=f"{value}:{nonce}", secret=csrf_secret)}
+
     async def sit(self, who: dict, delay: float, think: float, rng: random.Random) -> None:
         await asyncio.sleep(delay)
         page = await self.call("start", who, "POST", f"{BASE}/dot/1/bat-dau", form={"_csrf_token": who["token"]})
@@ -287,7 +316,8 @@ async def kill_during(server: Server, load: Load, kills: int, contestants: int, 
         load.up.set()
 
 
-async def drive(args: argparse.Namespace, server: Server, phones: list[str]) -> dict:
+async def drive(args: argparse.Namespace, server: Server, phones: list[str], signed_in: list[tuple[int, int]],
+                secret_key: str) -> dict:
     """Log everyone in (set-up), then run the timed phase; returns the raw figures."""
     load, rng = Load(server.port, args.connections), random.Random(args.seed)
     sampler: asyncio.Task | None = None
@@ -295,8 +325,11 @@ async def drive(args: argparse.Namespace, server: Server, phones: list[str]) -> 
     downtime: list[float] = []
     try:
         began, gate = time.perf_counter(), asyncio.Semaphore(args.login_concurrency)
-        people = [who for who in await finish([load.login(phone, gate) for phone in phones],
-                                              args.login_timeout, load, "logins") if who]
+        if args.login_over_http:
+            people = [who for who in await finish([load.login(phone, gate) for phone in phones],
+                                                  args.login_timeout, load, "logins") if who]
+        else:
+            people = [load.signed_in(secret_key, contest_id, contestant_id) for contest_id, contestant_id in signed_in]
         login_s = time.perf_counter() - began
         print(f"set-up: {len(people):,} logged in in {login_s:.0f} s; timed phase starts", flush=True)
         server_pid = server.process.pid
@@ -407,9 +440,10 @@ def run(args: argparse.Namespace) -> dict:
                "SECRET_KEY": "bench-" + "k" * 40, "CONTEST_HOST": "127.0.0.1"}
         for command in (["migrate"], ["demo"]):
             subprocess.run([sys.executable, "-m", "contest.cli", *command], env=env, check=True, capture_output=True)
-        phones = register(database, args.contestants)
+        ids: list[tuple[int, int]] = []
+        phones = register(database, args.contestants, ids)
         workers = args.workers or Settings.from_env(env).workers  # what `contest serve` will use
-        print(f"set-up: {len(phones):,} contestants registered; logging them in over HTTP", flush=True)
+        print(f"set-up: {len(phones):,} contestants registered; signing them in", flush=True)
         server = Server(env, log, workers=workers)
         try:
             server.start()
@@ -419,7 +453,7 @@ def run(args: argparse.Namespace) -> dict:
             except ImportError:
                 runner = asyncio.Runner()
             with runner:
-                raw = runner.run(drive(args, server, phones))
+                raw = runner.run(drive(args, server, phones, ids, env["SECRET_KEY"]))
         finally:
             server.stop()
         result = report(args, workers, raw, *stored_saves(database, raw["load"]))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
-import os
 import random
 import sqlite3
 import time
@@ -16,10 +15,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Concatenate, Iterator, ParamSpec, TypeVar
 
-try:
-    import fcntl
-except ImportError:  # not POSIX: the hot writes of several processes then queue on SQLite's own lock
-    fcntl = None
 
 import anyio.to_thread
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
@@ -59,6 +54,8 @@ def make_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "")
+        if mode == "TAKEN":  # the caller began the transaction itself (_take_write_lock_async)
+            return
         if mode == "IMMEDIATE":
             take_write_lock(conn.connection.dbapi_connection, conn.connection.info)
         else:
@@ -223,30 +220,27 @@ def from_db_time(value: datetime | str | None) -> datetime | None:
 
 
 class _GroupCommit:
-    """SQLite: the hot writes of one process (a click saved), committed together when they arrive together.
+    """SQLite: the hot writes of one process (clicks saved, attempts started), committed together
+    when they arrive together.
 
-    SQLite has one write lock for the whole file. Worker processes that each take it for every
-    click meet at it at a round's opening minute, and a writer that finds it taken can only
-    retry after a pause: measured at saturation, two workers saved fewer clicks per second than
-    one. Here the writers of one process form a queue, and the processes take turns through a
-    lock file (flock), which wakes the next one the moment it is released. While one process
-    holds the turn, the clicks arriving in the other queue up there and go in its next
-    transaction together, each in a savepoint of its own, so one refused click (a closed attempt)
-    does not undo the others. Every click is answered only after the COMMIT that stores it.
+    SQLite has one write lock for the whole file. Worker processes that each took it for every
+    click met at it at a round's opening minute, and a writer that found it taken slept on the
+    event loop before trying again, so that worker served nobody meanwhile: measured at
+    saturation, two workers saved fewer clicks per second than one. Here a process's writes form
+    a queue. While the lock is taken (by the other worker, or by a long writer such as an import),
+    the queue's drain waits for it with asyncio.sleep between tries, so the loop keeps serving
+    pages, and everything that queued meanwhile goes into the next transaction together, each
+    write in a savepoint of its own so that one refused write (a closed attempt) does not undo the
+    others. The lock is held only while the writes run, never while the loop is busy elsewhere.
+    Every write is answered only after the COMMIT that stores it.
 
-    With no one else writing, a click is written at once in a transaction of its own, as before.
+    With no one else writing, a write runs at once in a transaction of its own, as before.
     """
 
-    def __init__(self, db: Database, lock_path: Path | None) -> None:
-        self.db, self.lock_path = db, lock_path
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self.pending: list[tuple[Callable[[Connection], Any], asyncio.Future]] = []
         self.draining = False
-        self._fd, self._pid = -1, -1
-
-    def _lock_fd(self) -> int:
-        if self._pid != os.getpid():  # opened in each worker process, after the server forks it
-            self._fd, self._pid = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-        return self._fd
 
     async def submit(self, job: Callable[[Connection], T]) -> T:
         future = asyncio.get_running_loop().create_future()
@@ -261,60 +255,34 @@ class _GroupCommit:
         try:
             await asyncio.sleep(0)  # requests already read by the loop join this first transaction
             while self.pending:
-                fd = self._lock_fd() if self.lock_path is not None and fcntl is not None else -1
-                if fd >= 0:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    except BlockingIOError:  # another process's turn: wait for it in a thread
-                        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
-                batch, self.pending = self.pending, []
+                batch = None
                 try:
-                    outcomes = await self._commit(batch)
-                finally:
-                    if fd >= 0:
-                        fcntl.flock(fd, fcntl.LOCK_UN)
+                    with self.db.engine.connect() as conn:
+                        await _take_write_lock_async(conn)
+                        batch, self.pending = self.pending, []  # everything that queued while waiting
+                        outcomes = self._run(conn, batch)
+                except Exception as exc:  # noqa: BLE001 - BEGIN or COMMIT failed: no job of the batch is stored
+                    if batch is None:
+                        batch, self.pending = self.pending, []
+                    outcomes = [(False, exc)] * len(batch)
                 for (_, future), (ok, value) in zip(batch, outcomes):
-                    if future.done():
-                        continue
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
+                    if not future.done():
+                        future.set_result(value) if ok else future.set_exception(value)
         finally:
             self.draining = False
-            if self.pending:  # arrived after the loop above ended
-                self.draining = True
-                asyncio.get_running_loop().create_task(self._drain())
 
-    async def _commit(self, batch: list) -> list[tuple[bool, Any]]:
-        """Run the batch's jobs in one transaction; (True, result) or (False, exception) for each."""
-        token = _on_event_loop.set(True)
-        try:
-            if time.monotonic() >= self.db._threads_until:
-                return self._run(batch)
-        except WriteLockBusy:  # a long writer (an import, a ranking) holds SQLite's lock
-            self.db._threads_until = time.monotonic() + LONG_WRITE_PAUSE
-        except Exception as exc:  # noqa: BLE001 - BEGIN or COMMIT failed: no job of the batch is stored
-            return [(False, exc)] * len(batch)
-        finally:
-            _on_event_loop.reset(token)
-        try:
-            return await asyncio.to_thread(self._run, batch)
-        except Exception as exc:  # noqa: BLE001
-            return [(False, exc)] * len(batch)
-
-    def _run(self, batch: list) -> list[tuple[bool, Any]]:
+    @staticmethod
+    def _run(conn: Connection, batch: list) -> list[tuple[bool, Any]]:
+        """The batch's jobs in the transaction just begun, then COMMIT; (True, result) or (False, exception)."""
+        conn.execution_options(sqlite_begin="TAKEN")
         if len(batch) == 1:  # alone in its transaction: an error rolls it all back
-            job = batch[0][0]
             try:
-                with self.db.write_connection() as conn:
-                    return [(True, job(conn))]
-            except WriteLockBusy:
-                raise
+                with conn.begin():
+                    return [(True, batch[0][0](conn))]
             except Exception as exc:  # noqa: BLE001 - handed to the request that sent the job
                 return [(False, exc)]
         outcomes = []
-        with self.db.write_connection() as conn:
+        with conn.begin():
             raw = conn.connection.dbapi_connection
             for job, _ in batch:
                 raw.execute("SAVEPOINT hot_write")
@@ -327,6 +295,22 @@ class _GroupCommit:
         return outcomes
 
 
+async def _take_write_lock_async(conn: Connection) -> None:
+    """BEGIN IMMEDIATE on `conn`, retried with asyncio.sleep (the loop serves others meanwhile) for
+    up to WRITE_LOCK_TIMEOUT; the caller then tells SQLAlchemy the transaction is begun (TAKEN)."""
+    raw, info = conn.connection.dbapi_connection, conn.connection.info
+    _busy_timeout(raw, info, 0)
+    deadline = time.monotonic() + WRITE_LOCK_TIMEOUT
+    for attempt in itertools.count():
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(_LOCK_WAITS[min(attempt, len(_LOCK_WAITS) - 1)])
+
+
 class Database:
     """The engine and a session factory, shared by every request of one process."""
 
@@ -335,9 +319,7 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._threads_until = 0.0  # monotonic time until which Database.run skips the event loop
-        database = make_url(url).database if self.sqlite else None
-        self._group = (_GroupCommit(self, Path(f"{database}-writers.lock") if database and database != ":memory:"
-                                    else None) if self.sqlite else None)
+        self._group = _GroupCommit(self) if self.sqlite else None
 
     @property
     def sqlite(self) -> bool:
