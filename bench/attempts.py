@@ -37,13 +37,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import heapq
+import itertools
 import json
 import math
 import os
 import random
 import re
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -52,8 +52,9 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select
+from sqlalchemy import create_engine, insert, select, text
 
+from bench import postgres
 from bench.http import Client, HTTPError, Reply
 from bench.server import Save, Server, lost_saves, stored_choices
 from contest.accounts import CONTESTANT_HASHER, hash_password
@@ -89,6 +90,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=600.0, help="time limit of the timed phase, s (default 600)")
     p.add_argument("--kill", type=int, default=0, metavar="N",
                    help="SIGKILL and restart the server N times during the timed phase (default 0)")
+    p.add_argument("--postgres", action="store_true",
+                   help="PostgreSQL instead of SQLite: a local server set up as CI does (bench/postgres.py), "
+                        "a fresh database, and --servers app servers sharing it")
+    p.add_argument("--servers", type=int, default=None,
+                   help="app servers (`contest serve` on ports of their own), contestants spread over them; "
+                        "default 1, or 2 with --postgres")
+    p.add_argument("--double-taps", type=float, default=None, metavar="FRACTION",
+                   help="share of contestants whose start goes to every app server at once "
+                        "(default 0.1 with several servers)")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--json", type=Path, default=None, help="also write the report as JSON to this file")
     args = p.parse_args(argv)
@@ -100,10 +110,10 @@ def arrival_for(args: argparse.Namespace, contestants: int) -> float:
     return args.arrival if args.arrival is not None else (60.0 if contestants >= 5000 else 10.0)
 
 
-def register(database: Path, n: int, ids: list[tuple[int, int]] | None = None) -> list[str]:
-    """Insert n contestants in one transaction; returns their phone numbers (and puts
-    (contest id, contestant id) of each in `ids`, if given)."""
-    engine = create_engine(f"sqlite:///{database}")
+def register(database: Path | str, n: int, ids: list[tuple[int, int]] | None = None) -> list[str]:
+    """Insert n contestants in one transaction into the SQLite file (or at the database address);
+    returns their phone numbers (and puts (contest id, contestant id) of each in `ids`, if given)."""
+    engine = create_engine(database if isinstance(database, str) else f"sqlite:///{database}")
     now, password_hash = datetime.now(timezone.utc), hash_password(PASSWORD, CONTESTANT_HASHER)
     with engine.begin() as conn:
         contest_id = conn.scalar(select(Contest.id).where(Contest.slug == SLUG))
@@ -158,8 +168,9 @@ class Load:
     """The contestants' browsers: each keeps its own cookies and, like a phone, its own keep-alive
     connection (reopened after an idle pause); or all share a pool of `connections`."""
 
-    def __init__(self, port: int, connections: int) -> None:
-        self.port = port
+    def __init__(self, port: int, connections: int, ports: list[int] | None = None) -> None:
+        self.port, self.ports = port, ports or [port]  # several app servers: browsers spread over them
+        self._spread = itertools.count()
         self.shared = Client("127.0.0.1", port, connections) if connections else None
         self.clients: list[Client] = []
         self.latency: dict[str, list[float]] = {step: [] for step in STEPS}
@@ -174,17 +185,32 @@ class Load:
         self.up = asyncio.Event()
         self.up.set()
         self.questions = 0  # per attempt, once one has started
+        self.double_taps: list[set[int]] = []  # the attempt ids a double-tapped start answered with
+        self.twin_clients: list[Client] = []
+        self.answered: Counter[int] = Counter()  # timed requests answered, by app server port
 
     def browser(self) -> dict:
         """A new contestant's browser: an empty cookie jar and its connection."""
         client = self.shared
         if client is None:
-            client = Client("127.0.0.1", self.port, 1)
+            client = Client("127.0.0.1", self.ports[next(self._spread) % len(self.ports)], 1)
             self.clients.append(client)
         return {"jar": {}, "client": client}
 
+    def answered_by_port(self, ports: list[int]) -> list[int]:
+        return [self.answered[port] for port in ports]
+
+    def twins(self, who: dict) -> list[dict]:
+        """The browser, and one more connection to each other app server with the same cookies."""
+        twins = [who]
+        for port in self.ports:
+            if port != who["client"].port:
+                self.twin_clients.append(Client("127.0.0.1", port, 1))
+                twins.append({**who, "client": self.twin_clients[-1]})
+        return twins
+
     async def close(self) -> None:
-        for client in [self.shared, *self.clients]:
+        for client in [self.shared, *self.clients, *self.twin_clients]:
             if client is not None:
                 await client.aclose()
 
@@ -217,6 +243,7 @@ class Load:
             return response
         ended = time.perf_counter()
         self.latency[step].append(ended - began)
+        self.answered[who["client"].port] += 1
         heapq.heappush(self.slowest[step], (ended - began, began - self.began))
         if len(self.slowest[step]) > 5:
             heapq.heappop(self.slowest[step])
@@ -265,9 +292,15 @@ class Load:
         return {**self.browser(), "jar": jar,
                 "token": value + generate_csrf_hash(token=f"{value}:{nonce}", secret=csrf_secret)}
 
-    async def sit(self, who: dict, delay: float, think: float, rng: random.Random) -> None:
+    async def sit(self, who: dict, delay: float, think: float, rng: random.Random, double_tap: bool = False) -> None:
         await asyncio.sleep(delay)
-        page = await self.call("start", who, "POST", f"{BASE}/dot/1/bat-dau", form={"_csrf_token": who["token"]})
+        start = dict(method="POST", url=f"{BASE}/dot/1/bat-dau", form={"_csrf_token": who["token"]})
+        if double_tap:  # the same start sent to every app server at once: a phone that tapped twice
+            pages = await asyncio.gather(*(self.call("start", twin, **start) for twin in self.twins(who)))
+            self.double_taps.append({int(page.header("content-location").rsplit("/", 1)[1]) for page in pages if page})
+            page = pages[0]
+        else:
+            page = await self.call("start", who, **start)
         if not page:
             return
         attempt_id = int(page.header("content-location").rsplit("/", 1)[1])
@@ -316,10 +349,11 @@ async def kill_during(server: Server, load: Load, kills: int, contestants: int, 
         load.up.set()
 
 
-async def drive(args: argparse.Namespace, server: Server, phones: list[str], signed_in: list[tuple[int, int]],
-                secret_key: str) -> dict:
+async def drive(args: argparse.Namespace, servers: list[Server], phones: list[str],
+                signed_in: list[tuple[int, int]], secret_key: str) -> dict:
     """Log everyone in (set-up), then run the timed phase; returns the raw figures."""
-    load, rng = Load(server.port, args.connections), random.Random(args.seed)
+    server = servers[0]
+    load, rng = Load(server.port, args.connections, [s.port for s in servers]), random.Random(args.seed)
     sampler: asyncio.Task | None = None
     killer: asyncio.Task | None = None
     downtime: list[float] = []
@@ -333,7 +367,8 @@ async def drive(args: argparse.Namespace, server: Server, phones: list[str], sig
         login_s = time.perf_counter() - began
         print(f"set-up: {len(people):,} logged in in {login_s:.0f} s; timed phase starts", flush=True)
         server_pid = server.process.pid
-        load_average, cpu_server, cpu_client, began = os.getloadavg()[0], cpu_seconds(server_pid), own_cpu(), time.perf_counter()
+        load_average, cpu_client, began = os.getloadavg()[0], own_cpu(), time.perf_counter()
+        cpu_before = [cpu_seconds(s.process.pid) for s in servers]
         load.began = began
         arrivals = sorted(rng.uniform(0, args.arrival) for _ in people)
         timeline: list[dict[int, float]] = []
@@ -341,11 +376,15 @@ async def drive(args: argparse.Namespace, server: Server, phones: list[str], sig
         if args.kill:
             load.retry = True
             killer = asyncio.create_task(kill_during(server, load, args.kill, len(people), downtime))
-        await finish([load.sit(who, delay, args.think, random.Random(rng.random())) for who, delay in zip(people, arrivals)],
-                     args.timeout, load, "contestants")
+        taps = args.double_taps if args.double_taps is not None else (0.1 if len(servers) > 1 else 0.0)
+        await finish([load.sit(who, delay, args.think, random.Random(rng.random()), double_tap=i < taps * len(people))
+                      for i, (who, delay) in enumerate(zip(people, arrivals))], args.timeout, load, "contestants")
         return {"load": load, "login_s": login_s, "logged_in": len(people), "wall": time.perf_counter() - began,
                 "load_average": load_average, "downtime": downtime,
-                "cpu_server": {p: s - cpu_server.get(p, 0.0) for p, s in cpu_seconds(server.process.pid).items()},
+                "cpu_server": {p: s - before.get(p, 0.0) for server, before in zip(servers, cpu_before)
+                               for p, s in cpu_seconds(server.process.pid).items()},
+                "cpu_by_server": [sum(cpu_seconds(server.process.pid).values()) - sum(before.values())
+                                  for server, before in zip(servers, cpu_before)],
                 "cpu_client": own_cpu() - cpu_client, "timeline": timeline}
     finally:
         for task in (sampler, killer):
@@ -354,22 +393,25 @@ async def drive(args: argparse.Namespace, server: Server, phones: list[str], sig
         await load.close()
 
 
-def stored_saves(database: Path, load: Load) -> tuple[int, int]:
-    """(acknowledged saves found stored, the bench's attempts submitted), read straight from the database."""
-    engine = create_engine(f"sqlite:///{database}")
+def stored_saves(url: str, load: Load, contestants: set[int]) -> tuple[int, int, int]:
+    """(acknowledged saves found stored, the bench's attempts submitted, the bench's contestants with more
+    than one attempt in a round), read straight from the database."""
+    engine = create_engine(url)
     lost = lost_saves(load.saves, stored_choices(engine, load.attempts))
+    with engine.connect() as conn:
+        submitted = sum(a in load.attempts for a, in conn.execute(
+            text("SELECT id FROM attempts WHERE status = 'submitted'")))
+        twice = sum(c in contestants for c, in conn.execute(text(
+            "SELECT contestant_id FROM attempts GROUP BY contestant_id, round_id HAVING count(*) > 1")))
     engine.dispose()
-    with sqlite3.connect(database) as con:
-        submitted = sum(a in load.attempts for a, in con.execute("SELECT id FROM attempts WHERE status = 'submitted'"))
-    con.close()
-    return load.acknowledged - len(lost), submitted  # each question is saved once, so a lost question is a lost save
+    return load.acknowledged - len(lost), submitted, twice  # each question is saved once: a lost question is a lost save
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)] if sorted_values else float("nan")
 
 
-def report(args, workers: int, raw: dict, found: int, submitted: int) -> dict:
+def report(args, workers: int, raw: dict, found: int, submitted: int, twice: int) -> dict:
     load: Load = raw["load"]
     steps = {}
     for step in STEPS:
@@ -386,7 +428,13 @@ def report(args, workers: int, raw: dict, found: int, submitted: int) -> dict:
         "logged_in": raw["logged_in"], "login_setup_s": round(raw["login_s"], 1), "wall_s": round(raw["wall"], 1),
         "requests": requests, "per_s": round(requests / raw["wall"], 1), "steps": steps, "errors": dict(load.errors),
         "saves": {"acknowledged": acknowledged, "found": found, "lost": acknowledged - found},
-        "attempts_submitted": submitted,
+        "attempts_submitted": submitted, "database": "postgresql" if args.postgres else "sqlite",
+        "app_servers": args.servers,
+        "double_taps": {"contestants": len(load.double_taps),
+                        "answered_with_two_attempts": sum(len(ids) > 1 for ids in load.double_taps)},
+        "contestants_with_two_attempts": twice,
+        "cpu_ms_per_request_by_server": [round(cpu * 1000 / max(n, 1), 2) for cpu, n in
+                                         zip(raw["cpu_by_server"], load.answered_by_port(args.ports))],
         "kills": {"done": len(raw["downtime"]), "asked": args.kill,
                   "downtime_s": [round(d, 1) for d in raw["downtime"]]},
         "cpu_s": {"server": round(sum(raw["cpu_server"].values()), 1),
@@ -397,14 +445,16 @@ def report(args, workers: int, raw: dict, found: int, submitted: int) -> dict:
     }
     # Under --kill the refused requests are expected; what must hold is that nothing acknowledged is lost.
     result["correct"] = ((not load.errors or len(raw["downtime"]) == args.kill > 0)
-                         and acknowledged == found and submitted == args.contestants)
+                         and acknowledged == found and submitted == args.contestants and twice == 0
+                         and result["double_taps"]["answered_with_two_attempts"] == 0)
     result["targets_met"] = result["correct"] and all(steps[s]["p99_ms"] < ms for s, ms in TARGETS_P99_MS.items())
     return result
 
 
 def print_report(r: dict) -> None:
     cpu = r["cpu_s"]
-    print(f"{r['contestants']:,} contestants, server workers: {r['server_workers']}, starts over {r['arrival_s']:g} s, "
+    print(f"{r['contestants']:,} contestants, {r['database']}, {r['app_servers']} app server(s) of "
+          f"{r['server_workers']} worker(s), starts over {r['arrival_s']:g} s, "
           f"think time mean {r['think_mean_s']:g} s, "
           + (f"{r['connections']} client connections shared" if r["connections"] else "one connection per contestant"))
     print(f"set-up: {r['logged_in']:,} logins in {r['login_setup_s']} s "
@@ -422,7 +472,13 @@ def print_report(r: dict) -> None:
     saves = r["saves"]
     print(f"errors: {r['errors'] or 0}")
     print(f"saves acknowledged {saves['acknowledged']:,}, stored {saves['found']:,}, lost {saves['lost']}; "
-          f"attempts submitted {r['attempts_submitted']:,}")
+          f"attempts submitted {r['attempts_submitted']:,}; contestants with two attempts: "
+          f"{r['contestants_with_two_attempts']}")
+    if r["app_servers"] > 1:
+        taps = r["double_taps"]
+        print(f"double taps (one start sent to every app server at once): {taps['contestants']:,}, answered with two "
+              f"different attempts: {taps['answered_with_two_attempts']}; server CPU per request by app server: "
+              + ", ".join(f"{ms:g} ms" for ms in r["cpu_ms_per_request_by_server"]))
     if r["kills"]["asked"]:  # latency targets mean nothing while the server is being killed
         print(f"server SIGKILLed {r['kills']['done']} of {r['kills']['asked']} times; down (kill to healthy again) "
               + ", ".join(f"{d:g} s" for d in r["kills"]["downtime_s"])
@@ -435,32 +491,36 @@ def run(args: argparse.Namespace) -> dict:
     """One opening minute with `args.contestants` arriving over `args.arrival` seconds; the report."""
     with tempfile.TemporaryDirectory(prefix="bench-attempts-") as tmp:
         tmp = Path(tmp)
-        database, log = tmp / "contest.db", tmp / "server.log"
-        env = {**os.environ, "CONTEST_VAR_DIR": str(tmp), "DATABASE_URL": f"sqlite:///{database}",
+        url = postgres.fresh_database("contest_bench") if args.postgres else f"sqlite:///{tmp / 'contest.db'}"
+        env = {**os.environ, "CONTEST_VAR_DIR": str(tmp), "DATABASE_URL": url,
                "SECRET_KEY": "bench-" + "k" * 40, "CONTEST_HOST": "127.0.0.1"}
         for command in (["migrate"], ["demo"]):
             subprocess.run([sys.executable, "-m", "contest.cli", *command], env=env, check=True, capture_output=True)
         ids: list[tuple[int, int]] = []
-        phones = register(database, args.contestants, ids)
+        phones = register(url if args.postgres else tmp / "contest.db", args.contestants, ids)
         workers = args.workers or Settings.from_env(env).workers  # what `contest serve` will use
         print(f"set-up: {len(phones):,} contestants registered; signing them in", flush=True)
-        server = Server(env, log, workers=workers)
+        servers = [Server(env, tmp / f"server-{i}.log", workers=workers) for i in range(args.servers)]
+        args.ports = [server.port for server in servers]
         try:
-            server.start()
+            for server in servers:
+                server.start()
             try:
                 import uvloop
                 runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
             except ImportError:
                 runner = asyncio.Runner()
             with runner:
-                raw = runner.run(drive(args, server, phones, ids, env["SECRET_KEY"]))
+                raw = runner.run(drive(args, servers, phones, ids, env["SECRET_KEY"]))
         finally:
-            server.stop()
-        result = report(args, workers, raw, *stored_saves(database, raw["load"]))
-        lines = [line for line in log.read_text(errors="replace").strip().splitlines()
-                 if not line.startswith("Serving on ")]
-        if lines:  # tracebacks appear only with CONTEST_DEBUG=1 (Litestar logs exceptions in debug mode)
-            print("server log (last lines):\n  " + "\n  ".join(lines[-15:]))
+            for server in servers:
+                server.stop()
+        result = report(args, workers, raw, *stored_saves(url, raw["load"], {c for _, c in ids}))
+        for server in servers:
+            lines = [line for line in server.log.read_text(errors="replace").strip().splitlines()
+                     if not line.startswith("Serving on ")]
+            if lines:  # tracebacks appear only with CONTEST_DEBUG=1 (Litestar logs exceptions in debug mode)
+                print(f"server log {server.log.name} (last lines):\n  " + "\n  ".join(lines[-15:]))
     return result
 
 
@@ -469,7 +529,8 @@ def main(argv: list[str] | None = None) -> bool:
     results = []
     for contestants in args.sweep or [args.contestants]:
         one = argparse.Namespace(**{**vars(args), "contestants": contestants,
-                                    "arrival": arrival_for(args, contestants)})
+                                    "arrival": arrival_for(args, contestants),
+                                    "servers": args.servers or (2 if args.postgres else 1)})
         results.append(run(one))
         print_report(results[-1])
         if not results[-1]["targets_met"] and args.sweep:
