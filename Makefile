@@ -24,7 +24,7 @@ test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -o contest/locale/messages.pot --no-location --omit-header -k N_ -k translate:2 -k gettext:2 .

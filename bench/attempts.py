@@ -93,6 +93,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--postgres", action="store_true",
                    help="PostgreSQL instead of SQLite: a local server set up as CI does (bench/postgres.py), "
                         "a fresh database, and --servers app servers sharing it")
+    p.add_argument("--database-url", default=None,
+                   help="an empty PostgreSQL database to use instead (as --postgres, without setting up a server)")
     p.add_argument("--servers", type=int, default=None,
                    help="app servers (`contest serve` on ports of their own), contestants spread over them; "
                         "default 1, or 2 with --postgres")
@@ -102,6 +104,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--json", type=Path, default=None, help="also write the report as JSON to this file")
     args = p.parse_args(argv)
+    args.postgres = args.postgres or bool(args.database_url)
     args.sweep = [int(n.replace("_", "")) for n in args.sweep.split(",") if n.strip()]
     return args
 
@@ -425,6 +428,7 @@ def report(args, workers: int, raw: dict, found: int, submitted: int, twice: int
     result = {
         "contestants": args.contestants, "server_workers": workers, "arrival_s": args.arrival,
         "think_mean_s": args.think, "connections": args.connections, "login_concurrency": args.login_concurrency,
+        "login_over_http": args.login_over_http,
         "logged_in": raw["logged_in"], "login_setup_s": round(raw["login_s"], 1), "wall_s": round(raw["wall"], 1),
         "requests": requests, "per_s": round(requests / raw["wall"], 1), "steps": steps, "errors": dict(load.errors),
         "saves": {"acknowledged": acknowledged, "found": found, "lost": acknowledged - found},
@@ -457,8 +461,11 @@ def print_report(r: dict) -> None:
           f"{r['server_workers']} worker(s), starts over {r['arrival_s']:g} s, "
           f"think time mean {r['think_mean_s']:g} s, "
           + (f"{r['connections']} client connections shared" if r["connections"] else "one connection per contestant"))
-    print(f"set-up: {r['logged_in']:,} logins in {r['login_setup_s']} s "
-          f"({r['logged_in'] / max(r['login_setup_s'], 1e-9):.1f}/s, {r['login_concurrency']} at a time)")
+    if r["login_over_http"]:
+        print(f"set-up: {r['logged_in']:,} logins in {r['login_setup_s']} s "
+              f"({r['logged_in'] / max(r['login_setup_s'], 1e-9):.1f}/s, {r['login_concurrency']} at a time)")
+    else:
+        print(f"set-up: {r['logged_in']:,} browsers given a signed-in session directly (no login form)")
     print(f"timed phase: {r['wall_s']} s, {r['requests']:,} requests, {r['per_s']} req/s; CPU: server {cpu['server']} s, "
           f"load generator {cpu['load_generator']} s ({cpu['cores']} cores, load average {cpu['load_average_before']})")
     print(f"server CPU by process: {', '.join(f'{s:g} s' for s in cpu['server_by_process'])}; cores busy per second "
@@ -491,7 +498,8 @@ def run(args: argparse.Namespace) -> dict:
     """One opening minute with `args.contestants` arriving over `args.arrival` seconds; the report."""
     with tempfile.TemporaryDirectory(prefix="bench-attempts-") as tmp:
         tmp = Path(tmp)
-        url = postgres.fresh_database("contest_bench") if args.postgres else f"sqlite:///{tmp / 'contest.db'}"
+        url = (args.database_url or postgres.fresh_database("contest_bench") if args.postgres
+               else f"sqlite:///{tmp / 'contest.db'}")
         env = {**os.environ, "CONTEST_VAR_DIR": str(tmp), "DATABASE_URL": url,
                "SECRET_KEY": "bench-" + "k" * 40, "CONTEST_HOST": "127.0.0.1"}
         for command in (["migrate"], ["demo"]):
