@@ -3,11 +3,11 @@ their figures. Options (e.g. `attempts --contestants 100`) go to the benchmarks 
 
 import sys
 
-from bench import attempts, audit_cost, backup_load, check_bank, import_bank, import_load, results
+from bench import announcement, attempts, audit_cost, backup_load, check_bank, import_bank, import_load, results
 
 BENCHES = {"import": lambda options: import_bank.main(), "import-load": import_load.main, "attempts": attempts.main,
            "results": results.main, "check": check_bank.main, "backup": backup_load.main,
-           "audit": audit_cost.main}
+           "audit": audit_cost.main, "announcement": announcement.main}
 
 
 def main(argv: list[str]) -> int:
