@@ -41,6 +41,7 @@ from contest.contests.registration import normalise_phone
 from contest.i18n import N_, Message
 from contest.models import (AttemptStatus, Contest, Contestant, OverallEntry, Question, RankingEntry, Round,
                             RoundResult, RoundTrack)
+from contest.results import public_version
 
 RULE_TEXT = N_("Xếp hạng theo số câu trả lời đúng (nhiều hơn xếp trên); nếu bằng nhau, người có số dự đoán gần "
                "với kết quả thực tế hơn xếp trên (không trả lời câu dự đoán coi như xa nhất); nếu vẫn bằng nhau, "
@@ -124,6 +125,8 @@ def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int |
                reason: str = "ranked") -> dict[str, int]:
     """Close overdue attempts, compute the true value and rank every track of the round.
     Returns {track: entries}."""
+    # First, so that on PostgreSQL a ranking takes the contest's row before anything else, as ensure_overall does.
+    public_version.changed(session, round_.contest_id)
     while close_expired(session, now=now, limit=5000) == 5000:
         pass
     truth = true_value(session, round_)
