@@ -200,8 +200,8 @@ def print_report(r: dict) -> None:
                   f"{s['p99_ms']:>9}{s['max_ms']:>9}")
     for name, phase in r["phases"].items():
         print(f"{name}: {phase['requests']:,} requests in {phase['wall_s']} s; server CPU {phase['server_cpu_s']} s "
-              f"({phase['server_cpu_ms_per_request']} ms per request), load generator {phase['load_generator_cpu_s']} s;"
-              f" errors: {phase['errors'] or 0}")
+              f"({phase['server_cpu_ms_per_request']} ms per request), load generator "
+              f"{phase['load_generator_cpu_s']} s; errors: {phase['errors'] or 0}")
     print(f"targets (0 errors, leaderboard p99 < {TARGET_BURST_P99_MS} ms at {r['burst']} at once): "
           f"{'met' if r['targets_met'] else 'MISSED'}")
 

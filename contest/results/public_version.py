@@ -18,6 +18,6 @@ from contest.models import Contest
 
 
 def changed(session: Session, contest_id: int) -> None:
-    """Mark the contest's public pages out of date, in the caller's transaction (which must be the one changing them)."""
+    """Mark the contest's public pages out of date, in the transaction that changes what they show."""
     session.execute(update(Contest).where(Contest.id == contest_id)
                     .values(results_version=Contest.results_version + 1))

@@ -50,29 +50,29 @@ class PublicResultsController(Controller):
             raise NotFoundException()
         return round_, track
 
-    @get("/", name="public_results", sync_to_thread=True)
-    def index(self, request: Request, db: DB, slug: FromPath[str]) -> Response | Template:
-        contest = self._contest(db, slug)
-
+    @get("/", name="public_results")
+    async def index(self, request: Request, db: DB, slug: FromPath[str]) -> Response | Template:
         def build() -> Rendering:
+            contest = self._contest(db, slug)
             now = request.app.state.clock()
             with db.session() as session:
                 every = rounds_with_tracks(session, contest)
             rounds = [(r, tracks) for r, tracks in every if now >= r.closes_at]
-            return Rendering(Template("results/public_index.html", context=base_context(contest=contest, rounds=rounds)),
+            return Rendering(Template("results/public_index.html",
+                                      context=base_context(contest=contest, rounds=rounds)),
                              *span(now, (r.closes_at for r, _ in every)))
 
-        return public_page(request, contest, ("index",), build)
+        return await public_page(request, db, slug, ("index",), build)
 
-    @get("/dot/{number:int}/{track_slug:str}", name="public_results_round", sync_to_thread=True)
-    def round_page(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int],
-                   track_slug: FromPath[str], page: FromQuery[Page] = 1, n: FromQuery[Int] = PER_PAGE,
-                   q: FromQuery[str] = "") -> Response | Template:
-        contest = self._contest(db, slug)
+    @get("/dot/{number:int}/{track_slug:str}", name="public_results_round")
+    async def round_page(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int],
+                         track_slug: FromPath[str], page: FromQuery[Page] = 1, n: FromQuery[Int] = PER_PAGE,
+                         q: FromQuery[str] = "") -> Response | Template:
         page, per = paging(page, n)
         q = q.strip()[:100]
 
         def build() -> Rendering:
+            contest = self._contest(db, slug)
             round_, track = self._closed_round(request, db, contest, number, track_slug)
             now = request.app.state.clock()
             rank_if_due(db, round_, now)
@@ -96,9 +96,8 @@ class PublicResultsController(Controller):
             return Rendering(Template(name, context=context),
                              *span(now, [round_.closes_at, *([period.ends] if period else [])]))
 
-        if q:  # what this visitor looked for is theirs alone
-            return build().template
-        return public_page(request, contest, ("round", page, per), build)
+        # What this visitor looked for is theirs alone: that page is never kept.
+        return await public_page(request, db, slug, None if q else ("round", page, per), build)
 
     @get("/dot/{number:int}/{track_slug:str}/tim", name="public_results_find", sync_to_thread=True)
     def find(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int], track_slug: FromPath[str],
@@ -112,12 +111,11 @@ class PublicResultsController(Controller):
         return Template("partials/_leaderboard_find.html", context=base_context(
             found=found, q=_shown(q), public=True, details=contest.public_tie_details))
 
-    @get("/don-vi", name="public_results_teams", sync_to_thread=True)
-    def teams(self, request: Request, db: DB, slug: FromPath[str],
-              dot: FromQuery[OptionalInt] = None) -> Response | Template:
-        contest = self._contest(db, slug)
-
+    @get("/don-vi", name="public_results_teams")
+    async def teams(self, request: Request, db: DB, slug: FromPath[str],
+                    dot: FromQuery[OptionalInt] = None) -> Response | Template:
         def build() -> Rendering:
+            contest = self._contest(db, slug)
             now = request.app.state.clock()
             with db.session() as session:
                 every = queries.rounds_of(session, contest.id)
@@ -131,4 +129,4 @@ class PublicResultsController(Controller):
                 contest=contest, rounds=rounds, round=chosen, teams=teams, public=True)),
                 *span(now, (r.closes_at for r in every)))
 
-        return public_page(request, contest, ("teams", dot), build)
+        return await public_page(request, db, slug, ("teams", dot), build)

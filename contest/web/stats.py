@@ -225,33 +225,30 @@ class PublicStatsController(Controller):
 
     @staticmethod
     def _key(page: str, dot: str) -> tuple | None:
-        """The page and round chosen, as the cache keeps them; None for a selector that is not a number (a 404)."""
+        """The page and round chosen, as the cache keeps them; None (not kept) for a selector that is not a
+        number: a 404."""
         number = form_int(dot) if dot.strip() else None
         return None if dot.strip() and number is None else (page, number)
 
-    @get("/", name="contest_stats", sync_to_thread=True)
-    def report(self, request: Request, db: DB, slug: FromPath[str], dot: FromQuery[str] = "") -> Response | Template:
-        contest = self._contest(db, slug)
-
+    @get("/", name="contest_stats")
+    async def report(self, request: Request, db: DB, slug: FromPath[str],
+                     dot: FromQuery[str] = "") -> Response | Template:
         def build() -> Rendering:
-            view = _view(request, db, contest, dot)
+            view = _view(request, db, self._contest(db, slug), dot)
             context = _report(request, db, view, base=f"/c/{slug}/thong-ke", public=True)
             return Rendering(Template("stats/public.html", context=context),
                              *_public_span(view, context["computed_at"]))
 
-        key = self._key("report", dot)
-        return build().template if key is None else public_page(request, contest, key, build)
+        return await public_page(request, db, slug, self._key("report", dot), build)
 
-    @get("/cau-hoi", name="contest_item_stats", sync_to_thread=True)
-    def items(self, request: Request, db: DB, slug: FromPath[str], dot: FromQuery[str] = "") -> Response | Template:
-        contest = self._contest(db, slug)
-
+    @get("/cau-hoi", name="contest_item_stats")
+    async def items(self, request: Request, db: DB, slug: FromPath[str],
+                    dot: FromQuery[str] = "") -> Response | Template:
         def build() -> Rendering:
-            view = _view(request, db, contest, dot)
+            view = _view(request, db, self._contest(db, slug), dot)
             if not view.closed:
                 raise NotFoundException()
             return Rendering(_items(request, db, view, base=f"/c/{slug}/thong-ke", public=True),
                              *_public_span(view, view.now))
 
-        key = self._key("items", dot)
-        return build().template if key is None else public_page(request, contest, key, build)
+        return await public_page(request, db, slug, self._key("items", dot), build)
