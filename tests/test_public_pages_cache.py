@@ -92,6 +92,7 @@ def test_an_erased_persons_name_leaves_the_public_pages_at_once(client, organise
     lock_officials(organiser, contest)
     board = client.get(BOARD)
     assert board_names(board) == prize_names(board) == list(PEOPLE)
+    assert "Nguyễn Thị Hoà" in client.get(f"{BOARD}/tim?q={PEOPLE['Nguyễn Thị Hoà']}").text
     with db.session() as session:
         hoa = session.scalar(select(Contestant.id).where(Contestant.phone == PEOPLE["Nguyễn Thị Hoà"]))
     person_page = f"/staff/contests/{contest.contest_id}/contestants/{hoa}"
@@ -100,6 +101,8 @@ def test_an_erased_persons_name_leaves_the_public_pages_at_once(client, organise
     label = personal_data.anonymous_label(hoa)
     assert "Nguyễn Thị Hoà" not in board.text
     assert board_names(board) == prize_names(board) == [label, *list(PEOPLE)[1:]]
+    assert "Nguyễn Thị Hoà" not in client.get(f"{BOARD}/tim?q={PEOPLE['Nguyễn Thị Hoà']}").text
+    assert "Nguyễn Thị Hoà" not in client.get(f"{BOARD}/tim?q=nguyen thi hoa").text
 
 
 def test_locking_and_unlocking_a_prize_list_shows_at_once(client, make_client, organiser, staff, contest, clock):

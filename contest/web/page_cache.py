@@ -26,7 +26,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Protocol
 
 import anyio
 from litestar import Request, Response
@@ -63,6 +63,15 @@ def span(now: datetime, moments: Iterable[datetime]) -> tuple[datetime | None, d
             min((m for m in moments if m > now), default=None))
 
 
+class Kept(Protocol):
+    """What the cache keeps: a rendered page, or a small fact a page needs (see contest.web.results)."""
+
+    @property
+    def size(self) -> int: ...
+
+    def holds(self, now: datetime) -> bool: ...
+
+
 @dataclass(frozen=True)
 class _Page:
     body: bytes
@@ -81,16 +90,17 @@ class _Page:
 
 
 class PageCache:
-    """Rendered pages by key, least recently used first out past `max_bytes`; one rendering at a time per key."""
+    """Rendered pages (and facts) by key, least recently used first out past `max_bytes`; one rendering at a time
+    per key. Whatever is kept says until when it holds; a key holds the results version it was made under."""
 
     def __init__(self, max_bytes: int = MAX_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._pages: OrderedDict[tuple, _Page] = OrderedDict()
+        self._pages: OrderedDict[tuple, Kept] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self._rendering: dict[tuple, threading.Lock] = {}
 
-    def get(self, key: tuple, now: datetime) -> _Page | None:
+    def get(self, key: tuple, now: datetime) -> Kept | None:
         with self._lock:
             page = self._pages.get(key)
             if page is None:
@@ -101,7 +111,7 @@ class PageCache:
             self._pages.move_to_end(key)
             return page
 
-    def put(self, key: tuple, page: _Page) -> None:
+    def put(self, key: tuple, page: Kept) -> None:
         with self._lock:
             if key in self._pages:
                 self._drop(key)
@@ -179,7 +189,7 @@ async def public_page(request: Request, db, slug: str, key: tuple | None,
     published = await db.run(published_results, db, slug)
     if key is None or request.scope.get("state", {}).get("user") is not None:
         return (await anyio.to_thread.run_sync(build)).template
-    full_key = (published.id, published.results_version, request_locale(request), str(request.base_url),
+    full_key = ("page", published.id, published.results_version, request_locale(request), str(request.base_url),
                 request.url.path, bool(request.headers.get("hx-request")),
                 bool(request.headers.get("hx-history-restore-request")), *key)
     cache, now = request.app.state.page_cache, request.app.state.clock()

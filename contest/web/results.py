@@ -8,6 +8,11 @@ until the contest's results version changes (contest.web.page_cache), except wha
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+
+import anyio
 from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -20,7 +25,7 @@ from contest.results import appeals, prizes, ranking  # importing ranking regist
 from contest.results.boards import award_rows, board_page, entry_rows, ordered_tracks, rank_if_due, rounds_with_tracks
 from contest.web import (DB, PER_PAGE, PUBLIC_TRACKS, Int, OptionalInt, Page, base_context, is_fragment, load_contest,
                          paging)
-from contest.web.page_cache import Rendering, public_page, span
+from contest.web.page_cache import Rendering, public_page, published_results, span
 
 
 def _shown(query: str) -> str:
@@ -28,6 +33,21 @@ def _shown(query: str) -> str:
     query = query.strip()[:100]
     phone = normalise_phone(query)
     return mask_phone(phone) if phone else query
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """A closed and ranked round's track as "find me" needs it, kept under the contest's results version (which
+    every change to the round, its ranking or the contest raises): found again without reading the round."""
+
+    round_id: int
+    track: str
+    details: bool  # the contest's public_tie_details
+    closes_at: datetime
+    size: int = 200
+
+    def holds(self, now: datetime) -> bool:
+        return now >= self.closes_at
 
 
 class PublicResultsController(Controller):
@@ -99,17 +119,35 @@ class PublicResultsController(Controller):
         # What this visitor looked for is theirs alone: that page is never kept.
         return await public_page(request, db, slug, None if q else ("round", page, per), build)
 
-    @get("/dot/{number:int}/{track_slug:str}/tim", name="public_results_find", sync_to_thread=True)
-    def find(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int], track_slug: FromPath[str],
-             q: FromQuery[str] = "") -> Template:
+    def _ranked(self, request: Request, db, slug: str, number: int, track_slug: str) -> _Ranked:
         contest = self._contest(db, slug)
         round_, track = self._closed_round(request, db, contest, number, track_slug)
         rank_if_due(db, round_, request.app.state.clock())
+        return _Ranked(round_.id, track, contest.public_tie_details, round_.closes_at)
+
+    @staticmethod
+    def _found(db, ranked: _Ranked, q: str) -> list[dict]:
         with db.session() as session:
-            found = entry_rows(session, ranking.find(session, round_.id, track, q.strip()[:100]), public=True,
-                               details=contest.public_tie_details)
+            return entry_rows(session, ranking.find(session, ranked.round_id, ranked.track, q), public=True,
+                              details=ranked.details)
+
+    @get("/dot/{number:int}/{track_slug:str}/tim", name="public_results_find")
+    async def find(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int],
+                   track_slug: FromPath[str], q: FromQuery[str] = "") -> Template:
+        """What the visitor looked for, never kept; the round it is looked for in is, as pages are."""
+        q = q.strip()[:100]
+        published = await db.run(published_results, db, slug)
+        cache, now = request.app.state.page_cache, request.app.state.clock()
+        key = ("ranked", published.id, published.results_version, number, track_slug)
+        ranked = cache.get(key, now)
+        if ranked is None:
+            ranked = await anyio.to_thread.run_sync(self._ranked, request, db, slug, number, track_slug)
+            cache.put(key, ranked)
+        search = functools.partial(self._found, db, ranked, q)
+        # A phone number finds one row by index: on the event loop (SQLite); a name reads more, in a worker thread.
+        found = await (db.run(search) if normalise_phone(q) else anyio.to_thread.run_sync(search))
         return Template("partials/_leaderboard_find.html", context=base_context(
-            found=found, q=_shown(q), public=True, details=contest.public_tie_details))
+            found=found, q=_shown(q), public=True, details=ranked.details))
 
     @get("/don-vi", name="public_results_teams")
     async def teams(self, request: Request, db: DB, slug: FromPath[str],
