@@ -3,9 +3,9 @@
 `contests.results_version` goes up in the same transaction as every change those pages show: a round ranked
 (again), a prize list proposed, locked or unlocked, the contest's settings (what is public, how much detail,
 the minimum team rate, the appeal period, its title and help line), a round or its tracks, the units and their
-headcounts, and a contestant's erased personal data. The pages read it with the contest on every request
-and keep what they rendered under it (contest.web.page_cache), so a change made by any process, on any host,
-shows on the next request to every other. Raising it too often costs one rendering; missing a change would
+headcounts, and a contestant's erased personal data. The pages read it on every request (one indexed row,
+contest.results.queries.published_version) and keep what they rendered under it (contest.web.page_cache), so
+a change made by any process, on any host, shows on the next request to every other. Raising it too often costs one rendering; missing a change would
 show stale results, so when in doubt, raise it.
 """
 
