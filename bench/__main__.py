@@ -18,19 +18,21 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import (attempts, audit_cost, backup_load, check_bank, import_bank, import_load, metrics_cost, results,
-                   throughput)
+from bench import (announcement, attempts, audit_cost, backup_load, check_bank, import_bank, import_load,
+                   metrics_cost, results, throughput)
 
 BENCHES = {"import": lambda options: import_bank.main(), "import-load": import_load.main, "attempts": attempts.main,
            "results": results.main, "check": check_bank.main, "backup": backup_load.main,
-           "audit": audit_cost.main, "metrics": metrics_cost.main, "throughput": throughput.main}
-WITH_JSON = {"attempts", "results", "throughput"}  # benchmarks that take --json FILE
+           "audit": audit_cost.main, "metrics": metrics_cost.main, "throughput": throughput.main,
+           "announcement": announcement.main}
+WITH_JSON = {"announcement", "attempts", "results", "throughput"}  # benchmarks that take --json FILE
 # The quick check: each scale scenario, small. (name, label, options)
 QUICK = [
     ("throughput", "throughput", ["--contestants", "40", "--seconds", "2", "--rounds", "1"]),
     ("attempts", "opening minute", ["--contestants", "300", "--arrival", "4", "--think", "0.7"]),
     ("attempts", "opening minute, PostgreSQL, two app servers",
      ["--contestants", "60", "--arrival", "3", "--think", "0.5", "--postgres", "--workers", "1"]),
+    ("announcement", "announcement minute", ["--phones", "300", "--arrival", "5", "--think", "1", "--bursts", "3"]),
     ("results", "results", ["--contestants", "3000", "--attempts-per", "2", "--units", "50", "--repeat", "5"]),
 ]
 LATEST = Path(__file__).resolve().parent / "results" / "latest.json"

@@ -39,6 +39,7 @@ from contest.web.announcements import AnnouncementsController
 from contest.web.appeals import ContestantAppealsController
 from contest.web.live import LiveController
 from contest.web.metrics import serve_metrics
+from contest.web.page_cache import PageCache
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
 from contest.web.exports import ExportJobsController, ExportsController
@@ -210,7 +211,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ],
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
         state=State({"settings": settings, "db": db, "pools": PoolCache(), "clock": app_clock,
-                     "contest_ids": {}, "metrics": metrics}),
+                     "contest_ids": {}, "metrics": metrics, "page_cache": PageCache()}),
         # CSRF runs after the session is loaded: tokens are bound to it (SessionCSRFMiddleware).
         middleware=[session_config.middleware, DefineMiddleware(SessionCSRFMiddleware, config=csrf_config)],
         # A click's JSON answer is a few dozen bytes: its handler opts out (skip_compression).

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from contest.models import Attempt, AttemptQuestion, Contest, Contestant, Question, Round, Unit
-from contest.results import charts, ranking, stats
+from contest.results import charts, public_version, ranking, stats
 from tests.conftest import NOW, html, login
 from tests.contest_helpers import SLUG, make_contest, second_round, unit_id
 
@@ -374,9 +374,25 @@ def test_figures_are_kept_a_while_but_a_new_ranking_shows_at_once(client, clock,
     with db.write_session() as session:  # Chi's paper is re-graded: 20 of 20
         session.execute(update(Attempt).where(Attempt.correct_count == 5).values(correct_count=20))
     assert perfect_scores() == "1"  # the same ranking: the kept figures
-    with db.write_session() as session:
-        session.execute(update(stats.RR).values(stale=True))  # what a key correction does
+    with db.write_session() as session:  # what a key correction does: the ranking is stale, the pages out of date
+        session.execute(update(stats.RR).values(stale=True))
+        public_version.changed(session, contest.contest_id)
     assert perfect_scores() == "2"
+
+
+def test_public_page_of_a_round_taking_answers_is_at_most_a_minute_old(client, clock, db, contest):
+    set_public(db, True)
+    clock.now = NOW + timedelta(hours=1)
+
+    def finished() -> str:
+        return html(client.get(f"/c/{SLUG}/thong-ke?dot=1")).find(id="total-finished").get_text()
+
+    assert finished() == "7"
+    attempt(db, person(db, contest, "Long", unit="XA"), round_id=contest.round_id, correct=10)
+    clock.advance(seconds=59)
+    assert finished() == "7"  # the page as rendered a moment ago
+    clock.advance(seconds=1)
+    assert finished() == "8"
 
 
 def test_contest_page_links_to_the_statistics(client, staff, contest):

@@ -24,6 +24,7 @@ from contest.db import Database
 from contest.i18n import N_
 from contest.models import (Accommodation, Contest, Contestant, LoginAttempt, PasswordReset, PrizeAward, PrizeList,
                             Round)
+from contest.results import public_version
 
 ANONYMOUS = "Thí sinh ẩn danh #{id}"
 ERASED_PASSWORD = "!erased"  # no password hash: nothing verifies against it
@@ -54,6 +55,8 @@ def erase_contestant(session: Session, contestant: Contestant, *, now: datetime)
     # A reason for extra time is often the person's health; the grant itself stays with the results.
     session.execute(update(Accommodation).where(Accommodation.contestant_id == contestant.id).values(reason=""))
     session.add(contestant)
+    # The public leaderboards name people as they are now: the anonymous label from the next request on.
+    public_version.changed(session, contestant.contest_id)
     session.flush()
     return True
 

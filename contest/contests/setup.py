@@ -16,6 +16,7 @@ from contest.contests.disclosure import POLICIES as ANSWER_POLICIES
 from contest.contests.draw import MAX_QUESTIONS, DrawSpec
 from contest.i18n import N_, join
 from contest.models import Attempt, Contest, Round, RoundTrack
+from contest.results import public_version
 
 TRACKS = {"officials": N_("Cán bộ, công chức, viên chức"), "citizens": N_("Người dân")}
 FIELDS = {
@@ -121,6 +122,7 @@ def update_contest(session: Session, contest: Contest, *, title: str, slug: str,
                    answers_published=answers_published)
     contest.is_published = is_published
     session.add(contest)
+    public_version.changed(session, contest.id)
     session.flush()
     return contest
 
@@ -226,6 +228,7 @@ def save_round(session: Session, *, contest: Contest, now: datetime, round_: Rou
                                tracks, now)
         round_.title, round_.closes_at = title, closes_at
         session.add(round_)
+        public_version.changed(session, contest.id)
         return round_
     clash = session.scalar(select(Round.id).where(Round.contest_id == contest.id, Round.number == number))
     if clash is not None and (round_ is None or clash != round_.id):
@@ -246,6 +249,7 @@ def save_round(session: Session, *, contest: Contest, now: datetime, round_: Rou
         session.add(row)
     for row in existing.values():
         session.delete(row)
+    public_version.changed(session, contest.id)
     session.flush()
     return round_
 

@@ -23,6 +23,7 @@ from contest.banks.xlsx import numbered_rows, sheet_rows
 from contest.db import Database
 from contest.i18n import N_, message_of
 from contest.models import Unit
+from contest.results import public_version
 
 UNIT, LOCALITY = "unit", "locality"
 NOUNS = {UNIT: N_("đơn vị"), LOCALITY: N_("địa bàn")}
@@ -278,6 +279,7 @@ def import_units(session: Session, *, contest_id: int, kind: str, data: bytes, f
     session.flush()
     for r in rows:
         by_code[r.code].parent_id = by_code[r.parent_code].id if r.parent_code else None
+    public_version.changed(session, contest_id)
     session.flush()
     report.saved = True
     return report
@@ -332,6 +334,7 @@ def import_units_file(db: Database, *, contest_id: int, kind: str, data: bytes, 
                 connection.execute(update(table).where(table.c.id == bindparam("row_id")).values(
                     name=bindparam("name"), headcount=bindparam("headcount"), search_text=bindparam("search_text"),
                     parent_id=bindparam("parent")), changed)
+            public_version.changed(session, contest_id)  # the new rows show from this transaction on
     except BaseException:
         with db.write_session() as session:
             session.execute(delete(Unit).where(Unit.contest_id == contest_id, Unit.kind == staged))
@@ -394,6 +397,7 @@ def save_unit(session: Session, *, contest_id: int, kind: str, unit: Unit | None
     unit.name, unit.headcount, unit.parent_id = name, count, parent_id
     unit.search_text = fold(f"{name} {unit.code}")
     session.add(unit)
+    public_version.changed(session, contest_id)
     session.flush()
     return unit
 

@@ -54,6 +54,9 @@ class Contest(SQLModel, table=True):
     # Days after the contest's end (its last round's close) that non-winners' personal data is kept, then
     # erased by `contest purge-personal-data`; None: kept until erased by hand (contest.contests.personal_data).
     retention_days: int | None = Field(default=None)
+    # Goes up with every change the public results and statistics pages show (contest.results.public_version):
+    # what a process rendered under another value is out of date.
+    results_version: int = Field(default=0)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

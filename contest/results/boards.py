@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from contest.contests.attempts import ATTEMPTS
@@ -21,10 +21,13 @@ from contest.models import Contest, PrizeList, Round, Unit
 from contest.results import prizes, ranking
 
 
+_UNIT_NAMES = select(Unit.id, Unit.name).where(Unit.id.in_(bindparam("ids", expanding=True)))  # built once: every page
+
+
 def _unit_names(session: Session, ids) -> dict[int, str]:
     """Names of just the units on one page (a contest may have thousands)."""
     ids = sorted({i for i in ids if i is not None})
-    return dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all()) if ids else {}
+    return dict(session.connection().execute(_UNIT_NAMES, {"ids": ids}).all()) if ids else {}
 
 
 def _predictions(session: Session, entries: list[ranking.Entry]) -> dict[int, int | None]:

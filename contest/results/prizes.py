@@ -32,7 +32,7 @@ from contest.contests.registration import normalise_phone
 from contest.contests.units import UNIT, unit_paths
 from contest.i18n import DEFAULT_TIMEZONE, N_, message_of
 from contest.models import AuditEvent, Contest, Contestant, PrizeAward, PrizeList, PrizeListStatus, Round, Unit, User
-from contest.results import appeals, ranking
+from contest.results import appeals, public_version, ranking
 from contest.results.ranking import ATTEMPTS, RANKING_ENTRIES
 
 PRIZES = ("first", "second", "third", "consolation")
@@ -153,6 +153,7 @@ def save_settings(session: Session, contest: Contest, *, counts: dict[str, str |
                  counts=parsed, one_prize_per_person=contest.one_prize_per_person,
                  team_min_rate=contest.team_min_rate, public_results=contest.public_results,
                  public_tie_details=contest.public_tie_details, appeal_hours=contest.appeal_hours)
+    public_version.changed(session, contest.id)
 
 
 # --- individual prizes ------------------------------------------------------------------------------------
@@ -244,6 +245,7 @@ def propose(session: Session, round_id: int, track: str, now: datetime, *, user_
                                position=a.position) for a in awards)
     audit.record(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_proposed",
                  round=round_.number, track=track, list=prize_list.id, awards=len(awards))
+    public_version.changed(session, round_.contest_id)
     session.flush()
     return prize_list
 
@@ -279,6 +281,7 @@ def lock(session: Session, list_id: int, user_id: int | None, now: datetime, *,
     prize_list.status, prize_list.locked_at, prize_list.locked_by = PrizeListStatus.LOCKED, now, user_id
     prize_list.chain_head = str(head)
     session.add(prize_list)
+    public_version.changed(session, round_.contest_id)
     return prize_list
 
 
@@ -295,6 +298,7 @@ def unlock(session: Session, list_id: int, user_id: int | None, now: datetime, *
     session.add(prize_list)
     audit.record(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="prizes_unlocked",
                  round=round_.number, track=prize_list.track, list=list_id, reason=reason)
+    public_version.changed(session, round_.contest_id)
     return prize_list
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from contest import audit
@@ -41,6 +41,7 @@ from contest.contests.registration import normalise_phone
 from contest.i18n import N_, Message
 from contest.models import (AttemptStatus, Contest, Contestant, OverallEntry, Question, RankingEntry, Round,
                             RoundResult, RoundTrack)
+from contest.results import public_version
 
 RULE_TEXT = N_("Xếp hạng theo số câu trả lời đúng (nhiều hơn xếp trên); nếu bằng nhau, người có số dự đoán gần "
                "với kết quả thực tế hơn xếp trên (không trả lời câu dự đoán coi như xa nhất); nếu vẫn bằng nhau, "
@@ -124,6 +125,8 @@ def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int |
                reason: str = "ranked") -> dict[str, int]:
     """Close overdue attempts, compute the true value and rank every track of the round.
     Returns {track: entries}."""
+    # First, so that on PostgreSQL a ranking takes the contest's row before anything else, as ensure_overall does.
+    public_version.changed(session, round_.contest_id)
     while close_expired(session, now=now, limit=5000) == 5000:
         pass
     truth = true_value(session, round_)
@@ -222,13 +225,27 @@ class Entry:
     attempt_id: int | None = None
 
 
+def _entry_rows(table, where):
+    """The SELECT of Entry's fields from a ranking table joined to its contestants, in leaderboard order."""
+    return (select(table.c.rank, table.c.contestant_id, Contestant.full_name, Contestant.phone, Contestant.unit_id,
+                   Contestant.locality_id, table.c.correct_count, table.c.question_count, table.c.gap,
+                   table.c.duration_ms, table.c.finished_at,
+                   table.c.attempt_id if "attempt_id" in table.c else literal(None))
+            .join(Contestant, Contestant.id == table.c.contestant_id).where(*where)
+            .order_by(table.c.rank, table.c.finished_at, table.c.contestant_id))
+
+
+# "Find me" by phone is what every phone asks when results are announced: the statement is built once, as the
+# attempt's hot paths do (building it per request cost six times the query). The contest narrows the lookup
+# to the unique (contest_id, phone) index.
+_BY_PHONE = _entry_rows(RANKING_ENTRIES, [
+    RANKING_ENTRIES.c.round_id == bindparam("round_id"), RANKING_ENTRIES.c.track == bindparam("track"),
+    Contestant.contest_id == select(Round.contest_id).where(Round.id == bindparam("round_id")).scalar_subquery(),
+    Contestant.phone == bindparam("phone")]).limit(bindparam("limit"))
+
+
 def _entries(session: Session, table, where, *, limit: int | None, offset: int = 0) -> list[Entry]:
-    order = (table.c.rank, table.c.finished_at, table.c.contestant_id)
-    query = (select(table.c.rank, table.c.contestant_id, Contestant.full_name, Contestant.phone, Contestant.unit_id,
-                    Contestant.locality_id, table.c.correct_count, table.c.question_count, table.c.gap,
-                    table.c.duration_ms, table.c.finished_at,
-                    table.c.attempt_id if "attempt_id" in table.c else literal(None))
-             .join(Contestant, Contestant.id == table.c.contestant_id).where(*where).order_by(*order).offset(offset))
+    query = _entry_rows(table, where).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return [Entry(*row) for row in session.execute(query)]
@@ -260,15 +277,15 @@ def overall(session: Session, contest_id: int, track: str, *, limit: int | None 
 def find(session: Session, round_id: int, track: str, query: str, *, limit: int = 20) -> list[Entry]:
     """'Find me': entries whose phone matches exactly, or whose name contains every word (no accents needed)."""
     phone = normalise_phone(query)
-    where = [RANKING_ENTRIES.c.round_id == round_id, RANKING_ENTRIES.c.track == track]
-    if phone:  # the contest narrows the lookup to the unique (contest_id, phone) index
-        contest_id = select(Round.contest_id).where(Round.id == round_id).scalar_subquery()
-        where += [Contestant.contest_id == contest_id, Contestant.phone == phone]
-    else:
-        words = fold(query).split()
-        if not words:
-            return []
-        where += [Contestant.search_name.contains(word, autoescape=True) for word in words]
+    if phone:
+        rows = session.connection().execute(_BY_PHONE, {"round_id": round_id, "track": track, "phone": phone,
+                                                        "limit": limit})
+        return [Entry(*row) for row in rows]
+    words = fold(query).split()
+    if not words:
+        return []
+    where = [RANKING_ENTRIES.c.round_id == round_id, RANKING_ENTRIES.c.track == track,
+             *(Contestant.search_name.contains(word, autoescape=True) for word in words)]
     return _entries(session, RANKING_ENTRIES, where, limit=limit)
 
 

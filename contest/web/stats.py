@@ -4,20 +4,20 @@ Both show aggregates only. Question statistics read every answer of the rounds i
 are a section of their own, loaded when asked for (htmx swaps it in; without script it is a page).
 The public one opens only once every round in view has closed: a question's facility would
 otherwise hint at its key while people still sit it. Figures are kept per scope and ranking (a
-minute while a round is open, hours once all have closed), so a crowd reloading the public page
-costs one computation, not one each.
+minute while a round is open, hours once all have closed), so a crowd reloading the page costs one
+computation, not one each; the public pages are also kept as rendered (contest.web.page_cache), for
+a minute while a round in view is still taking answers, else until the contest's results version changes.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
@@ -30,6 +30,7 @@ from contest.results import stats
 from contest.results.charts import Bar, bar_chart, column_chart, histogram
 from contest.results.ranking import ensure_ranked, needs_ranking
 from contest.web import DB, Int, form_int, get_contest, load_contest, request_locale, requires, translate
+from contest.web.page_cache import Rendering, public_page, span
 
 CACHE_SECONDS = 60  # while a round in view is open: new attempts show within a minute
 CLOSED_CACHE_SECONDS = 6 * 3600  # closed rounds change only by a new ranking, which changes the key
@@ -37,23 +38,23 @@ CHART_LABELS = {"full": "100%", "high": "≥75%", "middle": "25–75%", "low": "
 
 
 class _Cache:
-    """Computed figures by key for a while; a new ranking changes the key, so it shows at once."""
+    """Computed figures by key for a while (on the app's clock, as the public pages kept with them);
+    a new ranking changes the key, so it shows at once."""
 
     def __init__(self) -> None:
-        self._values: dict[tuple, tuple[float, object]] = {}
+        self._values: dict[tuple, tuple[datetime, object]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, compute: Callable[[], object], *, seconds: float) -> object:
-        now = time.monotonic()
+    def get(self, key: tuple, compute: Callable[[], object], *, now: datetime, seconds: float) -> object:
         with self._lock:
             hit = self._values.get(key)
-        if hit is not None and hit[0] > now:
+        if hit is not None and now < hit[0] <= now + timedelta(seconds=seconds):
             return hit[1]
         value = compute()
         with self._lock:
             if len(self._values) > 500:
                 self._values = {k: v for k, v in self._values.items() if v[0] > now}
-            self._values[key] = (now + seconds, value)
+            self._values[key] = (now + timedelta(seconds=seconds), value)
         return value
 
 
@@ -155,7 +156,7 @@ def _report(request: Request, db, view: View, *, base: str, public: bool) -> dic
         with db.session() as session:
             return view.now, stats.contest_stats(session, view.contest.id, view.round_id, tz=tz, items=False)
 
-    computed_at, figures = _cache(request).get(key, compute, seconds=_seconds(view))
+    computed_at, figures = _cache(request).get(key, compute, now=view.now, seconds=_seconds(view))
     return {"contest": view.contest, "rounds": view.rounds, "chosen": view.chosen, "closed": view.closed,
             "figures": figures, "charts": _charts(request, view.contest, figures), "computed_at": computed_at,
             "public": public, "base": base, "query": view.query, "min_rate": view.contest.team_min_rate / 100,
@@ -170,7 +171,7 @@ def _items(request: Request, db, view: View, *, base: str, public: bool) -> Temp
         with db.session() as session:
             return stats.item_statistics(session, view.contest.id, view.round_id)
 
-    items = _cache(request).get(key, compute, seconds=_seconds(view))
+    items = _cache(request).get(key, compute, now=view.now, seconds=_seconds(view))
     context = {"contest": view.contest, "chosen": view.chosen, "items": items, "public": public, "base": base,
                "query": view.query, "flag_labels": stats.FLAG_LABELS, "share": stats.DISCRIMINATION_SHARE,
                **_formatters(request)}
@@ -199,24 +200,55 @@ class StaffStatsController(Controller):
         return _items(request, db, view, base=f"/staff/contests/{contest_id}/thong-ke", public=False)
 
 
+def _public_span(view: View, computed_at: datetime) -> tuple[datetime | None, datetime | None]:
+    """Between which moments a public statistics page holds: until the next round closes (or its late
+    submissions, within the grace, are in), and while a round in view takes answers, as long as the
+    figures it shows (computed at `computed_at`) are kept."""
+    now = view.now
+    settled = [r.closes_at + timedelta(seconds=r.grace_seconds) for r in view.rounds]
+    since, until = span(now, [r.closes_at for r in view.rounds] + settled)
+    in_view = [view.chosen] if view.chosen else view.rounds
+    if any(now < r.closes_at + timedelta(seconds=r.grace_seconds) for r in in_view):
+        kept = computed_at + timedelta(seconds=CACHE_SECONDS)
+        return now, kept if until is None else min(until, kept)
+    return since, until
+
+
 class PublicStatsController(Controller):
     path = "/c/{slug:str}/thong-ke"
 
-    def _view(self, request: Request, db, slug: str, dot: str) -> View:
+    def _contest(self, db, slug: str) -> Contest:
         contest = load_contest(db, slug)
         if not contest.public_results:
             raise NotFoundException()
-        return _view(request, db, contest, dot)
+        return contest
 
-    @get("/", name="contest_stats", sync_to_thread=True)
-    def report(self, request: Request, db: DB, slug: FromPath[str], dot: FromQuery[str] = "") -> Template:
-        view = self._view(request, db, slug, dot)
-        return Template("stats/public.html", context=_report(request, db, view, base=f"/c/{slug}/thong-ke",
-                                                             public=True))
+    @staticmethod
+    def _key(page: str, dot: str) -> tuple | None:
+        """The page and round chosen, as the cache keeps them; None (not kept) for a selector that is not a
+        number: a 404."""
+        number = form_int(dot) if dot.strip() else None
+        return None if dot.strip() and number is None else (page, number)
 
-    @get("/cau-hoi", name="contest_item_stats", sync_to_thread=True)
-    def items(self, request: Request, db: DB, slug: FromPath[str], dot: FromQuery[str] = "") -> Template:
-        view = self._view(request, db, slug, dot)
-        if not view.closed:
-            raise NotFoundException()
-        return _items(request, db, view, base=f"/c/{slug}/thong-ke", public=True)
+    @get("/", name="contest_stats")
+    async def report(self, request: Request, db: DB, slug: FromPath[str],
+                     dot: FromQuery[str] = "") -> Response | Template:
+        def build() -> Rendering:
+            view = _view(request, db, self._contest(db, slug), dot)
+            context = _report(request, db, view, base=f"/c/{slug}/thong-ke", public=True)
+            return Rendering(Template("stats/public.html", context=context),
+                             *_public_span(view, context["computed_at"]))
+
+        return await public_page(request, db, slug, self._key("report", dot), build)
+
+    @get("/cau-hoi", name="contest_item_stats")
+    async def items(self, request: Request, db: DB, slug: FromPath[str],
+                    dot: FromQuery[str] = "") -> Response | Template:
+        def build() -> Rendering:
+            view = _view(request, db, self._contest(db, slug), dot)
+            if not view.closed:
+                raise NotFoundException()
+            return Rendering(_items(request, db, view, base=f"/c/{slug}/thong-ke", public=True),
+                             *_public_span(view, view.now))
+
+        return await public_page(request, db, slug, self._key("items", dot), build)

@@ -1,0 +1,22 @@
+"""The benchmarks still run: a scenario's main function with tiny sizes, against the real server.
+
+Figures are not checked (they mean something only at full size on a quiet machine); what is checked is
+that every request was answered as the scenario expects.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bench import announcement
+
+
+def test_announcement_minute_runs_with_no_errors(tmp_path):
+    figures_file = tmp_path / "announcement.json"
+    correct = announcement.main(["--phones", "30", "--arrival", "1", "--think", "0.1", "--burst", "5",
+                                 "--bursts", "2", "--simulated", "60", "--json", str(figures_file)])
+    figures = json.loads(figures_file.read_text())
+    assert (correct, figures["errors"]) == (True, 0)
+    arrivals = figures["phases"]["arrivals"]["pages"]
+    assert {page: s["requests"] for page, s in arrivals.items()} == {"leaderboard": 30, "find_me": 30, "stats": 30}
+    assert figures["phases"]["burst_leaderboard"]["pages"]["leaderboard"]["requests"] == 10
