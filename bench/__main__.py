@@ -71,13 +71,15 @@ def run_one(name: str, options: list[str]) -> dict:
     """Run one benchmark; its outcome, time, printed lines and JSON report (if it writes one)."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        if name in WITH_JSON:
+        if name in WITH_JSON and "--json" in options:  # the caller's file, read back from there
+            report = Path(options[options.index("--json") + 1])
+        elif name in WITH_JSON:
             options = [*options, "--json", str(report)]
         tee, began = _Tee(sys.stdout), time.perf_counter()
         with contextlib.redirect_stdout(tee):
             ok = BENCHES[name](options) is not False
         figures = json.loads(report.read_text()) if report.exists() else None
-    return {"name": name, "options": options[:-2] if name in WITH_JSON else options, "ok": ok,
+    return {"name": name, "options": [o for o in options if o != str(report)], "ok": ok,
             "seconds": round(time.perf_counter() - began, 1), "printed": tee.kept.getvalue().splitlines(),
             "figures": figures}
 
