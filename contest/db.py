@@ -241,14 +241,16 @@ class _GroupCommit:
         self.db = db
         self.pending: list[tuple[Callable[[Connection], Any], asyncio.Future]] = []
         self.draining = False
+        self._task: asyncio.Task | None = None
 
     async def submit(self, job: Callable[[Connection], T]) -> T:
         future = asyncio.get_running_loop().create_future()
         self.pending.append((job, future))
         if not self.draining:
             self.draining = True
-            # A task of its own, so that a request cancelled meanwhile cannot stop the others' commit.
-            asyncio.get_running_loop().create_task(self._drain())
+            # A task of its own, so that a request cancelled meanwhile cannot stop the others' commit
+            # (kept referenced: the loop holds tasks only weakly).
+            self._task = asyncio.get_running_loop().create_task(self._drain())
         return await future
 
     async def _drain(self) -> None:
