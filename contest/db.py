@@ -392,8 +392,9 @@ class Database:
     async def write(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(conn, ...)` in a write transaction, from async code; returns once that is committed.
 
-        For the hottest writes (saving a click): a few short statements that raise before they write
-        when they refuse. On SQLite, writes that arrive together share one transaction (see
+        For the hottest writes (saving a click, starting an attempt): a few short statements. What `fn`
+        wrote before it raised is undone (its savepoint, or its whole transaction when alone) and the
+        exception reaches the caller. On SQLite, writes that arrive together share one transaction (see
         _GroupCommit); on PostgreSQL each runs in its own, in a worker thread."""
         def job(conn: Connection) -> T:
             return fn(conn, *args, **kwargs)
