@@ -38,6 +38,7 @@ from contest.models import Contest, Role, User
 from contest.results import prizes
 # Re-exported so that controllers need no other module of this package.
 from contest.web.context import LANG_COOKIE, request_locale, static_url, translate  # noqa: F401
+from contest.web.page_cache import Rendering, public_page, published_results, span  # noqa: F401 (for controllers)
 from contest.web.sessions import CSRF_NONCE
 
 DB = NamedDependency[Database]

@@ -23,9 +23,8 @@ from contest.contests.setup import round_tracks
 from contest.models import Contest, Round
 from contest.results import appeals, prizes, ranking  # importing ranking registers its key-correction hook
 from contest.results.boards import award_rows, board_page, entry_rows, ordered_tracks, rank_if_due, rounds_with_tracks
-from contest.web import (DB, PER_PAGE, PUBLIC_TRACKS, Int, OptionalInt, Page, base_context, is_fragment, load_contest,
-                         paging)
-from contest.web.page_cache import Rendering, public_page, published_results, span
+from contest.web import (DB, PER_PAGE, PUBLIC_TRACKS, Int, OptionalInt, Page, Rendering, base_context, is_fragment,
+                         load_contest, paging, public_page, published_results, span)
 
 
 def _shown(query: str) -> str:

@@ -29,8 +29,8 @@ from contest.results import queries as result_queries
 from contest.results import stats
 from contest.results.charts import Bar, bar_chart, column_chart, histogram
 from contest.results.ranking import ensure_ranked, needs_ranking
-from contest.web import DB, Int, form_int, get_contest, load_contest, request_locale, requires, translate
-from contest.web.page_cache import Rendering, public_page, span
+from contest.web import (DB, Int, Rendering, form_int, get_contest, load_contest, public_page, request_locale, requires,
+                         span, translate)
 
 CACHE_SECONDS = 60  # while a round in view is open: new attempts show within a minute
 CLOSED_CACHE_SECONDS = 6 * 3600  # closed rounds change only by a new ranking, which changes the key
