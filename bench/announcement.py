@@ -39,7 +39,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bench.attempts import cpu_seconds, own_cpu, percentile
-from bench.http import Client, HTTPError
+from bench.http import Client, HTTPError, event_loop_runner
 from bench.server import Server
 from contest.contests.registration import mask_phone
 from contest.db import Database, migrate
@@ -225,12 +225,7 @@ def main(argv: list[str] | None = None) -> bool:
         server = Server(env, log, workers=args.workers)
         try:
             server.start()
-            try:
-                import uvloop
-                runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
-            except ImportError:
-                runner = asyncio.Runner()
-            with runner:
+            with event_loop_runner() as runner:
                 raw = runner.run(drive(args, server, people))
         finally:
             server.stop()

@@ -55,7 +55,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, select, text
 
 from bench import postgres
-from bench.http import Client, HTTPError, Reply
+from bench.http import Client, HTTPError, Reply, event_loop_runner
 from bench.server import Save, Server, lost_saves, stored_choices
 from contest.accounts import CONTESTANT_HASHER, hash_password
 from contest.models import Contest, Contestant, Unit
@@ -513,12 +513,7 @@ def run(args: argparse.Namespace) -> dict:
         try:
             for server in servers:
                 server.start()
-            try:
-                import uvloop
-                runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
-            except ImportError:
-                runner = asyncio.Runner()
-            with runner:
+            with event_loop_runner() as runner:
                 raw = runner.run(drive(args, servers, phones, ids, env["SECRET_KEY"]))
         finally:
             for server in servers:

@@ -110,3 +110,12 @@ class Client:
         for _, writer, _ in self._idle:
             writer.close()
         self._idle.clear()
+
+
+def event_loop_runner() -> asyncio.Runner:
+    """An asyncio runner on uvloop when it is installed (a lighter load generator), else the default loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.Runner()
+    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
