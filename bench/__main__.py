@@ -79,7 +79,8 @@ def run_one(name: str, options: list[str]) -> dict:
         with contextlib.redirect_stdout(tee):
             ok = BENCHES[name](options) is not False
         figures = json.loads(report.read_text()) if report.exists() else None
-    return {"name": name, "options": [o for o in options if o != str(report)], "ok": ok,
+    shown = [o for i, o in enumerate(options) if o != "--json" and (i == 0 or options[i - 1] != "--json")]
+    return {"name": name, "options": shown, "ok": ok,
             "seconds": round(time.perf_counter() - began, 1), "printed": tee.kept.getvalue().splitlines(),
             "figures": figures}
 
