@@ -207,3 +207,32 @@ def test_closed_round_is_ranked_once_and_again_when_stale(db, contest):
         session.execute(update(RoundResult).values(stale=True))
     with db.session() as session:
         assert ranking.needs_ranking(session, round_, CLOSED)
+
+
+def test_the_counted_attempt_and_ranks_match_the_rule_written_out_in_python(db, contest):
+    """Many contestants with several attempts each, drawn so that every tie-break is needed somewhere: the
+    stored ranking equals the rule applied by hand (best attempt per contestant, then rank with shared ties)."""
+    import random
+
+    rng = random.Random(2026)
+    made = []
+    for i in range(60):
+        who = person(db, contest, f"Người thứ {i}")
+        for _ in range(rng.randint(1, 4)):
+            fields = {"correct": rng.choice((7, 8, 8, 9, 9)), "prediction": rng.choice((None, 0, 1, 2, 3)),
+                      "seconds": rng.choice((200, 200, 300)), "finished": rng.choice((1, 2, 2))}
+            made.append((attempt(db, contest, who, **fields), who, fields))
+    # No attempt has every answer right, so the true value (perfect scores) is 0 and the gap is the prediction.
+    key = {aid: (-f["correct"], f["prediction"] if f["prediction"] is not None else ranking.NO_PREDICTION,
+                 f["seconds"], f["finished"]) for aid, _, f in made}
+    counted = {}
+    for aid, who, _ in made:
+        if who not in counted or (key[aid], aid) < (key[counted[who]], counted[who]):
+            counted[who] = aid
+    expected = {who: (aid, 1 + sum(key[other] < key[aid] for other in counted.values()))
+                for who, aid in counted.items()}
+    rank(db, contest)
+    with db.session() as session:
+        stored = {e.contestant_id: (e.attempt_id, e.rank)
+                  for e in ranking.leaderboard(session, contest.round_id, "officials", limit=None)}
+    assert stored == expected
