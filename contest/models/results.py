@@ -130,6 +130,17 @@ class Appeal(SQLModel, table=True):
                                                                    nullable=True))
 
 
+class ExportJobStatus(StrEnum):
+    """A job waits in the queue, runs in one process at a time, and ends done or failed; a done job's file is
+    deleted after a while (expired)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
 class ExportJob(SQLModel, table=True):
     """A large export written in the background; the page polls its progress. Any app process may claim a
     queued job (contest.exports.claims): `claimed_by` names that process, `heartbeat_at` is when it last said
@@ -144,7 +155,7 @@ class ExportJob(SQLModel, table=True):
     params: str = Field(default="{}", max_length=500)  # the ExportSpec as JSON
     contest_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("contests.id", ondelete="CASCADE"),
                                                                   nullable=True, index=True))
-    status: str = Field(default="queued", max_length=10)  # queued | running | done | failed | expired
+    status: str = Field(default=ExportJobStatus.QUEUED.value, max_length=10)  # an ExportJobStatus
     progress: int = 0  # percent
     filename: str = Field(default="", max_length=200)
     error: str = Field(default="", max_length=500)

@@ -16,7 +16,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Response, Template
 from contest.contests.setup import TRACKS, tracks_of
-from contest.exports import downloads, jobs
+from contest.exports import claims, downloads, jobs
 from contest.exports import results_workbook as books
 from contest.i18n import N_
 from contest.models import Contest, ExportJob, Role, Round
@@ -86,7 +86,7 @@ class ExportsController(Controller):
             "contest": contest, "rounds": rounds, "contest_tracks": tracks_of(contest), "tracks": TRACKS,
             "round_id": round_id, "track": track, "error": error, "jobs": recent,
             "kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "threshold": jobs.BACKGROUND_ROWS,
-            "now": request.app.state.clock(), "abandoned": jobs.abandoned, "unmasked": _unmasked,
+            "now": request.app.state.clock(), "abandoned": claims.abandoned, "unmasked": _unmasked,
             "can_full": downloads.may_have_full_data(_user(request).role)})
 
     @get("/", name="exports_index", sync_to_thread=True)
@@ -163,7 +163,7 @@ class ExportJobsController(Controller):
         context = {"job": job, "spec": scope.spec, "round": scope.round, "contest": scope.contest,
                    "kind_labels": KIND_LABELS,
                    "status_labels": STATUS_LABELS, "tracks": TRACKS, "name": jobs.download_name(job),
-                   "abandoned": jobs.abandoned(job, request.app.state.clock()), "full": _unmasked(job),
+                   "abandoned": claims.abandoned(job, request.app.state.clock()), "full": _unmasked(job),
                    "may_download": _may_download(request, job)}
         fragment = request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request")
         return Template("exports/_job.html" if fragment else "exports/job.html", context=context)

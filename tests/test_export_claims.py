@@ -1,0 +1,193 @@
+"""Export jobs claimed from the database by any process: two processes claiming at once, a job taken back from a
+process that fell silent, tries counted and exhausted. Each "process" is a Database of its own on the same
+database (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+from contest.db import Database
+from contest.exports import claims, jobs
+from contest.models import ExportJob
+from tests.conftest import html, login
+from tests.test_exports import CLOSED, TZ, leaderboard
+from tests.test_exports import contest  # noqa: F401 - the fixture: a closed, ranked round
+
+STALE = claims.STALE_AFTER + timedelta(seconds=1)
+
+
+@pytest.fixture
+def directory(tmp_path):
+    """The exports folder the tests' runs write into."""
+    return tmp_path / "exports"
+
+
+@pytest.fixture
+def other_db(settings):
+    """A second process on the same database."""
+    database = Database(settings.database_url)
+    yield database
+    database.dispose()
+
+
+def queue_jobs(db, contest, count: int, *, now=CLOSED) -> list[int]:
+    with db.write_session() as session:
+        return [jobs.create_job(session, leaderboard(contest, track="officials"), user_id=None, now=now).id
+                for _ in range(count)]
+
+
+def job_row(db, job_id: int) -> ExportJob:
+    with db.session() as session:
+        return session.get(ExportJob, job_id)
+
+
+def wait_for(predicate, *, seconds: float = 15.0):
+    """Poll `predicate` until it returns something true (a background thread is at work); fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.05)
+    raise AssertionError("gave up waiting")
+
+
+def test_two_processes_claiming_at_once_run_each_job_exactly_once(db, other_db, contest, directory):
+    job_ids = queue_jobs(db, contest, 8)
+    processes = [(db, claims.claimer_name()), (other_db, claims.claimer_name())]
+    start = threading.Barrier(4)
+    taken: list[claims.Claim] = []
+    errors: list[BaseException] = []
+
+    def worker(database, claimer) -> None:
+        try:
+            start.wait()
+            while (claim := claims.claim_next(database, claimer=claimer, now=CLOSED)) is not None:
+                taken.append(claim)
+                jobs.run_claimed(database, claim, directory=directory, tz=TZ, clock=lambda: CLOSED)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=process) for process in processes * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert sorted(claim.job_id for claim in taken) == job_ids  # each job claimed once, none missed
+    rows = [job_row(db, job_id) for job_id in job_ids]
+    assert [(row.status, row.tries, row.progress) for row in rows] == [("done", 1, 100)] * 8
+    owners = {claim.job_id: claim.claimer for claim in taken}
+    assert [row.claimed_by for row in rows] == [owners[job_id] for job_id in job_ids]
+    assert sorted(p.name for p in directory.iterdir()) == sorted(row.filename for row in rows)
+
+
+def test_a_job_whose_process_fell_silent_is_taken_back_and_finished(db, other_db, contest, directory):
+    [job_id] = queue_jobs(db, contest, 1)
+    first = claims.claim_next(db, claimer="host-a:101:aaaa", now=CLOSED)  # then its process dies
+    assert first == claims.Claim(job_id, "host-a:101:aaaa", 1)
+
+    assert claims.claim_next(other_db, claimer="host-b:202:bbbb", now=CLOSED + timedelta(minutes=1)) is None
+    later = CLOSED + STALE
+    second = claims.claim_next(other_db, claimer="host-b:202:bbbb", now=later)
+    assert second == claims.Claim(job_id, "host-b:202:bbbb", 2)
+    row = job_row(db, job_id)
+    assert (row.status, row.claimed_by, row.tries, row.heartbeat_at) == ("running", "host-b:202:bbbb", 2, later)
+
+    jobs.run_claimed(other_db, second, directory=directory, tz=TZ, clock=lambda: later)
+    row = job_row(db, job_id)
+    assert (row.status, row.tries, row.finished_at) == ("done", 2, later)
+    assert jobs.job_file(directory, row) is not None
+
+
+def test_a_process_that_comes_back_after_its_job_was_taken_changes_nothing(db, other_db, contest, directory):
+    [job_id] = queue_jobs(db, contest, 1)
+    first = claims.claim_next(db, claimer="host-a:101:aaaa", now=CLOSED)
+    second = claims.claim_next(other_db, claimer="host-b:202:bbbb", now=CLOSED + STALE)
+    assert claims.record(db, first, now=CLOSED + STALE, progress=60) is False
+
+    jobs.run_claimed(db, first, directory=directory, tz=TZ, clock=lambda: CLOSED + STALE)
+
+    row = job_row(db, job_id)
+    assert (row.status, row.claimed_by, row.tries, row.progress, row.filename) == (
+        "running", second.claimer, 2, 1, "")
+    assert list(directory.iterdir()) == []  # its file was not put in place, its partial file removed
+
+
+def test_a_job_interrupted_on_every_try_is_failed_with_a_message(db, other_db, contest, viewer):
+    [job_id] = queue_jobs(db, contest, 1)
+    for n, (database, claimer) in enumerate([(db, "a:1:x"), (other_db, "b:2:y"), (db, "a:3:z")]):
+        claim = claims.claim_next(database, claimer=claimer, now=CLOSED + STALE * n)
+        assert claim == claims.Claim(job_id, claimer, n + 1)
+    third_silent = CLOSED + STALE * 3
+    assert claims.abandoned(job_row(db, job_id), CLOSED + STALE * 2 + timedelta(minutes=1)) is False
+
+    assert claims.claim_next(other_db, claimer="b:2:y", now=third_silent) is None  # no fourth try
+    assert claims.abandoned(job_row(db, job_id), third_silent) is True
+    assert claims.give_up(db, now=third_silent) == 1
+    row = job_row(db, job_id)
+    assert (row.status, row.tries, row.error, row.finished_at) == (
+        "failed", 3, "Tệp xuất bị gián đoạn nhiều lần; hãy xuất lại.", third_silent)
+    assert claims.give_up(db, now=third_silent) == 0
+
+    block = html(viewer.get(f"/staff/exports/{job_id}", headers={"HX-Request": "true"})).find(id="job")
+    assert (block["data-status"], block.text.strip()) == ("failed", "Tệp xuất bị gián đoạn nhiều lần; hãy xuất lại.")
+
+
+def test_a_job_no_process_took_for_hours_is_not_claimed_but_failed(db, contest):
+    [old, fresh] = [queue_jobs(db, contest, 1, now=now)[0] for now in (CLOSED, CLOSED + timedelta(hours=2))]
+    now = CLOSED + claims.ABANDONED_AFTER + timedelta(minutes=1)
+    assert [claims.abandoned(job_row(db, job_id), now) for job_id in (old, fresh)] == [True, False]
+
+    assert claims.claim_next(db, claimer="a:1:x", now=now).job_id == fresh
+    assert claims.claim_next(db, claimer="a:1:x", now=now) is None
+    assert claims.give_up(db, now=now) == 1
+    assert (job_row(db, old).status, job_row(db, old).error) == ("failed", claims.NOT_RUN)
+
+
+def test_the_heartbeat_is_written_while_progress_does_not_move(db, other_db, contest):
+    [job_id] = queue_jobs(db, contest, 1)
+    claim = claims.claim_next(db, claimer="a:1:x", now=CLOSED)
+    now = [CLOSED]
+    with claims.Heartbeat(db, claim, lambda: now[0], every=0.01) as heartbeat:
+        now[0] = CLOSED + timedelta(minutes=1)
+        wait_for(lambda: job_row(db, job_id).heartbeat_at == CLOSED + timedelta(minutes=1))
+        assert claims.claim_next(other_db, claimer="b:2:y", now=CLOSED + STALE) is None  # alive: not taken back
+    assert not heartbeat.lost.is_set()
+
+
+def test_a_heartbeat_that_resumes_after_its_job_was_taken_back_notices(db, other_db, contest):
+    [job_id] = queue_jobs(db, contest, 1)
+    stalled = claims.claim_next(db, claimer="a:1:x", now=CLOSED)  # its process hangs: no beats for a while
+    assert claims.claim_next(other_db, claimer="b:2:y", now=CLOSED + STALE).tries == 2
+    with claims.Heartbeat(db, stalled, lambda: CLOSED + STALE, every=0.01) as heartbeat:
+        wait_for(heartbeat.lost.is_set)
+    row = job_row(db, job_id)
+    assert (row.claimed_by, row.tries, row.heartbeat_at) == ("b:2:y", 2, CLOSED + STALE)
+
+
+def test_a_job_stopped_with_its_process_goes_back_to_the_queue_untried(db, contest, directory):
+    with db.write_session() as session:  # the report tells its progress once its figures are read: a stop is seen there
+        job_id = jobs.create_job(session, jobs.ExportSpec(kind="report", contest_id=contest.contest_id, fmt="docx"),
+                                 user_id=None, now=CLOSED).id
+    claim = claims.claim_next(db, claimer="a:1:x", now=CLOSED)
+    stopping = threading.Event()
+    stopping.set()
+
+    jobs.run_claimed(db, claim, directory=directory, tz=TZ, clock=lambda: CLOSED, stopping=stopping)
+
+    row = job_row(db, job_id)
+    assert (row.status, row.claimed_by, row.tries, row.progress) == ("queued", "", 0, 0)
+    assert list(directory.iterdir()) == []  # the partial file is gone
+    assert claims.claim_next(db, claimer="b:2:y", now=CLOSED).tries == 1
+
+
+@pytest.fixture
+def viewer(client, staff, clock):
+    clock.now = CLOSED
+    assert login(client, staff["viewer"]).status_code in (302, 303)
+    return client
