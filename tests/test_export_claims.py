@@ -1,19 +1,23 @@
 """Export jobs claimed from the database by any process: two processes claiming at once, a job taken back from a
-process that fell silent, tries counted and exhausted. Each "process" is a Database of its own on the same
-database (SQLite or PostgreSQL)."""
+process that fell silent, tries counted and exhausted, a process that runs no jobs, and the web page of a job
+run by the worker. Each "process" is a Database of its own on the same database (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from datetime import timedelta
 
 import pytest
+from openpyxl import load_workbook
 
 from contest.db import Database
 from contest.exports import claims, jobs
+from contest.exports.worker import POLL_SECONDS
 from contest.models import ExportJob
-from tests.conftest import html, login
+from contest.settings import Settings, SettingsError
+from tests.conftest import html, login, post_form
 from tests.test_exports import CLOSED, TZ, leaderboard
 from tests.test_exports import contest  # noqa: F401 - the fixture: a closed, ranked round
 
@@ -118,13 +122,16 @@ def test_a_process_that_comes_back_after_its_job_was_taken_changes_nothing(db, o
     assert list(directory.iterdir()) == []  # its file was not put in place, its partial file removed
 
 
-def test_a_job_interrupted_on_every_try_is_failed_with_a_message(db, other_db, contest, viewer):
+def test_a_job_interrupted_on_every_try_is_failed_with_a_message(db, other_db, contest, viewer, clock):
     [job_id] = queue_jobs(db, contest, 1)
     for n, (database, claimer) in enumerate([(db, "a:1:x"), (other_db, "b:2:y"), (db, "a:3:z")]):
         claim = claims.claim_next(database, claimer=claimer, now=CLOSED + STALE * n)
         assert claim == claims.Claim(job_id, claimer, n + 1)
+    clock.now = CLOSED + STALE * 2 + timedelta(minutes=1)
+    assert claims.abandoned(job_row(db, job_id), clock.now) is False
+    block = html(viewer.get(f"/staff/exports/{job_id}", headers={"HX-Request": "true"})).find(id="job")
+    assert block["data-status"] == "running" and "(lần thử thứ 3; lần trước bị gián đoạn)" in block.text
     third_silent = CLOSED + STALE * 3
-    assert claims.abandoned(job_row(db, job_id), CLOSED + STALE * 2 + timedelta(minutes=1)) is False
 
     assert claims.claim_next(other_db, claimer="b:2:y", now=third_silent) is None  # no fourth try
     assert claims.abandoned(job_row(db, job_id), third_silent) is True
@@ -191,3 +198,62 @@ def viewer(client, staff, clock):
     clock.now = CLOSED
     assert login(client, staff["viewer"]).status_code in (302, 303)
     return client
+
+
+def start_large_export(client, contest) -> str:
+    """Ask for an export big enough for a background job (every export is, below); the job page's address."""
+    page = f"/staff/contests/{contest.contest_id}/exports"
+    response = post_form(client, page, {"kind": "leaderboard", "round_id": str(contest.round_id), "fmt": "xlsx"},
+                         follow_redirects=False)
+    assert response.status_code == 303
+    return response.headers["location"]
+
+
+def job_block(client, job_url: str):
+    return html(client.get(job_url, headers={"HX-Request": "true"})).find(id="job")
+
+
+def test_a_job_queued_through_the_web_is_run_by_the_worker_and_offers_the_download(
+        make_client, staff, clock, db, contest, monkeypatch):
+    monkeypatch.setattr(jobs, "BACKGROUND_ROWS", 0)
+    clock.now = CLOSED
+    client = make_client(export_workers=1)
+    login(client, staff["viewer"])
+    job_url = start_large_export(client, contest)
+
+    block = wait_for(lambda: (b := job_block(client, job_url))["data-status"] == "done" and b)
+    link = block.find("a")["href"]
+    download = client.get(link)
+    assert download.status_code == 200
+    assert load_workbook(io.BytesIO(download.content)).sheetnames == ["Xếp hạng CBCCVC", "Xếp hạng Người dân"]
+    row = job_row(db, int(job_url.rsplit("/", 1)[1]))
+    assert (row.tries, row.heartbeat_at, row.claimed_by) == (1, CLOSED, client.app.state.export_worker.claimer)
+
+
+def test_a_process_with_no_export_workers_never_claims_and_another_polls_for_the_job(
+        make_client, staff, clock, db, contest, monkeypatch):
+    monkeypatch.setattr(jobs, "BACKGROUND_ROWS", 0)
+    clock.now = CLOSED
+    web_only = make_client()  # export_workers=0
+    login(web_only, staff["viewer"])
+    assert web_only.app.state.export_worker is None
+    job_url = start_large_export(web_only, contest)
+    job_id = int(job_url.rsplit("/", 1)[1])
+    assert (job_row(db, job_id).status, job_block(web_only, job_url)["data-status"]) == ("queued", "queued")
+
+    worker_host = make_client(export_workers=1)  # its worker looks at once when it starts, then every poll
+    wait_for(lambda: job_row(db, job_id).status == "done")
+    assert job_row(db, job_id).claimed_by == worker_host.app.state.export_worker.claimer
+    second_url = start_large_export(web_only, contest)  # queued while that worker is idle: found by its poll
+    wait_for(lambda: job_block(web_only, second_url)["data-status"] == "done", seconds=POLL_SECONDS + 10)
+
+
+def test_export_settings_come_from_the_environment(tmp_path):
+    base = {"CONTEST_VAR_DIR": str(tmp_path), "SECRET_KEY": "k" * 40}
+    defaults = Settings.from_env(environ=base)
+    assert (defaults.export_workers, defaults.exports_dir) == (1, tmp_path / "exports")
+    chosen = Settings.from_env(environ={**base, "CONTEST_EXPORT_WORKERS": "0",
+                                        "CONTEST_EXPORTS_DIR": str(tmp_path / "shared")})
+    assert (chosen.export_workers, chosen.exports_dir) == (0, tmp_path / "shared")
+    with pytest.raises(SettingsError, match="CONTEST_EXPORT_WORKERS"):
+        Settings.from_env(environ={**base, "CONTEST_EXPORT_WORKERS": "-1"})

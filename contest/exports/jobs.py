@@ -2,10 +2,10 @@
 
 An export is described by an ExportSpec (kind, contest, round, track, public, drafts, format).
 `export` ranks what needs ranking, builds the book and writes it: the CLI and small web downloads
-use it directly. An export estimated at more than BACKGROUND_ROWS rows runs as an ExportJob: the
-web process starts a daemon thread on `run_job`, which claims the job (contest.exports.claims),
-writes <var_dir>/exports/<job id>-<name>.<ext> and records its progress (percent) in the job row in
-short transactions, so the page can poll it.
+use it directly. An export estimated at more than BACKGROUND_ROWS rows becomes an ExportJob, queued
+in the database; whichever app process claims it (contest.exports.claims, contest.exports.worker)
+runs it with `run_claimed`, which writes <exports dir>/<job id>-<name>.<ext> and records its progress
+(percent) in the job row in short transactions, so the page can poll it from any process.
 """
 
 from __future__ import annotations
@@ -263,14 +263,6 @@ def run_claimed(db, claim: claims.Claim, *, directory: Path, tz: str, clock: Cal
             claims.record(db, claim, now=clock(), status=FAILED, error=message[:500], finished_at=clock())
 
 
-def start_job(db, job_id: int, *, directory: Path, tz: str, clock: Callable[[], datetime]) -> threading.Thread:
-    """Run the job in a daemon thread of this process (it dies with the process; see the module doc)."""
-    thread = threading.Thread(target=run_job, args=(db, job_id), name=f"export-{job_id}", daemon=True,
-                              kwargs={"directory": directory, "tz": tz, "clock": clock})
-    thread.start()
-    return thread
-
-
 def recent_jobs(session: Session, contest_id: int, *, limit: int) -> list[ExportJob]:
     """The contest's latest export jobs, newest first."""
     return list(session.scalars(select(ExportJob).where(ExportJob.contest_id == contest_id)
@@ -347,7 +339,3 @@ def remove_old_files(db, directory: Path, *, now: datetime, keep: timedelta) -> 
         except FileNotFoundError:  # a shared folder: another host's sweep, or the run itself, was quicker
             pass
     return removed
-
-
-def exports_dir(var_dir: Path) -> Path:
-    return Path(var_dir) / "exports"

@@ -2,9 +2,10 @@
 
 Viewers and above may export, always masked (contest.exports.downloads); organisers and admins get full
 phone and CCCD numbers only when they tick the box, and every such download is recorded. A small export
-is answered at once with the file; one estimated at more than jobs.BACKGROUND_ROWS rows becomes an
-ExportJob run by a thread of this process, and the browser is sent to the job's page, which polls (htmx,
-every second) until the file is ready.
+is answered at once with the file; one estimated at more than jobs.BACKGROUND_ROWS rows becomes a queued
+ExportJob, run by whichever app process claims it first (this process's export worker is woken at once), and
+the browser is sent to the job's page, which polls (htmx, every second) until the file is ready. The file is
+read from the exports folder, which several hosts must share.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def _may_download(request: Request, job: ExportJob) -> bool:
 
 
 def _exports_dir(request: Request):
-    return jobs.exports_dir(request.app.state.settings.var_dir)
+    return request.app.state.settings.exports_dir
 
 
 class ExportsController(Controller):
@@ -124,8 +125,8 @@ class ExportsController(Controller):
                               error=message_of(exc), status_code=400)
         with db.write_session() as session:
             job_id = jobs.create_job(session, spec, user_id=user.id, now=now).id
-        jobs.start_job(request.app.state.db, job_id, directory=_exports_dir(request), tz=settings.timezone,
-                       clock=request.app.state.clock)
+        if request.app.state.export_worker is not None:  # otherwise another process's worker will claim it
+            request.app.state.export_worker.wake()
         return Redirect(f"/staff/exports/{job_id}", status_code=303)
 
     @get("/personal-data", name="exports_personal_data", guards=[requires(Role.organiser)], sync_to_thread=True)
