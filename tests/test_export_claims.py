@@ -248,6 +248,19 @@ def test_a_process_with_no_export_workers_never_claims_and_another_polls_for_the
     wait_for(lambda: job_block(web_only, second_url)["data-status"] == "done", seconds=POLL_SECONDS + 10)
 
 
+def test_a_finished_job_whose_file_is_on_another_host_says_so(viewer, db, contest, tmp_path):
+    with db.write_session() as session:
+        job_id = jobs.create_job(session, leaderboard(contest, public=True), user_id=None, now=CLOSED).id
+    jobs.run_job(db, job_id, directory=tmp_path / "other-host-exports", tz=TZ, clock=lambda: CLOSED)
+
+    block = job_block(viewer, f"/staff/exports/{job_id}")
+    assert block["data-status"] == "done" and block.find("a") is None
+    assert "thư mục tệp xuất phải dùng chung" in block.find(class_="error").text
+    download = viewer.get(f"/staff/exports/{job_id}/download")
+    assert download.status_code == 404
+    assert "Không tìm thấy tệp đã xuất trên máy chủ này." in html(download).find(id="job").text
+
+
 def test_export_settings_come_from_the_environment(tmp_path):
     base = {"CONTEST_VAR_DIR": str(tmp_path), "SECRET_KEY": "k" * 40}
     defaults = Settings.from_env(environ=base)

@@ -154,27 +154,37 @@ class ExportJobsController(Controller):
     path = "/staff/exports"
     guards = [requires(Role.viewer)]
 
+    def _job_page(self, request: Request, scope: jobs.JobScope, *, status_code: int = 200) -> Template:
+        job = scope.job
+        # A job finished by a process on another host, whose file this host cannot see: the exports folder
+        # is not shared as it must be (docs/deployment.md), and the page says so rather than offer the link.
+        missing = job.status == jobs.DONE and jobs.job_file(_exports_dir(request), job) is None
+        context = {"job": job, "spec": scope.spec, "round": scope.round, "contest": scope.contest,
+                   "kind_labels": KIND_LABELS,
+                   "status_labels": STATUS_LABELS, "tracks": TRACKS, "name": jobs.download_name(job),
+                   "abandoned": claims.abandoned(job, request.app.state.clock()), "full": _unmasked(job),
+                   "may_download": _may_download(request, job), "missing": missing}
+        fragment = request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request")
+        return Template("exports/_job.html" if fragment else "exports/job.html", context=context,
+                        status_code=status_code)
+
     @get("/{job_id:int}", name="export_job", sync_to_thread=True)
     def show(self, request: Request, db: DB, job_id: FromPath[Int]) -> Template:
         with db.session() as session:
             scope = jobs.job_scope(session, job_id)
         if scope is None:
             raise NotFoundException()
-        job = scope.job
-        context = {"job": job, "spec": scope.spec, "round": scope.round, "contest": scope.contest,
-                   "kind_labels": KIND_LABELS,
-                   "status_labels": STATUS_LABELS, "tracks": TRACKS, "name": jobs.download_name(job),
-                   "abandoned": claims.abandoned(job, request.app.state.clock()), "full": _unmasked(job),
-                   "may_download": _may_download(request, job)}
-        fragment = request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request")
-        return Template("exports/_job.html" if fragment else "exports/job.html", context=context)
+        return self._job_page(request, scope)
 
     @get("/{job_id:int}/download", name="export_job_download", sync_to_thread=True)
-    def download(self, request: Request, db: DB, job_id: FromPath[Int]) -> File:
+    def download(self, request: Request, db: DB, job_id: FromPath[Int]) -> File | Template:
         with db.session() as session:
-            job = jobs.find_job(session, job_id)
+            scope = jobs.job_scope(session, job_id)
+        job = scope.job if scope is not None else None
         path = jobs.job_file(_exports_dir(request), job) if job is not None else None
         if path is None:
+            if job is not None and job.status == jobs.DONE:
+                return self._job_page(request, scope, status_code=404)  # done, but its file is not on this host
             raise NotFoundException()
         if not _may_download(request, job):
             raise PermissionDeniedException()
