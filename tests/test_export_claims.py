@@ -5,9 +5,14 @@ run by the worker. Each "process" is a Database of its own on the same database 
 from __future__ import annotations
 
 import io
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
@@ -16,7 +21,7 @@ from contest.db import Database
 from contest.exports import claims, jobs
 from contest.exports.worker import POLL_SECONDS
 from contest.models import ExportJob
-from contest.settings import Settings, SettingsError
+from contest.settings import PROJECT_ROOT, Settings, SettingsError
 from tests.conftest import html, login, post_form
 from tests.test_exports import CLOSED, TZ, leaderboard
 from tests.test_exports import contest  # noqa: F401 - the fixture: a closed, ranked round
@@ -270,3 +275,21 @@ def test_export_settings_come_from_the_environment(tmp_path):
     assert (chosen.export_workers, chosen.exports_dir) == (0, tmp_path / "shared")
     with pytest.raises(SettingsError, match="CONTEST_EXPORT_WORKERS"):
         Settings.from_env(environ={**base, "CONTEST_EXPORT_WORKERS": "-1"})
+
+
+def test_the_export_worker_command_runs_queued_jobs_until_stopped(db, contest, settings):
+    [job_id] = queue_jobs(db, contest, 1, now=datetime.now(timezone.utc))  # the command reads the real clock
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "CONTEST_VAR_DIR": str(settings.var_dir),
+           "SECRET_KEY": settings.secret_key, "CONTEST_EXPORT_WORKERS": "0"}  # it runs one job at a time all the same
+    command = subprocess.Popen([sys.executable, "-m", "contest.cli", "export-worker"], env=env, cwd=PROJECT_ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: job_row(db, job_id).status == "done", seconds=60)
+    finally:
+        command.send_signal(signal.SIGTERM)
+        out, err = command.communicate(timeout=30)
+    assert (command.returncode, err) == (0, "")
+    assert out.startswith(f"Export worker {socket.gethostname()}:{command.pid}:")
+    row = job_row(db, job_id)
+    assert row.claimed_by.startswith(f"{socket.gethostname()}:{command.pid}:")
+    assert jobs.job_file(settings.exports_dir, row) is not None
