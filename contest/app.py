@@ -32,7 +32,8 @@ from contest.web.sessions import SessionConfig, SessionCSRFMiddleware
 from contest.web.staff_log import staff_action_log
 from contest.contests.attempts import close_all_expired
 from contest.contests.draw import PoolCache
-from contest.exports import jobs as export_jobs
+from contest.exports import claims as export_claims, jobs as export_jobs
+from contest.exports.worker import ExportWorker
 from contest.results.ranking import wire_key_corrections
 from contest.web import BODY_BYTES, api, contestant, current_user
 from contest.web.announcements import AnnouncementsController
@@ -142,15 +143,19 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     sweeper: list[asyncio.Task] = []
     unwatch: list[Callable[[], None]] = []
+    # Claims queued export jobs from the database, as every other process does (contest.exports.worker).
+    export_worker = (ExportWorker(db, directory=settings.exports_dir, tz=settings.timezone, clock=app_clock,
+                                  slots=settings.export_workers) if settings.export_workers else None)
 
     def sweep() -> None:
         close_all_expired(db, now=app_clock())
-        export_jobs.remove_old_files(db, export_jobs.exports_dir(settings.var_dir), now=app_clock(),
+        export_claims.give_up(db, now=app_clock())
+        export_jobs.remove_old_files(db, settings.exports_dir, now=app_clock(),
                                      keep=timedelta(hours=settings.export_keep_hours))
 
     async def sweep_expired() -> None:
         """Close attempts whose deadline passed while nobody looked (closed phones, lost connections),
-        and delete export files kept long enough."""
+        fail the export jobs no process will finish, and delete export files kept long enough."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
@@ -160,11 +165,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     async def start_sweeper(app: Litestar) -> None:
         sweeper.append(asyncio.create_task(sweep_expired()))
+        if export_worker is not None:
+            export_worker.start()
         if metrics is not None:
             sweeper.append(asyncio.create_task(metrics.flush_every_second()))
             unwatch.append(metrics.watch(db.engine))
 
     async def dispose(app: Litestar) -> None:
+        if export_worker is not None:
+            await export_worker.stop()
         for task in sweeper:
             task.cancel()
         for stop in unwatch:
@@ -211,7 +220,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ],
         dependencies={"db": Provide(provide_db, sync_to_thread=False)},
         state=State({"settings": settings, "db": db, "pools": PoolCache(), "clock": app_clock,
-                     "contest_ids": {}, "metrics": metrics, "page_cache": PageCache()}),
+                     "contest_ids": {}, "metrics": metrics, "page_cache": PageCache(),
+                     "export_worker": export_worker}),
         # CSRF runs after the session is loaded: tokens are bound to it (SessionCSRFMiddleware).
         middleware=[session_config.middleware, DefineMiddleware(SessionCSRFMiddleware, config=csrf_config)],
         # A click's JSON answer is a few dozen bytes: its handler opts out (skip_compression).

@@ -125,6 +125,37 @@ def close_expired() -> None:
     click.echo(f"Closed {closed} expired attempt(s).")
 
 
+@main.command("export-worker", help="Run background exports only, on a host set aside for them: claim queued export "
+                                    "jobs from the database and run them (CONTEST_EXPORT_WORKERS at a time, at least "
+                                    "one) until stopped by Ctrl+C or SIGTERM; a job running then goes back to the "
+                                    "queue.")
+def export_worker() -> None:
+    import asyncio
+    import signal
+
+    from contest.db import Database
+    from contest.exports.worker import ExportWorker
+
+    settings = _settings()
+    db = Database(settings.database_url)
+    worker = ExportWorker(db, directory=settings.exports_dir, tz=settings.timezone,
+                          clock=lambda: datetime.now(timezone.utc), slots=max(1, settings.export_workers))
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        worker.start()
+        click.echo(f"Export worker {worker.claimer}: files in {settings.exports_dir}")
+        await stop.wait()
+        await worker.stop()
+
+    try:
+        asyncio.run(run())
+    finally:
+        db.dispose()
+
+
 @main.command("import-bank", help="Import questions from .xlsx, .csv, Aiken or GIFT into a bank.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--bank", "bank_name", default="", help="Bank name (default: the file name). Created if missing.")

@@ -95,6 +95,17 @@ class Settings:
     export_keep_hours: int = _setting(
         "CONTEST_EXPORT_KEEP_HOURS", 72, "Hours a background export's file stays for download before it is deleted."
     )
+    exports_dir: Path = _setting(
+        "CONTEST_EXPORTS_DIR", "",
+        "Folder of the background exports' files. Default: <var_dir>/exports. With several app hosts it must be one "
+        "shared folder (NFS or the like) mounted on every host: the file is written by the process that ran the job "
+        "and downloaded from whichever host gets the request.",
+    )
+    export_workers: int = _setting(
+        "CONTEST_EXPORT_WORKERS", 1,
+        "Background exports each app process runs at a time, claimed from the database (any process may run any "
+        "job). 0: this process runs none, leaving them to the others or to `contest export-worker`.",
+    )
     import_max_questions: int = _setting(
         "CONTEST_IMPORT_MAX_QUESTIONS", 50_000,
         "Questions one bank import may hold (rows of a spreadsheet, questions of a text file); a larger file is "
@@ -188,7 +199,11 @@ class Settings:
             raise SettingsError("METRICS_TOKEN must be at least 32 characters long.")
         if len(secret_key) < 32:
             raise SettingsError("SECRET_KEY must be at least 32 characters long.")
-        return replace(self, var_dir=var_dir, database_url=database_url, secret_key=secret_key)
+        if self.export_workers < 0:
+            raise SettingsError("CONTEST_EXPORT_WORKERS must be 0 or more.")
+        exports_dir = Path(self.exports_dir) if self.exports_dir else var_dir / "exports"
+        return replace(self, var_dir=var_dir, database_url=database_url, secret_key=secret_key,
+                       exports_dir=exports_dir)
 
     @staticmethod
     def documentation() -> list[tuple[str, str, str]]:

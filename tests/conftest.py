@@ -75,7 +75,10 @@ def database_url(migrated_template, tmp_path) -> str:
 
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
-    return Settings.from_env(environ={}, var_dir=tmp_path / "var", database_url=database_url, secret_key=SECRET)
+    """The app's settings on the test's database. No export worker: a queued job stays queued until the test runs
+    it (jobs.run_job) or asks for a worker (make_client(export_workers=1))."""
+    return Settings.from_env(environ={}, var_dir=tmp_path / "var", database_url=database_url, secret_key=SECRET,
+                             export_workers=0)
 
 
 @pytest.fixture

@@ -337,7 +337,7 @@ def world(db, make_client, staff, settings) -> World:
     with db.write_session() as session:
         job_id = jobs.create_job(session, jobs.ExportSpec(kind="leaderboard", contest_id=a.contest_id,
                                                           round_id=a.round_id, public=True), user_id=None, now=NOW).id
-    jobs.run_job(db, job_id, directory=jobs.exports_dir(settings.var_dir), tz=settings.timezone, clock=lambda: NOW)
+    jobs.run_job(db, job_id, directory=settings.exports_dir, tz=settings.timezone, clock=lambda: NOW)
     with db.session() as session:
         assert session.get(ExportJob, job_id).status == jobs.DONE
 

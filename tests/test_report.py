@@ -295,7 +295,7 @@ def test_cli_export_report_by_slug(run, contest, tmp_path):  # noqa: F811 - `run
 def test_report_as_a_background_job_is_a_downloadable_docx(db, settings, contest, tmp_path):
     with db.write_session() as session:
         job_id = jobs.create_job(session, report_spec(contest), user_id=None, now=CLOSED).id
-    directory = jobs.exports_dir(settings.var_dir)
+    directory = settings.exports_dir
     jobs.run_job(db, job_id, directory=directory, tz=TZ, clock=lambda: CLOSED)
     with db.session() as session:
         job = session.get(ExportJob, job_id)

@@ -2,11 +2,10 @@
 
 An export is described by an ExportSpec (kind, contest, round, track, public, drafts, format).
 `export` ranks what needs ranking, builds the book and writes it: the CLI and small web downloads
-use it directly. An export estimated at more than BACKGROUND_ROWS rows runs as an ExportJob: the
-web process starts a daemon thread on `run_job`, which writes <var_dir>/exports/<job id>-<name>.<ext>
-and records its progress (percent) in the job row in short transactions, so the page can poll it.
-A job whose process stopped is not resumed: once ABANDONED_AFTER has passed without it finishing,
-the pages report it as interrupted, and the organiser starts a new one.
+use it directly. An export estimated at more than BACKGROUND_ROWS rows becomes an ExportJob, queued
+in the database; whichever app process claims it (contest.exports.claims, contest.exports.worker)
+runs it with `run_claimed`, which writes <exports dir>/<job id>-<name>.<ext> and records its progress
+(percent) in the job row in short transactions, so the page can poll it from any process.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -27,11 +27,11 @@ from sqlalchemy.orm import Session
 from contest import audit
 from contest.contests.attempts import ATTEMPTS as A
 from contest.contests.setup import TRACKS
-from contest.exports import answers_workbook as answers
+from contest.exports import answers_workbook as answers, claims
 from contest.exports import report_document, report_workbook as reports
 from contest.exports import results_workbook as books
 from contest.exports.csv_tables import Book
-from contest.models import Contest, ExportJob, RankingEntry, Round
+from contest.models import Contest, ExportJob, ExportJobStatus, RankingEntry, Round
 from contest.results.ranking import ensure_overall, ensure_ranked
 from contest.i18n import N_, message_of
 
@@ -45,9 +45,9 @@ DOCUMENT_KINDS = {"report": "docx"}  # kinds written as a document, in their one
 MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "csv": "text/csv; charset=utf-8", "zip": "application/zip",
                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-QUEUED, RUNNING, DONE, FAILED, EXPIRED = "queued", "running", "done", "failed", "expired"
+QUEUED, RUNNING, DONE, FAILED, EXPIRED = (status.value for status in ExportJobStatus)
 SAFE_FILENAME = re.compile(r"\d+-[a-z0-9][a-z0-9-]{0,150}\.(xlsx|csv|zip|docx)")
-ABANDONED_AFTER = timedelta(hours=2)  # a job without progress this long lost its process
+ABANDONED_AFTER = claims.ABANDONED_AFTER  # also how old a partial file left behind must be before it is deleted
 
 
 class SpecError(ValueError):
@@ -204,44 +204,63 @@ def _set(db, job_id: int, **values) -> None:
         session.execute(update(ExportJob).where(ExportJob.id == job_id).values(**values))
 
 
+class _Interrupted(Exception):
+    """The run stops before its end: the job was taken back by another process, or this one is stopping."""
+
+
 def run_job(db, job_id: int, *, directory: Path, tz: str, clock: Callable[[], datetime]) -> None:
-    """The worker: write the job's file, recording progress; never raises (a failure is recorded)."""
+    """Claim the job for this process and run it to its end, here and now (a test, or one job by hand);
+    nothing happens if it is not to be claimed (another process runs it, or it ended)."""
+    claim = claims.claim(db, job_id, claimer=claims.claimer_name(), now=clock())
+    if claim is not None:
+        run_claimed(db, claim, directory=directory, tz=tz, clock=clock)
+
+
+def run_claimed(db, claim: claims.Claim, *, directory: Path, tz: str, clock: Callable[[], datetime],
+                stopping: threading.Event | None = None) -> None:
+    """Write the claimed job's file, recording progress and heartbeats while the claim holds; never raises (a
+    failure is recorded). A run whose job was taken back by another process leaves the job alone; one whose
+    process is `stopping` puts it back in the queue at its next progress report."""
     with db.session() as session:
-        job = session.get(ExportJob, job_id)
-        if job is None or job.status != QUEUED:
-            return
-        spec = ExportSpec.from_json(job.params)
-    _set(db, job_id, status=RUNNING, progress=1)
+        job = session.get(ExportJob, claim.job_id)
+        params = job.params if job is not None else None
+    if params is None:
+        return
     directory.mkdir(parents=True, exist_ok=True)
-    partial = directory / f".{job_id}.part"
+    # Named by this run alone: a process that lost the job may still be writing its own.
+    partial = directory / f".{claim.job_id}-{claim.tries}-{secrets.token_hex(4)}.part"
     shown = [1]
 
-    def progress(done: int, expected: int) -> None:
-        percent = min(99, 5 + int(94 * done / expected)) if expected else 50
-        if percent > shown[0]:
-            shown[0] = percent
-            _set(db, job_id, progress=percent)
+    with claims.Heartbeat(db, claim, clock) as heartbeat:
+        def progress(done: int, expected: int) -> None:
+            if heartbeat.lost.is_set() or (stopping is not None and stopping.is_set()):
+                raise _Interrupted()
+            percent = min(99, 5 + int(94 * done / expected)) if expected else 50
+            if percent > shown[0]:
+                shown[0] = percent
+                if not claims.record(db, claim, now=clock(), progress=percent):
+                    raise _Interrupted()
 
-    try:
-        name, _ = export(db, spec, partial, tz=tz, now=clock(), progress=progress)
-        filename = f"{job_id}-{name}"
-        if not SAFE_FILENAME.fullmatch(filename):
-            filename = f"{job_id}-xuat-du-lieu.{spec.fmt}"
-        os.replace(partial, directory / filename)
-        _set(db, job_id, status=DONE, progress=100, filename=filename, finished_at=clock())
-    except Exception as exc:  # noqa: BLE001 - the page must learn the job failed, whatever the reason
-        log.exception("export job %s failed", job_id)
-        partial.unlink(missing_ok=True)
-        message = str(exc) if isinstance(exc, SpecError) else f"Lỗi khi xuất dữ liệu: {type(exc).__name__}"
-        _set(db, job_id, status=FAILED, error=message[:500], finished_at=clock())
-
-
-def start_job(db, job_id: int, *, directory: Path, tz: str, clock: Callable[[], datetime]) -> threading.Thread:
-    """Run the job in a daemon thread of this process (it dies with the process; see the module doc)."""
-    thread = threading.Thread(target=run_job, args=(db, job_id), name=f"export-{job_id}", daemon=True,
-                              kwargs={"directory": directory, "tz": tz, "clock": clock})
-    thread.start()
-    return thread
+        try:
+            spec = ExportSpec.from_json(params)
+            name, _ = export(db, spec, partial, tz=tz, now=clock(), progress=progress)
+            filename = f"{claim.job_id}-{name}"
+            if not SAFE_FILENAME.fullmatch(filename):
+                filename = f"{claim.job_id}-xuat-du-lieu.{spec.fmt}"
+            if not claims.record(db, claim, now=clock(), publish=lambda: os.replace(partial, directory / filename),
+                                 status=DONE, progress=100, filename=filename, finished_at=clock()):
+                raise _Interrupted()
+        except _Interrupted:
+            partial.unlink(missing_ok=True)
+            if claims.release(db, claim, now=clock()):
+                log.info("export job %s put back in the queue: this process is stopping", claim.job_id)
+            else:
+                log.warning("export job %s was taken back by another process; this run stops", claim.job_id)
+        except Exception as exc:  # noqa: BLE001 - the page must learn the job failed, whatever the reason
+            log.exception("export job %s failed", claim.job_id)
+            partial.unlink(missing_ok=True)
+            message = str(exc) if isinstance(exc, SpecError) else f"Lỗi khi xuất dữ liệu: {type(exc).__name__}"
+            claims.record(db, claim, now=clock(), status=FAILED, error=message[:500], finished_at=clock())
 
 
 def recent_jobs(session: Session, contest_id: int, *, limit: int) -> list[ExportJob]:
@@ -282,11 +301,6 @@ def job_spec(job: ExportJob) -> ExportSpec | None:
         return None
 
 
-def abandoned(job: ExportJob, now: datetime) -> bool:
-    """A queued or running job whose process has evidently gone (no finish long after it started)."""
-    return job.status in (QUEUED, RUNNING) and now - job.created_at > ABANDONED_AFTER
-
-
 def job_file(directory: Path, job: ExportJob) -> Path | None:
     """The finished job's file, if it is there; only names this module makes are accepted."""
     if job.status != DONE or not SAFE_FILENAME.fullmatch(job.filename or ""):
@@ -318,11 +332,10 @@ def remove_old_files(db, directory: Path, *, now: datetime, keep: timedelta) -> 
              error=f"Tệp đã được xóa sau {hours} giờ lưu trữ; hãy xuất lại nếu cần.")
     cutoff = now.timestamp() - ABANDONED_AFTER.total_seconds()
     for partial in directory.glob(".*.part") if directory.is_dir() else ():
-        if partial.stat().st_mtime < cutoff:
-            partial.unlink(missing_ok=True)
-            removed += 1
+        try:
+            if partial.stat().st_mtime < cutoff:
+                partial.unlink()
+                removed += 1
+        except FileNotFoundError:  # a shared folder: another host's sweep, or the run itself, was quicker
+            pass
     return removed
-
-
-def exports_dir(var_dir: Path) -> Path:
-    return Path(var_dir) / "exports"

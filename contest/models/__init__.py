@@ -6,14 +6,14 @@ from contest.models.accounts import LoginAttempt, Role, StaffSession, User
 from contest.models.banks import BankUpload, Question, QuestionBank, QuestionOption, QuestionRevision, Topic
 from contest.models.contests import (Accommodation, Announcement, Attempt, AttemptQuestion, AttemptStatus, ConsentText,
                                      Contest, Contestant, PasswordReset, ResetKind, Round, RoundTrack, Unit)
-from contest.models.results import (Appeal, AppealStatus, AuditEvent, ExportJob, OverallEntry, PersonalDataDownload, PrizeAward, PrizeList,
+from contest.models.results import (Appeal, AppealStatus, AuditEvent, ExportJob, ExportJobStatus, OverallEntry, PersonalDataDownload, PrizeAward, PrizeList,
                                     PrizeListStatus, RankingEntry, RoundResult)
 from contest.models.site import StudyLink
 
 metadata = SQLModel.metadata
 
 __all__ = [
-    "Appeal", "AppealStatus", "AuditEvent", "ExportJob", "OverallEntry", "PersonalDataDownload", "PrizeAward", "PrizeList", "PrizeListStatus",
+    "Appeal", "AppealStatus", "AuditEvent", "ExportJob", "ExportJobStatus", "OverallEntry", "PersonalDataDownload", "PrizeAward", "PrizeList", "PrizeListStatus",
     "RankingEntry", "RoundResult",
     "Accommodation", "Announcement", "Attempt", "AttemptQuestion", "PasswordReset", "ResetKind", "AttemptStatus", "ConsentText", "Contest",
     "Contestant", "Round", "RoundTrack", "Unit",

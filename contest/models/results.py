@@ -132,17 +132,32 @@ class Appeal(SQLModel, table=True):
                                                                    nullable=True))
 
 
+class ExportJobStatus(StrEnum):
+    """A job waits in the queue, runs in one process at a time, and ends done or failed; a done job's file is
+    deleted after a while (expired)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
 class ExportJob(SQLModel, table=True):
-    """A large export written in the background; the page polls its progress."""
+    """A large export written in the background; the page polls its progress. Any app process may claim a
+    queued job (contest.exports.claims): `claimed_by` names that process, `heartbeat_at` is when it last said
+    it was still at work, `tries` counts the processes that took the job on."""
 
     __tablename__ = "export_jobs"
+    # A worker looks for the oldest queued job, and for running ones whose process fell silent.
+    __table_args__ = (Index("ix_export_jobs_status_created_at", "status", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=30)
     params: str = Field(default="{}", max_length=500)  # the ExportSpec as JSON
     contest_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("contests.id", ondelete="CASCADE"),
                                                                   nullable=True, index=True))
-    status: str = Field(default="queued", max_length=10)  # queued | running | done | failed | expired
+    status: str = Field(default=ExportJobStatus.QUEUED.value, max_length=10)  # an ExportJobStatus
     progress: int = 0  # percent
     filename: str = Field(default="", max_length=200)
     error: str = Field(default="", max_length=500)
@@ -150,6 +165,9 @@ class ExportJob(SQLModel, table=True):
                                                                   nullable=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    claimed_by: str = Field(default="", max_length=120)  # "host:pid:token" of the process running it
+    heartbeat_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    tries: int = 0
 
 
 class AuditEvent(SQLModel, table=True):

@@ -2,9 +2,10 @@
 
 Viewers and above may export, always masked (contest.exports.downloads); organisers and admins get full
 phone and CCCD numbers only when they tick the box, and every such download is recorded. A small export
-is answered at once with the file; one estimated at more than jobs.BACKGROUND_ROWS rows becomes an
-ExportJob run by a thread of this process, and the browser is sent to the job's page, which polls (htmx,
-every second) until the file is ready.
+is answered at once with the file; one estimated at more than jobs.BACKGROUND_ROWS rows becomes a queued
+ExportJob, run by whichever app process claims it first (this process's export worker is woken at once), and
+the browser is sent to the job's page, which polls (htmx, every second) until the file is ready. The file is
+read from the exports folder, which several hosts must share.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Response, Template
 from contest.contests.setup import TRACKS, tracks_of
-from contest.exports import downloads, jobs
+from contest.exports import claims, downloads, jobs
 from contest.exports import results_workbook as books
 from contest.i18n import N_
 from contest.models import Contest, ExportJob, Role, Round
@@ -69,7 +70,7 @@ def _may_download(request: Request, job: ExportJob) -> bool:
 
 
 def _exports_dir(request: Request):
-    return jobs.exports_dir(request.app.state.settings.var_dir)
+    return request.app.state.settings.exports_dir
 
 
 class ExportsController(Controller):
@@ -86,7 +87,7 @@ class ExportsController(Controller):
             "contest": contest, "rounds": rounds, "contest_tracks": tracks_of(contest), "tracks": TRACKS,
             "round_id": round_id, "track": track, "error": error, "jobs": recent,
             "kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "threshold": jobs.BACKGROUND_ROWS,
-            "now": request.app.state.clock(), "abandoned": jobs.abandoned, "unmasked": _unmasked,
+            "now": request.app.state.clock(), "abandoned": claims.abandoned, "unmasked": _unmasked,
             "can_full": downloads.may_have_full_data(_user(request).role)})
 
     @get("/", name="exports_index", sync_to_thread=True)
@@ -124,8 +125,8 @@ class ExportsController(Controller):
                               error=message_of(exc), status_code=400)
         with db.write_session() as session:
             job_id = jobs.create_job(session, spec, user_id=user.id, now=now).id
-        jobs.start_job(request.app.state.db, job_id, directory=_exports_dir(request), tz=settings.timezone,
-                       clock=request.app.state.clock)
+        if request.app.state.export_worker is not None:  # otherwise another process's worker will claim it
+            request.app.state.export_worker.wake()
         return Redirect(f"/staff/exports/{job_id}", status_code=303)
 
     @get("/personal-data", name="exports_personal_data", guards=[requires(Role.organiser)], sync_to_thread=True)
@@ -153,27 +154,37 @@ class ExportJobsController(Controller):
     path = "/staff/exports"
     guards = [requires(Role.viewer)]
 
+    def _job_page(self, request: Request, scope: jobs.JobScope, *, status_code: int = 200) -> Template:
+        job = scope.job
+        # A job finished by a process on another host, whose file this host cannot see: the exports folder
+        # is not shared as it must be (docs/deployment.md), and the page says so rather than offer the link.
+        missing = job.status == jobs.DONE and jobs.job_file(_exports_dir(request), job) is None
+        context = {"job": job, "spec": scope.spec, "round": scope.round, "contest": scope.contest,
+                   "kind_labels": KIND_LABELS,
+                   "status_labels": STATUS_LABELS, "tracks": TRACKS, "name": jobs.download_name(job),
+                   "abandoned": claims.abandoned(job, request.app.state.clock()), "full": _unmasked(job),
+                   "may_download": _may_download(request, job), "missing": missing}
+        fragment = request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request")
+        return Template("exports/_job.html" if fragment else "exports/job.html", context=context,
+                        status_code=status_code)
+
     @get("/{job_id:int}", name="export_job", sync_to_thread=True)
     def show(self, request: Request, db: DB, job_id: FromPath[Int]) -> Template:
         with db.session() as session:
             scope = jobs.job_scope(session, job_id)
         if scope is None:
             raise NotFoundException()
-        job = scope.job
-        context = {"job": job, "spec": scope.spec, "round": scope.round, "contest": scope.contest,
-                   "kind_labels": KIND_LABELS,
-                   "status_labels": STATUS_LABELS, "tracks": TRACKS, "name": jobs.download_name(job),
-                   "abandoned": jobs.abandoned(job, request.app.state.clock()), "full": _unmasked(job),
-                   "may_download": _may_download(request, job)}
-        fragment = request.headers.get("hx-request") and not request.headers.get("hx-history-restore-request")
-        return Template("exports/_job.html" if fragment else "exports/job.html", context=context)
+        return self._job_page(request, scope)
 
     @get("/{job_id:int}/download", name="export_job_download", sync_to_thread=True)
-    def download(self, request: Request, db: DB, job_id: FromPath[Int]) -> File:
+    def download(self, request: Request, db: DB, job_id: FromPath[Int]) -> File | Template:
         with db.session() as session:
-            job = jobs.find_job(session, job_id)
+            scope = jobs.job_scope(session, job_id)
+        job = scope.job if scope is not None else None
         path = jobs.job_file(_exports_dir(request), job) if job is not None else None
         if path is None:
+            if job is not None and job.status == jobs.DONE:
+                return self._job_page(request, scope, status_code=404)  # done, but its file is not on this host
             raise NotFoundException()
         if not _may_download(request, job):
             raise PermissionDeniedException()
