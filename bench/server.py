@@ -30,9 +30,10 @@ class Server:
     """`contest serve` on loopback in its own process group (so a kill reaches every worker), its output in `log`."""
 
     def __init__(self, env: dict[str, str], log: Path, *, workers: int, port: int | None = None,
-                 app: str | None = None) -> None:
-        """`app`, a "module:factory" path, serves that app with uvicorn instead of `contest serve`."""
-        self.env, self.log, self.workers, self.app = env, log, workers, app
+                 app: str | None = None, granian: bool = False) -> None:
+        """`app`, a "module:factory" path, serves that app with uvicorn instead of `contest serve`;
+        `granian` serves the platform's app with granian instead (the comparison of ASGI servers)."""
+        self.env, self.log, self.workers, self.app, self.granian = env, log, workers, app, granian
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -40,11 +41,14 @@ class Server:
     def start(self, timeout: float = 60.0) -> None:
         """Start the server and wait until /healthz answers (restarting reuses the port)."""
         with open(self.log, "ab") as out:
-            command = (["contest.cli", "serve"] if self.app is None else
-                       ["uvicorn", self.app, "--factory", "--log-level", "warning", "--no-access-log"])
+            if self.granian:
+                command = [str(Path(sys.executable).with_name("granian")), "--interface", "asgi", "--factory",
+                           "contest.app:create_app", "--log-level", "warning", "--no-access-log"]
+            else:
+                command = [sys.executable, "-m", *(["contest.cli", "serve"] if self.app is None else
+                           ["uvicorn", self.app, "--factory", "--log-level", "warning", "--no-access-log"])]
             self.process = subprocess.Popen(
-                [sys.executable, "-m", *command, "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(self.workers)],
+                [*command, "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
                 env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         limit = time.monotonic() + timeout
         while time.monotonic() < limit and self.process.poll() is None:

@@ -46,6 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
     p.add_argument("--seconds", type=float, default=5.0, help="length of each measured phase (default 5)")
     p.add_argument("--rounds", type=int, default=3, help="platform/ceiling alternations per kind (default 3)")
+    p.add_argument("--granian", action="store_true",
+                   help="also serve the platform with granian (if installed), alternating with uvicorn and the ceiling")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--json", type=Path, default=None, help="also write the report as JSON to this file")
     return p.parse_args(argv)
@@ -88,16 +90,17 @@ async def open_attempts(port: int, phones: list[str]) -> list[Attempt]:
 
 
 def request_for(target: str, kind: str, attempt: Attempt, rng: random.Random) -> tuple[str, str, dict, dict | None]:
-    """(method, path, headers, form) of one request of `kind` to `target` (platform or ceiling)."""
+    """(method, path, headers, form) of one request of `kind` to `target` (the platform, under uvicorn or
+    granian, or the ceiling)."""
     if kind == "page":
-        if target == "platform":
+        if target != "ceiling":
             return "GET", f"{BASE}/bai-thi/{attempt.id}", {"Cookie": attempt.cookie}, None
         return "GET", f"/page/{attempt.id}", {}, None
     position = rng.choice(list(attempt.options))
     input_kind, values = attempt.options[position]
     choice = sorted(rng.sample(values, rng.randint(1, len(values))) if input_kind == "checkbox" else [rng.choice(values)])
     form = {"choice": [str(c) for c in choice]}
-    if target == "platform":
+    if target != "ceiling":
         return ("POST", f"{BASE}/bai-thi/{attempt.id}/cau/{position}",
                 {"Cookie": attempt.cookie, "X-CSRFToken": attempt.token}, form)
     return "POST", f"/save/{attempt.id}/{position}", {}, form
@@ -144,7 +147,7 @@ def summarise(phases: list[dict]) -> dict:
     summary = {}
     for kind in ("save", "page"):
         rows = {}
-        for target in ("platform", "ceiling"):
+        for target in dict.fromkeys(p["target"] for p in phases):
             mine = [p for p in phases if p["kind"] == kind and p["target"] == target]
             rows[target] = {name: round(statistics.median(p[name] for p in mine), 2)
                             for name in ("per_s", "p50_ms", "p99_ms", "server_cpu_ms_per_request")}
@@ -153,14 +156,17 @@ def summarise(phases: list[dict]) -> dict:
         ratio = rows["platform"]["per_s"] / max(rows["ceiling"]["per_s"], 1e-9)
         summary[kind] = {**rows, "ratio": round(ratio, 2), "target_ratio": TARGETS[kind],
                          "target_met": ratio >= TARGETS[kind] and rows["platform"]["errors"] == 0}
+        if "granian" in rows:
+            summary[kind]["granian_ratio"] = round(rows["granian"]["per_s"] / max(rows["ceiling"]["per_s"], 1e-9), 2)
     return summary
 
 
-async def measure(args, platform: Server, ceiling: Server, attempts: list[Attempt]) -> list[dict]:
+async def measure(args, servers: dict[str, Server], attempts: list[Attempt]) -> list[dict]:
+    """Each kind, `args.rounds` times over the servers in turn ("platform", ["granian",] "ceiling")."""
     rng, phases = random.Random(args.seed), []
     for kind in ("save", "page"):
         for _ in range(args.rounds):
-            for server, target in ((platform, "platform"), (ceiling, "ceiling")):
+            for target, server in servers.items():
                 phases.append(await phase(server, target, kind, attempts, args, rng))
     return phases
 
@@ -175,17 +181,21 @@ def run(args: argparse.Namespace) -> dict:
             subprocess.run([sys.executable, "-m", "contest.cli", *command], env=env, check=True, capture_output=True)
         phones = register(database, args.contestants)
         workers = args.workers or Settings.from_env(env).workers
-        platform = Server(env, tmp / "platform.log", workers=workers)
-        ceiling = Server(env, tmp / "ceiling.log", workers=workers, app="bench.ceiling:create_app")
+        servers = {"platform": Server(env, tmp / "platform.log", workers=workers)}
+        if args.granian:
+            if not Path(sys.executable).with_name("granian").exists():
+                raise SystemExit("--granian: granian is not installed here (pip install granian)")
+            servers["granian"] = Server(env, tmp / "granian.log", workers=workers, granian=True)
+        servers["ceiling"] = Server(env, tmp / "ceiling.log", workers=workers, app="bench.ceiling:create_app")
         try:
-            platform.start()
-            ceiling.start()
+            for server in servers.values():
+                server.start()
             with asyncio.Runner() as runner:
-                attempts = runner.run(open_attempts(platform.port, phones))
-                phases = runner.run(measure(args, platform, ceiling, attempts))
+                attempts = runner.run(open_attempts(servers["platform"].port, phones))
+                phases = runner.run(measure(args, servers, attempts))
         finally:
-            platform.stop()
-            ceiling.stop()
+            for server in servers.values():
+                server.stop()
     return {"workers": workers, "contestants": args.contestants, "concurrency": args.concurrency,
             "seconds_per_phase": args.seconds, "rounds": args.rounds, "cores": os.cpu_count(),
             "load_average_before": round(os.getloadavg()[0], 2), "phases": phases, "summary": summarise(phases)}
@@ -196,12 +206,16 @@ def print_report(r: dict) -> None:
           f"{r['seconds_per_phase']:g} s per side, alternating; {r['contestants']} open attempts")
     print(f"{'':<14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}{'errors':>8}")
     for kind, s in r["summary"].items():
-        for target in ("platform", "ceiling"):
+        for target in ("platform", "granian", "ceiling"):
+            if target not in s:
+                continue
             row = s[target]
             print(f"{kind + ' ' + target:<14}{row['per_s']:>9}{row['p50_ms']:>9}{row['p99_ms']:>9}"
                   f"{row['server_cpu_ms_per_request']:>12}{row['errors']:>8}")
         print(f"{kind}: platform / ceiling = {s['ratio']} (target >= {s['target_ratio']}): "
               f"{'met' if s['target_met'] else 'MISSED'}")
+        if "granian" in s:
+            print(f"{kind}: the platform under granian / ceiling = {s['granian_ratio']} (under uvicorn: {s['ratio']})")
 
 
 def main(argv: list[str] | None = None) -> bool:
