@@ -7,8 +7,8 @@ taken back by another process), `tries` counts the processes that took it on. Jo
 keep an empty claimer, no heartbeat and no tries: a queued one is claimed like a new one, a running one counts
 as silent since it was created.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-07
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 from contest.models.base import UTCDateTime
 
 
-revision = '0020'
-down_revision = '0019'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
