@@ -20,9 +20,9 @@ Measured, against the finished demo contest's ranked round:
    the other; then the same for the statistics page. This is the p99 "at 50 concurrent".
 
 Reported per page: requests, req/s, p50/p95/p99/max, errors (refused connections, other statuses, and a
-find-me answer that does not show the masked phone it looked for: a page meant for someone else); for the
-saves, the same figures and, read from the database afterwards, saves acknowledged against stored (lost
-must be 0); server CPU per request (all its processes, over each phase, saves counted as requests) and the
+find-me answer that does not show the masked phone it looked for: a page meant for someone else), and in the
+arrivals the five slowest requests with when they were sent; for the saves, the same figures and, read from
+the database afterwards, saves acknowledged against stored (lost must be 0); server CPU per request (all its processes, over each phase, saves counted as requests) and the
 load generator's CPU; the load average before, since other work on the machine stretches every figure.
 Targets on a 2-core machine: 0 errors, 0 lost; in the arrivals, every public page's p99 < 200 ms while the
 saves keep p99 < 100 ms; leaderboard p99 < 100 ms in the bursts.
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
 import json
 import os
 import random
@@ -92,12 +93,14 @@ def ranked_contestants(database: Path) -> list[tuple[str, str]]:
 
 
 class Phones:
-    """The phones' browsers and what they measured: latency per page, errors."""
+    """The phones' browsers and what they measured: latency per page (and the five slowest requests, with when
+    they were sent), errors."""
 
     def __init__(self, port: int) -> None:
-        self.port = port
+        self.port, self.began = port, time.perf_counter()
         self.clients: list[Client] = []
         self.latency: dict[str, list[float]] = {}
+        self.slowest: dict[str, list[tuple[float, float]]] = {}  # (latency, sent at)
         self.window: dict[str, tuple[float, float]] = {}
         self.errors: Counter[str] = Counter()
 
@@ -118,6 +121,10 @@ class Phones:
             return False
         ended = time.perf_counter()
         self.latency.setdefault(page, []).append(ended - began)
+        slowest = self.slowest.setdefault(page, [])
+        heapq.heappush(slowest, (ended - began, began - self.began))
+        if len(slowest) > 5:
+            heapq.heappop(slowest)
         first, last = self.window.get(page, (began, ended))
         self.window[page] = (min(first, began), max(last, ended))
         for cookie in reply.header_list("set-cookie"):
@@ -156,7 +163,10 @@ class Phones:
 
 
 def figures(phones: Phones, pages) -> dict:
-    return {page: latency(phones.latency.get(page, []), phones.window.get(page, (0.0, 0.0))) for page in pages}
+    return {page: {**latency(phones.latency.get(page, []), phones.window.get(page, (0.0, 0.0))),
+                   "slowest": [{"ms": round(seconds * 1000, 1), "sent_at_s": round(at, 2)}
+                               for seconds, at in sorted(phones.slowest.get(page, []), reverse=True)]}
+            for page in pages}
 
 
 async def alongside(phase, saving: Saving | None) -> None:
@@ -241,12 +251,17 @@ def print_report(r: dict) -> None:
         print(f"{name}: {phase['requests']:,} requests in {phase['wall_s']} s; server CPU {phase['server_cpu_s']} s "
               f"({phase['server_cpu_ms_per_request']} ms per request), load generator "
               f"{phase['load_generator_cpu_s']} s; errors: {phase['errors'] or 0}")
+    for page, s in r["phases"]["arrivals"]["pages"].items():
+        print(f"slowest {page} (arrivals): " + "; ".join(f"{x['ms']:,.0f} ms sent at {x['sent_at_s']:g} s"
+                                                         for x in s["slowest"]))
     if saving:
         saves = saving["saves"]
         print(f"saving during the arrivals: {saving['contestants']:,} contestants of the open demo contest, "
               f"{saving['attempts_open']:,} attempts open, think time mean {saving['think_mean_s']:g} s; saves "
               f"acknowledged {saves['acknowledged']:,}, stored {saves['found']:,}, lost {saves['lost']}; contestants "
               f"with two attempts: {saving['contestants_with_two_attempts']}; errors: {saving['errors'] or 0}")
+        print("slowest saves: " + "; ".join(f"{x['ms']:,.0f} ms sent at {x['sent_at_s']:g} s"
+                                            for x in saving["slowest_saves"]))
     else:
         print("saving during the arrivals: none (--saving 0)")
     checks, shown = r["target_checks"], {True: "met", False: "MISSED", None: "not measured"}

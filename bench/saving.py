@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import time
 from pathlib import Path
 
 from bench.attempts import Load, Sheet, latency, register, stored_saves
@@ -54,6 +55,7 @@ class Saving:
 
     async def keep(self, stop: asyncio.Event) -> None:
         """Every contestant saves an answer after each think time until `stop` is set."""
+        self.load.began = time.perf_counter()  # the slowest saves are told by when they were sent after this
         await asyncio.gather(*(self._keep(who, sheet, random.Random(self.rng.random()), stop)
                                for who, sheet in self.sheets))
 
@@ -73,12 +75,14 @@ class Saving:
         await self.load.close()
 
     def figures(self, url: str) -> dict:
-        """Latency of the saves, errors (starts in set-up included) and acknowledged against stored, read from
-        the database at `url` once the server has stopped."""
+        """Latency of the saves (and the five slowest, with when they were sent), errors (starts in set-up
+        included) and acknowledged against stored, read from the database at `url` once the server has stopped."""
         found, _, twice = stored_saves(url, self.load, self.contestant_ids)
         acknowledged = self.load.acknowledged
         return {"contestants": len(self.people), "attempts_open": len(self.sheets), "think_mean_s": self.think,
                 "save": latency(self.load.latency["save"], self.load.window.get("save", (0.0, 0.0))),
+                "slowest_saves": [{"ms": round(seconds * 1000, 1), "sent_at_s": round(at, 2)}
+                                  for seconds, at in sorted(self.load.slowest["save"], reverse=True)],
                 "errors": dict(self.load.errors),
                 "saves": {"acknowledged": acknowledged, "found": found, "lost": acknowledged - found},
                 "contestants_with_two_attempts": twice}
