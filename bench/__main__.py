@@ -32,7 +32,8 @@ QUICK = [
     ("attempts", "opening minute", ["--contestants", "300", "--arrival", "4", "--think", "0.7"]),
     ("attempts", "opening minute, PostgreSQL, two app servers",
      ["--contestants", "60", "--arrival", "3", "--think", "0.5", "--postgres", "--workers", "1"]),
-    ("announcement", "announcement minute", ["--phones", "300", "--arrival", "5", "--think", "1", "--bursts", "3"]),
+    ("announcement", "announcement minute, while a round takes saves",
+     ["--phones", "300", "--arrival", "5", "--think", "1", "--bursts", "3", "--saving", "100", "--save-think", "1"]),
     ("results", "results", ["--contestants", "3000", "--attempts-per", "2", "--units", "50", "--repeat", "5"]),
 ]
 LATEST = Path(__file__).resolve().parent / "results" / "latest.json"

@@ -1,8 +1,9 @@
 """The announcement minute: a round's results are announced and phones open the public pages at once.
 
 Set-up (not measured): a fresh var dir holding the demo database, as `contest migrate && contest demo` make it
-(`--simulated` contestants in the finished demo contest, default the demo's own 3,000), and the real server
-(`contest serve`, `--workers`, default 2).
+(`--simulated` contestants in the finished demo contest, default the demo's own 3,000), `--saving` contestants
+(default 1,000; 0: none) registered in the demo's open contest, and the real server (`contest serve`,
+`--workers`, default 2); then each of those contestants starts an attempt (bench/saving.py).
 
 Measured, against the finished demo contest's ranked round:
 
@@ -11,22 +12,28 @@ Measured, against the finished demo contest's ranked round:
    round's ranked contestants, as the page's search box sends it) and opens the statistics page, with a think
    time (uniform 0..2 x `--think`) between two pages. Each phone has its own keep-alive connection and
    cookie jar, as a phone's browser. Latency runs from the moment the phone wants a page until the answer,
-   so it includes opening a connection.
+   so it includes opening a connection. Meanwhile, from the first arrival until the last phone's last page,
+   the `--saving` contestants keep saving answers in the open round, one after each think time (uniform
+   0..2 x `--save-think`, default 5 s), as the opening minute's contestants do: the same server answers both.
 2. bursts: `--burst` phones (default 50, each with its own connection) request the officials' leaderboard
    (the page with the locked prize list) at the same moment, `--bursts` times (default 20), one burst after
    the other; then the same for the statistics page. This is the p99 "at 50 concurrent".
 
 Reported per page: requests, req/s, p50/p95/p99/max, errors (refused connections, other statuses, and a
-find-me answer that does not show the masked phone it looked for: a page meant for someone else); server
-CPU per request (all its processes, over each phase) and the load generator's CPU; the load average before,
-since other work on the machine stretches every figure. Target on a 2-core machine: 0 errors, leaderboard
-p99 < 100 ms in the bursts.
+find-me answer that does not show the masked phone it looked for: a page meant for someone else), and in the
+arrivals the five slowest requests with when they were sent; for the saves, the same figures and, read from
+the database afterwards, saves acknowledged against stored (lost must be 0); server CPU per request (all its
+processes, over each phase, saves counted as requests) and the load generator's CPU; the load average
+before, since other work on the machine stretches every figure.
+Targets on a 2-core machine: 0 errors, 0 lost; in the arrivals, every public page's p99 < 200 ms while the
+saves keep p99 < 100 ms; leaderboard p99 < 100 ms in the bursts.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
 import json
 import os
 import random
@@ -38,8 +45,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.attempts import cpu_seconds, own_cpu, percentile
+from bench.attempts import cpu_seconds, latency, own_cpu
 from bench.http import Client, HTTPError, event_loop_runner
+from bench.saving import TARGET_SAVE_P99_MS, Saving, contestants
 from bench.server import Server
 from contest.contests.registration import mask_phone
 from contest.db import Database, migrate
@@ -49,6 +57,7 @@ RESULTS = f"/c/{RESULTS_SLUG}/ket-qua"
 STATS = f"/c/{RESULTS_SLUG}/thong-ke"
 TRACK_SLUGS = {"officials": "can-bo", "citizens": "nguoi-dan"}
 PAGES = ("leaderboard", "find_me", "stats")
+TARGET_PAGES_P99_MS = 200  # every public page, in the arrivals
 TARGET_BURST_P99_MS = 100
 
 
@@ -59,6 +68,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--think", type=float, default=3.0, help="mean seconds between two pages, uniform 0..2x (default 3)")
     p.add_argument("--burst", type=int, default=50, help="phones requesting a page at the same moment (default 50)")
     p.add_argument("--bursts", type=int, default=20, help="bursts per page (default 20; 0: none)")
+    p.add_argument("--saving", type=int, default=1000,
+                   help="contestants of the open demo contest saving answers during the arrivals "
+                        "(default 1000; 0: none)")
+    p.add_argument("--save-think", type=float, default=5.0,
+                   help="mean seconds between a contestant's saves, uniform 0..2x (default 5)")
     p.add_argument("--workers", type=int, default=2, help="server worker processes (default 2)")
     p.add_argument("--simulated", type=int, default=DEMO_SIMULATED,
                    help=f"contestants of the finished demo contest (default the demo's {DEMO_SIMULATED:,})")
@@ -80,12 +94,14 @@ def ranked_contestants(database: Path) -> list[tuple[str, str]]:
 
 
 class Phones:
-    """The phones' browsers and what they measured: latency per page, errors."""
+    """The phones' browsers and what they measured: latency per page (and the five slowest requests, with when
+    they were sent), errors."""
 
     def __init__(self, port: int) -> None:
-        self.port = port
+        self.port, self.began = port, time.perf_counter()
         self.clients: list[Client] = []
         self.latency: dict[str, list[float]] = {}
+        self.slowest: dict[str, list[tuple[float, float]]] = {}  # (latency, sent at)
         self.window: dict[str, tuple[float, float]] = {}
         self.errors: Counter[str] = Counter()
 
@@ -106,6 +122,10 @@ class Phones:
             return False
         ended = time.perf_counter()
         self.latency.setdefault(page, []).append(ended - began)
+        slowest = self.slowest.setdefault(page, [])
+        heapq.heappush(slowest, (ended - began, began - self.began))
+        if len(slowest) > 5:
+            heapq.heappop(slowest)
         first, last = self.window.get(page, (began, ended))
         self.window[page] = (min(first, began), max(last, ended))
         for cookie in reply.header_list("set-cookie"):
@@ -144,42 +164,71 @@ class Phones:
 
 
 def figures(phones: Phones, pages) -> dict:
-    result = {}
-    for page in pages:
-        values, (first, last) = sorted(phones.latency.get(page, [])), phones.window.get(page, (0.0, 0.0))
-        result[page] = {"requests": len(values), "per_s": round(len(values) / max(last - first, 1e-9), 1),
-                        **{f"{name}_ms": round(percentile(values, q) * 1000, 1)
-                           for name, q in (("p50", .5), ("p95", .95), ("p99", .99), ("max", 1))}}
-    return result
+    return {page: {**latency(phones.latency.get(page, []), phones.window.get(page, (0.0, 0.0))),
+                   "slowest": [{"ms": round(seconds * 1000, 1), "sent_at_s": round(at, 2)}
+                               for seconds, at in sorted(phones.slowest.get(page, []), reverse=True)]}
+            for page in pages}
 
 
-async def timed(phones: Phones, phase, pages, server: Server, timeout: float) -> dict:
-    """Run one phase, then close its connections; its figures, with the CPU server and load generator spent."""
+async def alongside(phase, saving: Saving | None) -> None:
+    """Run the phase while the saving contestants keep saving; stop them when it ends, their last saves answered."""
+    stop = asyncio.Event()
+    keeping = asyncio.create_task(saving.keep(stop)) if saving else None
+    try:
+        await phase
+    finally:
+        stop.set()
+        if keeping:
+            await keeping
+
+
+async def timed(phones: Phones, phase, pages, server: Server, timeout: float, saving: Saving | None = None) -> dict:
+    """Run one phase (while `saving` saves), then close the phones' connections; its figures, with the CPU
+    server and load generator spent."""
+    saves_before = saving.saves_answered if saving else 0
     server_before, client_before, began = cpu_seconds(server.process.pid), own_cpu(), time.perf_counter()
     try:
-        await asyncio.wait_for(phase, timeout)
+        await asyncio.wait_for(alongside(phase, saving), timeout)
     except asyncio.TimeoutError:
         raise RuntimeError(f"a phase did not finish within {timeout:g} s") from None
     finally:
         await phones.close()
     wall = time.perf_counter() - began
     server_cpu = sum(s - server_before.get(p, 0.0) for p, s in cpu_seconds(server.process.pid).items())
-    requests = sum(len(v) for v in phones.latency.values())
+    requests = sum(len(v) for v in phones.latency.values()) + (saving.saves_answered - saves_before if saving else 0)
     return {"pages": figures(phones, pages), "errors": dict(phones.errors), "requests": requests,
             "wall_s": round(wall, 1), "server_cpu_s": round(server_cpu, 2),
             "load_generator_cpu_s": round(own_cpu() - client_before, 2),
             "server_cpu_ms_per_request": round(server_cpu * 1000 / max(requests, 1), 2)}
 
 
-async def drive(args: argparse.Namespace, server: Server, people: list[tuple[str, str]]) -> dict:
-    rng = random.Random(args.seed)
+async def drive(args: argparse.Namespace, server: Server, people: list[tuple[str, str]],
+                saving_ids: list[tuple[int, int]], secret_key: str) -> tuple[dict, Saving | None]:
+    """Open the saving contestants' attempts (set-up), then run the phases; the raw figures, and the saves."""
+    rng = random.Random(args.seed)  # the phones' own: the same arrivals with or without saves
+    savers = (Saving(server.port, secret_key, saving_ids, args.save_think, random.Random(f"saving-{args.seed}"))
+              if saving_ids else None)
+    try:
+        if savers:
+            began = time.perf_counter()
+            await asyncio.wait_for(savers.open(), args.timeout)
+            print(f"set-up: {len(savers.sheets):,} attempts opened in the open demo contest in "
+                  f"{time.perf_counter() - began:.0f} s", flush=True)
+        return await phases(args, server, people, rng, savers), savers
+    finally:
+        if savers:
+            await savers.close()
+
+
+async def phases(args: argparse.Namespace, server: Server, people: list[tuple[str, str]], rng: random.Random,
+                 savers: Saving | None) -> dict:
     report: dict = {"load_average_before": round(os.getloadavg()[0], 2), "phases": {}}
     chosen = [rng.choice(people) for _ in range(args.phones)]
     delays = [rng.uniform(0, args.arrival) for _ in chosen]
     arrivals = Phones(server.port)
     phase = asyncio.gather(*(arrivals.arrive(delay, phone, track, args.think, random.Random(rng.random()))
                              for delay, (phone, track) in zip(delays, chosen)))
-    report["phases"]["arrivals"] = await timed(arrivals, phase, PAGES, server, args.timeout)
+    report["phases"]["arrivals"] = await timed(arrivals, phase, PAGES, server, args.timeout, savers)
     for page, path in (("leaderboard", f"{RESULTS}/dot/1/can-bo"), ("stats", STATS)):
         if args.bursts:
             bursts = Phones(server.port)
@@ -194,16 +243,35 @@ def print_report(r: dict) -> None:
           f"{r['simulated']:,} simulated contestants ({r['ranked']:,} ranked); {os.cpu_count()} cores, "
           f"load average before {r['load_average_before']}")
     print(f"{'phase':<18}{'page':<13}{'requests':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    saving = r["saving"]
     for name, phase in r["phases"].items():
-        for page, s in phase["pages"].items():
+        rows = [*phase["pages"].items(), *([("save (open)", saving["save"])] if saving and name == "arrivals" else [])]
+        for page, s in rows:
             print(f"{name:<18}{page:<13}{s['requests']:>9,}{s['per_s']:>8}{s['p50_ms']:>9}{s['p95_ms']:>9}"
                   f"{s['p99_ms']:>9}{s['max_ms']:>9}")
     for name, phase in r["phases"].items():
         print(f"{name}: {phase['requests']:,} requests in {phase['wall_s']} s; server CPU {phase['server_cpu_s']} s "
               f"({phase['server_cpu_ms_per_request']} ms per request), load generator "
               f"{phase['load_generator_cpu_s']} s; errors: {phase['errors'] or 0}")
-    print(f"targets (0 errors, leaderboard p99 < {TARGET_BURST_P99_MS} ms at {r['burst']} at once): "
-          f"{'met' if r['targets_met'] else 'MISSED'}")
+    for page, s in r["phases"]["arrivals"]["pages"].items():
+        print(f"slowest {page} (arrivals): " + "; ".join(f"{x['ms']:,.0f} ms sent at {x['sent_at_s']:g} s"
+                                                         for x in s["slowest"]))
+    if saving:
+        saves = saving["saves"]
+        print(f"saving during the arrivals: {saving['contestants']:,} contestants of the open demo contest, "
+              f"{saving['attempts_open']:,} attempts open, think time mean {saving['think_mean_s']:g} s; saves "
+              f"acknowledged {saves['acknowledged']:,}, stored {saves['found']:,}, lost {saves['lost']}; contestants "
+              f"with two attempts: {saving['contestants_with_two_attempts']}; errors: {saving['errors'] or 0}")
+        print("slowest saves: " + "; ".join(f"{x['ms']:,.0f} ms sent at {x['sent_at_s']:g} s"
+                                            for x in saving["slowest_saves"]))
+    else:
+        print("saving during the arrivals: none (--saving 0)")
+    checks, shown = r["target_checks"], {True: "met", False: "MISSED", None: "not measured"}
+    print(f"targets: 0 errors, 0 lost: {shown[r['correct']]}; "
+          f"arrivals, every public page p99 < {TARGET_PAGES_P99_MS} ms: {shown[checks['arrivals_page_p99']]}; "
+          f"saves meanwhile p99 < {TARGET_SAVE_P99_MS} ms: {shown[checks['arrivals_save_p99']]}; "
+          f"leaderboard p99 < {TARGET_BURST_P99_MS} ms at {r['burst']} at once: "
+          f"{shown[checks['burst_leaderboard_p99']]}; all: {'met' if r['targets_met'] else 'MISSED'}")
 
 
 def main(argv: list[str] | None = None) -> bool:
@@ -220,27 +288,39 @@ def main(argv: list[str] | None = None) -> bool:
             load_demo(db, now=datetime.now(timezone.utc), simulated=args.simulated)
         finally:
             db.dispose()
-        people = ranked_contestants(database)
-        print(f"set-up: demo loaded, {len(people):,} contestants ranked; starting the server", flush=True)
+        people, saving_ids = ranked_contestants(database), contestants(database, args.saving)
+        print(f"set-up: demo loaded, {len(people):,} contestants ranked, {len(saving_ids):,} registered to save "
+              f"meanwhile; starting the server", flush=True)
         server = Server(env, log, workers=args.workers)
         try:
             server.start()
             with event_loop_runner() as runner:
-                raw = runner.run(drive(args, server, people))
+                raw, savers = runner.run(drive(args, server, people, saving_ids, env["SECRET_KEY"]))
         finally:
             server.stop()
+        saves = savers.figures(url) if savers else None
         lines = [line for line in log.read_text(errors="replace").strip().splitlines()
                  if not line.startswith("Serving on ")]
         if lines:
             print("server log (last lines):\n  " + "\n  ".join(lines[-15:]))
-    errors = sum(sum(phase["errors"].values()) for phase in raw["phases"].values())
+    errors = (sum(sum(phase["errors"].values()) for phase in raw["phases"].values())
+              + (sum(saves["errors"].values()) if saves else 0))
+    lost = saves["saves"]["lost"] if saves else 0
     burst = raw["phases"].get("burst_leaderboard", {}).get("pages", {}).get("leaderboard")
     result = {"phones": args.phones, "arrival_s": args.arrival, "think_mean_s": args.think, "burst": args.burst,
               "bursts": args.bursts, "server_workers": args.workers, "simulated": args.simulated,
-              "ranked": len(people), **raw, "errors": errors,
-              "targets": {"errors": 0, "burst_leaderboard_p99_ms": f"< {TARGET_BURST_P99_MS}"}}
-    result["correct"] = errors == 0
-    result["targets_met"] = result["correct"] and burst is not None and burst["p99_ms"] < TARGET_BURST_P99_MS
+              "ranked": len(people), **raw, "saving": saves, "errors": errors, "lost": lost,
+              "targets": {"errors": 0, "lost": 0, "arrivals_page_p99_ms": f"< {TARGET_PAGES_P99_MS}",
+                          "arrivals_save_p99_ms": f"< {TARGET_SAVE_P99_MS}",
+                          "burst_leaderboard_p99_ms": f"< {TARGET_BURST_P99_MS}"}}
+    # Each target: True or False, or None when this run did not measure it (no saves, no bursts).
+    pages = raw["phases"]["arrivals"]["pages"].values()
+    result["target_checks"] = {
+        "arrivals_page_p99": all(s["p99_ms"] < TARGET_PAGES_P99_MS for s in pages),
+        "arrivals_save_p99": saves["save"]["p99_ms"] < TARGET_SAVE_P99_MS if saves else None,
+        "burst_leaderboard_p99": burst["p99_ms"] < TARGET_BURST_P99_MS if burst else None}
+    result["correct"] = errors == 0 and lost == 0 and not (saves and saves["contestants_with_two_attempts"])
+    result["targets_met"] = result["correct"] and all(result["target_checks"].values())
     print_report(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False))

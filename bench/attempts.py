@@ -49,6 +49,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -165,6 +166,15 @@ def busy_cores(timeline: list[dict[int, float]]) -> list[list[float]]:
     """Per second, the cores each server process kept busy (largest first)."""
     return [sorted((round(b[p] - a.get(p, 0.0), 2) for p in b), reverse=True)[:2]
             for a, b in zip(timeline, timeline[1:])]
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """An open attempt as the phone holds it: its id, the form token attempt.js sends, each question's options."""
+
+    attempt_id: int
+    token: str
+    options: dict[int, tuple[str, list[int]]]  # position -> (input type, option values)
 
 
 class Load:
@@ -295,8 +305,8 @@ class Load:
         return {**self.browser(), "jar": jar,
                 "token": value + generate_csrf_hash(token=f"{value}:{nonce}", secret=csrf_secret)}
 
-    async def sit(self, who: dict, delay: float, think: float, rng: random.Random, double_tap: bool = False) -> None:
-        await asyncio.sleep(delay)
+    async def start(self, who: dict, double_tap: bool = False) -> Sheet | None:
+        """POST bat-dau as `who`: the attempt as its page shows it, or None (an error counted)."""
         start = dict(method="POST", url=f"{BASE}/dot/1/bat-dau", form={"_csrf_token": who["token"]})
         if double_tap:  # the same start sent to every app server at once: a phone that tapped twice
             pages = await asyncio.gather(*(self.call("start", twin, **start) for twin in self.twins(who)))
@@ -305,24 +315,35 @@ class Load:
         else:
             page = await self.call("start", who, **start)
         if not page:
-            return
+            return None
         attempt_id = int(page.header("content-location").rsplit("/", 1)[1])
         self.attempts.add(attempt_id)
-        token = CSRF.search(page.text).group(1)  # what attempt.js sends as X-CSRFToken
         options: dict[int, tuple[str, list[int]]] = {int(pos): ("radio", []) for pos in QUESTION.findall(page.text)}
         for kind, pos, value in OPTION.findall(page.text):
             options[int(pos)] = (kind, options[int(pos)][1] + [int(value)])
         self.questions = len(options)
-        for pos, (kind, values) in options.items():
+        return Sheet(attempt_id, CSRF.search(page.text).group(1), options)
+
+    async def save(self, who: dict, sheet: Sheet, pos: int, rng: random.Random) -> None:
+        """One click on question `pos` (a random choice), sent as attempt.js sends it; kept in `saves`."""
+        kind, values = sheet.options[pos]
+        choice = sorted(rng.sample(values, rng.randint(1, len(values))) if kind == "checkbox" else [rng.choice(values)])
+        saved = await self.call("save", who, "POST", f"{BASE}/bai-thi/{sheet.attempt_id}/cau/{pos}",
+                                form={"choice": [str(c) for c in choice]}, headers={"X-CSRFToken": sheet.token})
+        acknowledged = bool(saved and saved.json().get("saved") is True)
+        self.saves.append(Save(sheet.attempt_id, pos, tuple(choice), acknowledged))
+        self.acknowledged += acknowledged
+
+    async def sit(self, who: dict, delay: float, think: float, rng: random.Random, double_tap: bool = False) -> None:
+        await asyncio.sleep(delay)
+        sheet = await self.start(who, double_tap)
+        if sheet is None:
+            return
+        for pos in sheet.options:
             await asyncio.sleep(rng.uniform(0, 2 * think))
-            choice = sorted(rng.sample(values, rng.randint(1, len(values))) if kind == "checkbox" else [rng.choice(values)])
-            saved = await self.call("save", who, "POST", f"{BASE}/bai-thi/{attempt_id}/cau/{pos}",
-                                    form={"choice": [str(c) for c in choice]}, headers={"X-CSRFToken": token})
-            acknowledged = bool(saved and saved.json().get("saved") is True)
-            self.saves.append(Save(attempt_id, pos, tuple(choice), acknowledged))
-            self.acknowledged += acknowledged
-        submitted = await self.call("submit", who, "POST", f"{BASE}/bai-thi/{attempt_id}/nop",
-                                    form={"_csrf_token": token, "action": "submit", "confirm": "1"})
+            await self.save(who, sheet, pos, rng)
+        submitted = await self.call("submit", who, "POST", f"{BASE}/bai-thi/{sheet.attempt_id}/nop",
+                                    form={"_csrf_token": sheet.token, "action": "submit", "confirm": "1"})
         if submitted:
             await self.call("result", who, "GET", submitted.header("location"))
 
@@ -407,23 +428,30 @@ def stored_saves(url: str, load: Load, contestants: set[int]) -> tuple[int, int,
         twice = sum(c in contestants for c, in conn.execute(text(
             "SELECT contestant_id FROM attempts GROUP BY contestant_id, round_id HAVING count(*) > 1")))
     engine.dispose()
-    return load.acknowledged - len(lost), submitted, twice  # each question is saved once: a lost question is a lost save
+    # A question whose last acknowledged save is not stored counts as one lost save (the saves before it
+    # were replaced by the contestant's later answer).
+    return load.acknowledged - len(lost), submitted, twice
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)] if sorted_values else float("nan")
 
 
+def latency(values: list[float], window: tuple[float, float]) -> dict:
+    """Requests answered, their rate over the `window` (first sent, last answered) and p50/p95/p99/max in ms."""
+    values, (first, last) = sorted(values), window
+    return {"requests": len(values), "per_s": round(len(values) / max(last - first, 1e-9), 1),
+            **{f"{name}_ms": round(percentile(values, q) * 1000, 1)
+               for name, q in (("p50", .5), ("p95", .95), ("p99", .99), ("max", 1))}}
+
+
 def report(args, workers: int, raw: dict, found: int, submitted: int, twice: int) -> dict:
     load: Load = raw["load"]
     steps = {}
     for step in STEPS:
-        values, (first, last) = sorted(load.latency[step]), load.window.get(step, (0.0, 0.0))
-        steps[step] = {"requests": len(values), "per_s": round(len(values) / max(last - first, 1e-9), 1),
-                       **{f"{name}_ms": round(percentile(values, q) * 1000, 1)
-                          for name, q in (("p50", .5), ("p95", .95), ("p99", .99), ("max", 1))},
-                       "slowest": [{"ms": round(latency * 1000, 1), "sent_at_s": round(at, 2)}
-                                   for latency, at in sorted(load.slowest[step], reverse=True)]}
+        steps[step] = {**latency(load.latency[step], load.window.get(step, (0.0, 0.0))),
+                       "slowest": [{"ms": round(seconds * 1000, 1), "sent_at_s": round(at, 2)}
+                                   for seconds, at in sorted(load.slowest[step], reverse=True)]}
     requests, acknowledged = sum(s["requests"] for s in steps.values()), load.acknowledged
     result = {
         "contestants": args.contestants, "server_workers": workers, "arrival_s": args.arrival,

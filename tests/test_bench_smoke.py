@@ -11,12 +11,17 @@ import json
 from bench import announcement
 
 
-def test_announcement_minute_runs_with_no_errors(tmp_path):
+def test_announcement_minute_runs_with_no_errors_while_a_round_takes_saves(tmp_path):
     figures_file = tmp_path / "announcement.json"
     correct = announcement.main(["--phones", "30", "--arrival", "1", "--think", "0.1", "--burst", "5",
-                                 "--bursts", "2", "--simulated", "60", "--json", str(figures_file)])
+                                 "--bursts", "2", "--simulated", "60", "--saving", "24", "--save-think", "0.1",
+                                 "--json", str(figures_file)])
     figures = json.loads(figures_file.read_text())
-    assert (correct, figures["errors"]) == (True, 0)
+    assert (correct, figures["errors"], figures["lost"]) == (True, 0, 0)
     arrivals = figures["phases"]["arrivals"]["pages"]
     assert {page: s["requests"] for page, s in arrivals.items()} == {"leaderboard": 30, "find_me": 30, "stats": 30}
     assert figures["phases"]["burst_leaderboard"]["pages"]["leaderboard"]["requests"] == 10
+    saving = figures["saving"]
+    assert (saving["contestants"], saving["attempts_open"], saving["errors"]) == (24, 24, {})
+    assert saving["saves"]["acknowledged"] == saving["saves"]["found"] == saving["save"]["requests"] > 0
+    assert saving["saves"]["lost"] == 0 and saving["contestants_with_two_attempts"] == 0
