@@ -43,7 +43,7 @@ class Server:
         with open(self.log, "ab") as out:
             if self.granian:
                 command = [str(Path(sys.executable).with_name("granian")), "--interface", "asgi", "--factory",
-                           "contest.app:create_app", "--log-level", "warning", "--no-access-log"]
+                           "contest.app:create_served_app", "--log-level", "warning", "--no-access-log"]
             else:
                 command = [sys.executable, "-m", *(["contest.cli", "serve"] if self.app is None else
                            ["uvicorn", self.app, "--factory", "--log-level", "warning", "--no-access-log"])]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
 from datetime import datetime, timedelta, timezone
@@ -246,4 +247,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Around the whole application, as Litestar's own OpenTelemetry plugin wraps it: routes' middleware
         # would miss 404s for unknown addresses and see refusals raised by the CSRF check as exceptions.
         app.asgi_handler = metrics.instrument(app.asgi_handler)
+    return app
+
+
+def _freeze_what_lives_for_the_process(app: Litestar) -> None:
+    """Move every object alive once the app has started out of the cyclic collector's reach (gc.freeze).
+    Modules, the ORM's tables, the routes and the templates' environment live as long as the worker; a full
+    collection scanned all of them (about 190,000 objects, 0.2 s of a worker's time on these 2-core
+    machines) and held every request of the worker meanwhile. Afterwards it scans only what requests made."""
+    gc.collect()
+    gc.freeze()
+
+
+def create_served_app() -> Litestar:
+    """The app as `contest serve` runs it in each worker process (not in tests, which build many apps in one
+    process and would keep each one's garbage frozen)."""
+    app = create_app()
+    app.on_startup.append(_freeze_what_lives_for_the_process)
     return app

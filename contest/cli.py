@@ -60,7 +60,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     workers = workers or settings.workers
     click.echo(f"Serving on http://{host}:{port}")
     uvicorn.run(
-        "contest.app:create_app",
+        "contest.app:create_served_app",
         factory=True,
         host=host,
         port=port,
