@@ -10,6 +10,7 @@ for a fraction of that.
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import json
 import time
@@ -112,10 +113,33 @@ class Client:
         self._idle.clear()
 
 
+class _LoadRunner(asyncio.Runner):
+    """An asyncio runner during which the load generator's cyclic garbage collector is off.
+
+    A load generator holding thousands of phones' clients paused for its own full collections: 0.5 s once
+    in a 5,000-phone run, and 30-80 ms for each of the younger ones, every request in flight looking that much
+    slower although the server answered in time. What exists when the runner starts is frozen, and nothing is
+    collected until it closes (the runs are bounded; reference counting still frees what is not in a cycle)."""
+
+    def __enter__(self) -> "_LoadRunner":
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        return super().__enter__()
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            super().__exit__(*exc_info)
+        finally:
+            gc.enable()
+            gc.unfreeze()
+
+
 def event_loop_runner() -> asyncio.Runner:
-    """An asyncio runner on uvloop when it is installed (a lighter load generator), else the default loop."""
+    """A runner for the load generator (see _LoadRunner), on uvloop when it is installed (a lighter load
+    generator), else on the default loop."""
     try:
         import uvloop
     except ImportError:
-        return asyncio.Runner()
-    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+        return _LoadRunner()
+    return _LoadRunner(loop_factory=uvloop.new_event_loop)

@@ -31,7 +31,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.attempts import BASE, CSRF, OPTION, QUESTION, Load, cpu_seconds, percentile, register
-from bench.http import Client, HTTPError
+from bench.http import Client, HTTPError, event_loop_runner
 from bench.server import Server
 from contest.settings import Settings
 
@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> dict:
         try:
             for server in servers.values():
                 server.start()
-            with asyncio.Runner() as runner:
+            with event_loop_runner() as runner:
                 attempts = runner.run(open_attempts(servers["platform"].port, phones))
                 phases = runner.run(measure(args, servers, attempts))
         finally:
