@@ -260,8 +260,10 @@ def _freeze_what_lives_for_the_process(app: Litestar) -> None:
 
 
 def create_served_app() -> Litestar:
-    """The app as `contest serve` runs it in each worker process (not in tests, which build many apps in one
-    process and would keep each one's garbage frozen)."""
-    app = create_app()
+    """The app as `contest serve` runs it in each worker process: an SQLite file is checkpointed by a thread
+    of the process, not by the commits on its event loop (db.Checkpointer), and what the started app holds is
+    frozen (not in tests, which build many apps in one process and would keep each one's garbage frozen)."""
+    settings = Settings.from_env()
+    app = create_app(settings, database=Database(settings.database_url, background_checkpoints=True))
     app.on_startup.append(_freeze_what_lives_for_the_process)
     return app

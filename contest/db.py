@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import logging
 import random
 import sqlite3
+import threading
 import time
 from collections import namedtuple
 from contextlib import contextmanager
@@ -30,8 +32,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+def make_engine(url: str, *, autocheckpoint: bool = True) -> Engine:
+    """Create the engine; SQLite gets WAL, a busy timeout and foreign keys on every connection, and
+    without `autocheckpoint` its commits never copy the log into the database file (a Checkpointer does)."""
     if not is_sqlite(url):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     database = make_url(url).database
@@ -48,6 +51,8 @@ def make_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
         record.info[_BUSY_TIMEOUT] = BUSY_TIMEOUT_MS
 
@@ -313,15 +318,66 @@ async def _take_write_lock_async(conn: Connection) -> None:
         await asyncio.sleep(_LOCK_WAITS[min(attempt, len(_LOCK_WAITS) - 1)])
 
 
-class Database:
-    """The engine and a session factory, shared by every request of one process."""
+CHECKPOINT_SECONDS = 0.5  # how often a Checkpointer copies the write-ahead log into the database file
 
-    def __init__(self, url: str) -> None:
+
+class Checkpointer:
+    """Copies an SQLite database's write-ahead log into the database file from a thread of its own.
+
+    By default the commit that fills the log past 1,000 pages does this copy itself, with two fsyncs, and the
+    served app commits clicks on its event loop (Database.write): on these machines such a commit held every
+    request of its worker for up to half a second. With the app's connections set not to (make_engine,
+    autocheckpoint=False), this thread does it every CHECKPOINT_SECONDS in PASSIVE mode, which never waits for
+    readers or writers: the log is copied as far as no reader still needs it, and reused from its start once
+    all of it was. Each worker process runs one; SQLite lets one checkpoint run at a time."""
+
+    def __init__(self, path: str, *, every: float = CHECKPOINT_SECONDS) -> None:
+        self.path, self.every = path, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._stop.wait(self.every):
+                self.checkpoint(connection)
+            self.checkpoint(connection)
+        finally:
+            connection.close()
+
+    @staticmethod
+    def checkpoint(connection: sqlite3.Connection) -> tuple[int, int, int] | None:
+        """(busy, pages in the log, pages copied), or None when it could not run this time."""
+        try:
+            return connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            logging.getLogger(__name__).warning("the write-ahead log was not checkpointed", exc_info=True)
+            return None
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class Database:
+    """The engine and a session factory, shared by every request of one process. With
+    `background_checkpoints`, an SQLite database file is checkpointed by a Checkpointer thread instead of
+    by the commits (what `contest serve` uses; commands and tests keep SQLite's own way)."""
+
+    def __init__(self, url: str, *, background_checkpoints: bool = False) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        path = make_url(url).database if is_sqlite(url) else None
+        on_file = bool(background_checkpoints and path and path != ":memory:")
+        self.engine = make_engine(url, autocheckpoint=not on_file)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._threads_until = 0.0  # monotonic time until which Database.run skips the event loop
         self._group = _GroupCommit(self) if self.sqlite else None
+        self._checkpointer = None
+        if on_file:
+            with self.engine.connect():  # the file exists and is in WAL mode before the thread opens it
+                pass
+            self._checkpointer = Checkpointer(path)
 
     @property
     def sqlite(self) -> bool:
@@ -409,6 +465,9 @@ class Database:
         return await anyio.to_thread.run_sync(alone)
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()
 
 

@@ -29,3 +29,34 @@ def test_a_served_worker_freezes_what_it_holds_for_its_life_out_of_the_collector
     assert done.returncode == 0, done.stderr
     before, after = map(int, done.stdout.split()[-2:])
     assert before == 0 and after > 50_000
+
+
+def test_served_commits_leave_the_log_to_the_checkpointer_thread(tmp_path):
+    """With background checkpoints no commit copies the write-ahead log into the file (a click's commit on the
+    event loop used to do that, fsyncs included, every 1,000 pages); the checkpointer's PASSIVE checkpoint copies
+    all of it once no reader needs it, and every row is then read back from the file."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from contest.db import Checkpointer, Database
+
+    path = tmp_path / "contest.sqlite3"
+    db = Database(f"sqlite:///{path}", background_checkpoints=True)
+    db._checkpointer.stop()  # its turn is taken by hand below: the test does not wait for its interval
+    try:
+        with db.engine.begin() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+            conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)"))
+        for batch in range(100):  # about 4,000 pages through the log: SQLite's own threshold is 1,000
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO t (body) VALUES (:body)"), [{"body": "x" * 3000}] * 40)
+        wal = path.with_name(path.name + "-wal")
+        assert wal.stat().st_size > 3000 * 4096  # no commit copied it back and started it again
+        reader = sqlite3.connect(path)
+        busy, logged, copied = Checkpointer.checkpoint(reader)
+        assert busy == 0 and logged == copied > 3000
+        assert reader.execute("SELECT count(*) FROM t").fetchone() == (4000,)
+        reader.close()
+    finally:
+        db.dispose()
