@@ -21,7 +21,7 @@ run: install
 	$(BIN)/contest serve
 
 test: install
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 os.environ.setdefault("CONTEST_ENV", "development")
 os.environ.pop("DATABASE_URL", None)
@@ -25,7 +27,47 @@ from contest.db import Database, is_sqlite, make_engine, migrate  # noqa: E402
 from contest.models import Role  # noqa: E402
 from contest.settings import Settings  # noqa: E402
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _server_url(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+@contextmanager
+def scratch_database(suffix: str):
+    """A PostgreSQL database of its own beside the suite's (`<suite's name>_<suffix>`), created empty and
+    dropped afterwards; yields its URL. Named after the suite's database, so parallel workers never share one."""
+    name = f"{make_url(POSTGRES_URL).database}_{suffix}"
+    admin = make_engine(_server_url(POSTGRES_URL, "postgres"))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _server_url(POSTGRES_URL, name)
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist (`make test` runs one worker per core), each worker gets a PostgreSQL database of
+    its own, `<name>_gw0`, `<name>_gw1`, ..., created on first use: the suite empties its tables per test."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker or make_url(url).database.endswith(f"_{worker}"):  # this module can be imported twice
+        return url
+    name = f"{make_url(url).database}_{worker}"
+    admin = make_engine(_server_url(url, "postgres"))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return _server_url(url, name)
+
+
+POSTGRES_URL = _database_of_this_worker(os.environ.get("TEST_DATABASE_URL", ""))
+if POSTGRES_URL:
+    os.environ["TEST_DATABASE_URL"] = POSTGRES_URL  # modules that read the variable themselves get the worker's too
 SECRET = "test-secret-key-" + "x" * 40
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)  # 10:00 in Asia/Ho_Chi_Minh

@@ -22,7 +22,7 @@ from contest.db import make_engine
 from contest.models import Attempt, Contestant, RankingEntry, Round, Unit
 from contest.results import ranking
 from contest.simulate import simulate_round
-from tests.conftest import NOW, POSTGRES_URL, SECRET
+from tests.conftest import NOW, POSTGRES_URL, SECRET, scratch_database
 from tests.contest_helpers import make_contest
 
 
@@ -70,13 +70,7 @@ def test_pg_dump_and_pg_restore_into_an_empty_database_keep_rows_and_results(db,
     dump = tmp_path / "contest.dump"
     subprocess.run([PG_DUMP, "--format=custom", "--no-owner", f"--file={dump}", libpq_url(POSTGRES_URL)],
                    env=env, check=True, capture_output=True)
-    fresh_name = f"{source.database}_restored"
-    fresh = source.set(database=fresh_name).render_as_string(hide_password=False)
-    admin = make_engine(source.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{fresh_name}"'))
-        conn.execute(text(f'CREATE DATABASE "{fresh_name}"'))
-    try:
+    with scratch_database("restored") as fresh:
         restored = subprocess.run([PG_RESTORE, "--no-owner", "--exit-on-error", f"--dbname={libpq_url(fresh)}",
                                    str(dump)], env=env, capture_output=True, text=True)
         assert restored.returncode == 0, restored.stderr
@@ -84,7 +78,3 @@ def test_pg_dump_and_pg_restore_into_an_empty_database_keep_rows_and_results(db,
                                                               "CONTEST_VAR_DIR": str(tmp_path)})
         assert migrated.exit_code == 0, migrated.output
         assert _snapshot(fresh) == before
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{fresh_name}" WITH (FORCE)'))
-        admin.dispose()

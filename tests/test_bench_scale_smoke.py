@@ -5,15 +5,11 @@ here; the figures come from `make bench` (docs/performance.md)."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bench import attempts, throughput
-
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+from tests.conftest import POSTGRES_URL, scratch_database
 
 
 def test_the_opening_minute_runs_and_loses_nothing(tmp_path):
@@ -48,20 +44,10 @@ def test_throughput_against_the_ceiling_runs_both_sides(tmp_path):
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only (TEST_DATABASE_URL): two app servers share one database")
 def test_two_app_servers_on_postgresql_start_nobody_twice(tmp_path):
-    url = make_url(POSTGRES_URL).set(database="contest_bench_smoke")
-    admin = create_engine(make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "contest_bench_smoke" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "contest_bench_smoke"'))
     report = tmp_path / "postgres.json"
-    try:
-        assert attempts.main(["--database-url", url.render_as_string(hide_password=False), "--contestants", "20",
-                              "--arrival", "1", "--think", "0.05", "--workers", "1", "--double-taps", "0.5",
-                              "--json", str(report)]) is True
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text('DROP DATABASE IF EXISTS "contest_bench_smoke" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("bench_smoke") as url:
+        assert attempts.main(["--database-url", url, "--contestants", "20", "--arrival", "1", "--think", "0.05",
+                              "--workers", "1", "--double-taps", "0.5", "--json", str(report)]) is True
     figures = json.loads(report.read_text())
     assert figures["app_servers"] == 2 and figures["double_taps"]["contestants"] == 10
     assert figures["double_taps"]["answered_with_two_attempts"] == 0 and figures["contestants_with_two_attempts"] == 0

@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 
 from contest.db import Database, make_engine, migrate
 from contest.settings import Settings, SettingsError
-from tests.conftest import POSTGRES_URL, html, login, post_form
+from tests.conftest import POSTGRES_URL, html, login, post_form, scratch_database
 
 
 def test_home_page_is_vietnamese_light_and_self_contained(client):
@@ -228,24 +228,11 @@ def test_migrated_schema_is_the_models_schema(db):
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL run only (TEST_DATABASE_URL not set)")
 def test_migrations_from_empty_postgresql():
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(POSTGRES_URL)
-    admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS contest_fresh_migration"))
-        conn.execute(text("CREATE DATABASE contest_fresh_migration"))
-    fresh = base.set(database="contest_fresh_migration").render_as_string(hide_password=False)
-    try:
+    with scratch_database("fresh_migration") as fresh:
         migrate(fresh)
         engine = make_engine(fresh)
         assert {"users", "login_attempts", "alembic_version"} <= set(inspect(engine).get_table_names())
         engine.dispose()
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS contest_fresh_migration"))
-        admin.dispose()
 
 
 def test_english_catalog_translates_every_extracted_message():

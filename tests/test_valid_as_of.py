@@ -16,7 +16,7 @@ from contest.cli import main
 from contest.db import make_engine, migrate
 from contest.exports.bank_workbook import write_template
 from tests.banks_helpers import HEADER, csv_bytes, row, xlsx_bytes
-from tests.conftest import NOW, POSTGRES_URL, html, login, post_form
+from tests.conftest import NOW, POSTGRES_URL, html, login, post_form, scratch_database
 
 DATED_HEADER = HEADER + ["Đúng đến ngày"]
 
@@ -134,19 +134,8 @@ def test_migration_on_an_existing_database_keeps_its_questions(tmp_path):
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL run only (TEST_DATABASE_URL not set)")
 def test_migration_on_an_existing_postgresql_database_keeps_its_questions():
-    from sqlalchemy.engine import make_url
-
-    base = make_url(POSTGRES_URL)
-    admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS contest_migration_0010"))
-        conn.execute(text("CREATE DATABASE contest_migration_0010"))
-    try:
-        _upgrade_existing(base.set(database="contest_migration_0010").render_as_string(hide_password=False))
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS contest_migration_0010"))
-        admin.dispose()
+    with scratch_database("migration_0010") as url:
+        _upgrade_existing(url)
 
 
 def _upgrade_existing(url: str) -> None:
