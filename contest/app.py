@@ -51,6 +51,8 @@ from contest.web.staff_results import ResultsController, results_contests
 from contest.web.contestant_account import ContestantAccountController
 from contest.web.staff_contestants import ContestantsController
 from contest.web.staff_contests import ContestsController
+from contest.web.contestant_entries import EntriesController
+from contest.web.staff_entries import EntryRoundsController, JudgingController
 from contest.web.staff_materials import MaterialsController
 from contest.web.staff_rounds import RoundsController
 from contest.web.staff_units import UnitsController
@@ -197,6 +199,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             QuestionsController,
             ContestsController,
             MaterialsController,
+            EntryRoundsController,
+            JudgingController,
+            EntriesController,
             UnitsController,
             RoundsController,
             AnnouncementsController,

@@ -101,6 +101,11 @@ class Settings:
         "shared folder (NFS or the like) mounted on every host: the file is written by the process that ran the job "
         "and downloaded from whichever host gets the request.",
     )
+    entries_dir: Path = _setting(
+        "CONTEST_ENTRIES_DIR", "",
+        "Folder of the files contestants submit in entry rounds (essays, posters), outside the web root and served "
+        "only to those allowed. Default: <var_dir>/entries. With several app hosts it must be one shared folder.",
+    )
     export_workers: int = _setting(
         "CONTEST_EXPORT_WORKERS", 1,
         "Background exports each app process runs at a time, claimed from the database (any process may run any "
@@ -202,8 +207,9 @@ class Settings:
         if self.export_workers < 0:
             raise SettingsError("CONTEST_EXPORT_WORKERS must be 0 or more.")
         exports_dir = Path(self.exports_dir) if self.exports_dir else var_dir / "exports"
+        entries_dir = Path(self.entries_dir) if self.entries_dir else var_dir / "entries"
         return replace(self, var_dir=var_dir, database_url=database_url, secret_key=secret_key,
-                       exports_dir=exports_dir)
+                       exports_dir=exports_dir, entries_dir=entries_dir)
 
     @staticmethod
     def documentation() -> list[tuple[str, str, str]]:

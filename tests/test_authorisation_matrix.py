@@ -1,10 +1,11 @@
-"""The authorisation matrix: every route of the application (from its route table) x six actors, against an
+"""The authorisation matrix: every route of the application (from its route table) x seven actors, against an
 expectation written once per route in EXPECTED. A route without an entry, or an entry without a route, fails.
 
 Who may call a route:
   public      anyone, signed in or not
-  contestant  the contestant who owns the attempt (web session or API token of that contest) and nobody else
+  contestant  the contestant who owns the attempt or entry (web session or API token of that contest) and nobody else
   viewer      staff with the viewer role or above; organiser and admin: that role or above
+  judge       a judge, on the entries given to them (and no other staff page: a judge is below every other role)
   operator    none of the six: only the holder of METRICS_TOKEN (set in this world; tests/test_metrics.py sends it)
 
 An allowed actor must reach the handler: any status below 500 except 401/403, no redirect to a login page and
@@ -20,7 +21,10 @@ a body or other values than the world's to do real work.
 
 from __future__ import annotations
 
+import io
+import struct
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -30,13 +34,17 @@ from sqlalchemy import insert, select
 
 from contest import accounts
 from contest.contests import announcements, setup
+from contest.entries import judging, submissions
+from contest.entries import rounds as entry_rounds
+from contest.entries.files import store_upload
 from contest.exports import jobs
-from contest.models import Attempt, Contest, Contestant, ExportJob, PrizeList, Question, Round, Unit, User
+from contest.models import (Attempt, Contest, Contestant, ExportJob, JudgeAssignment, PrizeList, Question, Round, Unit,
+                            User)
 from contest.results import appeals, prizes, ranking
 from tests.conftest import NOW, PASSWORD, csrf_token, login, post_form
 from tests.contest_helpers import make_contest
 
-ACTORS = ("anonymous", "contestant_other", "contestant_own", "viewer", "organiser", "admin")
+ACTORS = ("anonymous", "contestant_other", "contestant_own", "viewer", "organiser", "admin", "judge")
 STAFF_RANK = {"viewer": 1, "organiser": 2, "admin": 3}
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 SKIPPED_PREFIXES = ("/static/",)
@@ -48,6 +56,14 @@ ACTOR_VALUES = {"contestant_other": {"slug": "hoi-thi-khac"}}
 METRICS_TOKEN = "matrix-metrics-token-" + "t" * 20  # configured, so that /metrics refuses rather than hides
 
 
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+PNG = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+       + _png_chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + _png_chunk(b"IEND", b""))
+
+
 @dataclass(frozen=True)
 class Rule:
     who: str                                        # public | contestant | viewer | organiser | admin | operator
@@ -57,6 +73,7 @@ class Rule:
     query: str = ""
     missing_ok: str = ""                            # why a 404 is a right answer for an allowed actor
     order: int = 0                                  # LATE: closes the attempt; LAST: signs the actor out
+    multipart: bool = False                         # the form is sent as multipart/form-data (a form with files)
 
     def allows(self, actor: str) -> bool:
         if self.who == "public":
@@ -65,6 +82,8 @@ class Rule:
             return actor == "contestant_own"
         if self.who == "operator":
             return False
+        if self.who == "judge":
+            return actor == "judge"
         return STAFF_RANK.get(actor, 0) >= STAFF_RANK[self.who]
 
 
@@ -72,6 +91,8 @@ C = "/c/{slug:str}"
 A = "/api/v1/attempts/{attempt_id:int}"
 API = "/api/v1/contests/{slug:str}"
 S = "/staff/contests/{contest_id:int}"
+E = S + "/entry-rounds/{round_id:int}"
+ENTRY_ROUND = {"round_id": "{entry_round}"}
 R = S + "/results"
 EXPORT_FORM = {"kind": "leaderboard", "round_id": "{closed_round}", "track": "officials", "fmt": "csv"}
 
@@ -131,6 +152,22 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("GET", S + "/rounds/{round_id:int}"): Rule("organiser"),
     ("POST", S + "/rounds/{round_id:int}"): Rule("organiser", form={"title": ""}),
     ("GET", S + "/rounds/draw/{track:str}"): Rule("organiser"),
+    # --- entry rounds and their jury (organisers), judges' own pages ---
+    ("GET", S + "/entry-rounds/new"): Rule("organiser"),
+    ("POST", S + "/entry-rounds/new"): Rule("organiser", form={"title": ""}),
+    ("GET", E): Rule("organiser", params=ENTRY_ROUND),
+    ("POST", E): Rule("organiser", params=ENTRY_ROUND, form={"title": ""}),
+    ("GET", E + "/jury"): Rule("organiser", params=ENTRY_ROUND),
+    ("POST", E + "/panel"): Rule("organiser", params=ENTRY_ROUND, form={"judge": "{judge_id}"}),
+    ("POST", E + "/assign"): Rule("organiser", params=ENTRY_ROUND),
+    ("POST", E + "/entries/{entry_id:int}/another"): Rule("organiser", params=ENTRY_ROUND),
+    ("POST", E + "/finalise"): Rule("organiser", params=ENTRY_ROUND, form={}),
+    ("GET", E + "/entries/{entry_id:int}"): Rule("organiser", params=ENTRY_ROUND),
+    ("GET", E + "/files/{file_id:int}"): Rule("organiser", params=ENTRY_ROUND),
+    ("GET", "/staff/judging"): Rule("judge"),
+    ("GET", "/staff/judging/{assignment_id:int}"): Rule("judge"),
+    ("POST", "/staff/judging/{assignment_id:int}"): Rule("judge", form={}),
+    ("GET", "/staff/judging/{assignment_id:int}/files/{position:int}"): Rule("judge", params={"position": "1"}),
     # --- contestants: search, reset codes, accommodation (organisers; viewers have no need of phones or reasons) ---
     ("GET", S + "/contestants"): Rule("organiser", query="q=nguoi thi"),
     ("GET", S + "/contestants/{contestant_id:int}"): Rule("organiser"),
@@ -206,6 +243,13 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("POST", C + "/bai-thi/{attempt_id:int}/du-doan"): Rule("contestant", form={"prediction": "3"}),
     ("POST", C + "/bai-thi/{attempt_id:int}/nop"): Rule("contestant", form={"action": "save"}),
     ("GET", C + "/bai-thi/{attempt_id:int}/ket-qua"): Rule("contestant"),
+    # --- the contestant's own entry in the entry round ---
+    ("GET", C + "/bai-du-thi/{number:int}"): Rule("contestant", params={"number": "{entry_number}"}),
+    ("POST", C + "/bai-du-thi/{number:int}/nhap"): Rule("contestant", params={"number": "{entry_number}"},
+                                                         form={"text": "Bản nháp"}),
+    ("POST", C + "/bai-du-thi/{number:int}"): Rule("contestant", params={"number": "{entry_number}"},
+                                                   form={"text": "Bài viết nộp lại"}, multipart=True),
+    ("GET", C + "/bai-du-thi/{number:int}/tep/{file_id:int}"): Rule("contestant", params={"number": "{entry_number}"}),
     # --- the contestant's own result in a round and their appeal about it; the organiser's answer ---
     ("GET", C + "/dot/{number:int}/ket-qua"): Rule("contestant"),
     ("POST", C + "/dot/{number:int}/khieu-nai"): Rule("contestant", form={"text": "Tôi đề nghị kiểm tra lại câu 3."}),
@@ -341,8 +385,10 @@ def world(db, make_client, staff, settings) -> World:
     with db.session() as session:
         assert session.get(ExportJob, job_id).status == jobs.DONE
 
+    entry = _entry_world(db, a.contest_id, own, staff["judge"], settings)
+
     clients = {actor: make_client(metrics_token=METRICS_TOKEN) for actor in ACTORS}
-    for role in STAFF_RANK:
+    for role in (*STAFF_RANK, "judge"):
         assert login(clients[role], staff[role]).status_code == 303
     own_token = _sign_in_contestant(clients["contestant_own"], a.slug, "0912000111")
     other_token = _sign_in_contestant(clients["contestant_other"], "hoi-thi-khac", "0912000222")
@@ -358,10 +404,32 @@ def world(db, make_client, staff, settings) -> World:
               "track_slug": "can-bo", "bank_id": str(a.bank_id), "question_id": str(question_id), "unit_id": str(unit),
               "list_id": str(list_id), "contestant_id": str(own), "job_id": str(job_id), "attempt_id": attempt_id,
               "position": "0", "own_phone": "0912000111",
-              "user_id": str(viewer_id), "announcement_id": str(announcement_id), "appeal_id": str(appeal_id)}
+              "user_id": str(viewer_id), "announcement_id": str(announcement_id), "appeal_id": str(appeal_id),
+              **entry}
     # Each browser's own form token, read from a page the way a browser gets it.
     csrf = {actor: csrf_token(client, "/login") for actor, client in clients.items()}
     return World(values=values, clients=clients, csrf=csrf)
+
+
+def _entry_world(db, contest_id: int, own: int, judge_email: str, settings) -> dict[str, str]:
+    """Contest A's round 3 takes entries: the own contestant has submitted one with a poster, given to the judge."""
+    with db.write_session() as session:
+        round_ = entry_rounds.save_entry_round(
+            session, contest=session.get(Contest, contest_id), now=NOW - timedelta(days=30), round_=None, number=3,
+            title="Bài viết", opens_at=NOW - timedelta(hours=1), closes_at=NOW + timedelta(days=7),
+            rules=entry_rounds.EntryRules(tracks=("officials",), file_kinds=("png",), max_files=1,
+                                          judges_per_entry=1))
+        _, rules = entry_rounds.entry_round(session, round_.id)
+        poster = store_upload(io.BytesIO(PNG), "tranh.png", allowed=("png",), max_bytes=1024 * 1024,
+                              storage_dir=settings.entries_dir)
+        done = submissions.submit(session, round_=round_, rules=rules, contestant=session.get(Contestant, own),
+                                  text="Bài viết về cải cách hành chính.", video_url="", files=[poster], now=NOW)
+        judge_id = session.scalar(select(User.id).where(User.email == judge_email))
+        judging.set_panel(session, round_.id, {judge_id: None})
+        judging.assign(session, round_, rules, now=NOW, user_id=None)
+        assignment_id = session.scalar(select(JudgeAssignment.id).where(JudgeAssignment.judge_id == judge_id))
+        return {"entry_round": str(round_.id), "entry_number": "3", "entry_id": str(done.entry.id),
+                "file_id": str(done.files[0].id), "judge_id": str(judge_id), "assignment_id": str(assignment_id)}
 
 
 # --- the matrix -----------------------------------------------------------------------------------------------
@@ -402,6 +470,8 @@ def _send(world: World, actor: str, method: str, path: str, rule: Rule):
         kwargs["json"] = _body(rule.json, values)
     elif rule.form is not None:
         kwargs["data"] = _body(rule.form, values)
+        if rule.multipart:  # an empty file field, as a browser sends when no file was chosen
+            kwargs["files"] = {"files": ("", b"", "application/octet-stream")}
     return url, client.request(method, url, **kwargs)
 
 

@@ -8,6 +8,8 @@ from contest.models.contests import (Accommodation, Announcement, Attempt, Attem
                                      Contest, Contestant, PasswordReset, ResetKind, Round, RoundTrack, Unit)
 from contest.models.results import (Appeal, AppealStatus, AuditEvent, ExportJob, ExportJobStatus, OverallEntry, PersonalDataDownload, PrizeAward, PrizeList,
                                     PrizeListStatus, RankingEntry, RoundResult)
+from contest.models.entries import (Entry, EntryFile, EntryRound, EntryStatus, EntryVersion, JudgeAssignment, JudgeScore,
+                                    RoundJudge, RoundKind, RubricCriterion)
 from contest.models.site import StudyLink
 
 metadata = SQLModel.metadata
@@ -20,4 +22,6 @@ __all__ = [
     "BankUpload", "LoginAttempt", "Question", "QuestionBank", "QuestionOption", "QuestionRevision",
     "Role", "StaffSession", "Topic", "User", "metadata",
     "StudyLink",
+    "Entry", "EntryFile", "EntryRound", "EntryStatus", "EntryVersion", "JudgeAssignment", "JudgeScore", "RoundJudge",
+    "RoundKind", "RubricCriterion",
 ]

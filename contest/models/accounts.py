@@ -12,17 +12,21 @@ from contest.models.base import UTCDateTime
 
 
 class Role(str, enum.Enum):
-    """Staff roles, each including the powers of the ones below it."""
+    """Staff roles. Viewer, organiser and admin each include the powers of the ones below; a judge stands
+    apart: they see only the entries given to them, by code, and nothing else of the installation."""
 
     viewer = "viewer"
     organiser = "organiser"
     admin = "admin"
+    judge = "judge"
 
     @property
     def rank(self) -> int:
-        return {"viewer": 1, "organiser": 2, "admin": 3}[self.value]
+        return {"judge": 0, "viewer": 1, "organiser": 2, "admin": 3}[self.value]
 
     def includes(self, other: "Role") -> bool:
+        if Role.judge in (self, other):
+            return self is other
         return self.rank >= other.rank
 
 

@@ -103,6 +103,7 @@ class Round(SQLModel, table=True):
     grace_seconds: int = Field(default=30)
     prediction_kind: str = Field(default="perfect_scores", max_length=30)  # | participants | attempts
     prediction_question: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    kind: str = Field(default="quiz", max_length=10)  # a contest.models.entries.RoundKind
 
 
 class RoundTrack(SQLModel, table=True):

@@ -117,6 +117,8 @@ def paging(page: int, per: int) -> tuple[int, int]:
 
 # --- staff: sign-in and the guards that check roles on the server for every staff route ----------------
 
+JUDGING = "/staff/judging"
+"""Where a judge works (contest.web.staff_entries): their only staff pages."""
 SESSION_USER = "uid"
 SESSION_ID = "sid"  # the staff session's random id; its row in staff_sessions keeps the login alive
 

@@ -11,7 +11,8 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_429_TOO_MANY_REQUESTS
 
 from contest import accounts
-from contest.web import (CSRF_NONCE, DB, SESSION_ID, SESSION_USER, client_address, login_policy, new_csrf_nonce,
+from contest.models import Role
+from contest.web import (CSRF_NONCE, DB, JUDGING, SESSION_ID, SESSION_USER, client_address, login_policy, new_csrf_nonce,
                          safe_next, translate)
 
 
@@ -38,7 +39,7 @@ class AuthController(Controller):
         try:
             user = accounts.authenticate(db, email=email, password=password, ip=client_address(request),
                                          now=request.app.state.clock(), policy=policy, session_id=session_id)
-            user_id = user.id if user else None
+            user_id, role = (user.id, user.role) if user else (None, None)
         except accounts.LoginThrottled:
             message = translate(request, "Bạn đã đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.")
             return Template(
@@ -55,6 +56,8 @@ class AuthController(Controller):
             )
         request.clear_session()
         request.set_session({SESSION_USER: user_id, SESSION_ID: session_id, CSRF_NONCE: new_csrf_nonce()})
+        if role == Role.judge.value and not target.startswith(JUDGING):
+            target = JUDGING + "/"  # a judge has no other staff page
         return Redirect(target, status_code=303)
 
     @post("/logout", sync_to_thread=True, status_code=303)

@@ -20,7 +20,7 @@ from contest.contests.contestant_rounds import contestant_rounds, round_for_cont
 from contest.contests.draw import DrawError
 from contest.contests.setup import FIELDS, PREDICTIONS, TRACKS, tracks_of
 from contest.contests.units import LOCALITY, UNIT, search_units
-from contest.models import AttemptStatus, Contest
+from contest.models import AttemptStatus, Contest, RoundKind
 from contest.results import appeals
 from contest.results.boards import rounds_with_tracks
 from contest.contests.grading import SCORING_TEXT
@@ -230,13 +230,16 @@ class ContestantController(Controller):
         return Redirect(f"/c/{contest.slug}", status_code=303)
 
     @get("/dot/{number:int}", name="round_confirm", sync_to_thread=True)
-    def confirm_start(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int]) -> Template:
+    def confirm_start(self, request: Request, db: DB, slug: FromPath[str],
+                      number: FromPath[Int]) -> Template | Redirect:
         """The round's rules and a "Bắt đầu làm bài" button: only that button (a POST) starts the clock."""
         contest_id, contestant_id = self._signed_in(request, db, slug)
         row = round_for_contestant(db, contest_id=contest_id, contestant_id=contestant_id, number=number,
                                    now=request.app.state.clock())
         if row is None:
             raise NotFoundException()
+        if row.round.kind == RoundKind.ENTRY:  # no attempt to start: the entry page (contestant_entries)
+            return Redirect(f"/c/{slug}/bai-du-thi/{number}", status_code=303)
         round_ = row.round
         return Template("contest/start.html", context={
             "contest": load_contest(db, slug), "row": row, "round": round_, "ranking_rule": RULE_TEXT,

@@ -17,7 +17,8 @@ from contest import i18n
 
 LANG_COOKIE = "lang"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-ROLE_LABELS = {"admin": i18n.N_("Quản trị hệ thống"), "organiser": i18n.N_("Ban tổ chức"), "viewer": i18n.N_("Xem kết quả")}
+ROLE_LABELS = {"admin": i18n.N_("Quản trị hệ thống"), "organiser": i18n.N_("Ban tổ chức"), "viewer": i18n.N_("Xem kết quả"),
+               "judge": i18n.N_("Giám khảo")}
 
 
 @dataclass(frozen=True)

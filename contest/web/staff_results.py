@@ -40,7 +40,10 @@ ACTIONS = {"ranked": N_("Xếp hạng"), "reranked": N_("Xếp hạng lại"),
            "appeal_filed": N_("Người dự thi gửi khiếu nại"), "appeal_answered": N_("Trả lời khiếu nại"),
            "personal_data_exported": N_("Tải dữ liệu cá nhân của một người dự thi"),
            "personal_data_erased": N_("Xóa dữ liệu cá nhân của một người dự thi"),
-           "personal_data_purged": N_("Xóa dữ liệu cá nhân khi hết thời hạn lưu")}
+           "personal_data_purged": N_("Xóa dữ liệu cá nhân khi hết thời hạn lưu"),
+           "entry_submitted": N_("Người dự thi gửi bài dự thi"), "entries_assigned": N_("Phân công giám khảo chấm bài"),
+           "entry_extra_judge": N_("Chuyển bài cho thêm một giám khảo"),
+           "entries_finalised": N_("Chốt kết quả chấm bài dự thi")}
 DETAILS = {"round": N_("Đợt"), "track": N_("Đối tượng"), "true_value": N_("Giá trị thực tế"),
            "entries": N_("Số người được xếp hạng"), "awards": N_("Số giải"), "reason": N_("Lý do"),
            "public_results": N_("Công bố kết quả"), "team_min_rate": N_("Tỉ lệ tham gia tối thiểu (%)"),
@@ -53,7 +56,10 @@ DETAILS = {"round": N_("Đợt"), "track": N_("Đối tượng"), "true_value": 
            "public_tie_details": N_("Bảng xếp hạng công khai hiện đủ tiêu chí"),
            "text_sha256": N_("SHA-256 nội dung khiếu nại"), "answer_sha256": N_("SHA-256 nội dung trả lời"),
            "count": N_("Số người"), "retention_days": N_("Thời hạn lưu (ngày)"),
-           "kept_winners": N_("Số người đoạt giải được giữ"), "actor": N_("Người chạy lệnh")}
+           "kept_winners": N_("Số người đoạt giải được giữ"), "actor": N_("Người chạy lệnh"),
+           "entry": N_("Mã bài"), "version": N_("Phiên bản"), "sha256": N_("SHA-256 nội dung"),
+           "added": N_("Số lượt phân công thêm"), "judge": N_("Giám khảo (mã tài khoản)"),
+           "flagged_accepted": N_("Bài lệch điểm được giữ nguyên")}
 
 
 def _user(request: Request):

@@ -14,7 +14,7 @@ from contest.banks.common import vietnamese_key
 from contest.banks.tabular import DIFFICULTY_LABELS
 from contest.contests import disclosure, queries, rounds, setup
 from contest.contests.setup import PREDICTIONS, TRACKS
-from contest.models import Role, Round
+from contest.models import Role, Round, RoundKind
 from contest.web import DB, Form, Int, form_int, form_text, get_contest, requires, setup_errors
 
 STRATA_ROWS, MAX_STRATA = 8, 60
@@ -89,7 +89,7 @@ class RoundsController(Controller):
 
     def _round(self, session: Session, contest_id: int, round_id: int) -> Round:
         round_ = queries.round_in_contest(session, contest_id, round_id)
-        if round_ is None:
+        if round_ is None or round_.kind != RoundKind.QUIZ:  # an entry round has its own pages (staff_entries)
             raise NotFoundException()
         return round_
 
