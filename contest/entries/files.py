@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import BinaryIO, Iterable
 from xml.etree import ElementTree
 
+from contest.entries import images
+from contest.entries.images import CHUNK  # the most read from an upload, or inflated from a member, at a time
 from contest.i18n import N_, Message, join
 
 MB = 1024 * 1024
-CHUNK = 256 * 1024  # the most read from an upload, or inflated from a member, at a time
 MAX_INFLATED_BYTES = 200 * MB  # all members of a .docx once decompressed
 MAX_RATIO = 100  # real .docx members compress 2-20x; a bomb of zeros about 1000x
 RATIO_FLOOR = 10 * MB  # a member is refused for its ratio only once it has inflated past this
@@ -106,7 +107,7 @@ def store_upload(source: BinaryIO, filename: str, *, allowed: Iterable[str], max
         else:
             stored = _temporary(storage_dir, made)
             with raw.open("rb") as src, stored.open("wb") as out:
-                removed, warnings = _CLEANERS[kind](src, out, name)
+                removed, warnings = _clean(kind, src, out, name)
         sha256, size = _digest(stored)
         path = storage_dir / f"{sha256}.{kind}"
         os.replace(stored, path)
@@ -167,7 +168,7 @@ def _kind_of(path: Path, name: str, allowed: tuple[str, ...]) -> str:
 def _sniff(fh: BinaryIO, head: bytes, name: str) -> str | None:
     if head.startswith(b"%PDF-"):
         return "pdf"
-    if head == _PNG_SIGNATURE:
+    if head == images.PNG_SIGNATURE:
         return "png"
     if head.startswith(b"\xff\xd8\xff"):
         return "jpg"
@@ -177,6 +178,16 @@ def _sniff(fh: BinaryIO, head: bytes, name: str) -> str | None:
         if {"[content_types].xml", "word/document.xml"} <= names:
             return "docx"
     return None
+
+
+def _clean(kind: str, src: BinaryIO, out: BinaryIO, name: str) -> tuple[list, list]:
+    """Copy `src` to `out` without what may name its makers: (what was removed, what is left to check)."""
+    if kind == "docx":
+        return _clean_docx(src, out, name)
+    try:
+        return (images.strip_jpeg if kind == "jpg" else images.strip_png)(src, out), []
+    except images.Damaged as exc:
+        raise _corrupt(name, exc.args[0]) from exc
 
 
 def _corrupt(name: str, detail: Message) -> UploadRefused:
@@ -237,9 +248,6 @@ def _clean_docx(src: BinaryIO, out: BinaryIO, name: str) -> tuple[list, list]:
         if any(part.startswith("word/embeddings/") for part in names):
             warnings.append(N_("Tài liệu có tệp nhúng (word/embeddings); tên tác giả trong tệp nhúng không được "
                                "xoá, ban tổ chức nên kiểm tra trước khi gửi giám khảo."))
-        if "docprops/custom.xml" in names:
-            warnings.append(N_("Tài liệu có thuộc tính tự đặt (docProps/custom.xml) chưa được xoá; ban tổ chức "
-                               "nên kiểm tra trước khi gửi giám khảo."))
         room = MAX_INFLATED_BYTES
         with zipfile.ZipFile(out, "w") as copy:
             for member in members:
@@ -334,14 +342,8 @@ def _neutral(values: dict[str, str], label: Message):
     pattern = re.compile(r"""(\s(?:[\w.-]+:)?(%s)\s*=\s*)("[^"]*"|'[^']*')""" % "|".join(values))
 
     def clean(text: str) -> tuple[str, list]:
-        named = False
-
-        def neutral(match: re.Match) -> str:
-            nonlocal named
-            named = named or match[3][1:-1] not in ("", values[match[2]])
-            return f'{match[1]}"{values[match[2]]}"'
-        text = pattern.sub(neutral, text)
-        return text, [label] if named else []
+        named = any(match[3][1:-1] not in ("", values[match[2]]) for match in pattern.finditer(text))
+        return pattern.sub(lambda match: f'{match[1]}"{values[match[2]]}"', text), [label] if named else []
     return clean
 
 
@@ -351,174 +353,13 @@ _PERSON_PARTS = {
                                    ("lastModifiedBy", N_("tên người sửa lần cuối trong thuộc tính tài liệu")))),
     "docprops/app.xml": _emptied((("Company", N_("tên cơ quan, công ty trong thuộc tính tài liệu")),
                                   ("Manager", N_("tên người quản lý trong thuộc tính tài liệu")))),
+    "docprops/custom.xml": _emptied((("(?:lpwstr|lpstr|bstr)",
+                                      N_("thuộc tính tự đặt của tài liệu (có thể ghi tên, email người soạn)")),)),
     "word/comments.xml": _neutral({"author": _ANONYMOUS, "initials": "AD"},
                                   N_("tên người viết nhận xét (comment) trong tài liệu")),
     "word/people.xml": _neutral({"author": _ANONYMOUS, "userId": _ANONYMOUS, "providerId": "None"},
                                 N_("tên và tài khoản người soạn thảo trong tài liệu (word/people.xml)")),
 }
-
-
-# --- images ------------------------------------------------------------------------------------------------
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_EXIF = N_("dữ liệu Exif của ảnh (máy chụp, thời điểm, vị trí, có thể cả tên tác giả)")
-_TEXT = N_("chú thích chữ trong ảnh (có thể ghi tên tác giả)")
-_TRAILING = N_("dữ liệu gắn sau phần cuối ảnh (ảnh phụ, ảnh xem trước)")
-_PNG_METADATA = {b"tEXt": _TEXT, b"zTXt": _TEXT, b"iTXt": _TEXT, b"eXIf": _EXIF, b"tIME": N_("thời điểm sửa ảnh")}
-
-
-class _Bytes:
-    """A file read forward a chunk at a time."""
-
-    def __init__(self, fh: BinaryIO):
-        self.fh, self.buffer = fh, b""
-
-    def take(self, n: int) -> bytes:
-        """The next `n` bytes, fewer only at the end of the file."""
-        while len(self.buffer) < n and (more := self.fh.read(CHUNK)):
-            self.buffer += more
-        data, self.buffer = self.buffer[:n], self.buffer[n:]
-        return data
-
-    def copy_to_marker(self, out: BinaryIO) -> int | None:
-        """Copy entropy-coded data to `out` up to the next JPEG marker, and consume it: its code, None at the end.
-        In that data an FF byte is followed by 00 (stuffing), a restart marker D0-D7 or more FF (fill)."""
-        while True:
-            buffer = self.buffer
-            at = buffer.find(b"\xff")
-            while 0 <= at < len(buffer) - 1:
-                code = buffer[at + 1]
-                if code == 0xFF:
-                    at += 1
-                elif code == 0x00 or 0xD0 <= code <= 0xD7:
-                    at = buffer.find(b"\xff", at + 2)
-                else:
-                    out.write(buffer[:at])
-                    self.buffer = buffer[at + 2:]
-                    return code
-            keep = buffer[at:] if at >= 0 else b""  # a last FF: its code comes with the next chunk
-            out.write(buffer[:len(buffer) - len(keep)])
-            more = self.fh.read(CHUNK)
-            if not more:
-                return None
-            self.buffer = keep + more
-
-
-def _clean_jpeg(src: BinaryIO, out: BinaryIO, name: str) -> tuple[list, list]:
-    """Copy a JPEG segment by segment without APP1 (Exif, XMP), APP13 (IPTC), COM, the MPF index and anything
-    after its end; scan data and every other segment byte-identical. A turned photo keeps its orientation
-    in a minimal Exif segment of its own."""
-    data, removed, scanning = _Bytes(src), [], False
-    if data.take(2) != b"\xff\xd8":
-        raise _corrupt(name, N_("cấu trúc ảnh JPEG sai"))
-    out.write(b"\xff\xd8")
-    while True:
-        if scanning:
-            code = data.copy_to_marker(out)
-        else:
-            if data.take(1) != b"\xff":
-                raise _corrupt(name, N_("cấu trúc ảnh JPEG sai"))
-            byte = data.take(1)
-            while byte == b"\xff":
-                byte = data.take(1)
-            code = byte[0] if byte else None
-        if code is None:
-            raise _corrupt(name, N_("ảnh JPEG thiếu phần kết thúc"))
-        if code == 0xD9:
-            if not scanning:
-                raise _corrupt(name, N_("ảnh JPEG không có dữ liệu ảnh"))
-            out.write(b"\xff\xd9")
-            if data.take(1):
-                removed.append(_TRAILING)
-            return removed, []
-        if code == 0x01 or 0xD0 <= code <= 0xD7:
-            out.write(bytes((0xFF, code)))
-            continue
-        head = data.take(2)
-        length = struct.unpack(">H", head)[0] if len(head) == 2 else 0
-        body = data.take(length - 2) if length >= 2 else b""
-        if code in (0x00, 0xD8) or length < 2 or len(body) < length - 2:
-            raise _corrupt(name, N_("cấu trúc ảnh JPEG sai"))
-        what = _jpeg_metadata(code, body)
-        if what is None:
-            out.write(bytes((0xFF, code)) + head + body)
-        else:
-            removed.append(what)
-            if what is _EXIF and (turn := _orientation(body[6:])) != 1:
-                out.write(_orientation_segment(turn))
-        scanning = scanning or code == 0xDA
-
-
-def _jpeg_metadata(code: int, body: bytes) -> Message | None:
-    """What a segment that may name its maker holds, or None for a segment kept."""
-    if code == 0xE1:
-        if body.startswith(b"Exif\0"):
-            return _EXIF
-        if body.startswith(b"http://ns.adobe.com/"):
-            return N_("dữ liệu XMP của ảnh (có thể ghi tên tác giả)")
-        return N_("phần APP1 của ảnh")
-    if code == 0xED:
-        return N_("dữ liệu IPTC/Photoshop của ảnh (có thể ghi tên tác giả)")
-    if code == 0xFE:
-        return _TEXT
-    if code == 0xE2 and body.startswith(b"MPF\0"):
-        return _TRAILING
-    return None
-
-
-def _orientation(tiff: bytes) -> int:
-    """The orientation (1-8) in IFD0 of Exif's TIFF block; 1 when there is none or it cannot be read."""
-    order = {b"II": "<", b"MM": ">"}.get(tiff[:2])
-    try:
-        (first,) = struct.unpack_from(order + "I", tiff, 4)
-        (count,) = struct.unpack_from(order + "H", tiff, first)
-        for at in range(first + 2, first + 2 + 12 * min(count, 500), 12):
-            tag, kind, _, value = struct.unpack_from(order + "HHIH", tiff, at)
-            if tag == 0x0112 and kind == 3:
-                return value if 1 <= value <= 8 else 1
-    except (TypeError, struct.error):
-        pass
-    return 1
-
-
-def _orientation_segment(value: int) -> bytes:
-    """An Exif APP1 segment holding the orientation only."""
-    body = b"Exif\0\0MM\0*" + struct.pack(">IHHHIHHI", 8, 1, 0x0112, 3, 1, value, 0, 0)
-    return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
-
-
-def _clean_png(src: BinaryIO, out: BinaryIO, name: str) -> tuple[list, list]:
-    """Copy a PNG chunk by chunk without its text, eXIf and tIME chunks or anything after IEND, checking each
-    chunk's length, type and CRC; the chunks kept are byte-identical."""
-    removed, first = [], True
-    out.write(src.read(8))
-    while True:
-        head = src.read(8)
-        if len(head) < 8:
-            raise _corrupt(name, N_("ảnh PNG thiếu phần kết thúc (IEND)"))
-        (length,), chunk_type = struct.unpack(">I", head[:4]), head[4:]
-        if length > 0x7FFFFFFF or not chunk_type.isalpha() or first != (chunk_type == b"IHDR"):
-            raise _corrupt(name, N_("cấu trúc ảnh PNG sai"))
-        first, keep, crc = False, chunk_type not in _PNG_METADATA, zlib.crc32(chunk_type)
-        if keep:
-            out.write(head)
-        while length:
-            chunk = src.read(min(CHUNK, length))
-            if not chunk:
-                raise _corrupt(name, N_("ảnh PNG thiếu phần kết thúc (IEND)"))
-            crc, length = zlib.crc32(chunk, crc), length - len(chunk)
-            if keep:
-                out.write(chunk)
-        if src.read(4) != struct.pack(">I", crc):
-            raise _corrupt(name, N_("mã kiểm tra của phần {chunk} trong ảnh PNG sai", chunk=chunk_type.decode()))
-        if keep:
-            out.write(struct.pack(">I", crc))
-        else:
-            removed.append(_PNG_METADATA[chunk_type])
-        if chunk_type == b"IEND":
-            if src.read(1):
-                removed.append(_TRAILING)
-            return removed, []
 
 
 # --- PDF ---------------------------------------------------------------------------------------------------
@@ -544,6 +385,3 @@ def _pdf_warnings(path: Path) -> list[Message]:
         return [N_("PDF có phần nén nên chưa kiểm tra được tên tác giả trong thuộc tính tài liệu; ban tổ chức "
                    "nên kiểm tra trước khi gửi giám khảo.")]
     return []
-
-
-_CLEANERS = {"docx": _clean_docx, "jpg": _clean_jpeg, "png": _clean_png}
