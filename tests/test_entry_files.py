@@ -340,6 +340,16 @@ def test_broken_jpeg_is_refused(tmp_path, data):
     assert refusal(tmp_path, data, "anh.jpg").startswith("Tệp «anh.jpg» bị hỏng, không đọc được (")
 
 
+@pytest.mark.parametrize("data, filename", [
+    (SOI + APP0 + segment(0xFE, b"") * images.MAX_PARTS + DQT + SOF + SOS + SCAN + EOI, "anh.jpg"),
+    (PNG_SIGNATURE + IHDR + chunk(b"tEXt", b"") * images.MAX_PARTS + IDAT + IEND, "anh.png"),
+])
+def test_image_of_a_hundred_thousand_tiny_parts_is_refused(tmp_path, data, filename):
+    assert refusal(tmp_path, data, filename) == (
+        f"Tệp «{filename}» bị hỏng, không đọc được (ảnh có hơn 100.000 phần, nhiều bất thường); hãy lưu lại rồi "
+        "gửi lại.")
+
+
 def test_png_loses_its_text_exif_and_time_chunks(tmp_path):
     data = (PNG_SIGNATURE + IHDR + chunk(b"tEXt", b"Author\0Nguyen Van A") + chunk(b"tIME", bytes(7)) + IDAT
             + chunk(b"iTXt", b"Author\0\0\0\0\0Nguy\xe1\xbb\x85n") + chunk(b"eXIf", exif(ARTIST)[6:]) + IEND)

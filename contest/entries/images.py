@@ -14,6 +14,7 @@ from contest.i18n import N_, Message
 
 CHUNK = 256 * 1024  # the most read at a time, as contest.entries.files reads uploads
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_PARTS = 100_000  # segments of a JPEG, chunks of a PNG: real images have tens to a few thousand
 
 
 class Damaged(ValueError):
@@ -27,16 +28,19 @@ _PNG_METADATA = {b"tEXt": _TEXT, b"zTXt": _TEXT, b"iTXt": _TEXT, b"eXIf": _EXIF,
 
 
 class _Bytes:
-    """A file read forward a chunk at a time."""
+    """A file read forward a chunk at a time; `at` is where the unread part of `buffer` starts."""
 
     def __init__(self, fh: BinaryIO):
-        self.fh, self.buffer = fh, b""
+        self.fh, self.buffer, self.at = fh, b"", 0
 
     def take(self, n: int) -> bytes:
         """The next `n` bytes, fewer only at the end of the file."""
-        while len(self.buffer) < n and (more := self.fh.read(CHUNK)):
-            self.buffer += more
-        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        if len(self.buffer) - self.at < n:
+            self.buffer, self.at = self.buffer[self.at:], 0
+            while len(self.buffer) < n and (more := self.fh.read(CHUNK)):
+                self.buffer += more
+        data = self.buffer[self.at:self.at + n]
+        self.at += len(data)
         return data
 
     def copy_to_marker(self, out: BinaryIO) -> int | None:
@@ -44,7 +48,7 @@ class _Bytes:
         In that data an FF byte is followed by 00 (stuffing), a restart marker D0-D7 or more FF (fill)."""
         while True:
             buffer = self.buffer
-            at = buffer.find(b"\xff")
+            at = buffer.find(b"\xff", self.at)
             while 0 <= at < len(buffer) - 1:
                 code = buffer[at + 1]
                 if code == 0xFF:
@@ -52,15 +56,15 @@ class _Bytes:
                 elif code == 0x00 or 0xD0 <= code <= 0xD7:
                     at = buffer.find(b"\xff", at + 2)
                 else:
-                    out.write(buffer[:at])
-                    self.buffer = buffer[at + 2:]
+                    out.write(buffer[self.at:at])
+                    self.at = at + 2
                     return code
             keep = buffer[at:] if at >= 0 else b""  # a last FF: its code comes with the next chunk
-            out.write(buffer[:len(buffer) - len(keep)])
+            out.write(buffer[self.at:len(buffer) - len(keep)])
             more = self.fh.read(CHUNK)
             if not more:
                 return None
-            self.buffer = keep + more
+            self.buffer, self.at = keep + more, 0
 
 
 def strip_jpeg(src: BinaryIO, out: BinaryIO) -> list[Message]:
@@ -71,7 +75,7 @@ def strip_jpeg(src: BinaryIO, out: BinaryIO) -> list[Message]:
     if data.take(2) != b"\xff\xd8":
         raise Damaged(N_("cấu trúc ảnh JPEG sai"))
     out.write(b"\xff\xd8")
-    while True:
+    for _ in range(MAX_PARTS):
         if scanning:
             code = data.copy_to_marker(out)
         else:
@@ -104,8 +108,10 @@ def strip_jpeg(src: BinaryIO, out: BinaryIO) -> list[Message]:
         elif what is _EXIF and (turn := _orientation(body[6:])) != 1:  # only the orientation is kept
             exif = b"Exif\0\0MM\0*" + struct.pack(">IHHHIHHI", 8, 1, 0x0112, 3, 1, turn, 0, 0)
             out.write(b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif)
-        removed += [what] if what else []
+        if what and what not in removed:  # a file of a million tiny segments lists each kind once
+            removed.append(what)
         scanning = scanning or code == 0xDA
+    raise _too_many_parts()
 
 
 def _jpeg_metadata(code: int, body: bytes) -> Message | None:
@@ -145,7 +151,7 @@ def strip_png(src: BinaryIO, out: BinaryIO) -> list[Message]:
     chunk's length, type and CRC; the chunks kept are byte-identical."""
     removed, first = [], True
     out.write(src.read(8))
-    while True:
+    for _ in range(MAX_PARTS):
         head = src.read(8)
         if len(head) < 8:
             raise Damaged(N_("ảnh PNG thiếu phần kết thúc (IEND)"))
@@ -166,9 +172,14 @@ def strip_png(src: BinaryIO, out: BinaryIO) -> list[Message]:
             raise Damaged(N_("mã kiểm tra của phần {chunk} trong ảnh PNG sai", chunk=chunk_type.decode()))
         if keep:
             out.write(struct.pack(">I", crc))
-        else:
+        elif _PNG_METADATA[chunk_type] not in removed:
             removed.append(_PNG_METADATA[chunk_type])
         if chunk_type == b"IEND":
             if src.read(1):
                 removed.append(_TRAILING)
             return removed
+    raise _too_many_parts()
+
+
+def _too_many_parts() -> Damaged:
+    return Damaged(N_("ảnh có hơn {limit} phần, nhiều bất thường", limit=f"{MAX_PARTS:,}".replace(",", ".")))
