@@ -143,8 +143,8 @@ def test_docx_is_stored_without_the_names_of_its_makers(tmp_path):
     members = zip_members(stored.path)
     assert list(members) == ["[Content_Types].xml", "_rels/.rels", "word/document.xml", "docProps/core.xml",
                              "docProps/app.xml", "word/comments.xml"]
-    assert members["word/document.xml"] == DOCUMENT
-    assert members["[Content_Types].xml"] == CONTENT_TYPES
+    untouched = {"[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": RELS, "word/document.xml": DOCUMENT}
+    assert {name: members[name] for name in untouched} == untouched
     names = ("Nguyễn Văn A", "Trần Thị B")
     assert members["docProps/core.xml"] == CORE.replace(names[0].encode(), b"").replace(names[1].encode(), b"")
     assert members["docProps/app.xml"] == APP.replace("UBND xã Hòa An".encode(), b"")
@@ -195,6 +195,14 @@ def test_docx_custom_properties_and_people_lose_names_and_accounts(tmp_path):
     empty = custom.replace("an.nv@hoaan.gov.vn", "")  # as LibreOffice writes it: nothing to remove
     assert store(tmp_path, docx_bytes({"docProps/custom.xml": empty.encode()}), "b.docx").removed[-2:] == (
         "tên cơ quan, công ty trong thuộc tính tài liệu", "tên người viết nhận xét (comment) trong tài liệu")
+
+
+def test_docx_properties_in_utf16_are_cleaned_and_stay_utf16(tmp_path):
+    core = CORE.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    stored = store(tmp_path, docx_bytes({"docProps/core.xml": core}), "a.docx")
+    cleaned = zip_members(stored.path)["docProps/core.xml"].decode("utf-16")
+    assert cleaned == CORE.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').replace(
+        "Nguyễn Văn A", "").replace("Trần Thị B", "")
 
 
 def test_docx_part_too_big_to_rewrite_is_copied_with_a_warning(tmp_path):
@@ -396,6 +404,13 @@ def test_pdf_author_split_across_chunks_or_in_xmp_is_found(tmp_path):
                     b"</dc:creator>\nendstream")
     for data in (split, xmp):
         assert len(store(tmp_path, data, "bai.pdf").warnings) == 1
+
+
+def test_pdf_with_compressed_objects_and_no_author_in_sight_is_stored_with_a_warning(tmp_path):
+    data = pdf_bytes(b"<< /Type /ObjStm /N 3 /First 14 /Filter /FlateDecode /Length 5 >>\nstream\nx\x9c\nendstream")
+    assert store(tmp_path, data, "bai.pdf").warnings == (
+        "PDF có phần nén nên chưa kiểm tra được tên tác giả trong thuộc tính tài liệu; ban tổ chức nên kiểm tra "
+        "trước khi gửi giám khảo.",)
 
 
 def test_pdf_without_an_author_has_no_warning(tmp_path):

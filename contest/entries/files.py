@@ -3,9 +3,10 @@
 An essay (.docx, .pdf) or a poster or photo (.jpg, .png) is read once, in chunks, into a temporary file
 inside the store. Its kind is told from its content, never from its name, and the name must agree. A
 .docx is inflated member by member under limits, so a zip bomb is refused in bounded memory. Names of
-the people who made the file are removed where the format allows it without re-encoding anything
-(document properties, comment authors, Exif, XMP, IPTC, PNG text chunks); what could not be removed is
-reported for the organiser to check. The clean copy is stored under its SHA-256.
+the people who made the file are removed where the format allows it without re-encoding anything: the
+.docx properties and comment authors here, Exif, XMP, IPTC and PNG text in `contest.entries.images`; a
+PDF is kept as it is. What could not be removed is reported for the organiser to check. The clean copy
+is stored under its SHA-256.
 """
 
 from __future__ import annotations
