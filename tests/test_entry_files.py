@@ -505,6 +505,6 @@ def test_clean_filename(name, cleaned):
     assert unicodedata.is_normalized("NFC", clean_filename(name))
 
 
-def test_module_text_is_nfc():
-    source = Path(files.__file__).read_text(encoding="utf-8")
-    assert unicodedata.is_normalized("NFC", source)
+def test_messages_are_written_in_nfc():
+    for module in (files, images):
+        assert unicodedata.is_normalized("NFC", Path(module.__file__).read_text(encoding="utf-8"))
