@@ -1,0 +1,1 @@
+"""Entry rounds: contestants' submissions (text and files), blind judging, and their scores."""
