@@ -163,6 +163,7 @@ EXPECTED: dict[tuple[str, str], Rule] = {
     ("POST", E + "/entries/{entry_id:int}/another"): Rule("organiser", params=ENTRY_ROUND),
     ("POST", E + "/finalise"): Rule("organiser", params=ENTRY_ROUND, form={}),
     ("GET", E + "/entries/{entry_id:int}"): Rule("organiser", params=ENTRY_ROUND),
+    ("GET", E + "/judges/{judge_id:int}/sheet.xlsx"): Rule("organiser", params=ENTRY_ROUND),
     ("GET", E + "/files/{file_id:int}"): Rule("organiser", params=ENTRY_ROUND),
     ("GET", "/staff/judging"): Rule("judge"),
     ("GET", "/staff/judging/{assignment_id:int}"): Rule("judge"),

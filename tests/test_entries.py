@@ -318,3 +318,47 @@ def test_a_judge_with_entries_stays_on_the_panel_and_non_judges_cannot_join(db, 
                                          role=Role.organiser, now=NOW)
         with pytest.raises(judging.JudgingError, match="không phải là giám khảo"):
             judging.set_panel(session, round_id, {**{j: None for j in panel}, organiser.id: None})
+
+
+def test_the_evidence_pack_carries_the_jury_sheets_cell_by_cell(db, contest, settings):
+    from openpyxl import load_workbook
+
+    from contest.exports import jobs
+
+    round_id, people, panel = scored_world(db, contest, entries=3, judges=2, units=False)
+    assign(db, round_id)
+    with db.session() as session:
+        codes = [e.code for e in session.scalars(select(Entry).order_by(Entry.id))]
+
+    def points(code, nth):
+        return ("55", "35,5") if code == codes[0] and nth == 0 else ("40", "20")
+
+    score_all(db, round_id, points)
+    with db.write_session() as session:
+        job_id = jobs.create_job(session, jobs.ExportSpec(kind="evidence", contest_id=contest.contest_id, public=True),
+                                 user_id=None, now=NOW).id
+    jobs.run_job(db, job_id, directory=settings.exports_dir, tz=settings.timezone, clock=lambda: NOW)
+    with db.session() as session:
+        from contest.models import ExportJob
+        job = session.get(ExportJob, job_id)
+        assert job.status == jobs.DONE, job.error
+        path = jobs.job_file(settings.exports_dir, job)
+    book = load_workbook(path, read_only=True)
+    combined = list(book["Bảng điểm đợt 2"].iter_rows(values_only=True))
+    assert combined[0][:6] == ("Mã bài", "Họ và tên", "Số điện thoại", "Đối tượng", "Đơn vị / địa bàn", "Giám khảo")
+    assert combined[0][7:10] == ("Nội dung (tối đa 60)", "Sáng tạo (tối đa 40)", "Tổng điểm")
+    assert len(combined) == 1 + 6  # three entries, two judges each
+    first = [row for row in combined[1:] if row[0] == codes[0]]
+    assert sorted((row[7], row[8], row[9]) for row in first) == [(40, 20, 60), (55, 35.5, 90.5)]
+    assert {row[2] for row in combined[1:]} == {"09xx xxx 001", "09xx xxx 002", "09xx xxx 003"}  # masked in public
+    final = list(book["Kết quả chấm đợt 2"].iter_rows(values_only=True))
+    assert final[1][:2] == (1, codes[0]) and final[1][6:10] == (2, "90,5; 60", 75.25, "Có")
+    assert [row[0] for row in final[1:]] == [1, 2, 2]
+    flagged = list(book["Bài lệch điểm đợt 2"].iter_rows(values_only=True))
+    assert flagged[1:] == [(codes[0], "90,5; 60", "30,5", 0, 75.25)]
+    judge_sheets = [name for name in book.sheetnames if name.startswith("Đợt 2 GK")]
+    assert len(judge_sheets) == 2
+    for name in judge_sheets:  # blind: codes, points, comments; no author
+        rows = list(book[name].iter_rows(values_only=True))
+        assert rows[0][0] == "Mã bài" and len(rows) == 1 + 3
+        assert not any("Người dự thi" in str(value) for row in rows for value in row)

@@ -3,16 +3,18 @@ submits, judges score blind. Each as its user would, and as someone trying what 
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 import zlib
 from datetime import timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from contest import accounts
-from contest.models import Contestant, Entry, EntryFile, EntryRound, JudgeAssignment, Role, Round
+from contest.models import Contest, Contestant, Entry, EntryFile, EntryRound, ExportJob, JudgeAssignment, Role, Round
 from tests.conftest import NOW, PASSWORD, csrf_token, html, login, post_form
 from tests.contest_helpers import PASSWORD as CONTESTANT_PASSWORD
 from tests.contest_helpers import SLUG, make_contest, unit_id
@@ -251,6 +253,13 @@ def test_judges_score_blind_and_only_what_they_were_given(organiser, contest, db
     # the organiser sees who wrote it and who scored it
     entry_page = organiser.get(f"{url}/jury")
     assert NAME in entry_page.text and "80,5" in entry_page.text
+    sheet = organiser.get(f"{url}/judges/{mine.judge_id}/sheet.xlsx")
+    assert sheet.status_code == 200
+    rows = list(load_workbook(io.BytesIO(sheet.content), read_only=True).active.iter_rows(values_only=True))
+    scored = next(row for row in rows[1:] if row[0] == mine.code)
+    assert scored[1:5] == (50.5, 20, 10, 80.5) and scored[6] == "Bài tốt."
+    assert NAME not in str(rows)
+    assert judge.get(f"{url}/judges/{mine.judge_id}/sheet.xlsx").status_code == 403
     clock.advance(days=10)
     refused = post_form(organiser, f"{url}/finalise", {}, form_page=f"{url}/jury")
     assert refused.status_code == 409 and "3 lượt chấm chưa xong" in html(refused).find(class_="error").text
@@ -264,3 +273,42 @@ def test_an_entry_round_on_the_contest_page_leads_to_the_entry_form(organiser, c
     assert link and link.text == "Gửi bài dự thi"
     assert phone.get(f"{HOME}/dot/2", follow_redirects=False).headers["location"] == f"{HOME}/bai-du-thi/2"
     assert re.search(r"tối đa 500 chữ", phone.get(f"{HOME}/bai-du-thi/2").text)
+
+
+def test_the_results_statistics_and_exports_of_a_contest_with_an_entry_round_still_work(organiser, contest, db,
+                                                                                       make_client, clock, settings):
+    """An entry round has no attempts: every page and export that walks a contest's rounds takes it in its stride."""
+    from contest.exports import jobs
+    from contest.models import RoundResult
+    from contest.results import verify
+
+    create_round(organiser, contest)
+    phone = registered(make_client, db)
+    assert submit(phone, text="Bài viết.").status_code == 303
+    clock.advance(days=10)  # both rounds closed
+    cid = contest.contest_id
+    for path in (f"/staff/contests/{cid}", f"/staff/contests/{cid}/results", f"/staff/contests/{cid}/thong-ke",
+                 f"/staff/contests/{cid}/live", f"/staff/contests/{cid}/exports", f"/staff/contests/{cid}/results/teams",
+                 f"/staff/contests/{cid}/results/overall/officials"):
+        response = organiser.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+    with db.write_session() as session:
+        session.get(Contest, cid).public_results = True
+    public = make_client()
+    for path in (HOME, f"{HOME}/ket-qua", f"{HOME}/thong-ke", f"{HOME}/ket-qua/don-vi", f"{HOME}/the-le"):
+        response = public.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+    with db.session() as session:
+        report = verify.verify(session, slug=SLUG)
+        assert report.ok, report.lines() if hasattr(report, "lines") else report
+    with db.session() as session:  # the quiz machinery leaves the entry round alone: no ranking is computed for it
+        entry_round_id = session.scalar(select(Round.id).where(Round.kind == "entry"))
+        assert session.scalar(select(RoundResult).where(RoundResult.round_id == entry_round_id)) is None
+    for kind in ("evidence", "report"):
+        with db.write_session() as session:
+            job_id = jobs.create_job(session, jobs.ExportSpec(kind=kind, contest_id=cid, public=False), user_id=None,
+                                     now=clock.now).id
+        jobs.run_job(db, job_id, directory=settings.exports_dir, tz=settings.timezone, clock=lambda: clock.now)
+        with db.session() as session:
+            job = session.get(ExportJob, job_id)
+            assert job.status == jobs.DONE, (kind, job.error)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from contest import audit
 from contest.contests.setup import TRACKS, round_tracks, tracks_of
 from contest.exports import answers_workbook as answers
+from contest.exports import entries_workbook
 from contest.exports.csv_tables import AUTO, DATE, DATETIME, INT, NUMBER, PERCENT, Book, Chart, Column, Percent, Table
 from contest.exports.results_workbook import (ExportError, contest_paths, get_contest, ordered_tracks, overall_table,
                                               round_and_contest, winner_table)
@@ -182,4 +183,5 @@ def evidence_book(session: Session, contest_id: int, *, tz: str, now: datetime, 
     if "cau-hoi" in stat_tables:
         tables.append(stat_tables["cau-hoi"])
     tables += answers.evidence_tables(session, contest, now=now)  # what re-checking the results needs
+    tables += entries_workbook.evidence_tables(session, contest, public=public)  # the juries' sheets
     return Book(name=f"{contest.slug}-ho-so-minh-chung" + ("-cong-khai" if public else ""), tables=tables)

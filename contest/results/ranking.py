@@ -40,7 +40,7 @@ from contest.contests.attempts import ATTEMPTS, ATTEMPT_QUESTIONS, close_expired
 from contest.contests.registration import normalise_phone
 from contest.i18n import N_, Message
 from contest.models import (AttemptStatus, Contest, Contestant, OverallEntry, Question, RankingEntry, Round,
-                            RoundResult, RoundTrack)
+                            RoundKind, RoundResult, RoundTrack)
 from contest.results import public_version
 
 RULE_TEXT = N_("Xếp hạng theo số câu trả lời đúng (nhiều hơn xếp trên); nếu bằng nhau, người có số dự đoán gần "
@@ -205,8 +205,9 @@ def round_result(session: Session, round_id: int, track: str) -> RoundResult | N
 
 
 def needs_ranking(session: Session, round_: Round, now: datetime) -> bool:
-    """A closed round is ranked once, and again whenever a re-grade made its ranking stale."""
-    if now < round_.closes_at:
+    """A closed quiz round is ranked once, and again whenever a re-grade made its ranking stale. An entry round
+    is never ranked here: its order is the jury's (contest.entries.judging)."""
+    if now < round_.closes_at or round_.kind != RoundKind.QUIZ:
         return False
     results = session.scalars(select(RoundResult).where(RoundResult.round_id == round_.id)).all()
     return not results or any(r.stale or r.computed_at < round_.closes_at for r in results)

@@ -44,7 +44,7 @@ from contest.contests.attempts import ATTEMPTS as A
 from contest.contests.grading import answer_keys, is_right, stored_positions
 from contest.i18n import N_, Message
 from contest.models import (AttemptStatus, AuditEvent, Contest, Contestant, Question, QuestionOption,
-                            QuestionRevision, Round)
+                            QuestionRevision, Round, RoundKind)
 
 CHUNK = 5000
 LOGGED = (audit.ATTEMPT_STARTED, audit.ATTEMPT_SUBMITTED, audit.ATTEMPT_CLOSED, audit.ATTEMPTS_REGRADED,
@@ -314,9 +314,10 @@ def _check_attempts(session: Session, contest: Contest, rounds: list[Round], rep
 
 def verify_contest(session: Session, contest: Contest, *, round_number: int | None = None,
                    report: Report | None = None) -> Report:
-    """Check one contest (or one of its rounds); adds to `report` when given. Writes nothing."""
+    """Check one contest's quiz rounds (or one of them); adds to `report` when given. Writes nothing. Entry rounds
+    have no attempts to grade again: their scores are the judges' own (contest.entries.judging)."""
     report = report or Report()
-    query = select(Round).where(Round.contest_id == contest.id).order_by(Round.number)
+    query = select(Round).where(Round.contest_id == contest.id, Round.kind == RoundKind.QUIZ).order_by(Round.number)
     if round_number is not None:
         query = query.where(Round.number == round_number)
     rounds = list(session.scalars(query))

@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import File, Redirect, Template
+from litestar.response import File, Redirect, Response, Template
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,9 +21,12 @@ from contest.contests.rounds import parse_local
 from contest.contests.setup import TRACKS, SetupError
 from contest.entries import judging, rounds, submissions
 from contest.entries.files import KINDS
+from contest.exports import entries_workbook
+from contest.exports.results_workbook import write_book
 from contest.i18n import N_, message_of
 from contest.models import Contestant, Entry, EntryFile, JudgeAssignment, Role, Round, RoundKind, Unit, User
-from contest.web import DB, JUDGING, Form, Int, form_int, form_text, get_contest, requires, setup_errors
+from contest.web import (DB, JUDGING, Form, Int, form_int, form_text, get_contest, requires, setup_errors,
+                         xlsx_response)
 
 
 def _many(data: dict, key: str) -> list[str]:
@@ -204,6 +207,19 @@ class EntryRoundsController(Controller):
         return self._act(request, db, contest_id, round_id, lambda session, round_, rules: judging.finalise(
             session, round_, rules, now=request.app.state.clock(), user_id=user.id,
             accept_flagged=bool(data.get("accept_flagged"))))
+
+    @get("/{round_id:int}/judges/{judge_id:int}/sheet.xlsx", name="staff_judge_sheet", sync_to_thread=True)
+    def judge_sheet(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromPath[Int],
+                    judge_id: FromPath[Int]) -> Response:
+        """One judge's scoring sheet (.xlsx): the entries given to them, by code, with their points."""
+        with db.session() as session:
+            round_ = _entry_round(session, contest_id, round_id)[0]
+            judge = next((user for user, _ in judging.panel(session, round_id) if user.id == judge_id), None)
+            if judge is None:
+                raise NotFoundException()
+            book = entries_workbook.judge_book(session, round_, judge)
+        tz = request.app.state.settings.timezone
+        return xlsx_response(lambda buffer: write_book(book, buffer, "xlsx", tz=tz), f"{book.name}.xlsx")
 
     @get("/{round_id:int}/entries/{entry_id:int}", name="staff_entry", sync_to_thread=True)
     def entry(self, db: DB, contest_id: FromPath[Int], round_id: FromPath[Int], entry_id: FromPath[Int]) -> Template:
