@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contest.banks.common import vietnamese_key
-from contest.models import Contest, Contestant, Question, QuestionBank, Round, RoundTrack, Topic, Unit
+from contest.models import Contest, Contestant, Question, QuestionBank, Round, RoundResult, RoundTrack, Topic, Unit
 
 
 # --- contests -----------------------------------------------------------------------------------------------
@@ -93,9 +93,11 @@ def round_by_number(session: Session, contest_id: int, number: int) -> Round | N
 
 
 def round_has_track(session: Session, round_id: int, track: str) -> bool:
-    """Whether the round is set up for this track."""
+    """Whether the round is set up for this track (a quiz round), or has results for it (an entry round, once
+    its scores are finalised)."""
     return session.scalar(select(RoundTrack.id).where(RoundTrack.round_id == round_id,
-                                                      RoundTrack.track == track)) is not None
+                                                      RoundTrack.track == track)) is not None or session.scalar(
+        select(RoundResult.round_id).where(RoundResult.round_id == round_id, RoundResult.track == track)) is not None
 
 
 # --- banks --------------------------------------------------------------------------------------------------

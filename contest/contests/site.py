@@ -14,7 +14,7 @@ from contest.banks.common import clean_text
 from contest.contests import queries
 from contest.contests.setup import SetupError, check_length, round_tracks, track_config, tracks_of
 from contest.i18n import N_
-from contest.models import Contest, Round
+from contest.models import Contest, Round, RoundKind
 from contest.results.prizes import PRIZES, prize_counts
 
 TEAM = "team"
@@ -98,6 +98,7 @@ class TrackTerms:
 class ScheduledRound:
     round: Round
     tracks: list[TrackTerms]
+    entry: object | None = None  # an entry round's EntryRules (what an entry is, the rubric, how scores combine)
 
 
 def schedule(session: Session, contest: Contest) -> list[ScheduledRound]:
@@ -105,6 +106,11 @@ def schedule(session: Session, contest: Contest) -> list[ScheduledRound]:
     order = {track: i for i, track in enumerate(tracks_of(contest))}
     rows = []
     for round_ in queries.rounds_of(session, contest.id):
+        if round_.kind == RoundKind.ENTRY:
+            from contest.entries.rounds import entry_round  # entry rounds build on this package
+
+            rows.append(ScheduledRound(round_, [], entry_round(session, round_.id)[1]))
+            continue
         configs = [track_config(row) for row in round_tracks(session, round_.id).values()]
         rows.append(ScheduledRound(round_, [
             TrackTerms(c.track, c.draw.question_count, c.time_limit_seconds, c.max_attempts)

@@ -18,14 +18,17 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from contest import audit
 from contest.entries.rounds import EntryRules, rubric
 from contest.i18n import N_
-from contest.models import (Contestant, Entry, EntryRound, EntryStatus, JudgeAssignment, JudgeScore, Role, Round,
-                            RoundJudge, User)
+from contest.models import (Contestant, Entry, EntryRound, EntryStatus, JudgeAssignment, JudgeScore, RankingEntry,
+                            Role, Round, RoundJudge, RoundResult, User)
+from contest.results import public_version
+
+RANKING_ENTRIES, ROUND_RESULTS = RankingEntry.__table__, RoundResult.__table__
 
 
 class JudgingError(ValueError):
@@ -300,9 +303,38 @@ def finalise(session: Session, round_: Round, rules: EntryRules, *, now: datetim
     row = session.get(EntryRound, round_.id)
     row.finalised_at = now
     session.add(row)
+    counts = store_ranking(session, round_, rules, ranked, now=now)
     audit.record(session, now=now, user_id=user_id, contest_id=round_.contest_id, action="entries_finalised",
-                 round=round_.number, entries=len(ranked), flagged_accepted=open_flags if accept_flagged else [])
+                 round=round_.number, entries=counts, flagged_accepted=open_flags if accept_flagged else [])
     return ranked
+
+
+def store_ranking(session: Session, round_: Round, rules: EntryRules, ranked: list[EntryResult], *,
+                  now: datetime) -> dict[str, int]:
+    """Write the finalised scores as the round's ranking, per track (the leaderboards, prize lists and
+    certificates read it as they read a quiz round's): rank by score within the track, equal scores sharing a
+    rank; the score and the rubric's maximum in hundredths where a quiz round keeps correct and asked answers.
+    Returns {track: entries}."""
+    submitted = dict(session.execute(select(Entry.id, Entry.submitted_at).where(Entry.round_id == round_.id)).all())
+    session.execute(delete(RANKING_ENTRIES).where(RANKING_ENTRIES.c.round_id == round_.id))
+    session.execute(delete(ROUND_RESULTS).where(ROUND_RESULTS.c.round_id == round_.id))
+    counts: dict[str, int] = {}
+    for track in sorted({r.track for r in ranked}):
+        rows, previous, rank = [], None, 0
+        for position, result in enumerate((r for r in ranked if r.track == track and r.score is not None), start=1):
+            if result.score != previous:
+                rank, previous = position, result.score
+            rows.append({"round_id": round_.id, "track": track, "contestant_id": result.contestant_id,
+                         "attempt_id": None, "rank": rank, "correct_count": result.score,
+                         "question_count": rules.max_total * 100, "gap": None, "duration_ms": 0,
+                         "finished_at": submitted[result.entry_id]})
+        if rows:
+            session.execute(insert(RANKING_ENTRIES), rows)
+        counts[track] = len(rows)
+        session.execute(insert(ROUND_RESULTS).values(round_id=round_.id, track=track, true_value=0, entries=len(rows),
+                                                     computed_at=now, stale=False))
+    public_version.changed(session, round_.contest_id)
+    return counts
 
 
 def points_text(value: int | None, scale: int = 10) -> str:

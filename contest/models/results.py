@@ -43,7 +43,9 @@ class RankingEntry(SQLModel, table=True):
     contestant_id: int = _fk("contestants.id", primary_key=True)
     # No foreign key: an attempt is only ever deleted with its contestant or round, whose keys above take the
     # entry with it; checking the attempt for each inserted entry cost a quarter of ranking a large round.
-    attempt_id: int = Field(sa_column=Column(Integer, nullable=False, autoincrement=False))
+    # None in an entry round, whose ranking holds the jury's scores (contest.entries.judging.store_ranking):
+    # correct_count is the score in hundredths of a point, question_count the rubric's maximum in hundredths.
+    attempt_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True, autoincrement=False))
     rank: int
     correct_count: int
     question_count: int

@@ -17,7 +17,7 @@ from contest.contests.queries import rounds_of
 from contest.contests.registration import mask_phone
 from contest.contests.setup import round_tracks, tracks_of
 from contest.contests.units import LOCALITY, UNIT, unit_paths
-from contest.models import Contest, PrizeList, Round, Unit
+from contest.models import Contest, PrizeList, Round, RoundKind, RoundResult, Unit
 from contest.results import prizes, ranking
 
 
@@ -101,9 +101,16 @@ def ordered_tracks(contest: Contest, tracks) -> list[str]:
     return sorted(tracks, key=lambda t: order.index(t) if t in order else len(order))
 
 
+def round_track_names(session: Session, round_: Round) -> list[str]:
+    """A round's tracks: those a quiz round is set up for; those an entry round has finalised results in."""
+    if round_.kind == RoundKind.QUIZ:
+        return list(round_tracks(session, round_.id))
+    return list(session.scalars(select(RoundResult.track).where(RoundResult.round_id == round_.id)))
+
+
 def rounds_with_tracks(session: Session, contest: Contest) -> list[tuple[Round, list[str]]]:
     """The contest's rounds by number, each with its tracks in the contest's order."""
-    return [(r, ordered_tracks(contest, round_tracks(session, r.id))) for r in rounds_of(session, contest.id)]
+    return [(r, ordered_tracks(contest, round_track_names(session, r))) for r in rounds_of(session, contest.id)]
 
 
 def contestant_result(session: Session, round_: Round, contestant_id: int) -> dict | None:

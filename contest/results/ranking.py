@@ -132,8 +132,10 @@ def round_ranking(round_id: int, track: str, truth: int, attempt=ATTEMPTS):
 
 def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int | None = None,
                reason: str = "ranked") -> dict[str, int]:
-    """Close overdue attempts, compute the true value and rank every track of the round.
-    Returns {track: entries}."""
+    """Close overdue attempts, compute the true value and rank every track of the quiz round.
+    Returns {track: entries}. An entry round is ranked by its jury (contest.entries.judging.store_ranking)."""
+    if round_.kind != RoundKind.QUIZ:
+        raise ValueError(f"round {round_.id} is an entry round: its ranking is the jury's")
     # First, so that on PostgreSQL a ranking takes the contest's row before anything else, as ensure_overall does.
     public_version.changed(session, round_.contest_id)
     while close_expired(session, now=now, limit=5000) == 5000:
@@ -157,8 +159,13 @@ def rank_round(session: Session, round_: Round, *, now: datetime, user_id: int |
     return counts
 
 
+def _quiz_rounds(contest_id: int):
+    """The contest's quiz rounds, which the overall ranking sums (an entry round's scores are on another scale)."""
+    return select(Round.id).where(Round.contest_id == contest_id, Round.kind == RoundKind.QUIZ).scalar_subquery()
+
+
 def _overall_missing(session: Session, contest_id: int) -> bool:
-    rounds = select(Round.id).where(Round.contest_id == contest_id).scalar_subquery()
+    rounds = _quiz_rounds(contest_id)
     ranked = session.scalar(select(RANKING_ENTRIES.c.round_id).where(RANKING_ENTRIES.c.round_id.in_(rounds)).limit(1))
     return ranked is not None and session.scalar(
         select(OVERALL_ENTRIES.c.contest_id).where(OVERALL_ENTRIES.c.contest_id == contest_id).limit(1)) is None
@@ -186,10 +193,10 @@ def rank_contest(session: Session, contest_id: int) -> None:
 
 
 def overall_ranking(contest_id: int):
-    """The overall rule as a SELECT of OVERALL_COLUMNS over the stored round rankings; rank_contest stores it,
-    contest.results.verify reads it."""
+    """The overall rule as a SELECT of OVERALL_COLUMNS over the stored rankings of the quiz rounds; rank_contest
+    stores it, contest.results.verify reads it."""
     entry = RANKING_ENTRIES
-    rounds = select(Round.id).where(Round.contest_id == contest_id).scalar_subquery()
+    rounds = _quiz_rounds(contest_id)
     gap_total = func.sum(func.coalesce(entry.c.gap, NO_PREDICTION))
     correct, duration = func.sum(entry.c.correct_count), func.sum(entry.c.duration_ms)
     last = func.max(entry.c.finished_at)

@@ -134,6 +134,12 @@ def _contact_of(contest):
     return contact_of(contest)
 
 
+def _points(value, scale: int = 10) -> str:
+    from contest.entries.judging import points_text
+
+    return points_text(value, scale)
+
+
 def register(environment) -> None:
     """Install the helpers into the Jinja environment (called once at start-up)."""
     environment.globals.update(
@@ -147,6 +153,7 @@ def register(environment) -> None:
         round_name=_round_name,
         round_subtitle=_round_subtitle,
         static_url=static_url,
+        points=_points,
     )
     environment.filters.update(datetime=_datetime, datetime_seconds=_datetime_seconds, date=_date, number=_number, question_total=_question_total,
                                duration=_duration)

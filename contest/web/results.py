@@ -19,10 +19,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from contest.contests import queries
 from contest.contests.registration import mask_phone, normalise_phone
-from contest.contests.setup import round_tracks
 from contest.models import Contest, Round
 from contest.results import appeals, prizes, ranking  # importing ranking registers its key-correction hook
-from contest.results.boards import award_rows, board_page, entry_rows, ordered_tracks, rank_if_due, rounds_with_tracks
+from contest.results.boards import (award_rows, board_page, entry_rows, ordered_tracks, rank_if_due, round_track_names,
+                                    rounds_with_tracks)
 from contest.web import (DB, PER_PAGE, PUBLIC_TRACKS, Int, OptionalInt, Page, Rendering, base_context, is_fragment,
                          load_contest, paging, public_page, published_results, span)
 
@@ -106,7 +106,7 @@ class PublicResultsController(Controller):
                     found=(entry_rows(session, ranking.find(session, round_.id, track, q), public=True,
                                       details=contest.public_tie_details) if q else None),
                     prize_list=locked, awards=award_rows(session, locked, public=True),
-                    round_track_list=ordered_tracks(contest, round_tracks(session, round_.id)),
+                    round_track_list=ordered_tracks(contest, round_track_names(session, round_)),
                     base=f"/c/{contest.slug}/ket-qua/dot/{number}/{track_slug}",
                     **board_page(session, round_, track, page=page, per=per, public=True,
                                  details=contest.public_tie_details))

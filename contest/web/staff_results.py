@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 
 from contest.contests import disclosure, queries
 from contest.contests.registration import mask_phone
-from contest.contests.setup import round_tracks, tracks_of
+from contest.contests.setup import tracks_of
 from contest.i18n import N_, to_local
-from contest.models import Contest, Role, Round
+from contest.models import Contest, Role, Round, RoundKind
 from contest.results import appeals, prizes, ranking, verify, verify_text
 from contest.results import queries as result_queries
 from contest.results.boards import (award_rows, board_page, certificate_rows, entry_rows, ordered_tracks,
-                                    rank_if_due, rounds_with_tracks)
+                                    rank_if_due, round_track_names, rounds_with_tracks)
 from contest.web import (DB, PER_PAGE, Form, Int, Page, base_context, form_int, form_text, get_contest, is_fragment,
                          paging, requires)
 
@@ -173,7 +173,7 @@ class ResultsController(Controller):
                            for appeal, name, phone in appeals.of_round(session, round_id=round_id, track=track)]
             context = base_context(
                 contest=contest, round=round_, track=track,
-                round_track_list=ordered_tracks(contest, round_tracks(session, round_id)), now=now, closed=now >= round_.closes_at, q=q,
+                round_track_list=ordered_tracks(contest, round_track_names(session, round_)), now=now, closed=now >= round_.closes_at, q=q,
                 found=(entry_rows(session, ranking.find(session, round_id, track, q[:100]), public=masked,
                                   details=True) if q else None),
                 prize_list=prize_list, awards=award_rows(session, prize_list, public=masked),
@@ -213,6 +213,8 @@ class ResultsController(Controller):
         track = form_text(data, "track", 20)
         with db.write_session() as session:
             round_ = _round_of(session, get_contest(session, contest_id), round_id, track)
+            if round_.kind != RoundKind.QUIZ:  # the jury's order, stored when its scores were finalised
+                return Redirect(f"/staff/contests/{contest_id}/entry-rounds/{round_id}/jury", status_code=303)
             ranking.rank_round(session, round_, now=request.app.state.clock(), user_id=_user(request).id,
                                reason="reranked")
         return Redirect(f"/staff/contests/{contest_id}/results/rounds/{round_id}/{track}", status_code=303)

@@ -1,7 +1,8 @@
 """entry rounds and their jury
 
 A round has a kind: "quiz" (every existing round) or "entry", whose contestants submit entries (text, files, a
-video link) that judges score blind against a rubric. New tables: what an entry round asks for (entry_rounds),
+video link) that judges score blind against a rubric; its ranking (ranking_entries, with no attempt behind an
+entry: attempt_id becomes nullable) holds the jury's scores once they are finalised. New tables: what an entry round asks for (entry_rounds),
 its rubric, its panel of judges, the entries with their submitted versions and files, and the judges'
 assignments and scores.
 
@@ -142,9 +143,16 @@ def upgrade() -> None:
     # Plain ADD COLUMN: a batch copy of `rounds` on SQLite would drop the table, and with it (foreign keys on)
     # every attempt of the round.
     op.add_column('rounds', sa.Column('kind', AutoString(length=10), nullable=False, server_default='quiz'))
+    # An entry round's ranking has no attempt behind each entry. Nothing refers to ranking_entries, so SQLite's
+    # batch copy of the table is safe.
+    with op.batch_alter_table('ranking_entries', schema=None) as batch_op:
+        batch_op.alter_column('attempt_id', existing_type=sa.Integer(), nullable=True)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM ranking_entries WHERE attempt_id IS NULL")
+    with op.batch_alter_table('ranking_entries', schema=None) as batch_op:
+        batch_op.alter_column('attempt_id', existing_type=sa.Integer(), nullable=False)
     op.drop_column('rounds', 'kind')
 
     op.drop_table('judge_scores')
