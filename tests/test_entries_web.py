@@ -312,3 +312,112 @@ def test_the_results_statistics_and_exports_of_a_contest_with_an_entry_round_sti
         with db.session() as session:
             job = session.get(ExportJob, job_id)
             assert job.status == jobs.DONE, (kind, job.error)
+
+
+def test_finalised_scores_become_the_rounds_leaderboard_prizes_and_certificates(organiser, contest, db, make_client,
+                                                                                clock):
+    from contest.entries import judging, rounds as entry_rounds
+
+    create_round(organiser, contest, tracks=["officials"], judges_per_entry="1")
+    authors = [registered(make_client, db, phone=f"09{n:08d}", name=f"Tác giả {n}") for n in (1, 2, 3)]
+    for n, author in enumerate(authors, start=1):
+        assert submit(author, text=f"Bài viết số {n}.").status_code == 303
+    [judge_email] = judges(db, 1)
+    url = jury_url(contest, db)
+    round_id = int(url.rsplit("/", 1)[1])
+    cid = contest.contest_id
+    with db.write_session() as session:
+        judge_id = session.scalar(select(accounts.User.id).where(accounts.User.email == judge_email))
+        judging.set_panel(session, round_id, {judge_id: None})
+        round_, (_, rules) = session.get(Round, round_id), entry_rounds.entry_round(session, round_id)
+        judging.assign(session, round_, rules, now=NOW, user_id=None)
+        criteria = entry_rounds.rubric(session, round_id)
+        by_author = {session.get(Contestant, session.get(Entry, a.entry_id).contestant_id).full_name: a
+                     for a in session.scalars(select(JudgeAssignment))}
+        for name, content in (("Tác giả 1", "40"), ("Tác giả 2", "55,5"), ("Tác giả 3", "40")):
+            judging.score(session, by_author[name], {criteria[0].id: content, criteria[1].id: "20",
+                                                     criteria[2].id: "10"}, "", now=NOW)
+    clock.advance(days=10)
+    refused = post_form(organiser, f"/staff/contests/{cid}/results/rounds/{round_id}/officials/prizes", {},
+                        form_page=f"{url}/jury")
+    assert refused.status_code == 404  # no results in the track before the scores are finalised
+    assert post_form(organiser, f"{url}/finalise", {}, form_page=f"{url}/jury",
+                     follow_redirects=False).status_code == 303
+
+    board = html(organiser.get(f"/staff/contests/{cid}/results/rounds/{round_id}/officials"))
+    rows = [[cell.get_text(strip=True) for cell in tr.find_all("td")] for tr in board.select("table.board tbody tr")]
+    assert rows == [["1", "Tác giả 2", "0900000002", "Sở Nội vụ", "85,5/100"],
+                    ["2", "Tác giả 1", "0900000001", "Sở Nội vụ", "70/100"],
+                    ["2", "Tác giả 3", "0900000003", "Sở Nội vụ", "70/100"]]
+    assert "Xếp hạng lại" not in board.text and "Giá trị thực tế" not in board.text
+    proposed = post_form(organiser, f"/staff/contests/{cid}/results/rounds/{round_id}/officials/prizes", {},
+                         form_page=f"{url}/jury", follow_redirects=False)
+    assert proposed.status_code == 303
+    with db.session() as session:
+        from contest.models import PrizeAward, PrizeList
+        prize_list = session.scalar(select(PrizeList).where(PrizeList.round_id == round_id))
+        awards = session.execute(select(PrizeAward.rank, PrizeAward.prize).where(PrizeAward.list_id == prize_list.id)
+                                 .order_by(PrizeAward.rank)).all()
+    assert [tuple(a) for a in awards] == [(1, "first"), (2, "second"), (2, "second")]
+    assert post_form(organiser, f"/staff/contests/{cid}/results/prizes/{prize_list.id}/lock", {},
+                     form_page=f"{url}/jury", follow_redirects=False).status_code == 303
+    certificate = organiser.get(f"/staff/contests/{cid}/results/prizes/{prize_list.id}/certificates")
+    assert certificate.status_code == 200 and "Tác giả 2" in certificate.text
+    with db.write_session() as session:
+        session.get(Contest, cid).public_results = True
+    public = html(make_client().get(f"{HOME}/ket-qua/dot/2/can-bo"))
+    text = public.get_text(" ", strip=True)
+    assert "85,5/100" in text and "0900000002" not in text and "Đáp án câu hỏi dự đoán" not in text
+    # the rules page says how entries are scored
+    rules_text = html(make_client().get(f"{HOME}/the-le")).get_text(" ", strip=True)
+    assert "trung bình cộng tổng điểm của các giám khảo" in rules_text and "Nội dung (tối đa 60 điểm)" in rules_text
+
+
+def test_an_entry_rounds_leaderboard_and_winners_exports_carry_scores(organiser, contest, db, make_client, clock,
+                                                                      settings):
+    """The round's leaderboard export shows each score and its maximum; the winners list has them in their own
+    columns, the quiz figures left empty."""
+    from contest.entries import judging, rounds as entry_rounds
+    from contest.exports import jobs
+    from contest.results import prizes
+
+    create_round(organiser, contest, tracks=["officials"], judges_per_entry="1")
+    author = registered(make_client, db)
+    assert submit(author, text="Bài viết.").status_code == 303
+    [judge_email] = judges(db, 1)
+    round_id = int(jury_url(contest, db).rsplit("/", 1)[1])
+    with db.write_session() as session:
+        judge_id = session.scalar(select(accounts.User.id).where(accounts.User.email == judge_email))
+        judging.set_panel(session, round_id, {judge_id: None})
+        round_, (_, rules) = session.get(Round, round_id), entry_rounds.entry_round(session, round_id)
+        judging.assign(session, round_, rules, now=NOW, user_id=None)
+        criteria = entry_rounds.rubric(session, round_id)
+        judging.score(session, session.scalar(select(JudgeAssignment)),
+                      {criteria[0].id: "50,5", criteria[1].id: "20", criteria[2].id: "12"}, "", now=NOW)
+    later = NOW + timedelta(days=10)
+    with db.write_session() as session:
+        judging.finalise(session, session.get(Round, round_id), rules, now=later, user_id=None)
+    with db.write_session() as session:
+        list_id = prizes.propose(session, round_id, "officials", later).id
+    with db.write_session() as session:
+        prizes.lock(session, list_id, None, later)
+
+    def exported(kind):
+        with db.write_session() as session:
+            job_id = jobs.create_job(session, jobs.ExportSpec(kind=kind, contest_id=contest.contest_id,
+                                                              round_id=round_id, public=True), user_id=None,
+                                     now=later).id
+        jobs.run_job(db, job_id, directory=settings.exports_dir, tz=settings.timezone, clock=lambda: later)
+        with db.session() as session:
+            job = session.get(ExportJob, job_id)
+            assert job.status == jobs.DONE, job.error
+            return list(load_workbook(jobs.job_file(settings.exports_dir, job)).active.iter_rows(values_only=True))
+
+    board = exported("leaderboard")
+    assert board[0] == ("Hạng", "Họ và tên", "Số điện thoại", "Đơn vị / địa bàn", "Điểm", "Điểm tối đa", "Nộp bài lúc")
+    assert board[1][:6] == (1, NAME, "09xx xxx 678", "Sở Nội vụ", 82.5, 100)
+    winners = exported("winners")
+    header, row = winners[0], winners[1]
+    assert row[header.index("Giải")] == "Giải Nhất" and row[header.index("Số câu đúng")] is None
+    assert (row[header.index("Điểm (bài dự thi)")], row[header.index("Điểm tối đa")]) == (82.5, 100)
+    assert "hội đồng giám khảo" in row[header.index("Cách tính giá trị thực tế")]

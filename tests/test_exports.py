@@ -270,11 +270,11 @@ def test_winners_list_of_a_locked_list_with_full_contact_for_staff(db, contest, 
                                         "Số điện thoại", "Số CCCD", "Đơn vị / địa bàn", "Số câu đúng", "Số câu hỏi",
                                         "Thời gian làm bài (giây)", "Dự đoán", "Giá trị thực tế",
                                         "Chênh lệch dự đoán", "Nộp bài lúc", "Cách tính giá trị thực tế",
-                                        "Mã nhật ký lúc khóa"]
+                                        "Mã nhật ký lúc khóa", "Điểm (bài dự thi)", "Điểm tối đa"]
     assert rows(ws)[1][:12] == [1, "Cán bộ, công chức, viên chức", "Đã khóa", "Giải Nhất", 1, "Nguyễn Văn An",
                                 "0912000001", "001200000001", CCHC_PATH, 10, 10, 300.0]
     assert [r[3] for r in rows(ws)[1:]] == ["Giải Nhất", "Giải Nhì", "Giải Nhì", "Giải Ba"]
-    assert (ws.freeze_panes, ws.auto_filter.ref) == ("A2", "A1:R5")
+    assert (ws.freeze_panes, ws.auto_filter.ref) == ("A2", "A1:T5")
     assert re.fullmatch(r"\d+:[0-9a-f]{64}", rows(ws)[1][17])  # the audit chain's head when it was locked
 
 

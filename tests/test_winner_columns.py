@@ -99,7 +99,8 @@ def test_winners_export_carries_the_figures_cell_by_cell(db, contest, tmp_path):
     ws = load_workbook(export(db, tmp_path, spec, "giai.xlsx"))["Danh sách giải"]
     header = [c.value for c in ws[1]]
     assert header[9:] == ["Số câu đúng", "Số câu hỏi", "Thời gian làm bài (giây)", "Dự đoán", "Giá trị thực tế",
-                          "Chênh lệch dự đoán", "Nộp bài lúc", "Cách tính giá trị thực tế", "Mã nhật ký lúc khóa"]
+                          "Chênh lệch dự đoán", "Nộp bài lúc", "Cách tính giá trị thực tế", "Mã nhật ký lúc khóa",
+                          "Điểm (bài dự thi)", "Điểm tối đa"]
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     assert [row[4:7] for row in rows] == [[1, "Nguyễn Thị Hoà", "09xx xxx 678"], [2, "Trần Văn Bình", "09xx xxx 111"],
                                           [3, "Lê Văn Lâm", "09xx xxx 333"]]

@@ -15,6 +15,7 @@ phones, masks the CCCD on prize lists and leaves the CCCD out of leaderboards an
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import BinaryIO, Callable, Iterator
 
 from sqlalchemy import and_, func, select
@@ -22,14 +23,15 @@ from sqlalchemy.orm import Session
 
 from contest.contests.attempts import ATTEMPTS as A
 from contest.contests.registration import mask_cccd, mask_phone
-from contest.contests.setup import TRACKS, round_tracks, tracks_of
+from contest.contests.setup import TRACKS, tracks_of
 from contest.contests.units import LOCALITY, UNIT, unit_paths
-from contest.exports.csv_tables import (DATETIME, DATETIME_SECONDS, INT, PERCENT, SECONDS, Book, Column, Table,
-                                        write_csv, write_csv_zip)
+from contest.exports.csv_tables import (DATETIME, DATETIME_SECONDS, INT, NUMBER, PERCENT, SECONDS, Book, Column,
+                                        Table, write_csv, write_csv_zip)
 from contest.exports.xlsx_book import write_xlsx
 from contest.models import (Accommodation, AttemptStatus, Contest, Contestant, OverallEntry, PrizeList, RankingEntry,
-                            Round, RoundResult)
+                            Round, RoundKind, RoundResult)
 from contest.results import prizes
+from contest.results.boards import round_track_names
 from contest.results.ranking import scored, true_value_sentence
 from contest.i18n import N_
 
@@ -129,11 +131,27 @@ def _ranking_rows(session: Session, table, where: list, *, public: bool, paths: 
         yield row
 
 
+def _hundredths(value: int | None) -> Decimal | None:
+    return None if value is None else Decimal(value) / 100
+
+
+def _entry_ranking_columns(*, public: bool) -> list[Column]:
+    return [column for column in _ranking_columns(public=public, overall=False)[:5 if not public else 4]] + [
+        Column("Điểm", 10, NUMBER), Column("Điểm tối đa", 10, NUMBER), Column("Nộp bài lúc", 17, DATETIME)]
+
+
+def _entry_ranking_rows(session: Session, table, where: list, *, public: bool, paths: dict[int, str]) -> Iterator[list]:
+    """An entry round's ranking: the jury's score (kept in hundredths) where a quiz round has its figures."""
+    for row in _ranking_rows(session, table, where, public=public, paths=paths):
+        score, maximum, finished = row[-6], row[-5], row[-1]
+        yield row[:-6] + [_hundredths(score), _hundredths(maximum), finished]
+
+
 def _round_scope(session: Session, round_id: int, track: str | None
                  ) -> tuple[Round, Contest, list[str], dict[int, str]]:
     """A round-wide export's round, contest, tracks (only `track` when given) and unit paths."""
     round_, contest = round_and_contest(session, round_id)
-    available = ordered_tracks(contest, round_tracks(session, round_id))
+    available = ordered_tracks(contest, round_track_names(session, round_))
     if track is not None and track not in available:
         raise ExportError(N_("Đợt {number} không có đối tượng {track}.", number=round_.number, track=track))
     return round_, contest, [track] if track else available, contest_paths(session, contest.id)
@@ -149,9 +167,12 @@ def leaderboard_book(session: Session, round_id: int, track: str | None = None, 
     tables = []
     for t in tracks:
         where = [R.c.round_id == round_id, R.c.track == t]
+        entries = round_.kind == RoundKind.ENTRY  # the jury's scores: a score and its maximum, nothing timed
         tables.append(Table(title=f"Xếp hạng {TRACK_SHORT[t]}", slug=f"xep-hang-{TRACK_SLUGS[t]}",
-                            columns=_ranking_columns(public=public, overall=False),
-                            rows=_ranking_rows(session, R, where, public=public, paths=paths),
+                            columns=_entry_ranking_columns(public=public) if entries
+                            else _ranking_columns(public=public, overall=False),
+                            rows=(_entry_ranking_rows if entries else _ranking_rows)(session, R, where, public=public,
+                                                                                     paths=paths),
                             count=_count(session, R, where)))
     name = f"{contest.slug}-xep-hang-dot-{round_.number}" + (f"-{TRACK_SLUGS[track]}" if track else "")
     return Book(name=name + ("-cong-khai" if public else ""), tables=tables)
@@ -267,7 +288,9 @@ WINNER_COLUMNS = [Column("Đợt", 6, INT), Column("Đối tượng", 26), Colum
                   Column("Số câu hỏi", 10, INT), Column("Thời gian làm bài (giây)", 14, SECONDS),
                   Column("Dự đoán", 10, INT), Column("Giá trị thực tế", 10, INT),
                   Column("Chênh lệch dự đoán", 12, INT), Column("Nộp bài lúc", 20, DATETIME_SECONDS),
-                  Column("Cách tính giá trị thực tế", 60), Column("Mã nhật ký lúc khóa", 30)]
+                  Column("Cách tính giá trị thực tế", 60), Column("Mã nhật ký lúc khóa", 30),
+                  Column("Điểm (bài dự thi)", 12, NUMBER), Column("Điểm tối đa", 10, NUMBER)]
+ENTRY_SCORE_HOW = "Điểm của bài dự thi do hội đồng giám khảo chấm (xem các bảng chấm bài trong hồ sơ minh chứng)."
 
 
 def winner_table(session: Session, contest: Contest, *, round_id: int | None, track: str | None, public: bool,
@@ -287,10 +310,10 @@ def winner_table(session: Session, contest: Contest, *, round_id: int | None, tr
     paths = contest_paths(session, contest.id)
     rows, any_draft = [], False
     for prize_list, round_ in lists:
-        number = round_.number
+        number, scored_entries = round_.number, round_.kind == RoundKind.ENTRY
         result = session.get(RoundResult, (round_.id, prize_list.track))
-        truth = result.true_value if result else None
-        how = str(true_value_sentence(round_, truth)) if result else ""
+        truth = result.true_value if result and not scored_entries else None
+        how = ENTRY_SCORE_HOW if scored_entries else str(true_value_sentence(round_, truth)) if result else ""
         awards = prizes.awards(session, prize_list.id)
         ids = [a["contestant_id"] for a in awards]
         cccds = dict(session.execute(select(Contestant.id, Contestant.cccd).where(Contestant.id.in_(ids))).all())
@@ -301,10 +324,14 @@ def winner_table(session: Session, contest: Contest, *, round_id: int | None, tr
                          prizes.PRIZE_LABELS[a["prize"]], a["rank"], a["full_name"],
                          mask_phone(a["phone"]) if public else a["phone"],
                          (mask_cccd(cccd) or None) if public else cccd,
-                         paths.get(a["unit_id"] or a["locality_id"], ""), a["correct_count"], a["question_count"],
-                         _seconds(a["duration_ms"]), a["prediction"], truth, a["gap"],
+                         paths.get(a["unit_id"] or a["locality_id"], ""),
+                         *((None, None, None) if scored_entries else (a["correct_count"], a["question_count"],
+                                                                      _seconds(a["duration_ms"]))),
+                         a["prediction"], truth, a["gap"],
                          a["finished_at"].replace(microsecond=0) if a["finished_at"] else None, how,
-                         prize_list.chain_head])
+                         prize_list.chain_head,
+                         *((_hundredths(a["correct_count"]), _hundredths(a["question_count"])) if scored_entries
+                           else (None, None))])
     return Table(title="Danh sách giải (đề xuất)" if any_draft else "Danh sách giải", slug="danh-sach-giai",
                  columns=WINNER_COLUMNS, rows=rows, count=len(rows))
 

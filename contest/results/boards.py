@@ -66,7 +66,8 @@ def board_page(session: Session, round_: Round, track: str, *, page: int, per: i
     result = ranking.round_result(session, round_.id, track)
     return {"rows": rows[:per], "has_next": len(rows) > per, "page": page, "per": per, "result": result,
             "details": details,
-            "true_value_note": ranking.true_value_sentence(round_, result.true_value) if result else None}
+            "true_value_note": ranking.true_value_sentence(round_, result.true_value)
+            if result and round_.kind == RoundKind.QUIZ else None}
 
 
 def award_rows(session: Session, prize_list: PrizeList | None, *, public: bool) -> list[dict]:
@@ -127,4 +128,5 @@ def contestant_result(session: Session, round_: Round, contestant_id: int) -> di
     return {"track": row.track, "rank": row.rank, "correct": row.correct_count, "total": row.question_count,
             "gap": row.gap, "duration_ms": row.duration_ms, "finished_at": row.finished_at,
             "prediction": row.prediction, "entries": result.entries if result else None,
-            "true_value_note": ranking.true_value_sentence(round_, result.true_value) if result else None}
+            "true_value_note": ranking.true_value_sentence(round_, result.true_value)
+            if result and round_.kind == RoundKind.QUIZ else None}

@@ -31,7 +31,8 @@ from contest import audit
 from contest.contests.registration import normalise_phone
 from contest.contests.units import UNIT, unit_paths
 from contest.i18n import DEFAULT_TIMEZONE, N_, message_of
-from contest.models import AuditEvent, Contest, Contestant, PrizeAward, PrizeList, PrizeListStatus, Round, Unit, User
+from contest.models import (AuditEvent, Contest, Contestant, PrizeAward, PrizeList, PrizeListStatus, Round, RoundKind,
+                            Unit, User)
 from contest.results import appeals, public_version, ranking
 from contest.results.ranking import ATTEMPTS, RANKING_ENTRIES
 
@@ -232,6 +233,9 @@ def propose(session: Session, round_id: int, track: str, now: datetime, *, user_
     existing = current_list(session, round_id, track)
     if existing is not None and existing.status == PrizeListStatus.LOCKED:
         raise PrizeError(N_("Danh sách giải đã được khóa; cần mở khóa trước khi đề xuất lại."))
+    if round_.kind == RoundKind.ENTRY and ranking.round_result(session, round_id, track) is None:
+        raise PrizeError(N_("Kết quả chấm bài dự thi của đợt này chưa được chốt; chốt kết quả ở trang hội đồng chấm "
+                            "rồi mới đề xuất danh sách giải."))
     if ranking.needs_ranking(session, round_, now):
         ranking.rank_round(session, round_, now=now, user_id=user_id)
     counts = prize_counts(session.get(Contest, round_.contest_id))
