@@ -19,13 +19,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import (announcement, attempts, audit_cost, backup_load, check_bank, import_bank, import_load,
-                   metrics_cost, results, throughput)
+                   metrics_cost, results, throughput, uploads)
 
 BENCHES = {"import": lambda options: import_bank.main(), "import-load": import_load.main, "attempts": attempts.main,
            "results": results.main, "check": check_bank.main, "backup": backup_load.main,
            "audit": audit_cost.main, "metrics": metrics_cost.main, "throughput": throughput.main,
-           "announcement": announcement.main}
-WITH_JSON = {"announcement", "attempts", "results", "throughput"}  # benchmarks that take --json FILE
+           "announcement": announcement.main, "uploads": uploads.main}
+WITH_JSON = {"announcement", "attempts", "results", "throughput", "uploads"}  # benchmarks that take --json FILE
 # The quick check: each scale scenario, small. (name, label, options)
 QUICK = [
     ("throughput", "throughput", ["--contestants", "40", "--seconds", "2", "--rounds", "1"]),
@@ -35,6 +35,8 @@ QUICK = [
     ("announcement", "announcement minute, while a round takes saves",
      ["--phones", "300", "--arrival", "5", "--think", "1", "--bursts", "3", "--saving", "100", "--save-think", "1"]),
     ("results", "results", ["--contestants", "3000", "--attempts-per", "2", "--units", "50", "--repeat", "5"]),
+    ("uploads", "entries uploaded while a round takes saves",
+     ["--entries", "60", "--mb", "1", "--phones", "20", "--saving", "100", "--save-think", "1"]),
 ]
 LATEST = Path(__file__).resolve().parent / "results" / "latest.json"
 

@@ -114,9 +114,10 @@ def arrival_for(args: argparse.Namespace, contestants: int) -> float:
     return args.arrival if args.arrival is not None else (60.0 if contestants >= 5000 else 10.0)
 
 
-def register(database: Path | str, n: int, ids: list[tuple[int, int]] | None = None) -> list[str]:
-    """Insert n contestants in one transaction into the SQLite file (or at the database address);
-    returns their phone numbers (and puts (contest id, contestant id) of each in `ids`, if given)."""
+def register(database: Path | str, n: int, ids: list[tuple[int, int]] | None = None, *, first: int = 0) -> list[str]:
+    """Insert n contestants in one transaction into the SQLite file (or at the database address), numbered from
+    `first` (so that two calls can register different people); returns their phone numbers (and puts
+    (contest id, contestant id) of each in `ids`, if given)."""
     engine = create_engine(database if isinstance(database, str) else f"sqlite:///{database}")
     now, password_hash = datetime.now(timezone.utc), hash_password(PASSWORD, CONTESTANT_HASHER)
     with engine.begin() as conn:
@@ -124,7 +125,7 @@ def register(database: Path | str, n: int, ids: list[tuple[int, int]] | None = N
         units = conn.scalars(select(Unit.id).where(Unit.contest_id == contest_id, Unit.kind == "unit")).all()
         rows = [{"contest_id": contest_id, "track": "citizens" if i % 2 else "officials", "full_name": f"Thí sinh {i}",
                  "phone": f"09{i:08d}", "unit_id": None if i % 2 else units[i % len(units)],
-                 "password_hash": password_hash, "consent_at": now, "created_at": now} for i in range(n)]
+                 "password_hash": password_hash, "consent_at": now, "created_at": now} for i in range(first, first + n)]
         conn.execute(insert(Contestant.__table__), rows)
         if ids is not None:
             ids.extend((contest_id, contestant_id) for contestant_id in conn.scalars(

@@ -52,12 +52,15 @@ class Client:
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
 
     async def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-                      form: dict | None = None) -> Reply:
-        body = urlencode(form, doseq=True).encode() if form is not None else b""
+                      form: dict | None = None, body: bytes | None = None, content_type: str = "") -> Reply:
+        """One request; `form` is sent URL-encoded, or `body` as it is with its `content_type` (a multipart upload)."""
+        if form is not None:
+            body, content_type = urlencode(form, doseq=True).encode(), "application/x-www-form-urlencoded"
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Accept-Encoding: gzip"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        if form is not None:
-            lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+        if body is not None:
+            lines += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
+        body = body or b""
         message = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
         async with self._slots:
             reader, writer = await self._connection()
