@@ -421,3 +421,25 @@ def test_an_entry_rounds_leaderboard_and_winners_exports_carry_scores(organiser,
     assert row[header.index("Giải")] == "Giải Nhất" and row[header.index("Số câu đúng")] is None
     assert (row[header.index("Điểm (bài dự thi)")], row[header.index("Điểm tối đa")]) == (82.5, 100)
     assert "hội đồng giám khảo" in row[header.index("Cách tính giá trị thực tế")]
+
+
+def test_a_zip_bomb_sent_as_an_essay_is_refused_and_the_server_keeps_serving(organiser, contest, db, make_client,
+                                                                           settings, tmp_path):
+    """150 MB of zeros in a 0.2 MB .docx: refused with the zip-bomb message, nothing stored, the next entry taken."""
+    import zipfile
+
+    bomb = tmp_path / "bai-thi.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+        with archive.open("word/media/image1.png", "w") as member:
+            for _ in range(150):
+                member.write(bytes(1024 * 1024))
+    assert bomb.stat().st_size < 1024 * 1024
+    create_round(organiser, contest)
+    phone = registered(make_client, db)
+    refused = submit(phone, text="Bài kèm tệp Word.", files=[("bai-thi.docx", bomb.read_bytes(), "application/zip")])
+    assert refused.status_code == 400
+    assert "nghi ngờ zip bomb" in html(refused).find(class_="error").text
+    assert not any(p.is_file() for p in settings.entries_dir.glob("*")) if settings.entries_dir.exists() else True
+    assert submit(phone, text="Bài viết không kèm tệp.").status_code == 303
