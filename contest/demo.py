@@ -1,4 +1,5 @@
-"""The demo a newcomer sees after `make run`: accounts, the shipped banks, a contest."""
+"""The demo a newcomer sees after `make run`: accounts, the shipped banks, a contest with a quiz round and an
+entry round (and its judges), and a finished contest with its results."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from contest.simulate import simulate_round
 
 DEMO_ORGANISER = ("bantochuc@example.org", "demo-cchc-2026")
 DEMO_VIEWER = ("xemketqua@example.org", "demo-cchc-2026")
+DEMO_JUDGES = [(f"giamkhao{n}@example.org", "demo-cchc-2026", f"Giám khảo {n} (demo)") for n in (1, 2, 3)]
 BANKS_DIR = PROJECT_ROOT / "question_banks"
 # The shipped banks: file in question_banks/ -> bank name.
 SHIPPED_BANKS = {
@@ -139,7 +141,24 @@ def load_demo_contest(db: Database, *, now: datetime, tz: str = "Asia/Ho_Chi_Min
             session, contest=contest, now=now, round_=None, number=1, title="Tuần thứ nhất",
             opens_at=local_midnight, closes_at=local_midnight + timedelta(days=28, hours=9, minutes=30),
             grace_seconds=30, prediction_kind="perfect_scores", tracks=_demo_tracks(session))
+        _demo_entry_round(session, contest, opens_at=local_midnight, now=now)
         return contest.slug
+
+
+def _demo_entry_round(session, contest: Contest, *, opens_at: datetime, now: datetime) -> None:
+    """Round 2 takes entries (an essay typed on the page, or a poster or a Word file) for the demo judges."""
+    from contest.entries import judging, rounds
+
+    round_ = rounds.save_entry_round(
+        session, contest=contest, now=now, round_=None, number=2, title="Viết về cải cách hành chính nơi em làm việc",
+        opens_at=opens_at, closes_at=opens_at + timedelta(days=28, hours=9, minutes=30),
+        rules=rounds.EntryRules(max_words=1500, file_kinds=("docx", "pdf", "jpg", "png"), max_files=2,
+                                max_file_mb=10, judges_per_entry=2, flag_gap=15))
+    judges = {}
+    for email, password, name in DEMO_JUDGES:
+        _ensure_user(session, email, password, Role.judge, name, now)
+        judges[session.scalar(select(User.id).where(User.email == email))] = None
+    judging.set_panel(session, round_.id, judges)
 
 
 RESULTS_SLUG = "cchc-2026-ket-qua"
@@ -204,4 +223,5 @@ def load_demo(db: Database, *, now: datetime, simulated: int = DEMO_SIMULATED) -
     return lines + [
         f"Demo organiser: {DEMO_ORGANISER[0]} / {DEMO_ORGANISER[1]}",
         f"Demo viewer:    {DEMO_VIEWER[0]} / {DEMO_VIEWER[1]}",
+        f"Demo judges:    {', '.join(email for email, _, _ in DEMO_JUDGES)} / {DEMO_JUDGES[0][1]}",
     ]

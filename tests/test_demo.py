@@ -50,7 +50,7 @@ def test_import_template_is_the_blank_template_with_one_example():
 def test_demo_is_idempotent_and_logs_in(db, client):
     first = load_demo(db, now=NOW, simulated=SIMULATED)
     second = load_demo(db, now=NOW, simulated=SIMULATED)
-    assert second == first[-2:]  # neither the banks nor the contest are loaded twice
+    assert second == first[-3:]  # neither the banks nor the contests are loaded twice: only the log-in lines
     with db.session() as session:
         for name in SHIPPED_BANKS.values():
             assert store.find_bank(session, name) is not None
@@ -124,7 +124,7 @@ def test_finished_demo_contest_is_ranked_public_and_loaded_once(db):
         assert {t: lst.status for t, lst in lists.items()} == {"officials": prizes.PrizeListStatus.LOCKED, "citizens": prizes.PrizeListStatus.DRAFT}
         awarded = [a["prize"] for a in prizes.awards(session, lists["officials"].id)]
         assert Counter(awarded) == {"first": 1, "second": 2, "third": 3, "consolation": 4}
-    assert len(load_demo(db, now=NOW + timedelta(hours=1), simulated=SIMULATED)) == 2  # only the log-in lines
+    assert len(load_demo(db, now=NOW + timedelta(hours=1), simulated=SIMULATED)) == 3  # only the log-in lines
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Contestant)
                               .where(Contestant.contest_id == contest.id)) == DEMO_SIMULATED
