@@ -44,6 +44,7 @@ from contest.web.metrics import serve_metrics
 from contest.web.page_cache import PageCache
 from contest.web.banks import BanksController, QuestionsController
 from contest.web.errors import EXCEPTION_HANDLERS
+from contest.web.gate import UploadGate
 from contest.web.exports import ExportJobsController, ExportsController
 from contest.web.pages import StaffController, UsersController, favicon, health, home, set_language
 from contest.web.results import PublicResultsController
@@ -229,7 +230,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                      "contest_ids": {}, "metrics": metrics, "page_cache": PageCache(),
                      "export_worker": export_worker}),
         # CSRF runs after the session is loaded: tokens are bound to it (SessionCSRFMiddleware).
-        middleware=[session_config.middleware, DefineMiddleware(SessionCSRFMiddleware, config=csrf_config)],
+        middleware=[DefineMiddleware(UploadGate, limit=settings.uploads_at_once), session_config.middleware,
+                    DefineMiddleware(SessionCSRFMiddleware, config=csrf_config)],
         # A click's JSON answer is a few dozen bytes: its handler opts out (skip_compression).
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6,
                                              exclude_opt_key="skip_compression"),

@@ -106,6 +106,11 @@ class Settings:
         "Folder of the files contestants submit in entry rounds (essays, posters), outside the web root and served "
         "only to those allowed. Default: <var_dir>/entries. With several app hosts it must be one shared folder.",
     )
+    uploads_at_once: int = _setting(
+        "CONTEST_UPLOADS_AT_ONCE", 2,
+        "File uploads (entries, bank and unit imports) each app process reads at once; the others wait their turn "
+        "without being read, so that contestants' clicks are not held up behind a crowd of posters.",
+    )
     export_workers: int = _setting(
         "CONTEST_EXPORT_WORKERS", 1,
         "Background exports each app process runs at a time, claimed from the database (any process may run any "
@@ -206,6 +211,8 @@ class Settings:
             raise SettingsError("SECRET_KEY must be at least 32 characters long.")
         if self.export_workers < 0:
             raise SettingsError("CONTEST_EXPORT_WORKERS must be 0 or more.")
+        if self.uploads_at_once < 1:
+            raise SettingsError("CONTEST_UPLOADS_AT_ONCE must be 1 or more.")
         exports_dir = Path(self.exports_dir) if self.exports_dir else var_dir / "exports"
         entries_dir = Path(self.entries_dir) if self.entries_dir else var_dir / "entries"
         return replace(self, var_dir=var_dir, database_url=database_url, secret_key=secret_key,
