@@ -187,6 +187,20 @@ def jury_url(contest, db):
     return f"/staff/contests/{contest.contest_id}/entry-rounds/{round_id}"
 
 
+def one_judge(db, contest) -> tuple[int, object, list]:
+    """The entry round's panel is one judge, given every entry: (round id, its rules, its rubric)."""
+    from contest.entries import judging, rounds as entry_rounds
+
+    [judge_email] = judges(db, 1)
+    round_id = int(jury_url(contest, db).rsplit("/", 1)[1])
+    with db.write_session() as session:
+        judge_id = session.scalar(select(accounts.User.id).where(accounts.User.email == judge_email))
+        judging.set_panel(session, round_id, {judge_id: None})
+        round_, (_, rules) = session.get(Round, round_id), entry_rounds.entry_round(session, round_id)
+        judging.assign(session, round_, rules, now=NOW, user_id=None)
+        return round_id, rules, entry_rounds.rubric(session, round_id)
+
+
 def test_judges_score_blind_and_only_what_they_were_given(organiser, contest, db, make_client, staff, clock,
                                                           settings):
     create_round(organiser, contest)
@@ -316,22 +330,16 @@ def test_the_results_statistics_and_exports_of_a_contest_with_an_entry_round_sti
 
 def test_finalised_scores_become_the_rounds_leaderboard_prizes_and_certificates(organiser, contest, db, make_client,
                                                                                 clock):
-    from contest.entries import judging, rounds as entry_rounds
+    from contest.entries import judging
 
     create_round(organiser, contest, tracks=["officials"], judges_per_entry="1")
     authors = [registered(make_client, db, phone=f"09{n:08d}", name=f"Tác giả {n}") for n in (1, 2, 3)]
     for n, author in enumerate(authors, start=1):
         assert submit(author, text=f"Bài viết số {n}.").status_code == 303
-    [judge_email] = judges(db, 1)
     url = jury_url(contest, db)
-    round_id = int(url.rsplit("/", 1)[1])
+    round_id, rules, criteria = one_judge(db, contest)
     cid = contest.contest_id
     with db.write_session() as session:
-        judge_id = session.scalar(select(accounts.User.id).where(accounts.User.email == judge_email))
-        judging.set_panel(session, round_id, {judge_id: None})
-        round_, (_, rules) = session.get(Round, round_id), entry_rounds.entry_round(session, round_id)
-        judging.assign(session, round_, rules, now=NOW, user_id=None)
-        criteria = entry_rounds.rubric(session, round_id)
         by_author = {session.get(Contestant, session.get(Entry, a.entry_id).contestant_id).full_name: a
                      for a in session.scalars(select(JudgeAssignment))}
         for name, content in (("Tác giả 1", "40"), ("Tác giả 2", "55,5"), ("Tác giả 3", "40")):
@@ -377,21 +385,15 @@ def test_an_entry_rounds_leaderboard_and_winners_exports_carry_scores(organiser,
                                                                       settings):
     """The round's leaderboard export shows each score and its maximum; the winners list has them in their own
     columns, the quiz figures left empty."""
-    from contest.entries import judging, rounds as entry_rounds
+    from contest.entries import judging
     from contest.exports import jobs
     from contest.results import prizes
 
     create_round(organiser, contest, tracks=["officials"], judges_per_entry="1")
     author = registered(make_client, db)
     assert submit(author, text="Bài viết.").status_code == 303
-    [judge_email] = judges(db, 1)
-    round_id = int(jury_url(contest, db).rsplit("/", 1)[1])
+    round_id, rules, criteria = one_judge(db, contest)
     with db.write_session() as session:
-        judge_id = session.scalar(select(accounts.User.id).where(accounts.User.email == judge_email))
-        judging.set_panel(session, round_id, {judge_id: None})
-        round_, (_, rules) = session.get(Round, round_id), entry_rounds.entry_round(session, round_id)
-        judging.assign(session, round_, rules, now=NOW, user_id=None)
-        criteria = entry_rounds.rubric(session, round_id)
         judging.score(session, session.scalar(select(JudgeAssignment)),
                       {criteria[0].id: "50,5", criteria[1].id: "20", criteria[2].id: "12"}, "", now=NOW)
     later = NOW + timedelta(days=10)

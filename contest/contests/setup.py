@@ -254,8 +254,8 @@ def save_round(session: Session, *, contest: Contest, now: datetime, round_: Rou
     return round_
 
 
-def _refuse_result_changes(session, round_: Round, number, opens_at, closes_at, grace_seconds, prediction_kind,
-                           tracks: list[TrackConfig], now: datetime) -> None:
+def schedule_changes(round_: Round, number: int, opens_at: datetime, closes_at: datetime) -> list:
+    """What a change to a started round's number or times would alter that it may not (a later close may)."""
     reasons = []
     if number != round_.number:
         reasons.append(N_("số thứ tự đợt"))
@@ -263,6 +263,12 @@ def _refuse_result_changes(session, round_: Round, number, opens_at, closes_at, 
         reasons.append(N_("thời điểm bắt đầu"))
     if closes_at < round_.closes_at:
         reasons.append(N_("thời điểm kết thúc sớm hơn (chỉ được gia hạn)"))
+    return reasons
+
+
+def _refuse_result_changes(session, round_: Round, number, opens_at, closes_at, grace_seconds, prediction_kind,
+                           tracks: list[TrackConfig], now: datetime) -> None:
+    reasons = schedule_changes(round_, number, opens_at, closes_at)
     if closes_at < now:
         reasons.append(N_("thời điểm kết thúc đã qua"))
     if grace_seconds != round_.grace_seconds:

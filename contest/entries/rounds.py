@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from contest.banks.common import clean_text
-from contest.contests.setup import TRACKS, SetupError, check_length, tracks_of
+from contest.contests.setup import TRACKS, SetupError, check_length, schedule_changes, tracks_of
 from contest.entries.files import KINDS
 from contest.i18n import N_, join
 from contest.models import (Entry, EntryRound, JudgeAssignment, JudgeScore, Round, RoundKind, RubricCriterion)
@@ -202,14 +202,8 @@ def save_entry_round(session: Session, *, contest, now: datetime, round_: Round 
 
 def _refuse_result_changes(session: Session, round_: Round, row: EntryRound, number: int, opens_at: datetime,
                            closes_at: datetime, rules: EntryRules, now: datetime) -> None:
-    reasons = []
-    if number != round_.number:
-        reasons.append(N_("số thứ tự đợt"))
-    if opens_at != round_.opens_at:
-        reasons.append(N_("thời điểm bắt đầu"))
-    if closes_at < round_.closes_at:
-        reasons.append(N_("thời điểm kết thúc sớm hơn (chỉ được gia hạn)"))
-    if closes_at < now and closes_at != round_.closes_at:
+    reasons = schedule_changes(round_, number, opens_at, closes_at)
+    if closes_at < now and closes_at != round_.closes_at:  # a closed round's jury settings may still change
         reasons.append(N_("thời điểm kết thúc đã qua"))
     current = EntryRules.of(row, [])
     entry_fields = ("tracks", "best_of_round_id", "best_n", "allow_text", "max_words", "file_kinds", "max_files",

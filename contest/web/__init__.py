@@ -93,6 +93,12 @@ def form_text(data: dict, key: str, limit: int | None = 300) -> str:
     return str(value).strip()[:limit]
 
 
+def form_list(data: dict, key: str) -> list[str]:
+    """Every value a form sent under `key` (ticked boxes, a multiple select), as text."""
+    value = data.get(key, [])
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
 def setup_errors(error: Exception | None) -> dict:
     """A refused contest or round form's template context: `errors` (the message under the field a SetupError
     names, by the input's name) and `error` (the top box, for an error about no single field)."""

@@ -25,13 +25,8 @@ from contest.exports import entries_workbook
 from contest.exports.results_workbook import write_book
 from contest.i18n import N_, message_of
 from contest.models import Contestant, Entry, EntryFile, JudgeAssignment, Role, Round, RoundKind, Unit, User
-from contest.web import (DB, JUDGING, Form, Int, form_int, form_text, get_contest, requires, setup_errors,
-                         xlsx_response)
-
-
-def _many(data: dict, key: str) -> list[str]:
-    value = data.get(key, [])
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
+from contest.web import (DB, JUDGING, Form, Int, form_int, form_list, form_text, get_contest, requires,
+                         setup_errors, xlsx_response)
 
 
 def _form(data: dict) -> dict:
@@ -44,10 +39,10 @@ def _form(data: dict) -> dict:
                          "max_points": form_text(data, f"crit-max-{i}", 10)})
     return {"number": form_text(data, "number", 10), "title": form_text(data, "title", None),
             "opens_at": form_text(data, "opens_at", 40), "closes_at": form_text(data, "closes_at", 40),
-            "tracks": [t for t in _many(data, "tracks") if t in TRACKS],
+            "tracks": [t for t in form_list(data, "tracks") if t in TRACKS],
             "best_of_round_id": form_text(data, "best_of_round_id", 12), "best_n": form_text(data, "best_n", 12),
             "allow_text": bool(data.get("allow_text")), "max_words": form_text(data, "max_words", 12),
-            "file_kinds": [k for k in _many(data, "file_kinds") if k in KINDS],
+            "file_kinds": [k for k in form_list(data, "file_kinds") if k in KINDS],
             "max_files": form_text(data, "max_files", 12), "max_file_mb": form_text(data, "max_file_mb", 12),
             "allow_video_link": bool(data.get("allow_video_link")),
             "judges_per_entry": form_text(data, "judges_per_entry", 12),
@@ -174,7 +169,7 @@ class EntryRoundsController(Controller):
     @post("/{round_id:int}/panel", sync_to_thread=True, status_code=303)
     def set_panel(self, request: Request, db: DB, contest_id: FromPath[Int], round_id: FromPath[Int],
                   data: Form) -> Template | Redirect:
-        chosen = [j for j in map(form_int, _many(data, "judge")) if j is not None]
+        chosen = [j for j in map(form_int, form_list(data, "judge")) if j is not None]
 
         def action(session, round_, rules):
             units = {u for u in session.scalars(select(Unit.id).where(Unit.contest_id == contest_id))}

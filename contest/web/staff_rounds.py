@@ -15,14 +15,9 @@ from contest.banks.tabular import DIFFICULTY_LABELS
 from contest.contests import disclosure, queries, rounds, setup
 from contest.contests.setup import PREDICTIONS, TRACKS
 from contest.models import Role, Round, RoundKind
-from contest.web import DB, Form, Int, form_int, form_text, get_contest, requires, setup_errors
+from contest.web import DB, Form, Int, form_int, form_list, form_text, get_contest, requires, setup_errors
 
 STRATA_ROWS, MAX_STRATA = 8, 60
-
-
-def _many(data: dict, key: str) -> list[str]:
-    value = data.get(key, [])
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
 
 
 def _query(request: Request) -> dict[str, Any]:
@@ -36,7 +31,7 @@ def _track_form(data: dict, track: str) -> dict:
             break
         strata.append({"topic": form_text(data, f"{track}-topic-{i}"), "difficulty": form_text(data, f"{track}-difficulty-{i}"),
                        "count": form_text(data, f"{track}-count-{i}", 10)})
-    return {"banks": [b for b in map(form_int, _many(data, f"{track}-banks")) if b is not None],
+    return {"banks": [b for b in map(form_int, form_list(data, f"{track}-banks")) if b is not None],
             "mode": "strata" if form_text(data, f"{track}-mode") == "strata" else "total",
             "total": form_text(data, f"{track}-total", 10), "strata": strata,
             "minutes": form_text(data, f"{track}-minutes", 10), "attempts": form_text(data, f"{track}-attempts", 10),
