@@ -45,7 +45,8 @@ def world(db):
     return {"slug": SLUG, "contest_id": contest.contest_id, "round_id": closed.id, "bank_id": contest.bank_id,
             "number": 2, "track": "officials", "track_slug": "can-bo", "position": 0, "question_id": question_id,
             "unit_id": unit_id(db, "SNV"), "list_id": 1, "contestant_id": 1, "job_id": 1, "code": "vi",
-            "announcement_id": 1, "link_id": 1, "appeal_id": 1}
+            "announcement_id": 1, "link_id": 1, "appeal_id": 1, "entry_id": 1, "file_id": 1, "judge_id": 1,
+            "assignment_id": 1}
 
 
 def register_web(client, db, **extra):
