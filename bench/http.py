@@ -52,16 +52,16 @@ class Client:
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
 
     async def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-                      form: dict | None = None, body: bytes | None = None, content_type: str = "") -> Reply:
-        """One request; `form` is sent URL-encoded, or `body` as it is with its `content_type` (a multipart upload)."""
+                      form: dict | None = None, body: list[bytes] | None = None, content_type: str = "") -> Reply:
+        """One request; `form` is sent URL-encoded, or the pieces of `body` one after the other, never joined (a
+        multipart upload of megabytes), with its `content_type`."""
         if form is not None:
-            body, content_type = urlencode(form, doseq=True).encode(), "application/x-www-form-urlencoded"
+            body, content_type = [urlencode(form, doseq=True).encode()], "application/x-www-form-urlencoded"
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Accept-Encoding: gzip"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         if body is not None:
-            lines += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
-        body = body or b""
-        message = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+            lines += [f"Content-Type: {content_type}", f"Content-Length: {sum(len(piece) for piece in body)}"]
+        message = [("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), *(body or ())]
         async with self._slots:
             reader, writer = await self._connection()
             try:
@@ -90,8 +90,8 @@ class Client:
 
     @staticmethod
     async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                        message: bytes) -> tuple[Reply, bool]:
-        writer.write(message)
+                        message: list[bytes]) -> tuple[Reply, bool]:
+        writer.writelines(message)
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         status = int(head[0].split(" ", 2)[1])
         headers = [(k.strip().lower(), v.strip()) for k, _, v in (line.partition(":") for line in head[1:] if line)]
