@@ -27,6 +27,10 @@ ENTRY_BODY_BYTES = 4 * rounds.MAX_FILE_MB * MB
 while it is stored."""
 
 
+DRAFT_BODY_BYTES = 9 * submissions.MAX_TEXT_CHARS
+"""A draft is sent URL-encoded: a Vietnamese letter is up to 3 bytes of UTF-8, each written as 3 characters."""
+
+
 def _uploads(value: Any) -> list[UploadFile]:
     items = value if isinstance(value, list) else [value]
     return [item for item in items if isinstance(item, UploadFile) and item.filename]
@@ -71,7 +75,7 @@ class EntriesController(Controller):
     def show(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int]) -> Template | Redirect:
         return self._page(request, db, slug, number)
 
-    @post("/{number:int}/nhap", sync_to_thread=True, status_code=200)
+    @post("/{number:int}/nhap", sync_to_thread=True, status_code=200, request_max_body_size=DRAFT_BODY_BYTES)
     def draft(self, request: Request, db: DB, slug: FromPath[str], number: FromPath[Int], data: Form) -> Response:
         """The text typed so far, sent by the page every few seconds: answered with the time it was kept."""
         text = data.get("text", "")
