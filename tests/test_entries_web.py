@@ -463,3 +463,11 @@ def test_a_long_vietnamese_essay_is_kept_as_a_draft_and_submitted(organiser, con
     with db.session() as session:
         entry = session.scalar(select(Entry))
         assert entry.draft_text == essay and entry.versions == 1
+
+
+def test_an_entry_refused_for_its_text_stores_none_of_its_files(organiser, contest, db, make_client, settings):
+    create_round(organiser, contest)  # 500 words at most
+    phone = registered(make_client, db)
+    refused = submit(phone, text="chữ " * 501, files=[("tranh.png", png(), "image/png")])
+    assert refused.status_code == 400 and "vượt giới hạn 500 chữ" in html(refused).find(class_="error").text
+    assert not settings.entries_dir.exists() or not any(p.is_file() for p in settings.entries_dir.iterdir())

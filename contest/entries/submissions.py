@@ -119,6 +119,23 @@ def content_hash(text: str, video_url: str, file_hashes: list[str]) -> str:
     return digest.hexdigest()
 
 
+def check_form(rules: EntryRules, text: str, video_url: str, files: int) -> tuple[str, int, str]:
+    """What the entry form sent, checked against the round before any file is stored: (text, its words, the
+    video link), each as kept; EntryRefused saying what is wrong."""
+    if files and not (rules.file_kinds and rules.max_files):
+        raise EntryRefused(N_("Đợt thi này không nhận tệp đính kèm."))
+    if files > rules.max_files:
+        raise EntryRefused(N_("Mỗi bài được gửi tối đa {n} tệp.", n=rules.max_files))
+    text = text.strip() if rules.allow_text else ""
+    if len(text) > MAX_TEXT_CHARS:
+        raise EntryRefused(N_("Bài viết quá dài để lưu."))
+    words = word_count(text)
+    if words > rules.max_words:
+        raise EntryRefused(N_("Bài viết có {n} chữ, vượt giới hạn {limit} chữ.", n=f"{words:,}".replace(",", "."),
+                              limit=f"{rules.max_words:,}".replace(",", ".")))
+    return text, words, check_video_url(video_url) if rules.allow_video_link else ""
+
+
 @dataclass(frozen=True)
 class Submitted:
     entry: Entry
@@ -131,16 +148,7 @@ def submit(session: Session, *, round_: Round, rules: EntryRules, contestant: Co
     """A new version of the contestant's entry. Without new files, the previous version's files are kept (a
     corrected text does not ask for the poster again); with new files, they replace the old ones."""
     _check_open(session, round_, rules, contestant, now)
-    text = text.strip() if rules.allow_text else ""
-    if len(text) > MAX_TEXT_CHARS:
-        raise EntryRefused(N_("Bài viết quá dài để lưu."))
-    words = word_count(text)
-    if words > rules.max_words:
-        raise EntryRefused(N_("Bài viết có {n} chữ, vượt giới hạn {limit} chữ.", n=f"{words:,}".replace(",", "."),
-                              limit=f"{rules.max_words:,}".replace(",", ".")))
-    video_url = check_video_url(video_url) if rules.allow_video_link else ""
-    if len(files) > rules.max_files:
-        raise EntryRefused(N_("Mỗi bài được gửi tối đa {n} tệp.", n=rules.max_files))
+    text, words, video_url = check_form(rules, text, video_url, len(files))
     for stored in files:
         if stored.kind not in rules.file_kinds:
             raise EntryRefused(N_("Đợt thi này không nhận {kind}.", kind=KINDS[stored.kind].label))

@@ -16,7 +16,7 @@ from contest import i18n
 from contest.contests import queries
 from contest.entries import rounds, submissions
 from contest.entries.files import KINDS, UploadRefused, store_upload
-from contest.i18n import N_, message_of
+from contest.i18n import message_of
 from contest.models import Contestant, EntryFile, EntryVersion, Round
 from contest.web import (DB, Form, Int, Multipart, cached_contest_id, load_contest, request_locale, signed_in_to,
                          translate)
@@ -117,10 +117,7 @@ class EntriesController(Controller):
                     session, round_, rules, contestant)
             if problem:
                 raise submissions.EntryRefused(problem)
-            if uploads and not (rules.file_kinds and rules.max_files):
-                raise submissions.EntryRefused(N_("Đợt thi này không nhận tệp đính kèm."))
-            if len(uploads) > rules.max_files:
-                raise submissions.EntryRefused(N_("Mỗi bài được gửi tối đa {n} tệp.", n=rules.max_files))
+            submissions.check_form(rules, text, video_url, len(uploads))  # before any file is stored
             stored = [store_upload(upload.file, upload.filename, allowed=rules.file_kinds,
                                    max_bytes=rules.max_file_mb * MB, storage_dir=storage) for upload in uploads]
             with db.write_session() as session:

@@ -24,7 +24,8 @@ from contest.entries.files import KINDS
 from contest.exports import entries_workbook
 from contest.exports.results_workbook import write_book
 from contest.i18n import N_, message_of
-from contest.models import Contestant, Entry, EntryFile, JudgeAssignment, Role, Round, RoundKind, Unit, User
+from contest.models import (Contest, Contestant, Entry, EntryFile, EntryRound, JudgeAssignment, Role, Round, RoundKind,
+                            Unit, User)
 from contest.web import (DB, JUDGING, Form, Int, form_int, form_list, form_text, get_contest, requires,
                          setup_errors, xlsx_response)
 
@@ -286,8 +287,10 @@ class JudgingController(Controller):
                 select(JudgeAssignment, Entry.code, Round)
                 .join(Entry, Entry.id == JudgeAssignment.entry_id).join(Round, Round.id == Entry.round_id)
                 .where(JudgeAssignment.judge_id == user.id).order_by(Round.id, Entry.code)).all()
-            finals = {r.id: rounds.entry_round(session, r.id)[0].finalised_at for _, _, r in rows}
-            contests = {r.contest_id: get_contest(session, r.contest_id).title for _, _, r in rows}
+            round_ids, contest_ids = {r.id for _, _, r in rows}, {r.contest_id for _, _, r in rows}
+            finals = dict(session.execute(select(EntryRound.round_id, EntryRound.finalised_at)
+                                          .where(EntryRound.round_id.in_(round_ids))).all())
+            contests = dict(session.execute(select(Contest.id, Contest.title).where(Contest.id.in_(contest_ids))).all())
         return Template("staff/judging.html", context={"rows": rows, "finals": finals, "contests": contests})
 
     def _page(self, request: Request, db, assignment_id: int, *, values: dict | None = None, comment: str = "",
