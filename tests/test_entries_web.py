@@ -471,3 +471,10 @@ def test_an_entry_refused_for_its_text_stores_none_of_its_files(organiser, conte
     refused = submit(phone, text="chữ " * 501, files=[("tranh.png", png(), "image/png")])
     assert refused.status_code == 400 and "vượt giới hạn 500 chữ" in html(refused).find(class_="error").text
     assert not settings.entries_dir.exists() or not any(p.is_file() for p in settings.entries_dir.iterdir())
+
+
+def test_an_entry_round_asks_no_question_bank_of_the_readiness_check(organiser, contest, db):
+    create_round(organiser, contest)
+    page = html(organiser.get(f"/staff/contests/{contest.contest_id}")).get_text(" ", strip=True)
+    assert "chưa đặt cách thi" not in page and "Đợt 2: chưa chọn ngân hàng" not in page
+    assert "Đợt 1: rút 10 câu" in page

@@ -14,7 +14,7 @@ from contest.contests import queries
 from contest.contests.registration import UNIT_FIELDS
 from contest.contests.setup import TRACKS, field_rules, round_tracks, track_config, tracks_of
 from contest.i18n import N_, join
-from contest.models import Contest
+from contest.models import Contest, RoundKind
 from contest.results.prizes import PRIZE_LABELS, prize_counts
 
 # Which track gives which unit field (citizens give their locality, officials their unit).
@@ -60,8 +60,12 @@ def _rounds(session: Session, contest: Contest) -> Check:
 
 
 def _tracks(session: Session, contest: Contest) -> list[Check]:
-    """Per track: every round sets it up, from banks that exist, with enough active questions for the draw."""
-    rounds = queries.rounds_of(session, contest.id)
+    """Per track: every quiz round sets it up, from banks that exist, with enough active questions for the draw.
+    Entry rounds draw no questions; a contest of entry rounds only has no bank to check."""
+    every = queries.rounds_of(session, contest.id)
+    rounds = [r for r in every if r.kind == RoundKind.QUIZ]
+    if every and not rounds:
+        return []
     checks = []
     for track in tracks_of(contest):
         notes, ok = [], bool(rounds)
