@@ -478,3 +478,19 @@ def test_an_entry_round_asks_no_question_bank_of_the_readiness_check(organiser, 
     page = html(organiser.get(f"/staff/contests/{contest.contest_id}")).get_text(" ", strip=True)
     assert "chưa đặt cách thi" not in page and "Đợt 2: chưa chọn ngân hàng" not in page
     assert "Đợt 1: rút 10 câu" in page
+
+
+def test_what_was_removed_from_a_file_reads_in_the_organisers_language(organiser, contest, db, make_client):
+    create_round(organiser, contest)
+    phone = registered(make_client, db)
+    assert submit(phone, text="Bài kèm tranh.", files=[("tranh.png", png(), "image/png")]).status_code == 303
+    with db.session() as session:
+        entry_id = session.scalar(select(Entry.id))
+        removed = session.scalar(select(EntryFile.removed))
+    assert removed  # the PNG's text chunk named its author
+    page = f"{jury_url(contest, db)}/entries/{entry_id}"
+    vietnamese = html(organiser.get(page)).get_text(" ", strip=True)
+    assert removed.split("\n")[0] in vietnamese
+    organiser.get("/lang/en", follow_redirects=False)
+    english = html(organiser.get(page)).get_text(" ", strip=True)
+    assert removed.split("\n")[0] not in english and "Removed" in english
