@@ -40,6 +40,7 @@ from bench.http import Client, HTTPError, event_loop_runner
 from bench.saving import TARGET_SAVE_P99_MS, Saving, contestants
 from bench.server import Server
 from contest.db import Database, migrate
+from contest.entries.files import stored_path
 from contest.demo import load_demo
 
 MB = 1024 * 1024
@@ -177,7 +178,7 @@ def stored_entries(database: Path, storage: Path, number: int) -> dict:
             "JOIN contests c ON c.id = r.contest_id JOIN entry_versions v ON v.entry_id = e.id "
             "JOIN entry_files f ON f.version_id = v.id WHERE c.slug = ? AND r.number = ?", (SLUG, number)).fetchall()
     con.close()
-    on_disk = sum(1 for _, sha, kind in rows if (storage / f"{sha}.{kind}").is_file())
+    on_disk = sum(1 for _, sha, kind in rows if stored_path(storage, sha, kind).is_file())
     return {"contestants": {contestant for contestant, _, _ in rows}, "files": len(rows), "on_disk": on_disk}
 
 

@@ -110,13 +110,18 @@ def store_upload(source: BinaryIO, filename: str, *, allowed: Iterable[str], max
             with raw.open("rb") as src, stored.open("wb") as out:
                 removed, warnings = _clean(kind, src, out, name)
         sha256, size = _digest(stored)
-        path = storage_dir / f"{sha256}.{kind}"
+        path = stored_path(storage_dir, sha256, kind)
         os.replace(stored, path)
         return StoredFile(kind=kind, size=size, sha256=sha256, path=path, original_name=name,
                           removed=tuple(dict.fromkeys(removed)), warnings=tuple(dict.fromkeys(warnings)))
     finally:
         for temporary in made:
             temporary.unlink(missing_ok=True)
+
+
+def stored_path(storage_dir: Path, sha256: str, kind: str) -> Path:
+    """Where a stored file lives: named by its content's hash and kind, so one content is one file."""
+    return Path(storage_dir) / f"{sha256}.{kind}"
 
 
 def _temporary(directory: Path, made: list[Path]) -> Path:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from contest import i18n
 from contest.contests import queries
 from contest.entries import rounds, submissions
-from contest.entries.files import KINDS, UploadRefused, store_upload
+from contest.entries.files import KINDS, UploadRefused, store_upload, stored_path
 from contest.i18n import message_of
 from contest.models import Contestant, EntryFile, EntryVersion, Round
 from contest.web import (DB, Form, Int, Multipart, cached_contest_id, load_contest, request_locale, signed_in_to,
@@ -144,7 +144,7 @@ class EntriesController(Controller):
                                  .where(EntryFile.id == file_id, EntryVersion.entry_id == entry.id)) if entry else None
             if row is None:
                 raise NotFoundException()
-        path = request.app.state.settings.entries_dir / f"{row.sha256}.{row.kind}"
+        path = stored_path(request.app.state.settings.entries_dir, row.sha256, row.kind)
         if not path.is_file():
             raise NotFoundException()
         return File(path=path, filename=row.original_name, media_type=KINDS[row.kind].content_type,

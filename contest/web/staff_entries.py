@@ -20,7 +20,7 @@ from contest.contests import queries, setup
 from contest.contests.rounds import parse_local
 from contest.contests.setup import TRACKS, SetupError
 from contest.entries import judging, rounds, submissions
-from contest.entries.files import KINDS
+from contest.entries.files import KINDS, stored_path
 from contest.exports import entries_workbook
 from contest.exports.results_workbook import write_book
 from contest.i18n import N_, message_of
@@ -263,7 +263,7 @@ def _warned(session: Session, round_id: int) -> set[int]:
 
 def _file_response(request: Request, row: EntryFile, filename: str) -> File:
     kind = KINDS[row.kind]
-    path = request.app.state.settings.entries_dir / f"{row.sha256}.{row.kind}"
+    path = stored_path(request.app.state.settings.entries_dir, row.sha256, row.kind)
     if not path.is_file():
         raise NotFoundException()
     inline = row.kind in ("jpg", "png")
